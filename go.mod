@@ -1,0 +1,3 @@
+module herolink
+
+go 1.26.8

@@ -1,0 +1,372 @@
+package emis
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultCallTimeout bounds every Partner API call that the caller's context does not bound sooner.
+const DefaultCallTimeout = 30 * time.Second
+
+// maxResponseBytes caps what one answer may be; a busy practice's 8-week session list is far below.
+const maxResponseBytes = 64 << 20
+
+// Config says where EMIS is and who we are to it.
+type Config struct {
+	BaseURL     string        // e.g. http://127.0.0.1:8089; the client appends /partnerapi/v1/{Method}
+	SupplierID  string        // issued by EMIS to the partner product
+	HTTPClient  *http.Client  // nil: a client with no timeout of its own (CallTimeout bounds calls)
+	CallTimeout time.Duration // 0: DefaultCallTimeout
+	Logger      *slog.Logger  // nil: discard
+}
+
+// Caller makes single Partner API calls. It holds no login state and is safe for concurrent use.
+type Caller struct {
+	base    string
+	cfg     Config
+	http    *http.Client
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// NewCaller checks the configuration and returns a Caller.
+func NewCaller(cfg Config) (*Caller, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("emis: base URL %q must be an http(s) URL", cfg.BaseURL)
+	}
+	c := &Caller{base: strings.TrimRight(cfg.BaseURL, "/"), cfg: cfg, http: cfg.HTTPClient,
+		timeout: cfg.CallTimeout, log: cfg.Logger}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultCallTimeout
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Call performs one method call and decodes its result into result (nil to ignore it). It
+// returns the envelope even when the outcome is not success, together with an *OutcomeError.
+func (c *Caller) Call(ctx context.Context, method string, params url.Values, result any) (*Envelope, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	start := time.Now()
+	env, err := c.roundTrip(ctx, method, params)
+	c.log.LogAttrs(ctx, slog.LevelDebug, "emis call", slog.String("method", method),
+		slog.Duration("elapsed", time.Since(start)), slog.Bool("ok", err == nil && env.Outcome == OutcomeSuccess))
+	if err != nil {
+		return nil, err
+	}
+	if env.Outcome != OutcomeSuccess {
+		return env, &OutcomeError{Method: method, Outcome: env.Outcome, Text: env.Error}
+	}
+	if result != nil && len(bytes.TrimSpace(env.Result.Data)) > 0 {
+		if err := xml.Unmarshal(env.Result.Data, result); err != nil {
+			return env, &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}
+		}
+	}
+	return env, nil
+}
+
+func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values) (*Envelope, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/partnerapi/v1/"+method,
+		strings.NewReader(params.Encode()))
+	if err != nil {
+		return nil, &TransportError{Method: method, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &TransportError{Method: method, Err: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("read answer: %w", err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("unexpected status %s", resp.Status)}
+	}
+	if len(body) > maxResponseBytes {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: errors.New("answer larger than 64 MiB")}
+	}
+	env, err := DecodeEnvelope(body)
+	if err != nil {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: err}
+	}
+	if env.Method != "" && env.Method != method {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("answer is for method %q", env.Method)}
+	}
+	return env, nil
+}
+
+// scrubURLError drops the request body-free URL error wrapper text duplication but keeps the
+// cause; form parameters (which may hold a password) never appear in *url.Error.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s %s: %w", ue.Op, ue.URL, ue.Err)
+	}
+	return err
+}
+
+// DecodeEnvelope parses a Partner API answer. It rejects anything that is not exactly one
+// PartnerApiResponse document with an integer outcome.
+func DecodeEnvelope(body []byte) (*Envelope, error) {
+	var env Envelope
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&env); err != nil {
+		return nil, fmt.Errorf("answer is not a PartnerApiResponse envelope: %w", err)
+	}
+	if env.Outcome == 0 {
+		return nil, errors.New("answer has no outcome")
+	}
+	return &env, nil
+}
+
+// InitializeWithID identifies the practice (by CDB number) and the partner product.
+func (c *Caller) InitializeWithID(ctx context.Context, cdb int) (*LoginResult, error) {
+	var r LoginResult
+	_, err := c.Call(ctx, MethodInitializeWithID, url.Values{
+		"cdb": {strconv.Itoa(cdb)}, "supplierId": {c.cfg.SupplierID}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Logon exchanges a login id, username and API password for a session id.
+func (c *Caller) Logon(ctx context.Context, loginID, username, apiPassword string) (string, error) {
+	var r SessionResult
+	_, err := c.Call(ctx, MethodLogon, url.Values{
+		"loginId": {loginID}, "username": {username}, "password": {apiPassword}}, &r)
+	if err != nil {
+		return "", err
+	}
+	if r.SessionID == "" {
+		return "", &TransportError{Method: MethodLogon, Err: errors.New("logon succeeded but returned no session id")}
+	}
+	return r.SessionID, nil
+}
+
+// Credentials identify a practice's connection. The password is the EMAS Manager API password.
+type Credentials struct {
+	CDB         int
+	Username    string
+	APIPassword string
+}
+
+// LogValue keeps the API password out of every log line.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("cdb", c.CDB), slog.String("username", c.Username))
+}
+
+// String keeps the API password out of every formatted error.
+func (c Credentials) String() string {
+	return fmt.Sprintf("cdb %d user %q", c.CDB, c.Username)
+}
+
+// Conn is a logged-on connection to one practice. It logs on again, once, when EMIS answers
+// "not logged on" (session idle past its timeout). Safe for concurrent use.
+type Conn struct {
+	caller *Caller
+	creds  Credentials
+
+	mu        sync.Mutex
+	sessionID string
+}
+
+// Connect runs InitializeWithID and Logon. Errors are *OutcomeError or *TransportError.
+func (c *Caller) Connect(ctx context.Context, creds Credentials) (*Conn, error) {
+	s := &Conn{caller: c, creds: creds}
+	if _, err := s.logon(ctx, ""); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// logon replaces the session id, unless another goroutine already replaced stale.
+func (s *Conn) logon(ctx context.Context, stale string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessionID != stale {
+		return s.sessionID, nil
+	}
+	login, err := s.caller.InitializeWithID(ctx, s.creds.CDB)
+	if err != nil {
+		return "", err
+	}
+	id, err := s.caller.Logon(ctx, login.LoginID, s.creds.Username, s.creds.APIPassword)
+	if err != nil {
+		return "", err
+	}
+	s.sessionID = id
+	return id, nil
+}
+
+func (s *Conn) current() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessionID
+}
+
+// call performs a data call, logging on again once if the session has expired. A call that
+// answered -2 was not applied, so repeating it is safe even for writes.
+func (s *Conn) call(ctx context.Context, method string, params url.Values, result any) error {
+	id := s.current()
+	if params == nil {
+		params = url.Values{}
+	}
+	params.Set("sessionId", id)
+	_, err := s.caller.Call(ctx, method, params, result)
+	if !errors.Is(err, ErrNotLoggedOn) {
+		return err
+	}
+	s.caller.log.LogAttrs(ctx, slog.LevelInfo, "emis session expired; logging on again",
+		slog.Any("credentials", s.creds), slog.String("method", method))
+	fresh, lerr := s.logon(ctx, id)
+	if lerr != nil {
+		return lerr
+	}
+	params.Set("sessionId", fresh)
+	_, err = s.caller.Call(ctx, method, params, result)
+	return err
+}
+
+// Logout ends the session at EMIS.
+func (s *Conn) Logout(ctx context.Context) error {
+	_, err := s.caller.Call(ctx, MethodLogout, url.Values{"sessionId": {s.current()}}, nil)
+	return err
+}
+
+// GetOrganisation reads the practice, its sites and users.
+func (s *Conn) GetOrganisation(ctx context.Context) (*Organisation, error) {
+	var r Organisation
+	if err := s.call(ctx, MethodGetOrganisation, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// GetCurrentUser reads the logged-on user, role profile and activities.
+func (s *Conn) GetCurrentUser(ctx context.Context) (*CurrentUser, error) {
+	var r CurrentUser
+	if err := s.call(ctx, MethodGetCurrentUser, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// GetAppointmentConfiguration reads slot types, sites and session holders.
+func (s *Conn) GetAppointmentConfiguration(ctx context.Context) (*AppointmentConfiguration, error) {
+	var r AppointmentConfiguration
+	if err := s.call(ctx, MethodGetAppointmentConfiguration, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// GetAppointmentSessions lists sessions between two dates inclusive, optionally at one site
+// (siteID 0: all). No sessions is an empty list, not an error.
+func (s *Conn) GetAppointmentSessions(ctx context.Context, from, to Date, siteID int64) ([]Session, error) {
+	p := url.Values{"startDate": {from.String()}, "endDate": {to.String()}}
+	if siteID != 0 {
+		p.Set("siteId", strconv.FormatInt(siteID, 10))
+	}
+	var r SessionList
+	err := s.call(ctx, MethodGetAppointmentSessions, p, &r)
+	if errors.Is(err, ErrNothingToReturn) {
+		return nil, nil
+	}
+	return r.Sessions, err
+}
+
+// GetSlotsForSession lists the slots of one session.
+func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {
+	var r SlotList
+	err := s.call(ctx, MethodGetSlotsForSession,
+		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &r)
+	return r.Slots, err
+}
+
+// Booking is what BookAppointment writes.
+type Booking struct {
+	SlotID    int64
+	PatientID int64 // the EMIS number
+	Reason    string
+	Notes     string
+	BookedBy  string
+}
+
+// BookAppointment books a slot for a patient. ErrSlotBooked, ErrSlotNotBookable,
+// ErrPatientNotFound and ErrNotFound are the answers callers branch on.
+func (s *Conn) BookAppointment(ctx context.Context, b Booking) (*Slot, error) {
+	var r Slot
+	err := s.call(ctx, MethodBookAppointment, url.Values{
+		"slotId": {strconv.FormatInt(b.SlotID, 10)}, "patientId": {strconv.FormatInt(b.PatientID, 10)},
+		"reason": {b.Reason}, "notes": {b.Notes}, "bookedBy": {b.BookedBy}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// CancelAppointment frees a booked slot.
+func (s *Conn) CancelAppointment(ctx context.Context, slotID int64, reason string) error {
+	return s.call(ctx, MethodCancelAppointment, url.Values{
+		"slotId": {strconv.FormatInt(slotID, 10)}, "reason": {reason}}, nil)
+}
+
+// SetAppointmentStatus records attendance on a booked slot (Arrived, Sent In, Left, Did Not Attend).
+func (s *Conn) SetAppointmentStatus(ctx context.Context, slotID int64, status string) error {
+	return s.call(ctx, MethodSetAppointmentStatus, url.Values{
+		"slotId": {strconv.FormatInt(slotID, 10)}, "status": {status}}, nil)
+}
+
+// SetSlotType changes a free slot's type and notes: how placeholders are made.
+func (s *Conn) SetSlotType(ctx context.Context, slotID int64, slotTypeID int, notes string) (*Slot, error) {
+	var r Slot
+	err := s.call(ctx, MethodSetSlotType, url.Values{
+		"slotId": {strconv.FormatInt(slotID, 10)}, "slotTypeId": {strconv.Itoa(slotTypeID)}, "notes": {notes}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// GetMatchedPatient searches the register with free-text terms. No match is an empty list.
+func (s *Conn) GetMatchedPatient(ctx context.Context, filter string) ([]Patient, error) {
+	var r PatientMatches
+	err := s.call(ctx, MethodGetMatchedPatient, url.Values{"filter": {filter}}, &r)
+	if errors.Is(err, ErrNothingToReturn) {
+		return nil, nil
+	}
+	return r.Patients, err
+}
+
+// GetPatientAppointments lists a patient's appointments between two dates. None is an empty list.
+func (s *Conn) GetPatientAppointments(ctx context.Context, patientID int64, from, to Date) ([]Slot, error) {
+	var r PatientAppointmentList
+	err := s.call(ctx, MethodGetPatientAppointments, url.Values{
+		"patientId": {strconv.FormatInt(patientID, 10)}, "startDate": {from.String()}, "endDate": {to.String()}}, &r)
+	if errors.Is(err, ErrNothingToReturn) {
+		return nil, nil
+	}
+	return r.Appointments, err
+}

@@ -1,0 +1,85 @@
+package emis
+
+import (
+	"fmt"
+	"time"
+	_ "time/tzdata" // EMIS shows Europe/London wall-clock times; do not depend on the host's zoneinfo.
+)
+
+// London is the zone every EMIS date and time is expressed in.
+var London = mustLoad("Europe/London")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(fmt.Sprintf("emis: load %s: %v", name, err))
+	}
+	return loc
+}
+
+// Date is a calendar date in the practice's diary, with no time zone of its own.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate reads yyyy-mm-dd, rejecting impossible dates such as 2026-02-30.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q is not a valid yyyy-mm-dd date", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf is the calendar date of t in t's own location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// Today is the date in London at instant now.
+func Today(now time.Time) Date { return DateOf(now.In(London)) }
+
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// AddDays moves by n calendar days.
+func (d Date) AddDays(n int) Date {
+	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
+
+// DaysSince counts calendar days from o to d.
+func (d Date) DaysSince(o Date) int {
+	a := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	b := time.Date(o.Year, o.Month, o.Day, 0, 0, 0, 0, time.UTC)
+	return int(a.Sub(b).Hours() / 24)
+}
+
+// Before reports whether d is earlier than o.
+func (d Date) Before(o Date) bool { return d.DaysSince(o) < 0 }
+
+// Weekday of the date.
+func (d Date) Weekday() time.Weekday {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
+}
+
+// At is the instant of a London wall-clock time on this date. On the days the clocks change
+// time.Date picks the instant Go documents; diaries never hold sessions between 01:00 and 02:00.
+func (d Date) At(minuteOfDay int) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, minuteOfDay/60, minuteOfDay%60, 0, 0, London)
+}
+
+// ParseClock reads HH:MM into minutes after midnight.
+func ParseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("time %q is not a valid HH:MM time", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// FormatClock writes minutes after midnight as HH:MM.
+func FormatClock(minuteOfDay int) string {
+	return fmt.Sprintf("%02d:%02d", minuteOfDay/60, minuteOfDay%60)
+}

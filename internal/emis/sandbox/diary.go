@@ -1,0 +1,373 @@
+package sandbox
+
+import (
+	"fmt"
+	"sort"
+
+	"herolink/internal/emis"
+)
+
+// Day is one date of an organisation's appointment book. A generated practice's days exist
+// only as a function of the seed until something changes them; then the day is stored.
+type Day struct {
+	Num      int             `json:"num"` // days since 2000-01-01
+	Sessions []*DiarySession `json:"sessions"`
+}
+
+// DiarySession is a holder at a site on a date, with its slots.
+type DiarySession struct {
+	Index      int         `json:"index"` // 0-49 generated, 50-99 added through the admin API
+	Name       string      `json:"name"`
+	SiteID     int64       `json:"site_id"`
+	HolderIDs  []int64     `json:"holder_ids"`
+	Start      int         `json:"start"`       // minutes after midnight, London wall clock
+	SlotLength int         `json:"slot_length"` // minutes
+	Slots      []SlotState `json:"slots"`
+}
+
+// End is the session's end as minutes after midnight.
+func (s *DiarySession) End() int { return s.Start + len(s.Slots)*s.SlotLength }
+
+// SlotState is everything that can change about a slot.
+type SlotState struct {
+	TypeID            int    `json:"type_id"`
+	Status            string `json:"status"`
+	PatientID         int64  `json:"patient_id,omitempty"`
+	AppointmentStatus string `json:"appointment_status,omitempty"`
+	Reason            string `json:"reason,omitempty"`
+	Notes             string `json:"notes,omitempty"`
+	BookedBy          string `json:"booked_by,omitempty"`
+}
+
+var epoch = emis.Date{Year: 2000, Month: 1, Day: 1}
+
+func dayNum(d emis.Date) int    { return d.DaysSince(epoch) }
+func dayDate(num int) emis.Date { return epoch.AddDays(num) }
+
+const maxAddedSessionsPerDay = 50
+
+// Session and slot ids encode where they live, so that a slot can be found without an index
+// and ids of generated diaries are stable across restarts:
+// session = ((serial*100000 + day)*100 + session index), slot = session*1000 + slot index.
+func sessionID(serial, day, idx int) int64 {
+	return (int64(serial)*100000+int64(day))*100 + int64(idx)
+}
+
+func slotID(session int64, idx int) int64 { return session*1000 + int64(idx) }
+
+func splitSessionID(id int64) (serial, day, idx int) {
+	return int(id / 100 / 100000), int(id / 100 % 100000), int(id % 100)
+}
+
+func splitSlotID(id int64) (session int64, idx int) { return id / 1000, int(id % 1000) }
+
+func guid(kind int, id int64) string {
+	return fmt.Sprintf("5a4db0c5-%04x-4%03x-8%03x-%012x", kind, (id>>48)&0xfff, (id>>36)&0xfff, id&0xffffffffffff)
+}
+
+// inWindow says whether a generated diary has been released for the date: four weeks back
+// (for history) to DiaryWeeks ahead.
+func (o *Org) inWindowLocked(d emis.Date) bool {
+	today := o.world.Today()
+	ago := today.DaysSince(d)
+	return ago <= 28 && -ago < o.world.opts.DiaryWeeks*7
+}
+
+// dayLocked returns the day to read. It may be freshly generated and must not be changed.
+func (o *Org) dayLocked(d emis.Date) *Day {
+	n := dayNum(d)
+	if day, ok := o.Days[n]; ok {
+		return day
+	}
+	if o.Generated && o.inWindowLocked(d) {
+		return generateDay(o, d)
+	}
+	return &Day{Num: n}
+}
+
+// dayForWriteLocked returns the stored day, materialising a generated one first.
+func (o *Org) dayForWriteLocked(d emis.Date) *Day {
+	n := dayNum(d)
+	if day, ok := o.Days[n]; ok {
+		return day
+	}
+	day := o.dayLocked(d)
+	o.Days[n] = day
+	return day
+}
+
+// slotRef locates one slot.
+type slotRef struct {
+	date    emis.Date
+	session *DiarySession
+	sid     int64
+	idx     int
+	slot    *SlotState
+}
+
+// findSlotLocked finds a slot by id; forWrite materialises its day so changes are kept.
+func (o *Org) findSlotLocked(id int64, forWrite bool) (slotRef, bool) {
+	if id <= 0 {
+		return slotRef{}, false
+	}
+	sid, idx := splitSlotID(id)
+	serial, dn, sidx := splitSessionID(sid)
+	if serial != o.Serial {
+		return slotRef{}, false
+	}
+	date := dayDate(dn)
+	var day *Day
+	if forWrite {
+		day = o.dayForWriteLocked(date)
+	} else {
+		day = o.dayLocked(date)
+	}
+	for _, s := range day.Sessions {
+		if s.Index == sidx {
+			if idx < 0 || idx >= len(s.Slots) {
+				return slotRef{}, false
+			}
+			return slotRef{date: date, session: s, sid: sid, idx: idx, slot: &s.Slots[idx]}, true
+		}
+	}
+	return slotRef{}, false
+}
+
+// findSessionLocked finds a session by id.
+func (o *Org) findSessionLocked(id int64, forWrite bool) (*Day, *DiarySession, bool) {
+	serial, dn, sidx := splitSessionID(id)
+	if id <= 0 || serial != o.Serial {
+		return nil, nil, false
+	}
+	date := dayDate(dn)
+	var day *Day
+	if forWrite {
+		day = o.dayForWriteLocked(date)
+	} else {
+		day = o.dayLocked(date)
+	}
+	for _, s := range day.Sessions {
+		if s.Index == sidx {
+			return day, s, true
+		}
+	}
+	return nil, nil, false
+}
+
+// slotStart is the instant a slot begins.
+func (r slotRef) start() int { return r.session.Start + r.idx*r.session.SlotLength }
+
+// bookRule checks the appointment book's rules for booking a slot.
+func (o *Org) bookRuleLocked(r slotRef) answer {
+	if r.slot.Status == emis.SlotBooked {
+		return fail(emis.OutcomeSlotBooked, "slot already booked")
+	}
+	if !r.date.At(r.start()).After(o.world.now()) {
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is in the past")
+	}
+	switch r.slot.Status {
+	case emis.SlotBlocked:
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is blocked")
+	case emis.SlotEmbargoed:
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is embargoed")
+	}
+	if t := o.slotTypeLocked(r.slot.TypeID); t == nil || !t.Bookable {
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot type is not bookable")
+	}
+	return answer{}
+}
+
+// BookInput is a booking by a partner or by reception.
+type BookInput struct {
+	SlotID    int64  `json:"slot_id"`
+	PatientID int64  `json:"patient_id"`
+	Reason    string `json:"reason"`
+	Notes     string `json:"notes"`
+	BookedBy  string `json:"booked_by"`
+}
+
+const (
+	maxReason = 100
+	maxNotes  = 1000
+)
+
+// book applies BookAppointment's rules. The organisation lock makes check and change one step,
+// so of many concurrent bookings of one slot exactly one succeeds.
+func (o *Org) book(in BookInput) answer {
+	if len(in.Reason) > maxReason {
+		return fail(emis.OutcomeTechnicalError, "reason is longer than %d characters", maxReason)
+	}
+	if len(in.Notes) > maxNotes {
+		return fail(emis.OutcomeTechnicalError, "notes are longer than %d characters", maxNotes)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, found := o.findSlotLocked(in.SlotID, false)
+	if !found {
+		return fail(emis.OutcomeNotFound, "slot %d not found", in.SlotID)
+	}
+	if _, found := o.patientLocked(in.PatientID); !found {
+		return fail(emis.OutcomePatientNotFound, "patient %d not found", in.PatientID)
+	}
+	if a := o.bookRuleLocked(r); a.outcome != 0 {
+		return a
+	}
+	r, _ = o.findSlotLocked(in.SlotID, true)
+	*r.slot = SlotState{TypeID: r.slot.TypeID, Status: emis.SlotBooked, PatientID: in.PatientID,
+		AppointmentStatus: "Booked", Reason: in.Reason, Notes: in.Notes, BookedBy: in.BookedBy}
+	o.touch()
+	return ok(o.wireSlotLocked(r))
+}
+
+// cancel frees a booked slot.
+func (o *Org) cancel(id int64) answer {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, found := o.findSlotLocked(id, false)
+	if !found {
+		return fail(emis.OutcomeNotFound, "slot %d not found", id)
+	}
+	if r.slot.Status != emis.SlotBooked {
+		return fail(emis.OutcomeSlotNotBooked, "slot not booked")
+	}
+	r, _ = o.findSlotLocked(id, true)
+	*r.slot = SlotState{TypeID: r.slot.TypeID, Status: emis.SlotAvailable}
+	o.touch()
+	return ok(nil)
+}
+
+// setSlotType changes a free slot's type and notes.
+func (o *Org) setSlotType(id int64, typeID int, notes string) answer {
+	if len(notes) > maxNotes {
+		return fail(emis.OutcomeTechnicalError, "notes are longer than %d characters", maxNotes)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, found := o.findSlotLocked(id, false)
+	if !found {
+		return fail(emis.OutcomeNotFound, "slot %d not found", id)
+	}
+	if o.slotTypeLocked(typeID) == nil {
+		return fail(emis.OutcomeNotFound, "slot type %d not found", typeID)
+	}
+	if r.slot.Status == emis.SlotBooked {
+		return fail(emis.OutcomeSlotBooked, "slot already booked: cancel the appointment before changing the slot type")
+	}
+	r, _ = o.findSlotLocked(id, true)
+	r.slot.TypeID, r.slot.Notes = typeID, notes
+	o.touch()
+	return ok(o.wireSlotLocked(r))
+}
+
+// AppointmentStatuses are the attendance states EMIS records on a booked slot.
+var AppointmentStatuses = []string{"Booked", "Arrived", "Sent In", "Left", "Did Not Attend", "Walked Out"}
+
+func (o *Org) setAppointmentStatus(id int64, status string) answer {
+	valid := false
+	for _, s := range AppointmentStatuses {
+		valid = valid || s == status
+	}
+	if !valid {
+		return fail(emis.OutcomeTechnicalError, "status %q is not an appointment status", status)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, found := o.findSlotLocked(id, false)
+	if !found {
+		return fail(emis.OutcomeNotFound, "slot %d not found", id)
+	}
+	if r.slot.Status != emis.SlotBooked {
+		return fail(emis.OutcomeSlotNotBooked, "slot not booked")
+	}
+	r, _ = o.findSlotLocked(id, true)
+	r.slot.AppointmentStatus = status
+	o.touch()
+	return ok(nil)
+}
+
+// sessionsLocked lists sessions from..to inclusive, optionally at one site, in date and time order.
+func (o *Org) sessionsLocked(from, to emis.Date, siteID int64, visit func(emis.Date, *DiarySession)) {
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		day := o.dayLocked(d)
+		ss := append([]*DiarySession(nil), day.Sessions...)
+		sort.SliceStable(ss, func(i, j int) bool {
+			if ss[i].Start != ss[j].Start {
+				return ss[i].Start < ss[j].Start
+			}
+			return ss[i].Index < ss[j].Index
+		})
+		for _, s := range ss {
+			if siteID == 0 || s.SiteID == siteID {
+				visit(d, s)
+			}
+		}
+	}
+}
+
+func (o *Org) wireSessionLocked(d emis.Date, s *DiarySession) emis.Session {
+	id := sessionID(o.Serial, dayNum(d), s.Index)
+	ws := emis.Session{DBID: id, GUID: guid(1, id), Name: s.Name, Date: d.String(),
+		StartTime: emis.FormatClock(s.Start), EndTime: emis.FormatClock(s.End()), SlotLength: s.SlotLength}
+	if site := o.siteLocked(s.SiteID); site != nil {
+		ws.Site = emis.Site{DBID: site.ID, Name: site.Name, Postcode: site.Postcode}
+	}
+	for _, hid := range s.HolderIDs {
+		if h := o.holderLocked(hid); h != nil {
+			ws.Holders = append(ws.Holders, emis.Holder{DBID: h.ID, Title: h.Title, FirstNames: h.FirstName,
+				LastName: h.LastName, JobCategory: h.JobCategory})
+		}
+	}
+	counts := map[int]*emis.SessionSlotCount{}
+	for _, sl := range s.Slots {
+		c := counts[sl.TypeID]
+		if c == nil {
+			c = &emis.SessionSlotCount{TypeID: sl.TypeID}
+			if t := o.slotTypeLocked(sl.TypeID); t != nil {
+				c.Description = t.Name
+			}
+			counts[sl.TypeID] = c
+		}
+		c.Total++
+		switch sl.Status {
+		case emis.SlotBooked:
+			c.Booked++
+		case emis.SlotBlocked:
+			c.Blocked++
+		case emis.SlotEmbargoed:
+			c.Embargoed++
+		default:
+			c.Available++
+		}
+	}
+	for _, c := range counts {
+		ws.SlotTypes = append(ws.SlotTypes, *c)
+	}
+	sort.Slice(ws.SlotTypes, func(i, j int) bool { return ws.SlotTypes[i].TypeID < ws.SlotTypes[j].TypeID })
+	return ws
+}
+
+func (o *Org) wireSlotLocked(r slotRef) emis.Slot {
+	id := slotID(r.sid, r.idx)
+	ws := emis.Slot{DBID: id, GUID: guid(2, id), SessionGUID: guid(1, r.sid), SessionDBID: r.sid,
+		Date: r.date.String(), StartTime: emis.FormatClock(r.start()), SlotLength: r.session.SlotLength,
+		Type: emis.SlotTypeRef{TypeID: r.slot.TypeID}, Status: r.slot.Status,
+		AppointmentStatus: r.slot.AppointmentStatus, Notes: r.slot.Notes, Reason: r.slot.Reason, BookedBy: r.slot.BookedBy}
+	if t := o.slotTypeLocked(r.slot.TypeID); t != nil {
+		ws.Type.Description = t.Name
+	}
+	if r.slot.PatientID != 0 {
+		if p, found := o.patientLocked(r.slot.PatientID); found {
+			ws.Patients = []emis.PatientBrief{{DBID: p.ID, NhsNumber: p.NHSNumber, FamilyName: p.FamilyName, FirstNames: p.FirstNames}}
+		}
+	}
+	return ws
+}
+
+func (o *Org) wireSlotsLocked(d emis.Date, s *DiarySession) []emis.Slot {
+	sid := sessionID(o.Serial, dayNum(d), s.Index)
+	out := make([]emis.Slot, len(s.Slots))
+	for i := range s.Slots {
+		out[i] = o.wireSlotLocked(slotRef{date: d, session: s, sid: sid, idx: i, slot: &s.Slots[i]})
+	}
+	return out
+}
