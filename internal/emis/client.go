@@ -75,12 +75,21 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	if env.Outcome != OutcomeSuccess {
 		return env, &OutcomeError{Method: method, Outcome: env.Outcome, Text: env.Error}
 	}
-	if result != nil && len(bytes.TrimSpace(env.Result.Data)) > 0 {
-		if err := xml.Unmarshal(env.Result.Data, result); err != nil {
-			return env, &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}
-		}
+	if err := c.decodeResult(method, env.Result.Data, result); err != nil {
+		return env, err
 	}
 	return env, nil
+}
+
+// decodeResult decodes a success's result document; an empty result leaves v untouched.
+func (c *Caller) decodeResult(method string, data []byte, v any) error {
+	if v == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := xml.Unmarshal(data, v); err != nil {
+		return &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}
+	}
+	return nil
 }
 
 func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values) (*Envelope, error) {
