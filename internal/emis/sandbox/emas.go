@@ -35,7 +35,7 @@ func (o *Org) ListProducts() []ProductView {
 	return out
 }
 
-// ProductView is one product's row.
+// Product is one product's row.
 func (o *Org) Product(key string) (ProductView, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -139,7 +139,8 @@ func (o *Org) SetAPIPassword(key, username, apiPassword string) error {
 		p.Users[username] = pu
 	}
 	pu.APIPassword = apiPassword
-	pu.Generation++
+	p.CredSeq++
+	pu.Generation = p.CredSeq
 	o.touch()
 	return nil
 }

@@ -65,6 +65,7 @@ func generatedPractice(seed uint64, i int) *Org {
 	o.Users = append(o.Users, herouser)
 	p := o.productLocked(HeroProductKey)
 	p.Activated = true
+	p.CredSeq = 1
 	p.Users["Herouser"] = &ProductUser{APIPassword: GeneratedAPIPassword(i), AutoLogin: true, AllowLogin: true, Generation: 1}
 	o.SlotTypes = append(o.SlotTypes, &SlotType{ID: 6, Name: "Hero unregistered patient", Colour: "#ffeb3b", Bookable: true})
 	return o

@@ -272,7 +272,7 @@ func TestEMASManagerRefusesAnAPIPasswordThatBreaksItsPolicy(t *testing.T) {
 	b := setup(t, sandbox.Options{Seed: 1})
 	b.mustAdmin(t, 201, "POST", demoOrg+"/users", herouserForm("Herouser"))
 	cases := map[string]string{
-		"short1A":      "at least 8 characters",
+		"short1A":       "at least 8 characters",
 		"alllowercase1": "an upper-case letter",
 		"ALLUPPERCASE1": "a lower-case letter",
 		"NoDigitsHere":  "a digit",
@@ -319,5 +319,38 @@ func TestSessionIdleTimeoutAnswersNotLoggedOnAndClientLogsOnAgain(t *testing.T) 
 	after, _ := b.world.Stats(sandbox.DemoCDB)
 	if got := after.Calls[emis.MethodLogon] - before.Calls[emis.MethodLogon]; got != 1 {
 		t.Fatalf("re-logon made %d Logon calls, want 1", got)
+	}
+}
+
+func TestUntickThenTickAgainInEditUsersEndsOldSessions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sandbox.Options{Seed: 1})
+	ctx := context.Background()
+	b.followGuide(t, "Herouser")
+	login, _ := b.caller.InitializeWithID(ctx, sandbox.DemoCDB)
+	old, err := b.caller.Logon(ctx, login.LoginID, "Herouser", apiPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.mustAdmin(t, 204, "DELETE", demoOrg+"/emas/products/hero-health/users/Herouser", nil)
+	b.mustAdmin(t, 204, "PUT", demoOrg+"/emas/products/hero-health/users/Herouser", map[string]any{"api_password": "AnotherApi2026"})
+	b.mustAdmin(t, 204, "PUT", demoOrg+"/emas/products/hero-health/login-access/Herouser", map[string]any{"auto_login": true, "allow_login": true})
+	_, err = b.caller.Call(ctx, emis.MethodGetCurrentUser, map[string][]string{"sessionId": {old}}, nil)
+	if !errors.Is(err, emis.ErrNotLoggedOn) {
+		t.Fatalf("a session opened with the unticked password still works: %v", err)
+	}
+}
+
+func TestFailedSlotTypeEditChangesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sandbox.Options{Seed: 1})
+	status, _ := b.admin(t, "PATCH", demoOrg+"/slot-types/1", map[string]any{"name": "Renamed", "colour": "green"})
+	if status != 422 {
+		t.Fatalf("bad colour: %d, want 422", status)
+	}
+	for _, st := range mustDecode[[]sandbox.SlotType](t, b.mustAdmin(t, 200, "GET", demoOrg+"/slot-types", nil)) {
+		if st.Name == "Renamed" {
+			t.Fatal("the refused edit renamed the slot type")
+		}
 	}
 }

@@ -82,6 +82,7 @@ type Product struct {
 	SupplierID string                  `json:"supplier_id,omitempty"` // empty: the world's Hero supplier id
 	Activated  bool                    `json:"activated"`
 	Generation int64                   `json:"generation"` // bumped on deactivation: ends sessions
+	CredSeq    int64                   `json:"cred_seq"`   // hands out ProductUser generations; never reused
 	Users      map[string]*ProductUser `json:"users"`      // by username, exactly as stored on User
 }
 
@@ -90,7 +91,7 @@ type ProductUser struct {
 	APIPassword string `json:"api_password"` // set in Edit Users; never read back by any API
 	AutoLogin   bool   `json:"auto_login"`
 	AllowLogin  bool   `json:"allow_login"`
-	Generation  int64  `json:"generation"` // bumped when the password changes: ends sessions
+	Generation  int64  `json:"generation"` // new on every password change (from Product.CredSeq): ends sessions
 }
 
 // SlotType is configured in Appts config -> Slot types.
@@ -223,7 +224,7 @@ func (o *Org) touch() {
 	o.world.markDirty()
 }
 
-// SlotTypes lists Appts config's slot types.
+// ListSlotTypes lists Appts config's slot types.
 func (o *Org) ListSlotTypes() []SlotType {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -247,7 +248,7 @@ func (o *Org) AddSlotType(in SlotTypeInput) (SlotType, error) {
 		return SlotType{}, invalid("name is required")
 	}
 	name := strings.TrimSpace(*in.Name)
-	if len(name) > 60 {
+	if len([]rune(name)) > 60 {
 		return SlotType{}, invalid("name is longer than 60 characters")
 	}
 	colour := "#ffeb3b" // EMIS's default is a yellow swatch; the guide's placeholder is yellow
@@ -280,7 +281,8 @@ func (o *Org) AddSlotType(in SlotTypeInput) (SlotType, error) {
 	return *t, nil
 }
 
-// EditSlotType renames a slot type or changes its colour or bookable flag.
+// EditSlotType renames a slot type or changes its colour or bookable flag. Everything is
+// checked before anything changes.
 func (o *Org) EditSlotType(id int, in SlotTypeInput) (SlotType, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -288,27 +290,33 @@ func (o *Org) EditSlotType(id int, in SlotTypeInput) (SlotType, error) {
 	if t == nil {
 		return SlotType{}, fmt.Errorf("slot type %d: %w", id, ErrNotFound)
 	}
+	next := *t
 	if in.Name != nil {
 		name := strings.TrimSpace(*in.Name)
 		if name == "" {
 			return SlotType{}, invalid("name cannot be empty")
+		}
+		if len([]rune(name)) > 60 {
+			return SlotType{}, invalid("name is longer than 60 characters")
 		}
 		for _, other := range o.SlotTypes {
 			if other != t && strings.EqualFold(other.Name, name) {
 				return SlotType{}, &ConflictError{Msg: fmt.Sprintf("a slot type called %q already exists", other.Name)}
 			}
 		}
-		t.Name = name
+		next.Name = name
 	}
 	if in.Colour != nil {
-		if !validColour(*in.Colour) {
-			return SlotType{}, invalid("colour %q is not a #rrggbb colour", *in.Colour)
+		colour := strings.TrimSpace(*in.Colour)
+		if !validColour(colour) {
+			return SlotType{}, invalid("colour %q is not a #rrggbb colour", colour)
 		}
-		t.Colour = *in.Colour
+		next.Colour = colour
 	}
 	if in.Bookable != nil {
-		t.Bookable = *in.Bookable
+		next.Bookable = *in.Bookable
 	}
+	*t = next
 	o.touch()
 	return *t, nil
 }

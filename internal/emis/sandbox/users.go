@@ -171,7 +171,7 @@ func (o *Org) SearchUsers(text string) []User {
 	defer o.mu.Unlock()
 	var out []User
 	for _, u := range o.Users {
-		hay := strings.ToLower(u.Username + " " + u.FirstName + " " + u.LastName + " " + u.LastName + ", " + u.FirstName)
+		hay := strings.ToLower(u.Username + " " + u.FirstName + " " + u.LastName + " / " + u.LastName + ", " + u.FirstName)
 		if q == "" || strings.Contains(hay, q) {
 			out = append(out, u.public())
 		}
