@@ -1,0 +1,241 @@
+package practice_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/practice"
+	"herolink/internal/store"
+)
+
+func TestConnectionFormRefusesBadInputWithSpecificMessagesAndStoresNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	long := strings.Repeat("x", 200)
+	cases := []struct {
+		name  string
+		form  practice.Form
+		field string
+		says  string
+	}{
+		{"empty ODS code", practice.Form{ODS: " ", Username: "Herouser", Password: apiPassword}, "ods", "Enter your practice's ODS code"},
+		{"ODS code of the wrong shape", practice.Form{ODS: "A8100", Username: "Herouser", Password: apiPassword}, "ods", `"A8100" is not a GP practice ODS code`},
+		{"ODS code with a stray letter", practice.Form{ODS: "A81O01", Username: "Herouser", Password: apiPassword}, "ods", "letter followed by five digits"},
+		{"empty username", practice.Form{ODS: "A81001", Username: "", Password: apiPassword}, "username", "Enter the EMIS username"},
+		{"username with a space inside", practice.Form{ODS: "A81001", Username: "Hero user", Password: apiPassword}, "username", "no spaces inside"},
+		{"username far too long", practice.Form{ODS: "A81001", Username: long, Password: apiPassword}, "username", "longer than 64"},
+		{"empty API password", practice.Form{ODS: "A81001", Username: "Herouser", Password: ""}, "password", "API password you set in EMAS Manager"},
+		{"API password with a tab", practice.Form{ODS: "A81001", Username: "Herouser", Password: "Hero\tApi2026"}, "password", "invisible character"},
+		{"API password far too long", practice.Form{ODS: "A81001", Username: "Herouser", Password: long}, "password", "longer than 128"},
+	}
+	for _, c := range cases {
+		res, err := b.service.Connect(context.Background(), support, practice.ConnectRequest{Form: c.form})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, fe := range res.FieldErrors {
+			if fe.Field == c.field && strings.Contains(fe.Message, c.says) {
+				found = true
+			}
+		}
+		if !found || res.Test != nil || res.Saved {
+			t.Errorf("%s: errors %+v (tested %v), want %s saying %q", c.name, res.FieldErrors, res.Test != nil, c.field, c.says)
+		}
+	}
+	ps, _ := b.store.ListPractices(context.Background())
+	audit, _ := b.store.ListAudit(context.Background(), 0, 10)
+	if len(ps) != 0 || len(audit) != 0 {
+		t.Fatalf("bad input stored something: %d practices, %d audit lines", len(ps), len(audit))
+	}
+	st, _ := b.world.Stats(0)
+	if st.Total != 0 {
+		t.Fatalf("bad input reached EMIS: %+v", st.Calls)
+	}
+}
+
+func TestConnectionFormReportsSpacesAndTestsWithoutThemWhenAsked(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	form := practice.Form{ODS: " a81001 ", Username: "Herouser", Password: sandbox.DemoAPIPassword + " "}
+	res, err := b.service.Connect(ctx, support, practice.ConnectRequest{Form: form})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.SpaceWarnings) != 1 || res.SpaceWarnings[0].Field != "password" || res.Test != nil {
+		t.Fatalf("space warnings = %+v, tested %v", res.SpaceWarnings, res.Test != nil)
+	}
+	if msg := res.SpaceWarnings[0].Message(); !strings.Contains(msg, "API password has a space at the end") {
+		t.Fatalf("warning says %q", msg)
+	}
+	lead := practice.Form{ODS: "A81001", Username: " Herouser ", Password: sandbox.DemoAPIPassword}
+	res, _ = b.service.Connect(ctx, support, practice.ConnectRequest{Form: lead})
+	if len(res.SpaceWarnings) != 1 || res.SpaceWarnings[0].Field != "username" || !strings.Contains(res.SpaceWarnings[0].Message(), "at the start and at the end") {
+		t.Fatalf("username warnings = %+v", res.SpaceWarnings)
+	}
+	res, err = b.service.Connect(ctx, support, practice.ConnectRequest{Form: form, Spaces: practice.SpacesRemove})
+	if err != nil || !res.Saved || res.Form.ODS != "A81001" {
+		t.Fatalf("testing without the spaces: %+v, %v", res, err)
+	}
+}
+
+func TestLiveConnectionStopsTheFormAndOldCredentialsStayUntilNewOnesAreProven(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	first := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	if !first.Saved {
+		t.Fatalf("first connection: %+v", first.Test)
+	}
+	again := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	if again.Existing == nil || again.Existing.ConnectedBy != support.Name || again.Existing.Username != "Herouser" || again.Test != nil {
+		t.Fatalf("second attempt: %+v", again)
+	}
+	if time.Since(again.Existing.ConnectedAt) > time.Minute {
+		t.Fatalf("connected at %v", again.Existing.ConnectedAt)
+	}
+
+	// A replacement that fails leaves the old connection in force.
+	res, err := b.service.Connect(ctx, practice.Actor{Name: "manager@riverside"}, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: "WrongPassword1"}})
+	if err != nil || res.Saved || res.Test == nil {
+		t.Fatalf("failed replacement: %+v, %v", res, err)
+	}
+	conn, err := b.store.ActiveConnection(ctx, first.PracticeID)
+	if err != nil || conn.ConnectedBy != support.Name {
+		t.Fatalf("after a failed replacement the connection in force is %+v, %v", conn, err)
+	}
+	if _, err := b.service.CheckHealth(ctx, first.PracticeID); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := b.store.PracticeByID(ctx, first.PracticeID); p.HealthStatus != store.HealthConnected {
+		t.Fatalf("the old credentials stopped working: %+v", p)
+	}
+
+	// A proven replacement swaps it, and the replaced password is erased.
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "NewerApi2027"))
+	res, err = b.service.Connect(ctx, practice.Actor{Name: "manager@riverside"}, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: "NewerApi2027"}})
+	if err != nil || !res.Saved {
+		t.Fatalf("replacement: %+v, %v", res, err)
+	}
+	conn, _ = b.store.ActiveConnection(ctx, first.PracticeID)
+	if conn.ConnectedBy != "manager@riverside" {
+		t.Fatalf("connection in force = %+v", conn)
+	}
+	audit, _ := b.store.ListAudit(ctx, first.PracticeID, 10)
+	var actions []string
+	for _, a := range audit {
+		actions = append(actions, a.Action)
+	}
+	if strings.Join(actions, ",") != "connection.replaced,connection.test_failed,connection.created" {
+		t.Fatalf("audit trail = %v", actions)
+	}
+}
+
+func TestPracticeUserCanOnlyConnectTheirOwnPractice(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	first := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	other := practice.Actor{Name: "someone@elsewhere", PracticeID: first.PracticeID + 100}
+	_, err := b.service.Connect(ctx, other, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword}})
+	if !errors.Is(err, practice.ErrNotYourPractice) {
+		t.Fatalf("another practice's user: %v", err)
+	}
+}
+
+func TestHealthCheckFollowsEMISAndNeverRetriesARefusedPassword(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	res := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	id := res.PracticeID
+
+	// EMIS slow and failing: degraded, checked again sooner.
+	must(t, b.world.SetFaults(sandbox.Faults{Global: sandbox.FaultConfig{ErrorRate: 1}}))
+	u, err := b.service.CheckHealth(ctx, id)
+	if err != nil || u.Status != store.HealthDegraded || u.ConsecutiveFailures != 1 || time.Until(u.NextCheck) > 90*time.Second {
+		t.Fatalf("EMIS erroring: %+v, %v", u, err)
+	}
+	must(t, b.world.SetFaults(sandbox.Faults{}))
+
+	// Login Access unticked: failing, but checked again (the practice may fix EMAS Manager).
+	must(t, b.demo.SetLoginAccess(sandbox.HeroProductKey, "Herouser", true, false))
+	u, _ = b.service.CheckHealth(ctx, id)
+	if u.Status != store.HealthFailing || u.CredentialsRejected || u.NextCheck.IsZero() || !strings.Contains(u.Reason, "EMAS Manager") {
+		t.Fatalf("no access: %+v", u)
+	}
+	must(t, b.demo.SetLoginAccess(sandbox.HeroProductKey, "Herouser", true, true))
+	if u, _ = b.service.CheckHealth(ctx, id); u.Status != store.HealthConnected {
+		t.Fatalf("after fixing Login Access: %+v", u)
+	}
+
+	// The API password changed in EMAS Manager: failing, and never tried again automatically.
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "ChangedApi2027"))
+	u, _ = b.service.CheckHealth(ctx, id)
+	if u.Status != store.HealthFailing || !u.CredentialsRejected || !u.NextCheck.IsZero() || !strings.Contains(u.Reason, "will not retry") {
+		t.Fatalf("password changed: %+v", u)
+	}
+	b.store.SetClock(func() time.Time { return time.Now().Add(24 * time.Hour) })
+	due, _ := b.store.DuePractices(ctx, 10)
+	if len(due) != 0 {
+		t.Fatalf("a practice whose password EMIS refused is still due a check: %+v", due)
+	}
+	b.store.SetClock(time.Now)
+
+	history, _ := b.store.HealthHistory(ctx, id, 10)
+	var statuses []string
+	for _, h := range history {
+		statuses = append(statuses, h.Status)
+	}
+	if strings.Join(statuses, ",") != "failing,connected,failing,degraded,connected" {
+		t.Fatalf("health history = %v", statuses)
+	}
+}
+
+func TestAPIPasswordNeverReachesTheDatabaseFileLogsOrAuditTrail(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	// Failures, a space warning, a connection, a replacement and health checks: every path
+	// that handles the password.
+	b.connect(t, "Herouser", "Wrong"+sandbox.DemoAPIPassword)
+	_, _ = b.service.Connect(ctx, support, practice.ConnectRequest{Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword + " "}})
+	res := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	_, _ = b.service.Connect(ctx, support, practice.ConnectRequest{Replace: true, Spaces: practice.SpacesKeep,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword}})
+	_, _ = b.service.CheckHealth(ctx, res.PracticeID)
+
+	secrets := []string{sandbox.DemoAPIPassword, sandbox.DemoUserPassword}
+	disk := readAll(t, b.dbPath, b.dbPath+"-wal", b.dbPath+"-shm")
+	if len(disk) == 0 {
+		t.Fatal("no database bytes read")
+	}
+	audit, _ := b.store.ListAudit(ctx, 0, 100)
+	var auditText strings.Builder
+	for _, a := range audit {
+		auditText.WriteString(a.Actor + a.Action + a.Detail)
+	}
+	for _, s := range secrets {
+		if bytes.Contains(disk, []byte(s)) {
+			t.Errorf("the database file holds %q in clear", s)
+		}
+		if strings.Contains(b.logs.String(), s) {
+			t.Errorf("the logs hold %q", s)
+		}
+		if strings.Contains(auditText.String(), s) {
+			t.Errorf("the audit trail holds %q", s)
+		}
+	}
+	if !strings.Contains(b.logs.String(), "practice connected") {
+		t.Fatal("the log capture saw nothing; the scan proves nothing")
+	}
+}
