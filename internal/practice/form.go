@@ -36,9 +36,9 @@ type FieldError struct {
 
 // SpaceWarning says which field has spaces at the start or end.
 type SpaceWarning struct {
-	Field   string // username or password
-	Label   string // "EMIS username", "API password"
-	Leading bool
+	Field    string // username or password
+	Label    string // "EMIS username", "API password"
+	Leading  bool
 	Trailing bool
 }
 

@@ -28,7 +28,9 @@ type HealthCheckWorker struct {
 }
 
 // Timeout bounds one check: a logon and one read, each bounded by the client's call timeout.
-func (w *HealthCheckWorker) Timeout(*river.Job[HealthCheckArgs]) time.Duration { return 2 * time.Minute }
+func (w *HealthCheckWorker) Timeout(*river.Job[HealthCheckArgs]) time.Duration {
+	return 2 * time.Minute
+}
 
 // Work checks the practice.
 func (w *HealthCheckWorker) Work(ctx context.Context, job *river.Job[HealthCheckArgs]) error {
