@@ -49,7 +49,11 @@ func NewCaller(cfg Config) (*Caller, error) {
 	c := &Caller{base: strings.TrimRight(cfg.BaseURL, "/"), cfg: cfg, http: cfg.HTTPClient,
 		timeout: cfg.CallTimeout, log: cfg.Logger}
 	if c.http == nil {
-		c.http = &http.Client{}
+		// The default transport keeps 2 idle connections per host; EMIS is one host called
+		// concurrently, so keep more and avoid a storm of new connections.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+		c.http = &http.Client{Transport: t}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultCallTimeout
