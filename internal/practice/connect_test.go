@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -239,3 +242,72 @@ func TestAPIPasswordNeverReachesTheDatabaseFileLogsOrAuditTrail(t *testing.T) {
 		t.Fatal("the log capture saw nothing; the scan proves nothing")
 	}
 }
+
+func TestFormNeverPrintsItsPassword(t *testing.T) {
+	t.Parallel()
+	f := practice.Form{ODS: "A81001", Username: "Herouser", Password: "Secret2026api"}
+	var logs bytes.Buffer
+	slogger := slogText(&logs)
+	slogger.Info("form", "form", f)
+	for _, s := range []string{fmt.Sprintf("%v %+v %s %#v", f, f, f, f), logs.String(),
+		fmt.Sprintf("%+v", practice.ConnectResult{Form: f})} {
+		if strings.Contains(s, f.Password) {
+			t.Fatalf("the password leaked into %q", s)
+		}
+	}
+}
+
+func TestAPasswordPastedIntoTheUsernameFieldIsNeverEchoed(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	res := b.connect(t, sandbox.DemoAPIPassword, sandbox.DemoAPIPassword)
+	for _, c := range res.Test.Checks {
+		if strings.Contains(c.Message, sandbox.DemoAPIPassword) {
+			t.Fatalf("the diagnosis echoes the username field: %q", c.Message)
+		}
+	}
+	audit, _ := b.store.ListAudit(context.Background(), 0, 10)
+	for _, a := range audit {
+		if strings.Contains(a.Detail, sandbox.DemoAPIPassword) {
+			t.Fatalf("the audit trail echoes the username field: %q", a.Detail)
+		}
+	}
+}
+
+func TestRefusedCredentialsAreNotRetriedEvenWhenAskedDirectly(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	res := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "ChangedApi2027"))
+	if _, err := b.service.CheckHealth(ctx, res.PracticeID); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := b.world.Stats(sandbox.DemoCDB)
+	if _, err := b.service.CheckHealth(ctx, res.PracticeID); !errors.Is(err, practice.ErrCredentialsRejected) {
+		t.Fatalf("second check: %v, want ErrCredentialsRejected", err)
+	}
+	after, _ := b.world.Stats(sandbox.DemoCDB)
+	if after.Calls["Logon"] != before.Calls["Logon"] {
+		t.Fatal("a refused password was sent to EMIS again")
+	}
+}
+
+func TestAConnectionMadeWhileNewCredentialsAreTestedIsNotReplacedUnseen(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	first := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	conn, _ := b.store.ActiveConnection(ctx, first.PracticeID)
+	// Someone else's submission saw no connection (Replaces 0) and finishes after ours.
+	_, err := b.store.ActivateConnection(ctx, store.NewConnection{PracticeID: first.PracticeID, Username: "Herouser",
+		PasswordSealed: []byte("x"), KeyID: "k", ConnectedBy: "late", Checklist: "[]"}, store.AuditEntry{Actor: "late", Action: "connection.created"})
+	if !errors.Is(err, store.ErrConnectionChanged) {
+		t.Fatalf("stale activation: %v, want ErrConnectionChanged", err)
+	}
+	if now, _ := b.store.ActiveConnection(ctx, first.PracticeID); now.ID != conn.ID {
+		t.Fatalf("the live connection was replaced unseen: %+v", now)
+	}
+}
+
+func slogText(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

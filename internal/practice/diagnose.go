@@ -126,9 +126,10 @@ func diagnoseUnsuccessful(c Checklist, h string, f Form) {
 	lost := "The API password cannot be viewed again in EMIS. If it is lost or you are not sure, set a fresh one: " + fixEditUsers
 	switch {
 	case strings.Contains(h, "unknown user") || strings.Contains(h, "no user"):
-		msg := fmt.Sprintf("EMIS has no user called %q.", f.Username)
+		// The username is not echoed: a password pasted into the wrong field would be shown.
+		msg := "EMIS has no user with the username you entered."
 		if strings.Contains(h, "case-sensitive") || strings.Contains(h, "capitalisation") {
-			msg = fmt.Sprintf("EMIS has no user called exactly %q: usernames are case-sensitive and the capitals do not match the user in EMIS.", f.Username)
+			msg = "EMIS has no user called exactly what you entered: usernames are case-sensitive and the capitals do not match the user in EMIS."
 		} else if strings.Contains(h, "spaces") {
 			msg = "The username has a space at the start or end, which EMIS does not ignore."
 		}

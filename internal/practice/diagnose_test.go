@@ -63,7 +63,7 @@ func TestEveryFailureModeGetsItsOwnDiagnosis(t *testing.T) {
 		{name: "an API password that is just wrong", password: "Completely9Wrong",
 			step: practice.StepAPIPassword, says: []string{"most likely cause: the EMIS user password", "spaces", "capitals", "cannot be viewed again"}},
 		{name: "unknown username", username: "Herouser1",
-			step: practice.StepUser, says: []string{`no user called "Herouser1"`, "Organisation Configuration → Users"}},
+			step: practice.StepUser, says: []string{"no user with the username you entered", "Organisation Configuration → Users"}},
 		{name: "username in the wrong case", username: "herouser",
 			step: practice.StepUser, says: []string{"case-sensitive"}},
 		{name: "Hero Health not activated in EMAS Manager",

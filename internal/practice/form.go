@@ -4,6 +4,7 @@ package practice
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"unicode"
@@ -14,6 +15,19 @@ type Form struct {
 	ODS      string
 	Username string
 	Password string // the EMAS Manager API password
+}
+
+// String keeps the API password out of formatted output.
+func (f Form) String() string {
+	return fmt.Sprintf("{ODS:%s Username:%q Password:[redacted]}", f.ODS, f.Username)
+}
+
+// GoString keeps the API password out of %#v.
+func (f Form) GoString() string { return f.String() }
+
+// LogValue keeps the API password out of logs.
+func (f Form) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("ods", f.ODS), slog.String("username", f.Username))
 }
 
 // SpaceHandling says what to do with spaces at the start or end of the username or password.

@@ -9,6 +9,10 @@ import (
 	"herolink/internal/store"
 )
 
+// ErrCredentialsRejected means EMIS refused the stored password: nothing retries it; the
+// practice must enter the current API password on the connection form.
+var ErrCredentialsRejected = errors.New("practice: EMIS refused the stored API password; waiting for new credentials")
+
 // CheckHealth re-runs logon and a cheap read for a practice's connection in force and records
 // the outcome. Credentials EMIS refuses (Logon outcome 3) are not tried again automatically:
 // a real EMIS may lock the user. The practice then waits for new credentials on the form.
@@ -16,6 +20,9 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 	p, err := s.Store.PracticeByID(ctx, practiceID)
 	if err != nil {
 		return store.HealthUpdate{}, err
+	}
+	if p.CredentialsRejected {
+		return store.HealthUpdate{PracticeID: p.ID, Status: p.HealthStatus, Reason: p.HealthReason, CredentialsRejected: true}, ErrCredentialsRejected
 	}
 	conn, err := s.Store.ActiveConnection(ctx, practiceID)
 	if errors.Is(err, store.ErrNotFound) {

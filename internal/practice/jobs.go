@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -35,6 +36,9 @@ func (w *HealthCheckWorker) Timeout(*river.Job[HealthCheckArgs]) time.Duration {
 // Work checks the practice.
 func (w *HealthCheckWorker) Work(ctx context.Context, job *river.Job[HealthCheckArgs]) error {
 	_, err := w.Service.CheckHealth(ctx, job.Args.PracticeID)
+	if errors.Is(err, ErrCredentialsRejected) {
+		return nil // nothing to do until new credentials arrive
+	}
 	return err
 }
 

@@ -77,6 +77,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		res.SpaceWarnings = warns
 		return res, nil
 	}
+	var seen int64 // the active connection this submission saw, which it may replace
 	existing, err := s.Store.PracticeByODS(ctx, form.ODS)
 	switch {
 	case err == nil:
@@ -84,10 +85,14 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		if who.PracticeID != 0 && who.PracticeID != existing.ID {
 			return res, ErrNotYourPractice
 		}
-		if conn, err := s.Store.ActiveConnection(ctx, existing.ID); err == nil && !req.Replace {
+		conn, err := s.Store.ActiveConnection(ctx, existing.ID)
+		switch {
+		case err == nil && !req.Replace:
 			res.Existing = &Existing{PracticeName: existing.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
 			return res, nil
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		case err == nil:
+			seen = conn.ID
+		case !errors.Is(err, store.ErrNotFound):
 			return res, err
 		}
 	case errors.Is(err, store.ErrNotFound):
@@ -101,7 +106,8 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 	test := s.Tester.Test(ctx, form)
 	res.Test = &test
 	if !test.Connected {
-		detail := fmt.Sprintf("ODS %s, EMIS user %s: %s", form.ODS, form.Username, failureSummary(test.Checks))
+		// Unproven usernames stay out of the audit trail: one may be a password in the wrong field.
+		detail := fmt.Sprintf("ODS %s: %s", form.ODS, failureSummary(test.Checks))
 		if res.PracticeID != 0 {
 			detail += "; the connection in force is unchanged"
 		}
@@ -127,8 +133,17 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		action = "connection.replaced"
 	}
 	_, err = s.Store.ActivateConnection(ctx, store.NewConnection{PracticeID: p.ID, Username: form.Username, PasswordSealed: sealed,
-		KeyID: keyID, ConnectedBy: who.Name, Checklist: string(checklist), NextCheck: s.nextCheck(0)},
+		KeyID: keyID, ConnectedBy: who.Name, Checklist: string(checklist), NextCheck: s.nextCheck(0), Replaces: seen},
 		store.AuditEntry{Actor: who.Name, Action: action, Detail: fmt.Sprintf("ODS %s, EMIS user %s; checklist %s", form.ODS, form.Username, passSummary(test.Checks))})
+	if errors.Is(err, store.ErrConnectionChanged) {
+		// Someone connected this practice while the test ran: show them, as if just submitted.
+		res.Test = nil
+		if conn, cerr := s.Store.ActiveConnection(ctx, p.ID); cerr == nil {
+			res.Existing = &Existing{PracticeName: p.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
+			return res, nil
+		}
+		return res, err
+	}
 	if err != nil {
 		return res, err
 	}

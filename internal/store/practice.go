@@ -171,7 +171,13 @@ type NewConnection struct {
 	ConnectedBy    string
 	Checklist      string
 	NextCheck      time.Time
+	Replaces       int64 // the active connection the caller saw (0: none); anything else is a conflict
 }
+
+// ErrConnectionChanged means the practice's active connection changed while new credentials
+// were being tested: the form must be submitted again so nobody replaces a live connection
+// without having seen it.
+var ErrConnectionChanged = errors.New("store: the practice's connection changed meanwhile")
 
 // ActivateConnection puts proven credentials in force: the previous active connection (if
 // any) becomes 'replaced' and its sealed password is erased, the practice is healthy, and the
@@ -180,11 +186,19 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 	now := s.nowMS()
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var current int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`, nc.PracticeID).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if current != nc.Replaces {
+			return ErrConnectionChanged
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE emis_connections SET state = 'replaced', password_sealed = NULL, ended_at = ?
 			WHERE practice_id = ? AND state = 'active'`, now, nc.PracticeID); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO emis_connections (practice_id, state, username, password_sealed, key_id, connected_by, connected_at, checklist)
+		err = tx.QueryRowContext(ctx, `INSERT INTO emis_connections (practice_id, state, username, password_sealed, key_id, connected_by, connected_at, checklist)
 			VALUES (?, 'active', ?, ?, ?, ?, ?, ?) RETURNING id`,
 			nc.PracticeID, nc.Username, nc.PasswordSealed, nc.KeyID, nc.ConnectedBy, now, nc.Checklist).Scan(&id)
 		if err != nil {
@@ -197,6 +211,9 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 		audit.PracticeID = nc.PracticeID
 		return appendAuditTx(ctx, tx, audit, now)
 	})
+	if errors.Is(err, ErrConnectionChanged) {
+		return Connection{}, err
+	}
 	if err != nil {
 		return Connection{}, fmt.Errorf("store: activate connection: %w", err)
 	}

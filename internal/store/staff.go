@@ -59,20 +59,40 @@ func scanStaff(row interface{ Scan(...any) error }) (StaffUser, error) {
 
 // StaffUserByUsername finds a staff user.
 func (s *Store) StaffUserByUsername(ctx context.Context, username string) (StaffUser, error) {
-	return scanStaff(s.db.QueryRowContext(ctx, `SELECT id, username, display_name, password_hash, role, practice_id
+	u, err := scanStaff(s.db.QueryRowContext(ctx, `SELECT id, username, display_name, password_hash, role, practice_id
 		FROM staff_users WHERE username = ?`, strings.ToLower(strings.TrimSpace(username))))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return u, fmt.Errorf("store: staff user: %w", err)
+	}
+	return u, err
 }
 
-// UpdateStaffPassword replaces a staff user's password hash.
+// UpdateStaffPassword replaces a staff user's password hash and signs out all their sessions.
 func (s *Store) UpdateStaffPassword(ctx context.Context, id int64, hash string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE staff_users SET password_hash = ? WHERE id = ?`, hash, id)
-	return err
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE user_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: update staff password: %w", err)
+	}
+	return nil
 }
 
-// CreateSession stores a sign-in session by the hash of its token.
+// CreateSession stores a sign-in session by the hash of its token, and drops expired ones so
+// the table stays the size of the sessions in use.
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO staff_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		tokenHash, userID, s.nowMS(), expires.UnixMilli())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE expires_at <= ?`, s.nowMS()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO staff_sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			tokenHash, userID, s.nowMS(), expires.UnixMilli())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: create session: %w", err)
 	}
@@ -87,8 +107,10 @@ func (s *Store) SessionUser(ctx context.Context, tokenHash string) (StaffUser, e
 
 // DeleteSession signs a session out.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM staff_sessions WHERE token_hash = ?`, tokenHash)
-	return err
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM staff_sessions WHERE token_hash = ?`, tokenHash); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
 }
 
 // APIKey is a partner API key, stored by hash only.

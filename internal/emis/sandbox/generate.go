@@ -17,6 +17,11 @@ const (
 	DemoAPIPassword  = "Riverside2026api" // set by --preconfigured in Edit Users
 	DemoUserPassword = "EmisUser!2026"    // Herouser's EMIS user password after --preconfigured
 	demoSeed         = 20261124
+
+	// The second demo practice, added by Options.SecondDemo and never preconfigured.
+	SecondDemoODS  = "A81002"
+	SecondDemoCDB  = 29002
+	SecondDemoName = "Oakfield Surgery"
 )
 
 // GeneratedODS is the ODS code of the i-th generated practice (1-based): G00001, G00002, ...

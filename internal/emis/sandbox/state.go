@@ -19,6 +19,7 @@ type snapshot struct {
 	Seed      uint64 `json:"seed"`
 	Practices int    `json:"practices"`
 	NoDemo    bool   `json:"no_demo"`
+	Second    bool   `json:"second_demo"`
 	Orgs      []*Org `json:"organisations"`
 }
 
@@ -26,7 +27,7 @@ const snapshotVersion = 1
 
 // SaveState writes every changed organisation to path atomically (temporary file, fsync, rename).
 func (w *World) SaveState(path string) error {
-	snap := snapshot{Version: snapshotVersion, Seed: w.opts.Seed, Practices: w.opts.Practices, NoDemo: w.opts.NoDemo}
+	snap := snapshot{Version: snapshotVersion, Seed: w.opts.Seed, Practices: w.opts.Practices, NoDemo: w.opts.NoDemo, Second: w.opts.SecondDemo}
 	var data []byte
 	var err error
 	for _, o := range w.Orgs() {
@@ -93,7 +94,7 @@ func (w *World) LoadState(path string) error {
 	if snap.Version != snapshotVersion {
 		return fmt.Errorf("sandbox: load state %s: version %d, this build reads version %d", path, snap.Version, snapshotVersion)
 	}
-	if snap.Seed != w.opts.Seed || snap.Practices != w.opts.Practices || snap.NoDemo != w.opts.NoDemo {
+	if snap.Seed != w.opts.Seed || snap.Practices != w.opts.Practices || snap.NoDemo != w.opts.NoDemo || snap.Second != w.opts.SecondDemo {
 		return fmt.Errorf("sandbox: load state %s: it was made with --seed %d --practices %d (no demo: %v); start with the same flags or another state file",
 			path, snap.Seed, snap.Practices, snap.NoDemo)
 	}

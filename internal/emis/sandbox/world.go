@@ -29,6 +29,7 @@ type Options struct {
 	Now                func() time.Time // the clock; time.Now if nil
 	Preconfigured      bool             // perform the setup guide's steps for the demo practice
 	NoDemo             bool             // leave out the demo practice
+	SecondDemo         bool             // add Oakfield Surgery (A81002), never preconfigured
 }
 
 // World is the whole emulated EMIS estate: organisations, their users, EMAS Manager, diaries and
@@ -94,6 +95,11 @@ func New(opts Options) *World {
 				panic(fmt.Sprintf("sandbox: preconfigure demo practice: %v", err))
 			}
 		}
+	}
+	if opts.SecondDemo {
+		o := generatedShape(demoSeed+1, 0, SecondDemoODS, SecondDemoCDB, SecondDemoName, 4, 1, false)
+		o.GenPatients = 240
+		w.addOrg(o)
 	}
 	for i := 1; i <= opts.Practices; i++ {
 		w.addOrg(generatedPractice(opts.Seed, i))

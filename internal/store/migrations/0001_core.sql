@@ -54,7 +54,9 @@ CREATE TABLE staff_users (
     password_hash  TEXT NOT NULL,
     role           TEXT NOT NULL CHECK (role IN ('support', 'practice')),
     practice_id    INTEGER REFERENCES practices(id),
-    created_at     BIGINT NOT NULL
+    created_at     BIGINT NOT NULL,
+    -- A practice user without a practice would see what support sees: forbid it.
+    CHECK ((role = 'support' AND practice_id IS NULL) OR (role = 'practice' AND practice_id IS NOT NULL))
 );
 
 CREATE TABLE staff_sessions (

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"herolink/internal/app"
+	"herolink/internal/emis/sandbox"
+)
+
+// serverFlags are the settings serve and demo share. Every flag has a HEROLINK_* environment
+// variable; a flag given on the command line wins.
+type serverFlags struct {
+	addr, dataDir, emisURL, directoryURL, supplierID, logLevel string
+	healthInterval, emisTimeout                                time.Duration
+	secureCookies                                              bool
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv(name); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir string, secure bool) {
+	fs.StringVar(&f.addr, "addr", env("HEROLINK_ADDR", defaultAddr), "HTTP listen address (HEROLINK_ADDR)")
+	fs.StringVar(&f.dataDir, "data-dir", env("HEROLINK_DATA_DIR", defaultDataDir), "directory for the database and the key file (HEROLINK_DATA_DIR)")
+	fs.StringVar(&f.emisURL, "emis-url", env("HEROLINK_EMIS_URL", ""), "base URL of the EMIS Partner API (HEROLINK_EMIS_URL)")
+	fs.StringVar(&f.directoryURL, "directory-url", env("HEROLINK_DIRECTORY_URL", ""), "ODS to CDB directory; default EMIS_URL/sandbox/v1/directory (HEROLINK_DIRECTORY_URL)")
+	fs.StringVar(&f.supplierID, "supplier-id", env("HEROLINK_SUPPLIER_ID", sandbox.DefaultSupplierID), "Hero Health's supplier id issued by EMIS (HEROLINK_SUPPLIER_ID)")
+	fs.DurationVar(&f.healthInterval, "health-interval", envDuration("HEROLINK_HEALTH_INTERVAL", 5*time.Minute), "connection health check interval (HEROLINK_HEALTH_INTERVAL)")
+	fs.DurationVar(&f.emisTimeout, "emis-timeout", envDuration("HEROLINK_EMIS_TIMEOUT", 30*time.Second), "timeout of one EMIS call (HEROLINK_EMIS_TIMEOUT)")
+	fs.BoolVar(&f.secureCookies, "secure-cookies", envBool("HEROLINK_SECURE_COOKIES", secure), "mark session cookies Secure: serve behind HTTPS (HEROLINK_SECURE_COOKIES)")
+	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
+}
+
+func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", f.logLevel, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+func (f *serverFlags) config(log *slog.Logger) app.Config {
+	return app.Config{DataDir: f.dataDir, Addr: f.addr, EMISURL: f.emisURL, DirectoryURL: f.directoryURL,
+		SupplierID: f.supplierID, HealthInterval: f.healthInterval, EMISCallTimeout: f.emisTimeout,
+		SecureCookies: f.secureCookies, Log: log}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"herolink/internal/app"
+	"herolink/internal/emis/sandbox"
+)
+
+// runDemo starts herolink with an embedded database and an in-process EMIS sandbox holding
+// two demo practices: Riverside (guide followed, connected) and Oakfield (untouched).
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serverFlags
+	f.register(fs, "127.0.0.1:8080", "data", false)
+	sandboxAddr := fs.String("sandbox-addr", "127.0.0.1:8089", "address of the in-process EMIS sandbox")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := f.logger(stderr)
+	if err != nil {
+		return err
+	}
+
+	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, SecondDemo: true, SupplierID: f.supplierID})
+	statePath := filepath.Join(f.dataDir, "sandbox-state.json")
+	if err := world.LoadState(statePath); err != nil {
+		return err
+	}
+	sln, err := net.Listen("tcp", *sandboxAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for the EMIS sandbox: %w", *sandboxAddr, err)
+	}
+	sandboxURL := "http://" + sln.Addr().String()
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		sln.Close()
+		return fmt.Errorf("listen on %s: %w", f.addr, err)
+	}
+	adminURL := "http://" + ln.Addr().String() + "/admin/"
+
+	cfg := f.config(log.With("system", "herolink"))
+	cfg.EMISURL, cfg.SandboxURL = sandboxURL, sandboxURL
+	if cfg.DirectoryURL == "" {
+		cfg.DirectoryURL = sandboxURL + "/sandbox/v1/directory"
+	}
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		sln.Close()
+		ln.Close()
+		return err
+	}
+
+	// The sandbox serves first: seeding the demo connects through it.
+	var wg sync.WaitGroup
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ssrv := &http.Server{Handler: sandbox.NewServer(world, log.With("system", "emis-sandbox")), ReadHeaderTimeout: 10 * time.Second}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := ssrv.Serve(sln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("EMIS sandbox stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		world.RunSaver(runCtx, statePath, time.Second, log)
+	}()
+	defer func() {
+		stop()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = ssrv.Shutdown(shutdownCtx)
+		cancel()
+		wg.Wait()
+	}()
+
+	info, err := a.SeedDemo(ctx, adminURL, sandboxURL)
+	if err != nil {
+		a.Store.Close()
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, `herolink demo is running.
+
+  Admin (practice staff, support): %s
+    sign in as %s / %s
+  EMIS sandbox ("EMIS Web"):        %s/
+  Partner API key (%s):  %s
+
+  Riverside Medical Practice (A81001) followed the setup guide and is connected.
+  Oakfield Surgery (A81002) is untouched: follow the setup guide in the EMIS sandbox pages,
+  then connect it on the admin connection form with ODS code A81002.
+
+  These details are also in %s. Press Ctrl+C to stop.
+`, info.AdminURL, info.StaffUsername, info.StaffPassword, info.SandboxURL, info.PracticeGroupID, info.APIKey, app.DemoInfoPath(f.dataDir))
+	return a.Run(runCtx, ln)
+}

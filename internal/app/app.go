@@ -1,0 +1,158 @@
+// Package app wires herolink together from a Config: storage, the vault, the EMIS client,
+// the practice service, durable jobs and the HTTP server. cmd/herolink and tests use it.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"herolink/internal/emis"
+	"herolink/internal/practice"
+	"herolink/internal/staff"
+	"herolink/internal/store"
+	"herolink/internal/vault"
+	"herolink/internal/web"
+)
+
+// Config is everything herolink needs to run. Zero values take the documented defaults.
+type Config struct {
+	DataDir         string        // holds herolink.db and secret.keys; created 0700 if missing
+	DatabasePath    string        // SQLite file; DataDir/herolink.db if empty
+	Addr            string        // HTTP listen address
+	EMISURL         string        // base URL of EMIS's Partner API (the sandbox's in demo)
+	DirectoryURL    string        // ODS -> CDB directory; EMISURL/sandbox/v1/directory if empty
+	SupplierID      string        // Hero Health's supplier id issued by EMIS
+	EMISCallTimeout time.Duration // per Partner API call; 30 s if zero
+	HealthInterval  time.Duration // connection health checks; 5 minutes if zero
+	SweepInterval   time.Duration // how often due health checks are enqueued; 30 s if zero
+	SecureCookies   bool          // set Secure on session cookies (behind HTTPS)
+	SandboxURL      string        // shown in pages when running the demo
+	Log             *slog.Logger
+}
+
+// App is a running herolink.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	Store     *store.Store
+	Vault     *vault.Keyring
+	Practices *practice.Service
+	Sessions  *staff.Sessions
+	River     *river.Client[*sql.Tx]
+	Handler   http.Handler
+}
+
+// New opens storage (running migrations), loads the vault keys and builds the services. It
+// starts nothing: Run does.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("app: a data directory is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: data directory: %w", err)
+	}
+	if cfg.DatabasePath == "" {
+		cfg.DatabasePath = filepath.Join(cfg.DataDir, "herolink.db")
+	}
+	if cfg.EMISURL == "" {
+		return nil, errors.New("app: the EMIS URL is required (--emis-url or HEROLINK_EMIS_URL)")
+	}
+	if cfg.DirectoryURL == "" {
+		cfg.DirectoryURL = strings.TrimRight(cfg.EMISURL, "/") + "/sandbox/v1/directory"
+	}
+	if cfg.HealthInterval <= 0 {
+		cfg.HealthInterval = 5 * time.Minute
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = 30 * time.Second
+	}
+	keys, err := vault.Load(filepath.Join(cfg.DataDir, "secret.keys"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenSQLite(ctx, cfg.DatabasePath)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	caller, err := emis.NewCaller(emis.Config{BaseURL: cfg.EMISURL, SupplierID: cfg.SupplierID,
+		CallTimeout: cfg.EMISCallTimeout, Logger: cfg.Log.With("component", "emis")})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc := &practice.Service{Store: st, Vault: keys, Log: cfg.Log.With("component", "practice"), HealthInterval: cfg.HealthInterval,
+		Tester: &practice.Tester{Directory: &practice.HTTPDirectory{BaseURL: cfg.DirectoryURL}, Caller: caller}}
+
+	workers := river.NewWorkers()
+	practice.AddWorkers(workers, svc)
+	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:      workers,
+		PeriodicJobs: []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval)},
+		Logger:       cfg.Log.With("component", "river"),
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("app: river: %w", err)
+	}
+	sessions := &staff.Sessions{Store: st}
+	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, River: rc}
+	a.Handler = web.New(web.Config{Store: st, Practices: svc, Sessions: sessions, Log: cfg.Log.With("component", "web"),
+		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL})
+	return a, nil
+}
+
+// Run serves HTTP on ln and runs the job workers until ctx ends, then stops both gracefully
+// (in-flight requests and jobs get 10 seconds) and closes the database.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	defer a.Store.Close()
+	if err := a.River.Start(ctx); err != nil {
+		return fmt.Errorf("app: start jobs: %w", err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(stopCtx); serr != nil && err == nil {
+		err = serr
+	}
+	if rerr := a.River.Stop(stopCtx); rerr != nil && err == nil {
+		err = rerr
+	}
+	wg.Wait()
+	return err
+}

@@ -1,0 +1,107 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"herolink/internal/app"
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/store"
+)
+
+func TestDemoSeedsAConnectedPracticeAndHealthChecksRunAsDurableJobs(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, SecondDemo: true})
+	emisSrv := httptest.NewServer(sandbox.NewServer(world, nil))
+	defer emisSrv.Close()
+
+	dir := t.TempDir()
+	cfg := app.Config{DataDir: dir, EMISURL: emisSrv.URL, SupplierID: sandbox.DefaultSupplierID,
+		HealthInterval: time.Minute, SweepInterval: 200 * time.Millisecond}
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := a.SeedDemo(ctx, "http://admin", emisSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.StaffPassword == "" || info.APIKey == "" || info.PracticeGroupID == "" {
+		t.Fatalf("demo info = %+v", info)
+	}
+	p, err := a.Store.PracticeByODS(ctx, sandbox.DemoODS)
+	if err != nil || p.HealthStatus != store.HealthConnected {
+		t.Fatalf("demo practice = %+v, %v", p, err)
+	}
+	data, err := os.ReadFile(app.DemoInfoPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk app.DemoInfo
+	if err := json.Unmarshal(data, &onDisk); err != nil || onDisk != info {
+		t.Fatalf("demo.json = %s, %v", data, err)
+	}
+
+	// Make the check due now, run the app, and wait for the sweep to enqueue it and the
+	// worker to record it.
+	before := p.HealthCheckedAt
+	must(t, a.Store.RecordHealth(ctx, store.HealthUpdate{PracticeID: p.ID, Status: store.HealthConnected,
+		Reason: "due", NextCheck: time.Now().Add(-time.Second)}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx, ln) }()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _ := a.Store.PracticeByID(ctx, p.ID)
+		if got.HealthReason != "due" && got.HealthCheckedAt.After(before) {
+			if got.NextHealthCheckAt.Before(time.Now()) {
+				t.Fatalf("next check not rescheduled: %+v", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the health check job never ran: %+v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	// Seeding again (a restart of the demo) reuses everything.
+	again, err := app.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Store.Close()
+	info2, err := again.SeedDemo(ctx, "http://admin", emisSrv.URL)
+	if err != nil || info2 != info {
+		t.Fatalf("second seed = %+v, %v; want %+v", info2, err, info)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

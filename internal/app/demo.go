@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/practice"
+	"herolink/internal/staff"
+	"herolink/internal/store"
+)
+
+// DemoInfo is what `herolink demo` prints and writes to DATA_DIR/demo.json.
+type DemoInfo struct {
+	AdminURL        string `json:"admin_url"`
+	SandboxURL      string `json:"sandbox_url"`
+	StaffUsername   string `json:"staff_username"`
+	StaffPassword   string `json:"staff_password"`
+	APIKey          string `json:"api_key"`
+	PracticeGroupID string `json:"practice_group_id"`
+}
+
+const demoStaffUser = "support"
+
+// DemoInfoPath is where the demo's credentials are kept between runs.
+func DemoInfoPath(dataDir string) string { return filepath.Join(dataDir, "demo.json") }
+
+// SeedDemo makes the demo usable with no set-up: a support staff user, the connected demo
+// practice (Riverside, whose EMIS side followed the guide) and an API key for its practice
+// group. Oakfield Surgery is left for the newcomer to connect. Running it again reuses what
+// exists, so restarting the demo keeps its data and credentials.
+func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoInfo, error) {
+	path := DemoInfoPath(a.cfg.DataDir)
+	var info DemoInfo
+	if data, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(data, &info)
+	}
+	info.AdminURL, info.SandboxURL = adminURL, sandboxURL
+
+	user, err := a.Store.StaffUserByUsername(ctx, demoStaffUser)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || info.StaffPassword == "":
+		info.StaffUsername, info.StaffPassword = demoStaffUser, randomToken(12)
+		hash, herr := staff.HashPassword(info.StaffPassword)
+		if herr != nil {
+			return info, herr
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			user, err = a.Store.CreateStaffUser(ctx, store.StaffUser{Username: demoStaffUser, DisplayName: "Demo support engineer",
+				PasswordHash: hash, Role: store.RoleSupport})
+		} else if err == nil {
+			err = a.Store.UpdateStaffPassword(ctx, user.ID, hash)
+		}
+		if err != nil {
+			return info, fmt.Errorf("demo: staff user: %w", err)
+		}
+	case err != nil:
+		return info, err
+	}
+	info.StaffUsername = demoStaffUser
+
+	p, err := a.Store.PracticeByODS(ctx, sandbox.DemoODS)
+	connected := err == nil
+	if connected {
+		_, err = a.Store.ActiveConnection(ctx, p.ID)
+		connected = err == nil
+	}
+	if !connected {
+		res, err := a.Practices.Connect(ctx, practice.Actor{Name: "herolink demo"}, practice.ConnectRequest{
+			Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword}})
+		if err != nil {
+			return info, fmt.Errorf("demo: connect %s: %w", sandbox.DemoODS, err)
+		}
+		if !res.Saved {
+			return info, fmt.Errorf("demo: connecting %s failed: %s", sandbox.DemoODS, summarise(res))
+		}
+		if p, err = a.Store.PracticeByODS(ctx, sandbox.DemoODS); err != nil {
+			return info, err
+		}
+	}
+	if info.APIKey == "" || info.PracticeGroupID != p.PracticeGroupID {
+		key, err := a.CreateAPIKey(ctx, p.PracticeGroupID, "Demo partner", "booking booking_links messaging")
+		if err != nil {
+			return info, err
+		}
+		info.APIKey = key
+	}
+	info.PracticeGroupID = p.PracticeGroupID
+	data, _ := json.MarshalIndent(info, "", "  ")
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return info, fmt.Errorf("demo: write %s: %w", path, err)
+	}
+	return info, nil
+}
+
+func summarise(res practice.ConnectResult) string {
+	switch {
+	case len(res.FieldErrors) > 0:
+		return res.FieldErrors[0].Message
+	case res.Test != nil:
+		f := res.Test.Checks.FirstFailure()
+		return f.Title + ": " + f.Message
+	}
+	return "not connected"
+}
+
+// CreateAPIKey makes a partner API key for a practice group. The key is returned once; only
+// its SHA-256 is stored (keys are 32 random bytes, so a slow hash adds nothing).
+func (a *App) CreateAPIKey(ctx context.Context, groupID, name, scopes string) (string, error) {
+	key := "hlk_" + randomToken(32)
+	sum := sha256.Sum256([]byte(key))
+	err := a.Store.CreateAPIKey(ctx, store.APIKey{ID: "key_" + randomToken(8), PracticeGroupID: groupID, Name: name,
+		Prefix: key[:10], KeyHash: hex.EncodeToString(sum[:]), Scopes: scopes})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"herolink/internal/practice"
+	"herolink/internal/staff"
+	"herolink/internal/store"
+)
+
+// Config is what the pages need.
+type Config struct {
+	Store         *store.Store
+	Practices     *practice.Service
+	Sessions      *staff.Sessions
+	Log           *slog.Logger
+	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
+	SandboxURL    string // the EMIS sandbox's pages, linked from the form in demos; "" in production
+}
+
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	pages   *pages
+	pending *pendingForms
+	// failedSignInDelay is added to every refused sign-in, on top of the password hash's cost.
+	failedSignInDelay time.Duration
+}
+
+// New builds the handler for /admin, /healthz and /readyz.
+func New(cfg Config) http.Handler {
+	s := &server{cfg: cfg, log: cfg.Log, pages: mustParsePages(), failedSignInDelay: 150 * time.Millisecond,
+		pending: newPendingForms(pendingTTL, pendingMax, pendingPerSession)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /admin/assets/", assetHandler())
+
+	mux.HandleFunc("GET /admin/login", s.loginPage)
+	mux.HandleFunc("POST /admin/login", s.login)
+	mux.HandleFunc("POST /admin/logout", s.logout)
+
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
+	mux.Handle("GET /admin/{$}", s.signedIn(s.overview))
+	mux.Handle("GET /admin/practices/{id}", s.signedIn(s.practicePage))
+	mux.Handle("POST /admin/practices/{id}/check", s.signedIn(s.checkNow))
+	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
+	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
+	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {
+		s.errorPage(w, r, &u, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	}))
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
+			"This form was sent from another website, so herolink refused it. Open herolink yourself and submit the form again.")
+	}))
+	return securityHeaders(csrf.Handler(mux))
+}
+
+// csp allows this origin's scripts and styles only: no inline script or style, no fonts from
+// elsewhere, no framing, and forms post only here.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, assetPrefix) {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database does not answer", "err", err)
+		text(w, http.StatusServiceUnavailable, "database unavailable")
+		return
+	}
+	text(w, http.StatusOK, "ok")
+}
+
+func text(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
+}
