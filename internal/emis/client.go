@@ -90,6 +90,10 @@ func (c *Caller) decodeResult(method string, data []byte, v any) error {
 	if v == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
+	if raw, ok := v.(*rawResult); ok {
+		raw.data = data
+		return nil
+	}
 	if err := xml.Unmarshal(data, v); err != nil {
 		return &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}
 	}
@@ -142,6 +146,9 @@ func scrubURLError(err error) error {
 // DecodeEnvelope parses a Partner API answer. It rejects anything that is not exactly one
 // PartnerApiResponse document with an integer outcome.
 func DecodeEnvelope(body []byte) (*Envelope, error) {
+	if env, ok := decodeEnvelopeFast(body); ok {
+		return env, nil
+	}
 	var env Envelope
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&env); err != nil {
@@ -309,6 +316,34 @@ func (s *Conn) GetAppointmentSessions(ctx context.Context, from, to Date, siteID
 	}
 	return r.Sessions, err
 }
+
+// GetAppointmentSessionsRaw lists sessions like GetAppointmentSessions but returns each
+// session element's bytes undecoded, so that the sync recognises unchanged sessions by hash.
+func (s *Conn) GetAppointmentSessionsRaw(ctx context.Context, from, to Date, siteID int64) ([]RawSession, error) {
+	p := url.Values{"startDate": {from.String()}, "endDate": {to.String()}}
+	if siteID != 0 {
+		p.Set("siteId", strconv.FormatInt(siteID, 10))
+	}
+	var raw rawResult
+	err := s.call(ctx, MethodGetAppointmentSessions, p, &raw)
+	if errors.Is(err, ErrNothingToReturn) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sessions, ok := SplitSessionList(raw.data); ok {
+		return sessions, nil
+	}
+	var list SessionList
+	if err := xml.Unmarshal(raw.data, &list); err != nil {
+		return nil, &TransportError{Method: MethodGetAppointmentSessions, Err: fmt.Errorf("decode result: %w", err)}
+	}
+	return SessionsToRaw(list.Sessions), nil
+}
+
+// rawResult captures a result document's bytes without decoding them.
+type rawResult struct{ data []byte }
 
 // GetSlotsForSession lists the slots of one session.
 func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {

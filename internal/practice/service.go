@@ -24,6 +24,8 @@ type Service struct {
 	Log            *slog.Logger
 	HealthInterval time.Duration // default 5 minutes
 	Now            func() time.Time
+
+	conns conns
 }
 
 // Actor is who acts: a staff user's name, and the practice they are limited to (0: support).

@@ -1,0 +1,66 @@
+package practice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// conns caches one logged-on EMIS connection per practice, so that sync and booking do not log
+// on for every call. An entry is dropped when the practice's connection in force changes.
+type conns struct {
+	mu sync.Mutex
+	m  map[int64]cachedConn
+}
+
+type cachedConn struct {
+	connectionID int64
+	conn         *emis.Conn
+}
+
+// Conn returns a logged-on EMIS connection for a practice, using the credentials in force. It
+// refuses credentials EMIS has rejected (ErrCredentialsRejected) and practices without a
+// connection (store.ErrNotFound).
+func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error) {
+	p, err := s.Store.PracticeByID(ctx, practiceID)
+	if err != nil {
+		return nil, err
+	}
+	if p.CredentialsRejected {
+		return nil, ErrCredentialsRejected
+	}
+	active, err := s.Store.ActiveConnection(ctx, practiceID)
+	if err != nil {
+		return nil, err
+	}
+	s.conns.mu.Lock()
+	if s.conns.m == nil {
+		s.conns.m = map[int64]cachedConn{}
+	}
+	c, ok := s.conns.m[practiceID]
+	s.conns.mu.Unlock()
+	if ok && c.connectionID == active.ID {
+		return c.conn, nil
+	}
+	password, err := s.Vault.Open(active.KeyID, active.PasswordSealed, PasswordPurpose)
+	if err != nil {
+		return nil, fmt.Errorf("practice: open the API password of practice %s: %w", p.ODS, err)
+	}
+	conn, err := s.Tester.Caller.Connect(ctx, emis.Credentials{CDB: p.CDB, Username: active.Username, APIPassword: string(password)})
+	if err != nil {
+		if errors.Is(err, emis.ErrLogonUnsuccessful) {
+			u := store.HealthUpdate{PracticeID: p.ID}
+			classifyHealth(&u, err)
+			_ = s.Store.RecordHealth(ctx, u)
+		}
+		return nil, err
+	}
+	s.conns.mu.Lock()
+	s.conns.m[practiceID] = cachedConn{connectionID: active.ID, conn: conn}
+	s.conns.mu.Unlock()
+	return conn, nil
+}
