@@ -1,0 +1,354 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// StoredSession is what the sync remembers of a session to recognise it next time.
+type StoredSession struct {
+	ID            int64
+	Date          string
+	Hash          string
+	SlotsSyncedAt time.Time // zero: slots never read (no active slot type in it)
+}
+
+// DiarySessions lists the stored sessions of a practice between two dates (yyyy-mm-dd, inclusive).
+func (s *Store) DiarySessions(ctx context.Context, practiceID int64, from, to string) ([]StoredSession, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, date, summary_hash, slots_synced_at FROM diary_sessions
+		WHERE practice_id = ? AND date >= ? AND date <= ?`, practiceID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: diary sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredSession
+	for rows.Next() {
+		var ss StoredSession
+		var synced sql.NullInt64
+		if err := rows.Scan(&ss.ID, &ss.Date, &ss.Hash, &synced); err != nil {
+			return nil, err
+		}
+		ss.SlotsSyncedAt = msTime(synced)
+		out = append(out, ss)
+	}
+	return out, rows.Err()
+}
+
+// SessionRow is a session as the sync stores it.
+type SessionRow struct {
+	ID         int64
+	Date       string
+	StartAt    time.Time
+	EndAt      time.Time
+	SlotLength int
+	Name       string
+	SiteID     int64
+	HolderIDs  []int64
+	Hash       string
+}
+
+// SlotRow is a slot as the sync stores it.
+type SlotRow struct {
+	ID        int64
+	SessionID int64
+	StartAt   time.Time
+	LengthMin int
+	TypeID    int
+	Status    string
+	PatientID int64
+}
+
+// SlotChange is one slot whose status or patient differs from what herolink had: a booking or
+// cancellation by reception, a herolink booking changed in EMIS, a slot that appeared or went.
+type SlotChange struct {
+	SlotID     int64
+	SessionID  int64
+	OldStatus  string // "" for a new slot
+	NewStatus  string // "" for a slot that is gone
+	OldPatient int64
+	NewPatient int64
+	OldTypeID  int
+	NewTypeID  int
+	Moved      bool // the start changed (its session moved)
+}
+
+// DiaryDiff is everything one sync pass learned about a practice's diary.
+type DiaryDiff struct {
+	PracticeID    int64
+	Upsert        []SessionRow        // new or changed sessions
+	Slots         map[int64][]SlotRow // sessions whose slots were read: their complete slot lists
+	Remove        []int64             // sessions EMIS no longer has
+	PruneBefore   string              // delete sessions dated before this (yyyy-mm-dd); "" to keep
+	FirstSyncDone bool                // this pass completes the practice's first sync
+}
+
+// ApplyDiary applies a sync pass in one transaction and records the success. It returns the
+// slot changes it made.
+func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, error) {
+	now := s.nowMS()
+	var changes []SlotChange
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if d.PruneBefore != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
+				(SELECT session_id FROM diary_sessions WHERE practice_id = ? AND date < ?)`, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND date < ?`, d.PracticeID, d.PruneBefore); err != nil {
+				return err
+			}
+		}
+		for _, id := range d.Remove {
+			old, err := slotsOfTx(ctx, tx, d.PracticeID, id)
+			if err != nil {
+				return err
+			}
+			for _, o := range old {
+				changes = append(changes, SlotChange{SlotID: o.ID, SessionID: id, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id = ?`, d.PracticeID, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND session_id = ?`, d.PracticeID, id); err != nil {
+				return err
+			}
+		}
+		upsertSession, err := tx.PrepareContext(ctx, `INSERT INTO diary_sessions (practice_id, session_id, date, start_at, end_at,
+			slot_length, name, site_id, holder_ids, summary_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (practice_id, session_id) DO UPDATE SET date = excluded.date, start_at = excluded.start_at,
+			end_at = excluded.end_at, slot_length = excluded.slot_length, name = excluded.name, site_id = excluded.site_id,
+			holder_ids = excluded.holder_ids, summary_hash = excluded.summary_hash`)
+		if err != nil {
+			return err
+		}
+		defer upsertSession.Close()
+		for _, r := range d.Upsert {
+			if _, err := upsertSession.ExecContext(ctx, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
+				r.SlotLength, r.Name, r.SiteID, joinIDs(r.HolderIDs), r.Hash); err != nil {
+				return err
+			}
+		}
+		if len(d.Slots) > 0 {
+			c, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, c...)
+		}
+		first := 0
+		if d.FirstSyncDone {
+			first = 1
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_attempt_at,
+			last_error, consecutive_failures, sessions, slots)
+			VALUES (?, ?, ?, ?, '', 0, (SELECT COUNT(*) FROM diary_sessions WHERE practice_id = ?), (SELECT COUNT(*) FROM diary_slots WHERE practice_id = ?))
+			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = MAX(sync_state.first_sync_done, excluded.first_sync_done),
+			last_success_at = excluded.last_success_at, last_attempt_at = excluded.last_attempt_at, last_error = '',
+			consecutive_failures = 0, sessions = excluded.sessions, slots = excluded.slots`,
+			d.PracticeID, first, now, now, d.PracticeID, d.PracticeID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+	}
+	return changes, nil
+}
+
+type oldSlot struct {
+	ID        int64
+	Status    string
+	PatientID int64
+	TypeID    int
+	StartAt   int64
+}
+
+func slotsOfTx(ctx context.Context, tx *sql.Tx, practiceID, sessionID int64) ([]oldSlot, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
+		WHERE practice_id = ? AND session_id = ?`, practiceID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []oldSlot
+	for rows.Next() {
+		var o oldSlot
+		if err := rows.Scan(&o.ID, &o.Status, &o.PatientID, &o.TypeID, &o.StartAt); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
+// differs, and returns the differences.
+func replaceSlotsTx(ctx context.Context, tx *sql.Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, slot_id) DO UPDATE SET session_id = excluded.session_id,
+		start_at = excluded.start_at, length_min = excluded.length_min, type_id = excluded.type_id, status = excluded.status,
+		patient_id = excluded.patient_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer upsert.Close()
+	var changes []SlotChange
+	for sessionID, slots := range bySession {
+		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		before := make(map[int64]oldSlot, len(old))
+		for _, o := range old {
+			before[o.ID] = o
+		}
+		for _, sl := range slots {
+			o, had := before[sl.ID]
+			delete(before, sl.ID)
+			moved := had && o.StartAt != sl.StartAt.UnixMilli()
+			if had && !moved && o.Status == sl.Status && o.PatientID == sl.PatientID && o.TypeID == sl.TypeID {
+				continue // the slot is as stored
+			}
+			changes = append(changes, SlotChange{SlotID: sl.ID, SessionID: sessionID, OldStatus: o.Status, NewStatus: sl.Status,
+				OldPatient: o.PatientID, NewPatient: sl.PatientID, OldTypeID: o.TypeID, NewTypeID: sl.TypeID, Moved: moved})
+			var patient any
+			if sl.PatientID != 0 {
+				patient = sl.PatientID
+			}
+			if _, err := upsert.ExecContext(ctx, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient); err != nil {
+				return nil, err
+			}
+		}
+		for _, o := range before {
+			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND slot_id = ?`, practiceID, o.ID); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id = ?`,
+			now, practiceID, sessionID); err != nil {
+			return nil, err
+		}
+	}
+	return changes, nil
+}
+
+// RecordSyncFailure notes a failed pass; the copy of the diary is left as it was.
+func (s *Store) RecordSyncFailure(ctx context.Context, practiceID int64, reason string) error {
+	now := s.nowMS()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_state (practice_id, last_attempt_at, last_error, consecutive_failures)
+		VALUES (?, ?, ?, 1) ON CONFLICT (practice_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,
+		last_error = excluded.last_error, consecutive_failures = sync_state.consecutive_failures + 1`, practiceID, now, reason)
+	if err != nil {
+		return fmt.Errorf("store: record sync failure: %w", err)
+	}
+	return nil
+}
+
+// RecordSyncProgress shows the first sync's progress on the admin page.
+func (s *Store) RecordSyncProgress(ctx context.Context, practiceID int64, done, total int) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_state (practice_id, progress_done, progress_total) VALUES (?, ?, ?)
+		ON CONFLICT (practice_id) DO UPDATE SET progress_done = excluded.progress_done, progress_total = excluded.progress_total`,
+		practiceID, done, total)
+	if err != nil {
+		return fmt.Errorf("store: record sync progress: %w", err)
+	}
+	return nil
+}
+
+// DiarySlot is a stored slot with its session, for answers about what herolink has.
+type DiarySlot struct {
+	SlotRow
+	SessionName string
+	SiteID      int64
+	HolderIDs   []int64
+}
+
+// DiarySlotsBetween lists a practice's stored slots starting in [from, to), in time order.
+func (s *Store) DiarySlotsBetween(ctx context.Context, practiceID int64, from, to time.Time) ([]DiarySlot, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
+		COALESCE(sl.patient_id, 0), se.name, se.site_id, se.holder_ids
+		FROM diary_slots sl JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
+		WHERE sl.practice_id = ? AND sl.start_at >= ? AND sl.start_at < ? ORDER BY sl.start_at, sl.slot_id`,
+		practiceID, from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: diary slots: %w", err)
+	}
+	defer rows.Close()
+	var out []DiarySlot
+	for rows.Next() {
+		var d DiarySlot
+		var start int64
+		var holders string
+		if err := rows.Scan(&d.ID, &d.SessionID, &start, &d.LengthMin, &d.TypeID, &d.Status, &d.PatientID, &d.SessionName, &d.SiteID, &holders); err != nil {
+			return nil, err
+		}
+		d.StartAt = time.UnixMilli(start)
+		d.HolderIDs = splitIDs(holders)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DiarySessionAt finds the stored sessions of a holder that cover an instant (for "why can't
+// I see this slot?").
+func (s *Store) DiarySessionsAt(ctx context.Context, practiceID int64, at time.Time) ([]SessionRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, date, start_at, end_at, slot_length, name, site_id, holder_ids, summary_hash
+		FROM diary_sessions WHERE practice_id = ? AND start_at <= ? AND end_at > ?`, practiceID, at.UnixMilli(), at.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: sessions at: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionRow
+	for rows.Next() {
+		var r SessionRow
+		var start, end int64
+		var holders string
+		if err := rows.Scan(&r.ID, &r.Date, &start, &end, &r.SlotLength, &r.Name, &r.SiteID, &holders, &r.Hash); err != nil {
+			return nil, err
+		}
+		r.StartAt, r.EndAt, r.HolderIDs = time.UnixMilli(start), time.UnixMilli(end), splitIDs(holders)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SyncablePractices lists the practices the sync should keep fresh: an active connection whose
+// credentials EMIS has not refused.
+func (s *Store) SyncablePractices(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.id FROM practices p WHERE p.credentials_rejected = 0 AND EXISTS
+		(SELECT 1 FROM emis_connections c WHERE c.practice_id = p.id AND c.state = 'active') ORDER BY p.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: syncable practices: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, " ")
+}
+
+func splitIDs(s string) []int64 {
+	var out []int64
+	for _, f := range strings.Fields(s) {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
