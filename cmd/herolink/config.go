@@ -19,6 +19,17 @@ type serverFlags struct {
 	addr, dataDir, emisURL, directoryURL, supplierID, logLevel string
 	healthInterval, emisTimeout                                time.Duration
 	secureCookies                                              bool
+	syncHorizonDays, syncConcurrency                           int
+	syncFull, syncNear                                         time.Duration
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func env(name, def string) string {
@@ -55,6 +66,10 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.DurationVar(&f.healthInterval, "health-interval", envDuration("HEROLINK_HEALTH_INTERVAL", 5*time.Minute), "connection health check interval (HEROLINK_HEALTH_INTERVAL)")
 	fs.DurationVar(&f.emisTimeout, "emis-timeout", envDuration("HEROLINK_EMIS_TIMEOUT", 30*time.Second), "timeout of one EMIS call (HEROLINK_EMIS_TIMEOUT)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", envBool("HEROLINK_SECURE_COOKIES", secure), "mark session cookies Secure: serve behind HTTPS (HEROLINK_SECURE_COOKIES)")
+	fs.IntVar(&f.syncHorizonDays, "sync-horizon-days", envInt("HEROLINK_SYNC_HORIZON_DAYS", 14), "days of each diary kept fresh, up to 56 (HEROLINK_SYNC_HORIZON_DAYS)")
+	fs.DurationVar(&f.syncFull, "sync-full-interval", envDuration("HEROLINK_SYNC_FULL_INTERVAL", 45*time.Second), "how often each practice's whole horizon is synced (HEROLINK_SYNC_FULL_INTERVAL)")
+	fs.DurationVar(&f.syncNear, "sync-near-interval", envDuration("HEROLINK_SYNC_NEAR_INTERVAL", 15*time.Second), "how often the next three days are synced (HEROLINK_SYNC_NEAR_INTERVAL)")
+	fs.IntVar(&f.syncConcurrency, "sync-concurrency", envInt("HEROLINK_SYNC_CONCURRENCY", 32), "sync passes in flight across all practices (HEROLINK_SYNC_CONCURRENCY)")
 	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
 }
 
@@ -69,5 +84,6 @@ func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
 func (f *serverFlags) config(log *slog.Logger) app.Config {
 	return app.Config{DataDir: f.dataDir, Addr: f.addr, EMISURL: f.emisURL, DirectoryURL: f.directoryURL,
 		SupplierID: f.supplierID, HealthInterval: f.healthInterval, EMISCallTimeout: f.emisTimeout,
-		SecureCookies: f.secureCookies, Log: log}
+		SecureCookies: f.secureCookies, Log: log, SyncHorizonDays: f.syncHorizonDays, SyncFullInterval: f.syncFull,
+		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency}
 }

@@ -16,11 +16,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/emis"
 	"herolink/internal/practice"
+	"herolink/internal/slotsync"
 	"herolink/internal/staff"
 	"herolink/internal/store"
 	"herolink/internal/vault"
@@ -41,6 +45,11 @@ type Config struct {
 	SecureCookies   bool          // set Secure on session cookies (behind HTTPS)
 	SandboxURL      string        // shown in pages when running the demo
 	Log             *slog.Logger
+
+	SyncHorizonDays  int           // days of diary kept fresh; 14 if zero, at most 56
+	SyncFullInterval time.Duration // whole horizon per practice; 45 s if zero
+	SyncNearInterval time.Duration // the next three days; 15 s if zero
+	SyncConcurrency  int           // sync passes in flight; 32 if zero
 }
 
 // App is a running herolink.
@@ -52,6 +61,8 @@ type App struct {
 	Practices *practice.Service
 	Sessions  *staff.Sessions
 	River     *river.Client[*sql.Tx]
+	Sync      *slotsync.Scheduler
+	Metrics   *prometheus.Registry
 	Handler   http.Handler
 }
 
@@ -75,6 +86,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.DirectoryURL == "" {
 		cfg.DirectoryURL = strings.TrimRight(cfg.EMISURL, "/") + "/sandbox/v1/directory"
+	}
+	if cfg.SyncHorizonDays < 0 || cfg.SyncHorizonDays > 56 {
+		return nil, fmt.Errorf("app: the sync horizon must be between 1 and 56 days, not %d", cfg.SyncHorizonDays)
 	}
 	if cfg.HealthInterval <= 0 {
 		cfg.HealthInterval = 5 * time.Minute
@@ -115,10 +129,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("app: river: %w", err)
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	engine := &slotsync.Engine{Store: st, Conns: svc}
+	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
+		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
+		Concurrency: cfg.SyncConcurrency}
+	sched.Metrics = slotsync.NewMetrics(reg, sched)
+	engine.Calls = sched.Metrics.CountCall
+	svc.OnConnected = sched.SyncNow
+
 	sessions := &staff.Sessions{Store: st}
-	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, River: rc}
-	a.Handler = web.New(web.Config{Store: st, Practices: svc, Sessions: sessions, Log: cfg.Log.With("component", "web"),
-		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL})
+	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, River: rc, Sync: sched, Metrics: reg}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Sessions: sessions, Log: cfg.Log.With("component", "web"),
+		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
+	a.Handler = mux
 	return a, nil
 }
 
@@ -133,6 +160,13 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.Sync.Run(syncCtx)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -147,6 +181,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	stopSync()
 	if serr := srv.Shutdown(stopCtx); serr != nil && err == nil {
 		err = serr
 	}

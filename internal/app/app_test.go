@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +84,29 @@ func TestDemoSeedsAConnectedPracticeAndHealthChecksRunAsDurableJobs(t *testing.T
 		t.Fatalf("readyz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+
+	// Connecting asked for a sync: the demo practice's diary is copied without waiting a round.
+	for {
+		st, _ := a.Store.SyncStatus(ctx, p.ID)
+		if st.FirstSyncDone && st.Slots > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first sync never finished: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err = http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("metrics: %v %v", resp, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`herolink_sync_passes_total{kind="full",result="ok"}`, "herolink_sync_emis_calls_total", "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

@@ -24,6 +24,8 @@ type Service struct {
 	Log            *slog.Logger
 	HealthInterval time.Duration // default 5 minutes
 	Now            func() time.Time
+	// OnConnected hears a practice whose credentials were just put in force (the sync starts).
+	OnConnected func(practiceID int64)
 
 	conns conns
 }
@@ -150,6 +152,9 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		return res, err
 	}
 	res.Saved = true
+	if s.OnConnected != nil {
+		s.OnConnected(p.ID)
+	}
 	s.log().Info("practice connected", "ods", form.ODS, "actor", who.Name, "replaced", req.Replace)
 	return res, nil
 }

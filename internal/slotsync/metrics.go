@@ -1,0 +1,69 @@
+package slotsync
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the sync's Prometheus metrics.
+type Metrics struct {
+	passes      *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	slotChanges prometheus.Counter
+	emisCalls   *prometheus.CounterVec
+	sched       *Scheduler
+}
+
+// NewMetrics registers the sync's metrics; freshness gauges read the scheduler at scrape time.
+func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
+	m := &Metrics{
+		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_total",
+			Help: "Sync passes by kind (full horizon or near-term days) and result."}, []string{"kind", "result"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herolink_sync_pass_duration_seconds",
+			Help: "Duration of sync passes.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"kind"}),
+		slotChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "herolink_sync_slot_changes_total",
+			Help: "Slot changes found in EMIS and applied to the stored diaries."}),
+		emisCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_emis_calls_total",
+			Help: "EMIS Partner API calls made by the sync, by method."}, []string{"method"}),
+		sched: sched,
+	}
+	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.emisCalls, m)
+	return m
+}
+
+// CountCall is Engine.Calls.
+func (m *Metrics) CountCall(method string) { m.emisCalls.WithLabelValues(method).Inc() }
+
+func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.Duration) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.passes.WithLabelValues(kind, result).Inc()
+	m.duration.WithLabelValues(kind).Observe(elapsed.Seconds())
+	m.slotChanges.Add(float64(res.SlotChanges))
+}
+
+var (
+	descPractices = prometheus.NewDesc("herolink_sync_practices", "Practices the sync keeps fresh, by state.", []string{"state"}, nil)
+	descOldest    = prometheus.NewDesc("herolink_sync_oldest_full_pass_age_seconds", "Time since the least recently fully synced practice's last full pass.", nil, nil)
+	descStale     = prometheus.NewDesc("herolink_sync_stale_practices", "Practices whose last full pass is older than twice the full interval.", nil, nil)
+)
+
+// Describe implements prometheus.Collector for the freshness gauges.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descPractices
+	ch <- descOldest
+	ch <- descStale
+}
+
+// Collect implements prometheus.Collector for the freshness gauges.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	f := m.sched.Freshness()
+	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.Practices-f.FirstSyncing-f.Failing), "fresh")
+	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.FirstSyncing), "first_sync")
+	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.Failing), "failing")
+	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, f.OldestAge.Seconds())
+	ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, float64(f.Stale))
+}

@@ -1,0 +1,290 @@
+package slotsync
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// Scheduler decides which practice to sync when: the near-term days often, the whole horizon
+// less often, a practice again at once after a booking or a mapping change (SyncNow). At most
+// one pass per practice is in flight, at most Concurrency in all; a practice whose passes fail
+// backs off alone, and a slow one holds one worker for at most PassTimeout, so neither delays
+// healthy practices.
+type Scheduler struct {
+	Engine       *Engine
+	Store        *store.Store
+	Log          *slog.Logger
+	Metrics      *Metrics
+	HorizonDays  int           // 14 if zero; at most 56
+	FullInterval time.Duration // whole horizon; 45 s if zero
+	NearInterval time.Duration // the next Engine.NearDays days; 15 s if zero
+	Concurrency  int           // passes in flight; 32 if zero
+	PassTimeout  time.Duration // one pass; 2 minutes if zero
+	Rescan       time.Duration // how often the list of practices is re-read; 30 s if zero
+	Tick         time.Duration // how often due passes are looked for; 100 ms if zero
+	Now          func() time.Time
+
+	mu        sync.Mutex
+	practices map[int64]*entry
+	kick      chan int64
+	once      sync.Once
+}
+
+type entry struct {
+	id          int64
+	nextFull    time.Time
+	nextNear    time.Time
+	running     bool
+	failures    int
+	retryAt     time.Time
+	lastSuccess time.Time
+	firstDone   bool
+}
+
+func (s *Scheduler) init() {
+	s.once.Do(func() {
+		s.practices = map[int64]*entry{}
+		s.kick = make(chan int64, 1024)
+	})
+}
+
+func (s *Scheduler) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Scheduler) horizon() int {
+	switch {
+	case s.HorizonDays <= 0:
+		return 14
+	case s.HorizonDays > 56:
+		return 56
+	}
+	return s.HorizonDays
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// SyncNow asks for a full pass of a practice as soon as a worker is free (after a booking, a
+// mapping change, or a new connection). It never blocks.
+func (s *Scheduler) SyncNow(practiceID int64) {
+	s.init()
+	select {
+	case s.kick <- practiceID:
+	default: // the queue is full: the regular schedule will get there
+	}
+}
+
+// Run schedules passes until ctx ends, then waits for the passes in flight.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.init()
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	concurrency := s.Concurrency
+	if concurrency <= 0 {
+		concurrency = 32
+	}
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(orDefault(s.Tick, 100*time.Millisecond))
+	defer tick.Stop()
+	var lastScan time.Time
+	for {
+		if s.now().Sub(lastScan) >= orDefault(s.Rescan, 30*time.Second) {
+			if err := s.rescan(ctx); err != nil {
+				log.Warn("sync: list practices", "err", err)
+			}
+			lastScan = s.now()
+		}
+		for _, job := range s.due() {
+			select {
+			case sem <- struct{}{}:
+			default:
+				s.release(job.e) // all workers busy: try again next tick
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				s.pass(ctx, log, job.e, job.full)
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-s.kick:
+			s.mu.Lock()
+			if e, ok := s.practices[id]; ok {
+				e.nextFull, e.retryAt = time.Time{}, time.Time{}
+			} else {
+				s.practices[id] = &entry{id: id}
+			}
+			s.mu.Unlock()
+		case <-tick.C:
+		}
+	}
+}
+
+// rescan adds practices that became syncable and drops those that are not any more.
+func (s *Scheduler) rescan(ctx context.Context) error {
+	ids, err := s.Store.SyncablePractices(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	full := orDefault(s.FullInterval, 45*time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+		if _, ok := s.practices[id]; !ok {
+			// Spread first passes over one interval so a restart does not hit EMIS at once.
+			// The first pass is a full one: near-term passes wait for it.
+			first := now.Add(time.Duration(rand.Int64N(int64(full))))
+			s.practices[id] = &entry{id: id, nextFull: first, nextNear: first}
+		}
+	}
+	for id, e := range s.practices {
+		if !keep[id] && !e.running {
+			delete(s.practices, id)
+		}
+	}
+	return nil
+}
+
+type dueJob struct {
+	e    *entry
+	full bool
+}
+
+// due marks and returns the passes due now, most overdue first.
+func (s *Scheduler) due() []dueJob {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var jobs []dueJob
+	for _, e := range s.practices {
+		if e.running || now.Before(e.retryAt) {
+			continue
+		}
+		switch {
+		case !now.Before(e.nextFull):
+			jobs = append(jobs, dueJob{e, true})
+		case !now.Before(e.nextNear):
+			jobs = append(jobs, dueJob{e, false})
+		default:
+			continue
+		}
+		e.running = true
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].e.dueAt(jobs[i].full).Before(jobs[j].e.dueAt(jobs[j].full)) })
+	return jobs
+}
+
+func (e *entry) dueAt(full bool) time.Time {
+	if full {
+		return e.nextFull
+	}
+	return e.nextNear
+}
+
+func (s *Scheduler) release(e *entry) {
+	s.mu.Lock()
+	e.running = false
+	s.mu.Unlock()
+}
+
+// pass runs one pass and schedules the next.
+func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full bool) {
+	today := emis.Today(s.now())
+	w := Window{From: today, To: today.AddDays(s.Engine.nearDays() - 1)}
+	kind := "near"
+	if full {
+		w = Window{From: today, To: today.AddDays(s.horizon() - 1), Full: true}
+		kind = "full"
+	}
+	ctx, cancel := context.WithTimeout(ctx, orDefault(s.PassTimeout, 2*time.Minute))
+	defer cancel()
+	start := s.now()
+	res, err := s.Engine.Sync(ctx, e.id, w)
+	elapsed := s.now().Sub(start)
+	if s.Metrics != nil {
+		s.Metrics.observePass(kind, res, err, elapsed)
+	}
+	now := s.now()
+	fullEvery := orDefault(s.FullInterval, 45*time.Second)
+	nearEvery := orDefault(s.NearInterval, 15*time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.running = false
+	if err != nil {
+		if ctx.Err() != nil && context.Cause(ctx) == context.Canceled {
+			return // shutting down
+		}
+		e.failures++
+		backoff := min(5*time.Minute, time.Duration(1<<min(e.failures, 8))*time.Second)
+		e.retryAt = now.Add(backoff + time.Duration(rand.Int64N(int64(backoff)/4+1)))
+		log.Warn("sync pass failed", "practice", e.id, "kind", kind, "failures", e.failures, "err", err)
+		_ = s.Store.RecordSyncFailure(context.WithoutCancel(ctx), e.id, err.Error())
+		return
+	}
+	e.failures, e.retryAt = 0, time.Time{}
+	if full {
+		e.lastSuccess, e.firstDone = now, true
+		e.nextFull = now.Add(fullEvery - time.Duration(rand.Int64N(int64(fullEvery)/10+1)))
+	}
+	e.nextNear = now.Add(nearEvery)
+}
+
+// Freshness summarises how fresh the stored diaries are, for metrics and the admin page.
+type Freshness struct {
+	Practices    int
+	FirstSyncing int           // not yet fully synced
+	Failing      int           // last pass failed
+	OldestAge    time.Duration // the longest time since a practice's last full pass
+	Stale        int           // practices whose last full pass is older than twice FullInterval
+}
+
+// Freshness reads the scheduler's view.
+func (s *Scheduler) Freshness() Freshness {
+	s.init()
+	now := s.now()
+	staleAfter := 2 * orDefault(s.FullInterval, 45*time.Second)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := Freshness{Practices: len(s.practices)}
+	for _, e := range s.practices {
+		if !e.firstDone {
+			f.FirstSyncing++
+			continue
+		}
+		if e.failures > 0 {
+			f.Failing++
+		}
+		age := now.Sub(e.lastSuccess)
+		f.OldestAge = max(f.OldestAge, age)
+		if age > staleAfter {
+			f.Stale++
+		}
+	}
+	return f
+}

@@ -1,0 +1,164 @@
+package slotsync_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"herolink/internal/emis"
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/practice"
+	"herolink/internal/slotsync"
+)
+
+// connectGenerated connects generated practices 1..n besides the demo practice.
+func (b *testBundle) connectGenerated(t *testing.T, n int) map[int]int64 {
+	t.Helper()
+	ids := map[int]int64{}
+	for i := 1; i <= n; i++ {
+		res, err := b.practices.Connect(context.Background(), practice.Actor{Name: "test"}, practice.ConnectRequest{
+			Form: practice.Form{ODS: sandbox.GeneratedODS(i), Username: "Herouser", Password: sandbox.GeneratedAPIPassword(i)}})
+		if err != nil || !res.Saved {
+			t.Fatalf("connect %s: %v %+v", sandbox.GeneratedODS(i), err, res.Test)
+		}
+		ids[i] = res.PracticeID
+	}
+	return ids
+}
+
+func TestAFailingOrSlowPracticeDoesNotDelayHealthyOnes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Now(), 4)
+	b.clock = nil
+	b.engine.Now = nil
+	ids := b.connectGenerated(t, 4)
+	must(t, b.world.SetFaults(sandbox.Faults{Organisations: map[string]sandbox.FaultConfig{
+		strconv.Itoa(sandbox.GeneratedCDB(1)): {ErrorRate: 1},    // failing
+		strconv.Itoa(sandbox.GeneratedCDB(2)): {LatencyMS: 4000}, // slow: every call takes 4 s
+	}}))
+	sched := &slotsync.Scheduler{Engine: b.engine, Store: b.store, FullInterval: 300 * time.Millisecond,
+		NearInterval: 100 * time.Millisecond, Concurrency: 2, PassTimeout: 2 * time.Second, Tick: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(ctx) }()
+	time.Sleep(5 * time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, healthy := range []int64{b.practiceID, ids[3], ids[4]} {
+		st, _ := b.store.SyncStatus(context.Background(), healthy)
+		if !st.FirstSyncDone || time.Since(st.LastSuccessAt) > 1500*time.Millisecond || st.ConsecutiveFailures != 0 {
+			t.Errorf("healthy practice %d was delayed: %+v", healthy, st)
+		}
+	}
+	failing, _ := b.store.SyncStatus(context.Background(), ids[1])
+	if failing.FirstSyncDone || failing.ConsecutiveFailures == 0 || failing.ConsecutiveFailures > 3 {
+		t.Errorf("failing practice: %+v (it should fail and back off: 1, 2, 4 s)", failing)
+	}
+	slow, _ := b.store.SyncStatus(context.Background(), ids[2])
+	if slow.FirstSyncDone || !strings.Contains(slow.LastError, "deadline") && !strings.Contains(slow.LastError, "in time") && !strings.Contains(slow.LastError, "context") {
+		t.Errorf("slow practice: %+v", slow)
+	}
+}
+
+func TestSyncNowBringsAReceptionBookingInAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Now(), 0)
+	b.clock = nil
+	b.engine.Now = nil
+	sched := &slotsync.Scheduler{Engine: b.engine, Store: b.store, FullInterval: time.Hour, NearInterval: time.Hour,
+		Tick: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sched.SyncNow(b.practiceID)
+	waitFor(t, 10*time.Second, func() bool {
+		st, _ := b.store.SyncStatus(context.Background(), b.practiceID)
+		return st.FirstSyncDone
+	})
+	sl := b.firstSlotNow(t)
+	_, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: 9001})
+	must(t, err)
+	start := time.Now()
+	sched.SyncNow(b.practiceID)
+	waitFor(t, 5*time.Second, func() bool {
+		got, _ := b.storedSlotNow(t, sl.DBID)
+		return got.Status == emis.SlotBooked
+	})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("SyncNow took %s", took)
+	}
+	f := sched.Freshness()
+	if f.Practices != 1 || f.FirstSyncing != 0 {
+		t.Fatalf("freshness = %+v", f)
+	}
+}
+
+func TestSyncMetricsAreExported(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := slotsync.NewMetrics(reg, &slotsync.Scheduler{})
+	m.CountCall(emis.MethodGetAppointmentSessions)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	for _, want := range []string{"herolink_sync_emis_calls_total", "herolink_sync_practices", "herolink_sync_oldest_full_pass_age_seconds", "herolink_sync_stale_practices"} {
+		if !strings.Contains(strings.Join(names, " "), want) {
+			t.Errorf("metric %s missing from %v", want, names)
+		}
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (b *testBundle) firstSlotNow(t *testing.T) emis.Slot {
+	t.Helper()
+	today := emis.Today(time.Now())
+	v, err := b.demo.ListSessions(today.AddDays(1), today.AddDays(13), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range v {
+		for _, sl := range s.Slots {
+			if free(sl) {
+				return sl
+			}
+		}
+	}
+	t.Fatal("no free slot")
+	return emis.Slot{}
+}
+
+func (b *testBundle) storedSlotNow(t *testing.T, id int64) (emis.Slot, bool) {
+	t.Helper()
+	slots, err := b.store.DiarySlotsBetween(context.Background(), b.practiceID, time.Now().Add(-time.Hour), time.Now().Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range slots {
+		if s.ID == id {
+			return emis.Slot{DBID: s.ID, Status: s.Status}, true
+		}
+	}
+	return emis.Slot{}, false
+}
