@@ -347,10 +347,20 @@ type rawResult struct{ data []byte }
 
 // GetSlotsForSession lists the slots of one session.
 func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {
-	var r SlotList
+	var raw rawResult
 	err := s.call(ctx, MethodGetSlotsForSession,
-		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &r)
-	return r.Slots, err
+		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &raw)
+	if err != nil || len(bytes.TrimSpace(raw.data)) == 0 {
+		return nil, err
+	}
+	if slots, ok := decodeSlotListPlain(raw.data); ok {
+		return slots, nil
+	}
+	var r SlotList
+	if err := xml.Unmarshal(raw.data, &r); err != nil {
+		return nil, &TransportError{Method: MethodGetSlotsForSession, Err: fmt.Errorf("decode result: %w", err)}
+	}
+	return r.Slots, nil
 }
 
 // Booking is what BookAppointment writes.

@@ -1,0 +1,389 @@
+package emis
+
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf8"
+)
+
+// plainNode is an element of "plain" XML: elements and text only, no attributes, comments,
+// CDATA, processing instructions or mixed content. EMIS Open answers are written that way;
+// reading them without encoding/xml's reflection is several times cheaper, which matters for
+// the first sync of thousands of practices (hundreds of thousands of slot lists).
+type plainNode struct {
+	name     []byte
+	text     []byte // unescaped; nil for an element with children
+	children []plainNode
+}
+
+// parsePlain parses one plain element filling the whole input; ok is false for anything
+// outside the plain subset (the caller then uses encoding/xml).
+func parsePlain(b []byte) (plainNode, bool) {
+	b = bytes.TrimSpace(b)
+	if !utf8.Valid(b) {
+		return plainNode{}, false
+	}
+	p := plainParser{b: b}
+	n, ok := p.element(0)
+	if !ok || len(bytes.TrimSpace(p.b[p.i:])) != 0 {
+		return plainNode{}, false
+	}
+	return n, true
+}
+
+type plainParser struct {
+	b []byte
+	i int
+}
+
+const maxPlainDepth = 16
+
+func (p *plainParser) element(depth int) (plainNode, bool) {
+	if depth > maxPlainDepth || p.i >= len(p.b) || p.b[p.i] != '<' {
+		return plainNode{}, false
+	}
+	end := bytes.IndexByte(p.b[p.i:], '>')
+	if end < 0 {
+		return plainNode{}, false
+	}
+	tag := p.b[p.i+1 : p.i+end]
+	p.i += end + 1
+	selfClosing := len(tag) > 0 && tag[len(tag)-1] == '/'
+	if selfClosing {
+		tag = tag[:len(tag)-1]
+	}
+	if !plainName(tag) {
+		return plainNode{}, false
+	}
+	n := plainNode{name: tag}
+	if selfClosing {
+		n.text = []byte{}
+		return n, true
+	}
+	// Text content, or child elements (whitespace between them is ignored).
+	start := p.i
+	lt := bytes.IndexByte(p.b[p.i:], '<')
+	if lt < 0 {
+		return plainNode{}, false
+	}
+	if p.i+lt+1 < len(p.b) && p.b[p.i+lt+1] == '/' {
+		text, ok := unescapePlain(p.b[start : p.i+lt])
+		if !ok {
+			return plainNode{}, false
+		}
+		p.i += lt
+		if !p.closeTag(tag) {
+			return plainNode{}, false
+		}
+		n.text = text
+		return n, true
+	}
+	if len(bytes.TrimSpace(p.b[start:p.i+lt])) != 0 {
+		return plainNode{}, false // mixed content
+	}
+	p.i += lt
+	for {
+		p.skipSpace()
+		if p.i+1 < len(p.b) && p.b[p.i] == '<' && p.b[p.i+1] == '/' {
+			if !p.closeTag(tag) {
+				return plainNode{}, false
+			}
+			if n.children == nil {
+				n.children = []plainNode{}
+			}
+			return n, true
+		}
+		child, ok := p.element(depth + 1)
+		if !ok {
+			return plainNode{}, false
+		}
+		if n.children == nil {
+			n.children = make([]plainNode, 0, 16)
+		}
+		n.children = append(n.children, child)
+	}
+}
+
+func (p *plainParser) closeTag(name []byte) bool {
+	want := len(name) + 3
+	if p.i+want > len(p.b) || p.b[p.i] != '<' || p.b[p.i+1] != '/' || !bytes.Equal(p.b[p.i+2:p.i+2+len(name)], name) || p.b[p.i+want-1] != '>' {
+		return false
+	}
+	p.i += want
+	return true
+}
+
+func (p *plainParser) skipSpace() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\n' || p.b[p.i] == '\r' || p.b[p.i] == '\t') {
+		p.i++
+	}
+}
+
+// plainName accepts the ASCII names EMIS uses: a letter, then letters and digits.
+func plainName(b []byte) bool {
+	if len(b) == 0 || !(b[0] >= 'A' && b[0] <= 'Z' || b[0] >= 'a' && b[0] <= 'z') {
+		return false
+	}
+	for _, c := range b[1:] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapePlain decodes XML's five named entities and decimal or hex character references;
+// anything else (an unknown entity, a stray '&' or '>' or a control character) is refused.
+func unescapePlain(b []byte) ([]byte, bool) {
+	if !xmlText(b) || bytes.IndexByte(b, '>') >= 0 && bytes.Contains(b, []byte("]]>")) {
+		return nil, false
+	}
+	if bytes.IndexByte(b, '&') < 0 {
+		if bytes.IndexByte(b, '\r') >= 0 {
+			return nil, false // XML normalises line ends; leave that to encoding/xml
+		}
+		return b, true
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\r' {
+			return nil, false
+		}
+		if c != '&' {
+			out = append(out, c)
+			continue
+		}
+		semi := bytes.IndexByte(b[i:], ';')
+		if semi < 0 {
+			return nil, false
+		}
+		ent := string(b[i+1 : i+semi])
+		switch ent {
+		case "lt":
+			out = append(out, '<')
+		case "gt":
+			out = append(out, '>')
+		case "amp":
+			out = append(out, '&')
+		case "apos":
+			out = append(out, '\'')
+		case "quot":
+			out = append(out, '"')
+		default:
+			if len(ent) < 2 || ent[0] != '#' {
+				return nil, false
+			}
+			var n uint64
+			var err error
+			if ent[1] == 'x' {
+				n, err = strconv.ParseUint(ent[2:], 16, 32)
+			} else {
+				n, err = strconv.ParseUint(ent[1:], 10, 32)
+			}
+			r := rune(n)
+			if err != nil || !validXMLRune(r) {
+				return nil, false
+			}
+			out = utf8.AppendRune(out, r)
+		}
+		i += semi
+	}
+	return out, true
+}
+
+func validXMLRune(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+func (n plainNode) child(name string) (plainNode, bool) {
+	for _, c := range n.children {
+		if string(c.name) == name {
+			return c, true
+		}
+	}
+	return plainNode{}, false
+}
+
+// decodeSlotListPlain reads a SlotList in the plain subset. It refuses (ok false) anything
+// it would read differently from encoding/xml: unknown or repeated fields, text where an
+// element was expected, numbers that do not parse.
+func decodeSlotListPlain(data []byte) (slots []Slot, ok bool) {
+	root, ok := parsePlain(data)
+	if !ok || string(root.name) != "SlotList" || root.text != nil && len(root.text) != 0 {
+		return nil, false
+	}
+	slots = make([]Slot, 0, len(root.children))
+	for _, el := range root.children {
+		if string(el.name) != "Slot" {
+			return nil, false
+		}
+		s, ok := plainSlot(el)
+		if !ok {
+			return nil, false
+		}
+		slots = append(slots, s)
+	}
+	return slots, true
+}
+
+func plainSlot(el plainNode) (Slot, bool) {
+	s := Slot{}
+	s.XMLName.Local = "Slot"
+	var seen uint32
+	for _, f := range el.children {
+		name := string(f.name)
+		bit, known := slotFieldBits[name]
+		if !known || seen&bit != 0 {
+			return Slot{}, false
+		}
+		seen |= bit
+		var ok bool
+		switch name {
+		case "DBID":
+			s.DBID, ok = plainInt(f)
+		case "SessionDBID":
+			s.SessionDBID, ok = plainInt(f)
+		case "SlotLength":
+			var n int64
+			n, ok = plainInt(f)
+			s.SlotLength = int(n)
+		case "GUID", "SessionGUID", "Date", "StartTime", "Status", "AppointmentStatus", "Notes", "Reason", "BookedBy":
+			if f.text == nil {
+				return Slot{}, false
+			}
+			v := string(f.text)
+			ok = true
+			switch name {
+			case "GUID":
+				s.GUID = v
+			case "SessionGUID":
+				s.SessionGUID = v
+			case "Date":
+				s.Date = v
+			case "StartTime":
+				s.StartTime = v
+			case "Status":
+				s.Status = v
+			case "AppointmentStatus":
+				s.AppointmentStatus = v
+			case "Notes":
+				s.Notes = v
+			case "Reason":
+				s.Reason = v
+			case "BookedBy":
+				s.BookedBy = v
+			}
+		case "Type":
+			s.Type, ok = plainSlotType(f)
+		case "PatientList":
+			s.Patients, ok = plainPatients(f)
+		default:
+			return Slot{}, false
+		}
+		if !ok {
+			return Slot{}, false
+		}
+	}
+	return s, true
+}
+
+var slotFieldBits = func() map[string]uint32 {
+	m := map[string]uint32{}
+	for i, name := range []string{"DBID", "SessionDBID", "SlotLength", "GUID", "SessionGUID", "Date", "StartTime",
+		"Status", "AppointmentStatus", "Notes", "Reason", "BookedBy", "Type", "PatientList"} {
+		m[name] = 1 << i
+	}
+	return m
+}()
+
+func plainInt(n plainNode) (int64, bool) {
+	if n.text == nil {
+		return 0, false
+	}
+	if len(n.text) == 0 {
+		return 0, true // encoding/xml leaves an empty number as zero
+	}
+	v, err := strconv.ParseInt(string(bytes.TrimSpace(n.text)), 10, 64)
+	return v, err == nil
+}
+
+func plainSlotType(n plainNode) (SlotTypeRef, bool) {
+	var t SlotTypeRef
+	if n.text != nil && len(n.text) != 0 {
+		return t, false
+	}
+	var seen uint8
+	for _, f := range n.children {
+		bit := uint8(1)
+		if string(f.name) == "Description" {
+			bit = 2
+		}
+		if seen&bit != 0 || f.text == nil {
+			return t, false
+		}
+		seen |= bit
+		switch string(f.name) {
+		case "TypeID":
+			v, ok := plainInt(f)
+			if !ok || v != int64(int(v)) {
+				return t, false
+			}
+			t.TypeID = int(v)
+		case "Description":
+			t.Description = string(f.text)
+		default:
+			return t, false
+		}
+	}
+	return t, true
+}
+
+func plainPatients(n plainNode) ([]PatientBrief, bool) {
+	if n.text != nil && len(n.text) != 0 {
+		return nil, false
+	}
+	var out []PatientBrief
+	for _, el := range n.children {
+		if string(el.name) != "Patient" || el.text != nil && len(el.text) != 0 {
+			return nil, false
+		}
+		var p PatientBrief
+		var seen uint8
+		for _, f := range el.children {
+			var bit uint8
+			switch string(f.name) {
+			case "DBID":
+				bit = 1
+			case "NhsNumber":
+				bit = 2
+			case "FamilyName":
+				bit = 4
+			case "FirstNames":
+				bit = 8
+			}
+			if seen&bit != 0 || f.text == nil {
+				return nil, false
+			}
+			seen |= bit
+			switch string(f.name) {
+			case "DBID":
+				v, ok := plainInt(f)
+				if !ok {
+					return nil, false
+				}
+				p.DBID = v
+			case "NhsNumber":
+				p.NhsNumber = string(f.text)
+			case "FamilyName":
+				p.FamilyName = string(f.text)
+			case "FirstNames":
+				p.FirstNames = string(f.text)
+			default:
+				return nil, false
+			}
+		}
+		out = append(out, p)
+	}
+	return out, true
+}

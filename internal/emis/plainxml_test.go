@@ -1,0 +1,56 @@
+package emis
+
+import (
+	"encoding/xml"
+	"reflect"
+	"testing"
+)
+
+const sampleSlots = `<SlotList><Slot><DBID>2900198250000</DBID><GUID>g</GUID><SessionGUID>s</SessionGUID><SessionDBID>2900198250</SessionDBID><Date>2026-11-24</Date><StartTime>08:30</StartTime><SlotLength>10</SlotLength><Type><TypeID>2</TypeID><Description>Urgent on the day</Description></Type><Status>Booked</Status><AppointmentStatus>Booked</AppointmentStatus><PatientList><Patient><DBID>533</DBID><NhsNumber>9990001234</NhsNumber><FamilyName>O&#39;Brien</FamilyName><FirstNames>Seán</FirstNames></Patient></PatientList><Notes>a &amp; b &lt;c&gt;</Notes><Reason>Review</Reason><BookedBy>Reception</BookedBy></Slot><Slot><DBID>2</DBID><Type><TypeID>1</TypeID><Description></Description></Type><Status>Available</Status><Notes></Notes><Reason/></Slot></SlotList>`
+
+func TestPlainSlotListReadsWhatEncodingXMLReads(t *testing.T) {
+	t.Parallel()
+	fast, ok := decodeSlotListPlain([]byte(sampleSlots))
+	if !ok {
+		t.Fatal("the plain reader refused the sandbox's slot list")
+	}
+	var slow SlotList
+	if err := xml.Unmarshal([]byte(sampleSlots), &slow); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, slow.Slots) {
+		t.Fatalf("fast %+v\nslow %+v", fast, slow.Slots)
+	}
+	if fast[0].Patients[0].FamilyName != "O'Brien" || fast[0].Notes != "a & b <c>" {
+		t.Fatalf("entities: %+v", fast[0])
+	}
+	for _, odd := range []string{`<SlotList><Slot id="1"/></SlotList>`, `<SlotList><!-- x --></SlotList>`,
+		`<SlotList><Slot><Extra>1</Extra></Slot></SlotList>`, `<SlotList><Slot><Notes>&nbsp;</Notes></Slot></SlotList>`} {
+		if _, ok := decodeSlotListPlain([]byte(odd)); ok {
+			t.Errorf("accepted %q, which needs encoding/xml", odd)
+		}
+	}
+}
+
+// Whenever the plain reader accepts a slot list, encoding/xml reads the same slots.
+func FuzzPlainSlotListAgreesWithEncodingXML(f *testing.F) {
+	f.Add([]byte(sampleSlots))
+	f.Add([]byte(`<SlotList/>`))
+	f.Add([]byte(`<SlotList><Slot><DBID> 7 </DBID><SlotLength></SlotLength></Slot></SlotList>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeSlotListPlain(data)
+		if !ok {
+			return
+		}
+		var slow SlotList
+		if err := xml.Unmarshal(data, &slow); err != nil {
+			t.Fatalf("plain reader accepted what encoding/xml rejects (%v): %q", err, data)
+		}
+		if len(fast) == 0 && len(slow.Slots) == 0 {
+			return
+		}
+		if !reflect.DeepEqual(fast, slow.Slots) {
+			t.Fatalf("disagreement on %q:\nfast %#v\nslow %#v", data, fast, slow.Slots)
+		}
+	})
+}
