@@ -202,6 +202,9 @@ func (c Credentials) String() string {
 	return fmt.Sprintf("cdb %d user %q", c.CDB, c.Username)
 }
 
+// GoString keeps the API password out of %#v.
+func (c Credentials) GoString() string { return "emis.Credentials{" + c.String() + "}" }
+
 // Conn is a logged-on connection to one practice. It logs on again, once, when EMIS answers
 // "not logged on" (session idle past its timeout). Safe for concurrent use.
 type Conn struct {
@@ -210,6 +213,22 @@ type Conn struct {
 
 	mu        sync.Mutex
 	sessionID string
+	refused   error // a logon EMIS refused: never tried again by this connection
+}
+
+// refusal reports whether a logon error means the credentials or EMAS settings are refused
+// (as opposed to EMIS being unreachable).
+func refusal(err error) bool {
+	return errors.Is(err, ErrLogonUnsuccessful) || errors.Is(err, ErrLogonExpired) || errors.Is(err, ErrNoProductAccess) ||
+		errors.Is(err, ErrOrgNotFound) || errors.Is(err, ErrUnmatchedSupplier)
+}
+
+// Refused is the logon refusal that ended this connection, or nil. A refused connection makes
+// no further calls: a real EMIS may lock a user after repeated wrong passwords.
+func (s *Conn) Refused() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 // Connect runs InitializeWithID and Logon. Errors are *OutcomeError or *TransportError.
@@ -225,15 +244,24 @@ func (c *Caller) Connect(ctx context.Context, creds Credentials) (*Conn, error) 
 func (s *Conn) logon(ctx context.Context, stale string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.refused != nil {
+		return "", s.refused
+	}
 	if s.sessionID != stale {
 		return s.sessionID, nil
 	}
 	login, err := s.caller.InitializeWithID(ctx, s.creds.CDB)
 	if err != nil {
+		if refusal(err) {
+			s.refused = err
+		}
 		return "", err
 	}
 	id, err := s.caller.Logon(ctx, login.LoginID, s.creds.Username, s.creds.APIPassword)
 	if err != nil {
+		if refusal(err) {
+			s.refused = err
+		}
 		return "", err
 	}
 	s.sessionID = id
@@ -249,6 +277,9 @@ func (s *Conn) current() string {
 // call performs a data call, logging on again once if the session has expired. A call that
 // answered -2 was not applied, so repeating it is safe even for writes.
 func (s *Conn) call(ctx context.Context, method string, params url.Values, result any) error {
+	if err := s.Refused(); err != nil {
+		return err
+	}
 	id := s.current()
 	if params == nil {
 		params = url.Values{}

@@ -99,7 +99,7 @@ func TestCredentialsNeverShowTheAPIPassword(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	log.Info("connecting", "credentials", c)
 	log.Info("connecting", slog.Any("creds", c))
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %s", c, c, c), logs.String()} {
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %s %#v", c, c, c, c), logs.String()} {
 		if strings.Contains(s, c.APIPassword) {
 			t.Fatalf("the API password leaked into %q", s)
 		}

@@ -311,3 +311,22 @@ func TestAConnectionMadeWhileNewCredentialsAreTestedIsNotReplacedUnseen(t *testi
 }
 
 func slogText(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestAHealthCheckOfReplacedCredentialsDoesNotJudgeTheNewOnes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	first := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	old, _ := b.store.ActiveConnection(ctx, first.PracticeID)
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "NewerApi2027"))
+	_, err := b.service.Connect(ctx, support, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: "NewerApi2027"}})
+	must(t, err)
+	// A check that started with the old password finishes now, refused.
+	must(t, b.store.RecordHealth(ctx, store.HealthUpdate{PracticeID: first.PracticeID, ConnectionID: old.ID,
+		Status: store.HealthFailing, Reason: "old password refused", CredentialsRejected: true}))
+	p, _ := b.store.PracticeByID(ctx, first.PracticeID)
+	if p.CredentialsRejected || p.HealthStatus != store.HealthConnected {
+		t.Fatalf("a stale check locked out the new credentials: %+v", p)
+	}
+}

@@ -44,7 +44,22 @@ func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error
 	c, ok := s.conns.m[practiceID]
 	s.conns.mu.Unlock()
 	if ok && c.connectionID == active.ID {
-		return c.conn, nil
+		refused := c.conn.Refused()
+		if refused == nil {
+			return c.conn, nil
+		}
+		// EMIS refused a re-logon (the password changed in EMAS Manager, say): record it once
+		// and forget the connection; a refused password is never sent again.
+		s.conns.mu.Lock()
+		delete(s.conns.m, practiceID)
+		s.conns.mu.Unlock()
+		u := store.HealthUpdate{PracticeID: p.ID, ConnectionID: active.ID}
+		classifyHealth(&u, refused)
+		if !u.CredentialsRejected {
+			u.NextCheck = s.nextCheck(0)
+		}
+		_ = s.Store.RecordHealth(ctx, u)
+		return nil, refused
 	}
 	password, err := s.Vault.Open(active.KeyID, active.PasswordSealed, PasswordPurpose)
 	if err != nil {
@@ -53,7 +68,7 @@ func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error
 	conn, err := s.Tester.Caller.Connect(ctx, emis.Credentials{CDB: p.CDB, Username: active.Username, APIPassword: string(password)})
 	if err != nil {
 		if errors.Is(err, emis.ErrLogonUnsuccessful) {
-			u := store.HealthUpdate{PracticeID: p.ID}
+			u := store.HealthUpdate{PracticeID: p.ID, ConnectionID: active.ID}
 			classifyHealth(&u, err)
 			_ = s.Store.RecordHealth(ctx, u)
 		}

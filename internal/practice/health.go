@@ -34,9 +34,13 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 	}
 	password, err := s.Vault.Open(conn.KeyID, conn.PasswordSealed, PasswordPurpose)
 	if err != nil {
-		return store.HealthUpdate{}, fmt.Errorf("practice: open the API password of practice %s: %w", p.ODS, err)
+		u := store.HealthUpdate{PracticeID: practiceID, ConnectionID: conn.ID, Status: store.HealthFailing,
+			Reason: "herolink cannot open the stored API password (its key is not loaded): a herolink support engineer must look at the key file.",
+			NextCheck: s.nextCheck(0)}
+		_ = s.Store.RecordHealth(ctx, u)
+		return u, fmt.Errorf("practice: open the API password of practice %s: %w", p.ODS, err)
 	}
-	u := store.HealthUpdate{PracticeID: practiceID}
+	u := store.HealthUpdate{PracticeID: practiceID, ConnectionID: conn.ID}
 	session, err := s.Tester.Caller.Connect(ctx, emis.Credentials{CDB: p.CDB, Username: conn.Username, APIPassword: string(password)})
 	if err == nil {
 		_, err = session.GetAppointmentConfiguration(ctx)

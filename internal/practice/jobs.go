@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // HealthCheckArgs is the durable job that checks one practice's connection.
@@ -17,9 +18,13 @@ type HealthCheckArgs struct {
 // Kind names the job in River's table.
 func (HealthCheckArgs) Kind() string { return "practice_health_check" }
 
-// InsertOpts keeps at most one pending check per practice.
+// InsertOpts keeps at most one waiting or running check per practice. Completed checks are
+// left out of the uniqueness on purpose: River's default includes them, which would skip every
+// later check of the practice until the completed job is cleaned up a day later.
 func (HealthCheckArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
 }
 
 // HealthCheckWorker runs HealthCheckArgs.

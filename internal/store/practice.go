@@ -251,6 +251,7 @@ func setHealthTx(ctx context.Context, tx *sql.Tx, practiceID int64, status, reas
 // HealthUpdate is the outcome of one health check.
 type HealthUpdate struct {
 	PracticeID          int64
+	ConnectionID        int64 // the connection checked; if it is no longer the active one the result is dropped
 	Status              string
 	Reason              string
 	CredentialsRejected bool
@@ -265,6 +266,17 @@ func (s *Store) RecordHealth(ctx context.Context, u HealthUpdate) error {
 		next = u.NextCheck.UnixMilli()
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if u.ConnectionID != 0 {
+			// A check of credentials that were replaced meanwhile says nothing about the new ones.
+			var active int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`, u.PracticeID).Scan(&active)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && active != u.ConnectionID {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
 		return setHealthTx(ctx, tx, u.PracticeID, u.Status, u.Reason, u.CredentialsRejected, s.nowMS(), next, u.ConsecutiveFailures)
 	})
 	if err != nil {

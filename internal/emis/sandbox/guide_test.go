@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"herolink/internal/emis"
@@ -219,8 +220,39 @@ func TestDeactivateStopsLogonsAndReactivateRestoresThem(t *testing.T) {
 		t.Fatalf("after deactivation: %v, want no product access", err)
 	}
 	b.mustAdmin(t, 200, "POST", demoOrg+"/emas/products/hero-health/activate", nil)
-	if _, err := conn.GetCurrentUser(ctx); err != nil {
-		t.Fatalf("after reactivation the same connection logs on again: %v", err)
+	// The refused connection makes no more calls; a new one logs on.
+	if _, err := conn.GetCurrentUser(ctx); !errors.Is(err, emis.ErrNoProductAccess) {
+		t.Fatalf("a refused connection called EMIS again: %v", err)
+	}
+	fresh := b.connect(t, "Herouser", apiPassword)
+	if _, err := fresh.GetCurrentUser(ctx); err != nil {
+		t.Fatalf("after reactivation a new connection logs on: %v", err)
+	}
+}
+
+func TestARefusedPasswordIsSentOnceHoweverManyCallsNeedALogon(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sandbox.Options{Seed: 1})
+	ctx := context.Background()
+	b.followGuide(t, "Herouser")
+	conn := b.connect(t, "Herouser", apiPassword)
+	// The practice sets a new API password in EMAS Manager: open sessions end.
+	b.mustAdmin(t, 204, "PUT", demoOrg+"/emas/products/hero-health/users/Herouser", map[string]any{"api_password": "BrandNewApi2027"})
+	before, _ := b.world.Stats(sandbox.DemoCDB)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := conn.GetCurrentUser(ctx); !errors.Is(err, emis.ErrLogonUnsuccessful) {
+				t.Errorf("call after the password change: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	after, _ := b.world.Stats(sandbox.DemoCDB)
+	if n := after.Calls[emis.MethodLogon] - before.Calls[emis.MethodLogon]; n != 1 {
+		t.Fatalf("the old password was sent %d times, want once", n)
 	}
 }
 
