@@ -35,7 +35,7 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 	password, err := s.Vault.Open(conn.KeyID, conn.PasswordSealed, PasswordPurpose)
 	if err != nil {
 		u := store.HealthUpdate{PracticeID: practiceID, ConnectionID: conn.ID, Status: store.HealthFailing,
-			Reason: "herolink cannot open the stored API password (its key is not loaded): a herolink support engineer must look at the key file.",
+			Reason:    "herolink cannot open the stored API password (its key is not loaded): a herolink support engineer must look at the key file.",
 			NextCheck: s.nextCheck(0)}
 		_ = s.Store.RecordHealth(ctx, u)
 		return u, fmt.Errorf("practice: open the API password of practice %s: %w", p.ODS, err)
