@@ -65,7 +65,8 @@ func (d Date) Weekday() time.Weekday {
 }
 
 // At is the instant of a London wall-clock time on this date. On the days the clocks change
-// time.Date picks the instant Go documents; diaries never hold sessions between 01:00 and 02:00.
+// the hour from 01:00 is missing or repeated; the sandbox refuses sessions covering it, and
+// time.Date picks the instant Go documents for such a time.
 func (d Date) At(minuteOfDay int) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, minuteOfDay/60, minuteOfDay%60, 0, 0, London)
 }

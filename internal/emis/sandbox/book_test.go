@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,47 +242,107 @@ func TestDiaryTimesAreLondonWallClockOnClockChangeDays(t *testing.T) {
 				t.Fatalf("no 08:30 session on %s", tc.day)
 			}
 			slots, _ := conn.GetSlotsForSession(ctx, morning.DBID)
-			first := slots[0]
-			start, _ := emis.ParseClock(first.StartTime)
-			if got := tc.day.At(start).UTC().Hour(); got != tc.utcHour || first.StartTime != "08:30" {
-				t.Fatalf("first slot %s London is %02d:30 UTC, want %02d:30", first.StartTime, got, tc.utcHour)
+			if slots[0].StartTime != "08:30" {
+				t.Fatalf("first slot at %s", slots[0].StartTime)
 			}
-			// One minute after 08:30 London the slot is past; one minute before it is bookable.
-			clock.mu.Lock()
-			clock.now = tc.day.At(start).Add(-time.Minute)
-			clock.mu.Unlock()
-			if first.Status == emis.SlotAvailable {
-				probe := first.DBID
-				clock.mu.Lock()
-				clock.now = tc.day.At(start).Add(time.Minute)
-				clock.mu.Unlock()
-				if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: probe, PatientID: 9001}); !errors.Is(err, emis.ErrSlotNotBookable) {
-					t.Fatalf("slot one minute in the past: %v, want 8", err)
+			var probe emis.Slot
+			for _, sl := range slots {
+				if sl.Status == emis.SlotAvailable && sl.Type.TypeID != 5 {
+					probe = sl
+					break
 				}
-				clock.mu.Lock()
-				clock.now = tc.day.At(start).Add(-time.Minute)
-				clock.mu.Unlock()
-				if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: probe, PatientID: 9001}); err != nil {
-					t.Fatalf("slot one minute ahead: %v", err)
-				}
+			}
+			if probe.DBID == 0 {
+				t.Fatal("no available slot in the morning session")
+			}
+			start, _ := emis.ParseClock(probe.StartTime)
+			first, _ := emis.ParseClock(slots[0].StartTime)
+			if got := tc.day.At(first).UTC().Hour(); got != tc.utcHour {
+				t.Fatalf("08:30 London is %02d:30 UTC, want %02d:30", got, tc.utcHour)
+			}
+			set := func(at time.Time) { clock.mu.Lock(); clock.now = at; clock.mu.Unlock() }
+			// One minute after the slot's London start it is past; one minute before it is bookable.
+			set(tc.day.At(start).Add(time.Minute))
+			if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: probe.DBID, PatientID: 9001}); !errors.Is(err, emis.ErrSlotNotBookable) {
+				t.Fatalf("slot one minute in the past: %v, want 8", err)
+			}
+			set(tc.day.At(start).Add(-time.Minute))
+			if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: probe.DBID, PatientID: 9001}); err != nil {
+				t.Fatalf("slot one minute ahead: %v", err)
 			}
 		})
 	}
 }
 
-func TestAddedSessionOnTheDayTheClocksGoForwardKeepsWallClockTimes(t *testing.T) {
+func TestSessionsCannotCoverTheHourTheClocksChange(t *testing.T) {
 	t.Parallel()
 	b := setup(t, sandbox.Options{Seed: 1})
-	body := b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{"date": "2027-03-28", "start_time": "00:30",
-		"end_time": "03:30", "slot_length": 30, "site_id": 101, "holder_id": 201, "slot_type_id": 1, "name": "Out of hours"})
-	v := mustDecode[sandbox.SessionView](t, body)
-	if len(v.Slots) != 6 || v.Slots[2].StartTime != "01:30" || v.EndTime != "03:30" {
-		t.Fatalf("added session = %+v", v.Session)
+	for _, day := range []string{"2027-03-28", "2026-10-25"} {
+		status, body := b.admin(t, "POST", demoOrg+"/sessions", map[string]any{"date": day, "start_time": "00:30",
+			"end_time": "03:30", "slot_length": 30, "site_id": 101, "holder_id": 201, "slot_type_id": 1})
+		if status != 422 || !strings.Contains(string(body), "clocks change") {
+			t.Fatalf("%s 00:30-03:30: %d %s", day, status, body)
+		}
+		// The same day outside that hour is fine, with wall-clock times kept.
+		v := mustDecode[sandbox.SessionView](t, b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{"date": day,
+			"start_time": "03:00", "end_time": "04:00", "slot_length": 30, "site_id": 101, "holder_id": 201, "slot_type_id": 1}))
+		if len(v.Slots) != 2 || v.Slots[1].StartTime != "03:30" {
+			t.Fatalf("%s 03:00-04:00: %+v", day, v.Session)
+		}
 	}
-	d := emis.Date{Year: 2027, Month: 3, Day: 28}
-	// 01:30 does not exist on that day in London: Go normalises it to 02:30 BST (01:30 UTC).
-	if got := d.At(90).UTC().Format("15:04"); got != "01:30" {
-		t.Fatalf("01:30 on the spring-forward day is %s UTC", got)
+}
+
+func TestAPlaceholderReservesTheTimeUntilItsTypeIsSetBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, conn := connected(t, sandbox.Options{Seed: 1})
+	free := findSlot(t, b, conn, freeFuture(b))
+	const notes = "Hero booking HB-123: Jane Doe 01/02/1990"
+	if _, err := conn.SetSlotType(ctx, free.DBID, 6, notes); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody can book it, and the placeholder's notes survive the attempt.
+	if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: free.DBID, PatientID: 9002, Notes: "someone else"}); !errors.Is(err, emis.ErrSlotBooked) {
+		t.Fatalf("booking a placeholder: %v, want 6", err)
+	}
+	if status, _ := b.admin(t, "POST", demoOrg+"/slots/"+strconv.FormatInt(free.DBID, 10)+"/book", map[string]any{"patient_id": 9002}); status != 409 {
+		t.Fatalf("reception booking a placeholder: %d", status)
+	}
+	if _, err := conn.SetSlotType(ctx, free.DBID, 6, "another placeholder"); !errors.Is(err, emis.ErrSlotBooked) {
+		t.Fatalf("a second placeholder on the slot: %v, want 6", err)
+	}
+	if sl := slotNow(t, b, free.DBID); sl.Notes != notes {
+		t.Fatalf("placeholder notes = %q", sl.Notes)
+	}
+	// Reconciling: the type goes back (no notes) and the real appointment is booked.
+	if _, err := conn.SetSlotType(ctx, free.DBID, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.BookAppointment(ctx, emis.Booking{SlotID: free.DBID, PatientID: 9001}); err != nil {
+		t.Fatalf("booking after the placeholder was cleared: %v", err)
+	}
+}
+
+func TestSlotTypeCannotBeChangedOnPastBlockedOrEmbargoedSlots(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, conn := connected(t, sandbox.Options{Seed: 1})
+	today := emis.Today(b.clock.Now()).String()
+	for name, want := range map[string]func(emis.Slot) bool{
+		"blocked":   func(s emis.Slot) bool { return s.Status == emis.SlotBlocked && s.Date > today },
+		"embargoed": func(s emis.Slot) bool { return s.Status == emis.SlotEmbargoed && s.Date > today },
+	} {
+		sl := findSlot(t, b, conn, want)
+		if _, err := conn.SetSlotType(ctx, sl.DBID, 6, "x"); !errors.Is(err, emis.ErrSlotNotBookable) {
+			t.Errorf("%s slot: %v, want 8", name, err)
+		}
+	}
+	free := findSlot(t, b, conn, freeFuture(b))
+	d, _ := emis.ParseDate(free.Date)
+	start, _ := emis.ParseClock(free.StartTime)
+	b.clock.Advance(d.At(start).Sub(b.clock.Now()) + time.Minute)
+	if _, err := conn.SetSlotType(ctx, free.DBID, 6, "x"); !errors.Is(err, emis.ErrSlotNotBookable) {
+		t.Errorf("past slot: %v, want 8", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"herolink/internal/emis"
 )
@@ -37,6 +38,10 @@ type SlotState struct {
 	Reason            string `json:"reason,omitempty"`
 	Notes             string `json:"notes,omitempty"`
 	BookedBy          string `json:"booked_by,omitempty"`
+	// Placeholder is set by SetSlotType with notes: the time is reserved (the guide's yellow
+	// "Hero unregistered patient" slot) and no booking may take the slot until its type is set
+	// back without notes.
+	Placeholder bool `json:"placeholder,omitempty"`
 }
 
 var epoch = emis.Date{Year: 2000, Month: 1, Day: 1}
@@ -162,6 +167,9 @@ func (o *Org) bookRuleLocked(r slotRef) answer {
 	if r.slot.Status == emis.SlotBooked {
 		return fail(emis.OutcomeSlotBooked, "slot already booked")
 	}
+	if r.slot.Placeholder {
+		return fail(emis.OutcomeSlotBooked, "slot already booked: it holds a placeholder; set its slot type back (without notes) before booking it")
+	}
 	if !r.date.At(r.start()).After(o.world.now()) {
 		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is in the past")
 	}
@@ -253,8 +261,17 @@ func (o *Org) setSlotType(id int64, typeID int, notes string) answer {
 	if r.slot.Status == emis.SlotBooked {
 		return fail(emis.OutcomeSlotBooked, "slot already booked: cancel the appointment before changing the slot type")
 	}
+	if r.slot.Placeholder && notes != "" {
+		return fail(emis.OutcomeSlotBooked, "slot already booked: it already holds a placeholder")
+	}
+	if !r.date.At(r.start()).After(o.world.now()) {
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is in the past")
+	}
+	if r.slot.Status == emis.SlotBlocked || r.slot.Status == emis.SlotEmbargoed {
+		return fail(emis.OutcomeSlotNotBookable, "slot not bookable: the slot is %s", strings.ToLower(r.slot.Status))
+	}
 	r, _ = o.findSlotLocked(id, true)
-	r.slot.TypeID, r.slot.Notes = typeID, notes
+	r.slot.TypeID, r.slot.Notes, r.slot.Placeholder = typeID, notes, notes != ""
 	o.touch()
 	return ok(o.wireSlotLocked(r))
 }

@@ -79,6 +79,9 @@ func (o *Org) AddSession(in SessionInput) (SessionView, error) {
 	if end <= start || (end-start)%in.SlotLength != 0 {
 		return SessionView{}, invalid("end_time must be after start_time by a whole number of slots")
 	}
+	if clockChangeDay(d) && start < 2*60 && end > 60 {
+		return SessionView{}, invalid("the clocks change between 01:00 and 02:00 on %s: a session cannot cover that hour", d)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.siteLocked(in.SiteID) == nil {
@@ -134,6 +137,9 @@ func (o *Org) MoveSession(id int64, startTime string, siteID int64) (SessionView
 		if start+len(s.Slots)*s.SlotLength > 24*60 {
 			return SessionView{}, invalid("the session would run past midnight")
 		}
+		if clockChangeDay(dayDate(day.Num)) && start < 2*60 && start+len(s.Slots)*s.SlotLength > 60 {
+			return SessionView{}, invalid("the clocks change between 01:00 and 02:00 on %s: a session cannot cover that hour", dayDate(day.Num))
+		}
 		s.Start = start
 	}
 	if siteID != 0 {
@@ -170,6 +176,13 @@ func (o *Org) DeleteSession(id int64, force bool) error {
 	}
 	o.touch()
 	return nil
+}
+
+// clockChangeDay reports whether London's offset changes during the date.
+func clockChangeDay(d emis.Date) bool {
+	_, before := d.At(0).Zone()
+	_, after := d.At(23 * 60).Zone()
+	return before != after
 }
 
 // GetSlot reads one slot.

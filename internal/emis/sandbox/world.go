@@ -120,6 +120,10 @@ func (w *World) SupplierID() string { return w.opts.SupplierID }
 func (w *World) addOrg(o *Org) *Org {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.addOrgLocked(o)
+}
+
+func (w *World) addOrgLocked(o *Org) *Org {
 	o.Serial = len(w.serial)
 	o.world = w
 	w.serial = append(w.serial, o)
@@ -190,20 +194,18 @@ func (w *World) CreateOrg(in OrgInput) (*Org, error) {
 	if name == "" {
 		return nil, invalid("name is required")
 	}
-	w.mu.RLock()
-	_, cdbTaken := w.orgs[in.CDB]
-	_, odsTaken := w.byODS[ods]
-	w.mu.RUnlock()
-	if cdbTaken {
-		return nil, &ConflictError{Msg: fmt.Sprintf("an organisation with CDB %d already exists", in.CDB)}
-	}
-	if odsTaken {
-		return nil, &ConflictError{Msg: fmt.Sprintf("an organisation with ODS code %s already exists", ods)}
-	}
 	o := newOrg(ods, in.CDB, name)
 	o.SlotTypes = standardSlotTypes()
 	o.changed = true
-	return w.addOrg(o), nil
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, taken := w.orgs[in.CDB]; taken {
+		return nil, &ConflictError{Msg: fmt.Sprintf("an organisation with CDB %d already exists", in.CDB)}
+	}
+	if _, taken := w.byODS[ods]; taken {
+		return nil, &ConflictError{Msg: fmt.Sprintf("an organisation with ODS code %s already exists", ods)}
+	}
+	return w.addOrgLocked(o), nil
 }
 
 func validODS(s string) bool {
