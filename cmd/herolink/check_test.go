@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -85,4 +86,20 @@ func TestCheckCommandRefusesAPasswordOnTheCommandLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--password-stdin is required") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestServeRefusesToGuessTheDirectoryOrIgnoreABadSetting(t *testing.T) {
+	err := run(context.Background(), []string{"serve", "--emis-url", "http://127.0.0.1:1", "--data-dir", t.TempDir()},
+		strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--directory-url") {
+		t.Fatalf("serve without a directory: %v", err)
+	}
+	t.Setenv("HEROLINK_HEALTH_INTERVAL", "5")
+	envErrors = nil
+	var f serverFlags
+	f.register(flag.NewFlagSet("x", flag.ContinueOnError), "", "", true)
+	if err := checkEnv(); err == nil || !strings.Contains(err.Error(), "HEROLINK_HEALTH_INTERVAL") {
+		t.Fatalf("a bad duration was accepted: %v", err)
+	}
+	envErrors = nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,11 +26,22 @@ type serverFlags struct {
 
 func envInt(name string, def int) int {
 	if v, ok := os.LookupEnv(name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			envErrors = append(envErrors, fmt.Errorf("%s=%q is not a whole number", name, v))
+			return def
 		}
+		return n
 	}
 	return def
+}
+
+// checkEnv reports the environment values that did not parse.
+func checkEnv() error {
+	if len(envErrors) == 0 {
+		return nil
+	}
+	return errors.Join(envErrors...)
 }
 
 func env(name, def string) string {
@@ -39,20 +51,30 @@ func env(name, def string) string {
 	return def
 }
 
+// envErrors collects HEROLINK_* values that do not parse: the command refuses to start rather
+// than silently use a default the operator did not ask for.
+var envErrors []error
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, ok := os.LookupEnv(name); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envErrors = append(envErrors, fmt.Errorf("%s=%q is not a duration such as 30s or 5m", name, v))
+			return def
 		}
+		return d
 	}
 	return def
 }
 
 func envBool(name string, def bool) bool {
 	if v, ok := os.LookupEnv(name); ok {
-		if b, err := strconv.ParseBool(v); err == nil {
-			return b
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			envErrors = append(envErrors, fmt.Errorf("%s=%q is not true or false", name, v))
+			return def
 		}
+		return b
 	}
 	return def
 }

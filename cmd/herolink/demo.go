@@ -27,6 +27,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := checkEnv(); err != nil {
+		return err
+	}
 	log, err := f.logger(stderr)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.register(fs, "127.0.0.1:8080", "data", true)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := checkEnv(); err != nil {
+		return err
+	}
+	if f.emisURL == "" {
+		return errors.New("--emis-url (HEROLINK_EMIS_URL) is required")
+	}
+	if f.directoryURL == "" {
+		// The sandbox serves a directory under its own URL; a real EMIS does not, and guessing
+		// would tell every practice its ODS code is unknown.
+		return errors.New("--directory-url (HEROLINK_DIRECTORY_URL) is required: the ODS code to CDB directory, e.g. http://127.0.0.1:8089/sandbox/v1/directory for the sandbox")
 	}
 	log, err := f.logger(stderr)
 	if err != nil {

@@ -330,3 +330,24 @@ func TestAHealthCheckOfReplacedCredentialsDoesNotJudgeTheNewOnes(t *testing.T) {
 		t.Fatalf("a stale check locked out the new credentials: %+v", p)
 	}
 }
+
+func TestAConfirmationReplacesOnlyTheConnectionThePersonWasShown(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	shown := b.connect(t, "Herouser", sandbox.DemoAPIPassword) // stops: already connected
+	if shown.Existing == nil || shown.Existing.ConnectionID == 0 {
+		t.Fatalf("no live connection shown: %+v", shown)
+	}
+	// Meanwhile someone else replaces it.
+	_, err := b.service.Connect(ctx, practice.Actor{Name: "colleague"}, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword}})
+	must(t, err)
+	// The first person's confirmation must not silently replace the colleague's connection.
+	res, err := b.service.Connect(ctx, support, practice.ConnectRequest{Replace: true, Replaces: shown.Existing.ConnectionID,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: sandbox.DemoAPIPassword}})
+	if err != nil || res.Saved || res.Existing == nil || res.Existing.ConnectedBy != "colleague" {
+		t.Fatalf("stale confirmation: %+v, %v", res, err)
+	}
+}

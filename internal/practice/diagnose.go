@@ -316,8 +316,6 @@ func FindUnregisteredSlotType(types []emis.SlotType) (found *emis.SlotType, near
 func diagnoseSlotType(c Checklist, types []emis.SlotType) {
 	found, near := FindUnregisteredSlotType(types)
 	switch {
-	case found != nil && !found.Bookable:
-		c.set(StepSlotType, Fail, fmt.Sprintf("The slot type %q exists but is not bookable, so herolink cannot reserve time with it. In Appts config → Slot types, edit it and tick Bookable.", found.Description))
 	case found != nil && found.Description != UnregisteredSlotTypeName:
 		c.set(StepSlotType, Pass, fmt.Sprintf("Found as %q.", found.Description))
 	case found != nil:

@@ -41,10 +41,14 @@ type ConnectRequest struct {
 	Form    Form
 	Spaces  SpaceHandling
 	Replace bool // the person confirmed replacing a live connection
+	// Replaces is the id of the live connection the person was shown (Existing.ConnectionID);
+	// if another replaced it meanwhile, the form stops again and shows the new one.
+	Replaces int64
 }
 
 // Existing describes a live connection that stops the form.
 type Existing struct {
+	ConnectionID int64
 	PracticeName string
 	Username     string
 	ConnectedBy  string
@@ -63,6 +67,9 @@ type ConnectResult struct {
 	Saved         bool
 	PracticeID    int64
 }
+
+// ConnectionTestTimeout bounds a whole connection test (directory, logon, probes).
+const ConnectionTestTimeout = 45 * time.Second
 
 // ErrNotYourPractice means a practice user tried to connect another practice.
 var ErrNotYourPractice = errors.New("practice: you can only connect your own practice")
@@ -91,8 +98,8 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		}
 		conn, err := s.Store.ActiveConnection(ctx, existing.ID)
 		switch {
-		case err == nil && !req.Replace:
-			res.Existing = &Existing{PracticeName: existing.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
+		case err == nil && (!req.Replace || req.Replaces != 0 && req.Replaces != conn.ID):
+			res.Existing = &Existing{ConnectionID: conn.ID, PracticeName: existing.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
 			return res, nil
 		case err == nil:
 			seen = conn.ID
@@ -107,7 +114,11 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		return res, err
 	}
 
-	test := s.Tester.Test(ctx, form)
+	// One deadline for the whole test, inside the HTTP server's write timeout, and not cut
+	// short if the browser goes away: the outcome is recorded either way.
+	testCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ConnectionTestTimeout)
+	test := s.Tester.Test(testCtx, form)
+	cancel()
 	res.Test = &test
 	if !test.Connected {
 		// Unproven usernames stay out of the audit trail: one may be a password in the wrong field.
@@ -143,7 +154,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		// Someone connected this practice while the test ran: show them, as if just submitted.
 		res.Test = nil
 		if conn, cerr := s.Store.ActiveConnection(ctx, p.ID); cerr == nil {
-			res.Existing = &Existing{PracticeName: p.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
+			res.Existing = &Existing{ConnectionID: conn.ID, PracticeName: p.Name, Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
 			return res, nil
 		}
 		return res, err

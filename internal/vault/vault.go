@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 )
 
 // EnvVar names the environment variable that can hold the keys instead of a key file:
@@ -23,9 +25,11 @@ const EnvVar = "HEROLINK_SECRET_KEY"
 
 // Keyring holds the keys. The current key seals; any key opens what it sealed.
 type Keyring struct {
+	mu      sync.Mutex
 	current string
 	keys    map[string][]byte
-	path    string // the key file, or "" when the keys came from the environment
+	path    string    // the key file, or "" when the keys came from the environment
+	modTime time.Time // of the key file when last read: a running server follows a rotation
 }
 
 // ErrUnknownKey means a secret was sealed under a key this keyring does not have.
@@ -95,6 +99,9 @@ func LoadFile(path string) (*Keyring, error) {
 		return nil, fmt.Errorf("vault: key file %s is not a herolink key file: %w", path, err)
 	}
 	k := &Keyring{current: f.Current, keys: map[string][]byte{}, path: path}
+	if info, err := os.Stat(path); err == nil {
+		k.modTime = info.ModTime()
+	}
 	for id, b64 := range f.Keys {
 		key, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil || len(key) != 32 {
@@ -147,14 +154,45 @@ func (k *Keyring) save() error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("vault: write key file: %w", err)
 	}
-	return os.Rename(tmp.Name(), k.path)
+	if err := os.Rename(tmp.Name(), k.path); err != nil {
+		return err
+	}
+	if info, err := os.Stat(k.path); err == nil {
+		k.modTime = info.ModTime()
+	}
+	return nil
+}
+
+// refresh re-reads the key file if another process (herolink vault rotate) changed it, so a
+// running server seals under the new key and opens what was re-sealed. Callers hold k.mu.
+func (k *Keyring) refreshLocked() error {
+	if k.path == "" {
+		return nil
+	}
+	info, err := os.Stat(k.path)
+	if err != nil || info.ModTime().Equal(k.modTime) {
+		return nil
+	}
+	fresh, err := LoadFile(k.path)
+	if err != nil {
+		return err
+	}
+	k.current, k.keys, k.modTime = fresh.current, fresh.keys, fresh.modTime
+	return nil
 }
 
 // Current is the id of the key that seals.
-func (k *Keyring) Current() string { return k.current }
+func (k *Keyring) Current() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_ = k.refreshLocked()
+	return k.current
+}
 
 // KeyIDs lists the loaded key ids.
 func (k *Keyring) KeyIDs() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	ids := make([]string, 0, len(k.keys))
 	for id := range k.keys {
 		ids = append(ids, id)
@@ -166,7 +204,14 @@ func (k *Keyring) KeyIDs() []string {
 // Seal encrypts plain under the current key. purpose binds the ciphertext to where it is
 // stored (as GCM additional data), so a sealed value copied to another column will not open.
 func (k *Keyring) Seal(plain []byte, purpose string) (keyID string, sealed []byte, err error) {
-	aead, err := newAEAD(k.keys[k.current])
+	k.mu.Lock()
+	if err := k.refreshLocked(); err != nil {
+		k.mu.Unlock()
+		return "", nil, err
+	}
+	current, key := k.current, k.keys[k.current]
+	k.mu.Unlock()
+	aead, err := newAEAD(key)
 	if err != nil {
 		return "", nil, err
 	}
@@ -174,12 +219,21 @@ func (k *Keyring) Seal(plain []byte, purpose string) (keyID string, sealed []byt
 	if _, err := rand.Read(nonce); err != nil {
 		return "", nil, fmt.Errorf("vault: nonce: %w", err)
 	}
-	return k.current, aead.Seal(nonce, nonce, plain, []byte(purpose)), nil
+	return current, aead.Seal(nonce, nonce, plain, []byte(purpose)), nil
 }
 
 // Open decrypts a value sealed under keyID for purpose.
 func (k *Keyring) Open(keyID string, sealed []byte, purpose string) ([]byte, error) {
+	k.mu.Lock()
 	key, ok := k.keys[keyID]
+	if !ok {
+		if err := k.refreshLocked(); err != nil {
+			k.mu.Unlock()
+			return nil, err
+		}
+		key, ok = k.keys[keyID]
+	}
+	k.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w (key id %q)", ErrUnknownKey, keyID)
 	}
@@ -211,6 +265,8 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // With keys from the environment, put the new key first in HEROLINK_SECRET_KEY (keeping the old
 // ones after it), run the rotation (it re-seals under the current key), then drop the old ones.
 func (k *Keyring) BeginRotation() (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.path == "" {
 		return k.current, nil
 	}
@@ -224,6 +280,8 @@ func (k *Keyring) BeginRotation() (string, error) {
 
 // FinishRotation forgets every key but the current one (key file only).
 func (k *Keyring) FinishRotation() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if k.path == "" {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKeyFileIsCreatedPrivateOnFirstRunAndReloaded(t *testing.T) {
@@ -105,5 +106,34 @@ func TestRotationKeepsOldKeysUntilFinished(t *testing.T) {
 	after, _ := LoadFile(path)
 	if ids := after.KeyIDs(); len(ids) != 1 || ids[0] != newID {
 		t.Fatalf("after rotation keys = %v", ids)
+	}
+}
+
+func TestARunningServerFollowsARotationByAnotherProcess(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "secret.keys")
+	server, _ := LoadFile(path)
+	oldID, sealed, _ := server.Seal([]byte("pw"), "p")
+
+	// `herolink vault rotate` in another process: a new key, secrets re-sealed, old key dropped.
+	rotator, _ := LoadFile(path)
+	newID, err := rotator.BeginRotation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := rotator.Open(oldID, sealed, "p")
+	_, resealed, _ := rotator.Seal(plain, "p")
+	if err := rotator.FinishRotation(); err != nil {
+		t.Fatal(err)
+	}
+	// Make sure the file's modification time moved even on coarse clocks.
+	later := time.Now().Add(2 * time.Second)
+	_ = os.Chtimes(path, later, later)
+
+	if got, err := server.Open(newID, resealed, "p"); err != nil || string(got) != "pw" {
+		t.Fatalf("the server cannot open a re-sealed secret: %q, %v", got, err)
+	}
+	if id, _, _ := server.Seal([]byte("x"), "p"); id != newID {
+		t.Fatalf("the server still seals under %s, which the key file no longer has", id)
 	}
 }

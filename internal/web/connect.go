@@ -56,12 +56,11 @@ type spacesView struct {
 // replaceView stops at a live connection and asks to confirm replacing it.
 type replaceView struct {
 	base
-	Token       string
-	ODS         string
-	PracticeID  int64
-	Existing    practice.Existing
-	NewUsername string
-	Error       string
+	Token      string
+	ODS        string
+	PracticeID int64
+	Existing   practice.Existing
+	Error      string
 }
 
 const (
@@ -169,9 +168,10 @@ func (s *server) connect(w http.ResponseWriter, r *http.Request, u store.StaffUs
 		}
 		s.render(w, r, http.StatusOK, "spaces", "", v)
 	case res.Existing != nil:
-		req.Replace = false
+		// The confirmation replaces exactly the connection shown here, nothing newer.
+		req.Replace, req.Replaces = false, res.Existing.ConnectionID
 		v := replaceView{base: newBase("This practice is already connected", &u), ODS: res.Form.ODS, PracticeID: res.PracticeID,
-			Existing: *res.Existing, NewUsername: res.Form.Username, Token: s.pending.put(sessionKey(r), req)}
+			Existing: *res.Existing, Token: s.pending.put(sessionKey(r), req)}
 		if unconfirmed {
 			v.Error = "Tick the box to confirm that the new credentials should replace the connection in force, or cancel."
 		}
