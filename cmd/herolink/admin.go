@@ -39,7 +39,8 @@ func runStaff(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	username := fs.String("username", "", "sign-in name")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "support (sees every practice) or practice (sees one)")
-	ods := fs.String("practice-ods", "", "for role practice: the practice's ODS code (it must be connected first)")
+	ods := fs.String("practice-ods", "", "for role practice: the practice's ODS code")
+	directoryURL := fs.String("directory-url", env("HEROLINK_DIRECTORY_URL", ""), "ODS to CDB directory, to add a practice herolink does not know yet")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -64,9 +65,21 @@ func runStaff(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		u.DisplayName = u.Username
 	}
 	if *role == store.RolePractice {
-		p, err := st.PracticeByODS(ctx, strings.ToUpper(strings.TrimSpace(*ods)))
+		code := strings.ToUpper(strings.TrimSpace(*ods))
+		p, err := st.PracticeByODS(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			// A practice manager makes the first connection: add the practice, unconnected.
+			if *directoryURL == "" {
+				return fmt.Errorf("--practice-ods %s: herolink does not know this practice yet; give --directory-url so it can be looked up", code)
+			}
+			entry, lerr := (&practice.HTTPDirectory{BaseURL: *directoryURL}).Lookup(ctx, code)
+			if lerr != nil {
+				return fmt.Errorf("--practice-ods %s: %w", code, lerr)
+			}
+			p, err = st.EnsurePractice(ctx, entry.ODS, entry.CDB, entry.Name)
+		}
 		if err != nil {
-			return fmt.Errorf("--practice-ods %q: no such practice in herolink (connect it first): %w", *ods, err)
+			return fmt.Errorf("--practice-ods %q: %w", *ods, err)
 		}
 		u.PracticeID = p.ID
 	}

@@ -103,3 +103,22 @@ func TestServeRefusesToGuessTheDirectoryOrIgnoreABadSetting(t *testing.T) {
 	}
 	envErrors = nil
 }
+
+func TestAPracticeManagerCanBeAddedBeforeThePracticeIsConnected(t *testing.T) {
+	t.Parallel()
+	srv := sandboxServer(t)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"staff", "add", "--data-dir", dir, "--username", "pm@oakfield", "--role", "practice",
+		"--practice-ods", "a81001", "--directory-url", srv.URL + "/sandbox/v1/directory", "--password-stdin"},
+		strings.NewReader("a long enough password\n"), &out, &out)
+	if err != nil {
+		t.Fatalf("staff add: %v\n%s", err, out.String())
+	}
+	err = run(context.Background(), []string{"staff", "add", "--data-dir", dir, "--username", "pm2", "--role", "practice",
+		"--practice-ods", "Z99999", "--directory-url", srv.URL + "/sandbox/v1/directory", "--password-stdin"},
+		strings.NewReader("a long enough password\n"), &out, &out)
+	if err == nil {
+		t.Fatal("a practice unknown to the directory was added")
+	}
+}
