@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/emis"
+	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
 	"herolink/internal/staff"
@@ -131,19 +132,29 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	engine := &slotsync.Engine{Store: st, Conns: svc}
+	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
 	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
 		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
 		Concurrency: cfg.SyncConcurrency}
 	sched.Metrics = slotsync.NewMetrics(reg, sched)
 	engine.Calls = sched.Metrics.CountCall
-	svc.OnConnected = sched.SyncNow
+	mappings := &mapping.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "mapping"), OnChange: sched.SyncNow}
+	svc.OnConnected = func(ctx context.Context, practiceID int64) {
+		// Read the practice's sites, holders and slot types now, so mapping can start at once,
+		// and copy its diary without waiting for the scheduler's next round.
+		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if _, err := mappings.RefreshFromEMIS(rctx, "herolink", practiceID); err != nil {
+			cfg.Log.Warn("read EMIS configuration after connecting", "practice", practiceID, "err", err)
+		}
+		sched.SyncNow(practiceID)
+	}
 
 	sessions := &staff.Sessions{Store: st}
 	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, River: rc, Sync: sched, Metrics: reg}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Sessions: sessions, Log: cfg.Log.With("component", "web"),
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Sessions: sessions, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = mux
 	return a, nil
@@ -190,4 +201,20 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// activeSlotTypes tells the sync which slot types to keep fresh: every type until staff set
+// features, then the Bookable and Unregistered ones (possibly none).
+func activeSlotTypes(st *store.Store) func(context.Context, int64) ([]int, error) {
+	return func(ctx context.Context, practiceID int64) ([]int, error) {
+		set, err := st.SlotTypeFeaturesSet(ctx, practiceID)
+		if err != nil || !set {
+			return nil, err
+		}
+		ids, err := st.ActiveSlotTypeIDs(ctx, practiceID)
+		if ids == nil {
+			ids = []int{}
+		}
+		return ids, err
+	}
 }

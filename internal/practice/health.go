@@ -11,7 +11,8 @@ import (
 
 // ErrCredentialsRejected means EMIS refused the stored password: nothing retries it; the
 // practice must enter the current API password on the connection form.
-var ErrCredentialsRejected = errors.New("practice: EMIS refused the stored API password; waiting for new credentials")
+// It wraps emis.ErrLogonUnsuccessful, so packages below practice can recognise it.
+var ErrCredentialsRejected = fmt.Errorf("practice: EMIS refused the stored API password; waiting for new credentials: %w", emis.ErrLogonUnsuccessful)
 
 // CheckHealth re-runs logon and a cheap read for a practice's connection in force and records
 // the outcome. Credentials EMIS refuses (Logon outcome 3) are not tried again automatically:

@@ -25,7 +25,7 @@ type Service struct {
 	HealthInterval time.Duration // default 5 minutes
 	Now            func() time.Time
 	// OnConnected hears a practice whose credentials were just put in force (the sync starts).
-	OnConnected func(practiceID int64)
+	OnConnected func(ctx context.Context, practiceID int64)
 
 	conns conns
 }
@@ -164,7 +164,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 	}
 	res.Saved = true
 	if s.OnConnected != nil {
-		s.OnConnected(p.ID)
+		s.OnConnected(ctx, p.ID)
 	}
 	s.log().Info("practice connected", "ods", form.ODS, "actor", who.Name, "replaced", req.Replace)
 	return res, nil

@@ -31,8 +31,8 @@ type Window struct {
 type Engine struct {
 	Store *store.Store
 	Conns ConnSource
-	// ActiveTypes lists the slot types synced continuously; nil or an empty answer means every
-	// type (before the practice has mapped its slot types).
+	// ActiveTypes lists the slot types synced continuously. A nil answer means the practice has
+	// not set slot type features yet, and every type is synced; an empty one means none is active.
 	ActiveTypes func(ctx context.Context, practiceID int64) ([]int, error)
 	// RefreshNear and RefreshFar bound how old a session's slots may get when its summary has
 	// not changed: they catch count-neutral changes (a cancellation and a booking in one session).
@@ -255,7 +255,7 @@ func (e *Engine) activeTypes(ctx context.Context, practiceID int64) (map[int]boo
 		return nil, nil
 	}
 	ids, err := e.ActiveTypes(ctx, practiceID)
-	if err != nil || len(ids) == 0 {
+	if err != nil || ids == nil {
 		return nil, err
 	}
 	m := make(map[int]bool, len(ids))

@@ -371,3 +371,42 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestOnlyActiveSlotTypesHaveTheirSlotsRead(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		active  []int
+		anyRead bool
+		onlyFor int // if set, every session read holds this type
+	}{
+		{"features not set yet: every type", nil, true, 0},
+		{"every type set Not Bookable: none", []int{}, false, 0},
+		{"only the practice nurse type", []int{4}, true, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, tuesday, 0)
+			b.engine.ActiveTypes = func(context.Context, int64) ([]int, error) { return c.active, nil }
+			res := b.sync(t)
+			if (res.SlotsRead > 0) != c.anyRead || res.Sessions == 0 {
+				t.Fatalf("pass = %+v", res)
+			}
+			if c.onlyFor != 0 {
+				for _, s := range b.emisSessions(t) {
+					has := false
+					for _, st := range s.SlotTypes {
+						has = has || st.TypeID == c.onlyFor
+					}
+					for _, sl := range s.Slots {
+						_, stored := b.storedSlot(t, sl.DBID)
+						if stored != has {
+							t.Fatalf("session %d (type %d: %v) slots stored: %v", s.DBID, c.onlyFor, has, stored)
+						}
+						break
+					}
+				}
+			}
+		})
+	}
+}

@@ -127,7 +127,7 @@ func (x *Explainer) activeSet(ctx context.Context, practiceID int64) (map[int]bo
 		return nil, nil
 	}
 	ids, err := x.ActiveTypes(ctx, practiceID)
-	if err != nil || len(ids) == 0 {
+	if err != nil || ids == nil {
 		return nil, err
 	}
 	m := map[int]bool{}

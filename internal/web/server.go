@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/staff"
 	"herolink/internal/store"
@@ -16,6 +17,7 @@ import (
 type Config struct {
 	Store         *store.Store
 	Practices     *practice.Service
+	Mapping       *mapping.Service // nil: one is built over Store and Practices (tests)
 	Sessions      *staff.Sessions
 	Log           *slog.Logger
 	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
@@ -51,6 +53,35 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/{$}", s.signedIn(s.overview))
 	mux.Handle("GET /admin/practices/{id}", s.signedIn(s.practicePage))
 	mux.Handle("POST /admin/practices/{id}/check", s.signedIn(s.checkNow))
+
+	// Sync setup (mapping.go): the page and its forms...
+	mux.Handle("GET /admin/practices/{id}/mapping", s.practiceForm(s.mappingPage))
+	mux.Handle("GET /admin/practices/{id}/mapping/readiness", s.practiceForm(s.readinessPanel))
+	mux.Handle("POST /admin/practices/{id}/mapping/refresh", s.negotiated(s.refreshJSON, s.formRefresh))
+	mux.Handle("POST /admin/practices/{id}/mapping/import", s.negotiated(s.importJSON, s.formImport))
+	mux.Handle("POST /admin/practices/{id}/mapping/practitioners", s.practiceForm(s.formCreatePractitioner))
+	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}", s.practiceForm(s.formUpdatePractitioner))
+	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}/delete", s.practiceForm(s.formDeletePractitioner))
+	mux.Handle("POST /admin/practices/{id}/mapping/locations", s.practiceForm(s.formCreateLocation))
+	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}", s.practiceForm(s.formUpdateLocation))
+	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}/delete", s.practiceForm(s.formDeleteLocation))
+	mux.Handle("POST /admin/practices/{id}/mapping/slot-types/{typeId}", s.practiceForm(s.formSetFeature))
+	mux.Handle("POST /admin/practices/{id}/mapping/appointment-types/{atid}", s.practiceForm(s.formUpdateAppointmentType))
+	// ...and the same in JSON.
+	mux.Handle("GET /admin/practices/{id}/practitioners", s.practiceJSON(s.listPractitionersJSON))
+	mux.Handle("POST /admin/practices/{id}/practitioners", s.practiceJSON(s.createPractitionerJSON))
+	mux.Handle("PATCH /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.updatePractitionerJSON))
+	mux.Handle("DELETE /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.deletePractitionerJSON))
+	mux.Handle("GET /admin/practices/{id}/locations", s.practiceJSON(s.listLocationsJSON))
+	mux.Handle("POST /admin/practices/{id}/locations", s.practiceJSON(s.createLocationJSON))
+	mux.Handle("PATCH /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.updateLocationJSON))
+	mux.Handle("DELETE /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.deleteLocationJSON))
+	mux.Handle("GET /admin/practices/{id}/slot-types", s.practiceJSON(s.listSlotTypesJSON))
+	mux.Handle("PUT /admin/practices/{id}/slot-types/{typeId}/feature", s.practiceJSON(s.setFeatureJSON))
+	mux.Handle("GET /admin/practices/{id}/appointment-types", s.practiceJSON(s.listAppointmentTypesJSON))
+	mux.Handle("GET /admin/practices/{id}/appointment-types/{atid}", s.practiceJSON(s.appointmentTypeJSON))
+	mux.Handle("PATCH /admin/practices/{id}/appointment-types/{atid}", s.practiceJSON(s.updateAppointmentTypeJSON))
+	mux.Handle("GET /admin/practices/{id}/readiness", s.practiceJSON(s.readinessJSON))
 	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
 	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
 	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {

@@ -1,0 +1,179 @@
+package mapping
+
+import (
+	"context"
+	"fmt"
+
+	"herolink/internal/store"
+)
+
+// Keys of the readiness items, in the order they are listed.
+const (
+	ItemConnection    = "connection"
+	ItemPractitioners = "practitioners"
+	ItemLocations     = "locations"
+	ItemUnregistered  = "unregistered_slot_type"
+	ItemBookable      = "bookable_slot_type"
+	ItemFirstSync     = "first_sync"
+)
+
+// Item is one thing bookings need.
+type Item struct {
+	Key   string
+	Title string // what must be true, as a statement
+	Done  bool
+	ToDo  string // what to do about it, in plain words; empty when done
+}
+
+// Readiness says what is still missing before bookings can flow. Ready when every item is done.
+type Readiness struct {
+	Items []Item
+	Ready bool
+}
+
+// Missing lists the items not done yet.
+func (r Readiness) Missing() []Item {
+	var out []Item
+	for _, it := range r.Items {
+		if !it.Done {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Readiness checks a practice's sync setup: a healthy connection, a mapped practitioner and
+// location, exactly one usable slot type for unregistered patients, a Bookable slot type, and
+// the first sync finished.
+func (s *Service) Readiness(ctx context.Context, practiceID int64) (Readiness, error) {
+	su, err := s.Setup(ctx, practiceID)
+	return su.Readiness, err
+}
+
+func readiness(su Setup, sync store.SyncStatus) Readiness {
+	items := []Item{
+		connectionItem(su.Practice),
+		practitionersItem(su),
+		locationsItem(su),
+		unregisteredItem(su),
+		bookableItem(su),
+		firstSyncItem(sync),
+	}
+	r := Readiness{Items: items, Ready: true}
+	for _, it := range items {
+		r.Ready = r.Ready && it.Done
+	}
+	return r
+}
+
+func connectionItem(p store.Practice) Item {
+	it := Item{Key: ItemConnection, Title: "The EMIS connection is healthy", Done: p.HealthStatus == store.HealthConnected}
+	found := ""
+	if p.HealthReason != "" {
+		found = " What herolink found: " + p.HealthReason
+	}
+	switch p.HealthStatus {
+	case store.HealthConnected:
+	case store.HealthFailing:
+		it.ToDo = "Fix the EMIS connection, then check it again from the practice page." + found
+	case store.HealthDegraded:
+		it.ToDo = "EMIS is not answering reliably; herolink keeps trying. If this lasts more than an hour, contact herolink support." + found
+	default:
+		it.ToDo = "Connect the practice to EMIS: fill in the connection form with the Herouser's API password."
+	}
+	return it
+}
+
+func practitionersItem(su Setup) Item {
+	it := Item{Key: ItemPractitioners, Title: "At least one practitioner is mapped to an EMIS session holder"}
+	for _, p := range su.Practitioners {
+		if p.Holder != nil && !p.Holder.Gone {
+			it.Done = true
+		}
+	}
+	switch {
+	case it.Done:
+	case len(su.Holders) == 0:
+		it.ToDo = "Refresh from EMIS to read the practice's session holders, then import them as practitioners or map a practitioner to one."
+	default:
+		it.ToDo = "Import practitioners from EMIS, or map a practitioner to an EMIS session holder. Patients can only book practitioners mapped to a session holder."
+	}
+	return it
+}
+
+func locationsItem(su Setup) Item {
+	it := Item{Key: ItemLocations, Title: "At least one location is mapped to an EMIS site"}
+	for _, l := range su.Locations {
+		if l.Site != nil && !l.Site.Gone {
+			it.Done = true
+		}
+	}
+	switch {
+	case it.Done:
+	case len(su.Sites) == 0:
+		it.ToDo = "Refresh from EMIS to read the practice's sites, then import them as locations or map a location to one."
+	default:
+		it.ToDo = "Import locations from EMIS, or map a location to an EMIS site."
+	}
+	return it
+}
+
+func unregisteredItem(su Setup) Item {
+	it := Item{Key: ItemUnregistered, Title: "Exactly one slot type is for unregistered patients"}
+	for _, t := range su.SlotTypes {
+		if t.Feature != store.FeatureUnregistered {
+			continue
+		}
+		switch {
+		case t.Gone:
+			it.ToDo = fmt.Sprintf("The slot type %q, for unregistered patients, is no longer in EMIS. Set it to Not Bookable, then give the feature to the slot type that replaces it.", t.Name)
+		case !t.EMISBookable:
+			it.ToDo = fmt.Sprintf("EMIS now marks the slot type %q, for unregistered patients, as not bookable, so herolink cannot reserve time with it. Tick Bookable for it in EMIS (Appts config → Slot types), then refresh from EMIS.", t.Name)
+		default:
+			it.Done = true
+		}
+		return it
+	}
+	switch p := su.Proposed(); {
+	case p != nil && !p.EMISBookable:
+		it.ToDo = fmt.Sprintf("EMIS marks the slot type %q as not bookable. Tick Bookable for it in EMIS (Appts config → Slot types), refresh from EMIS, then set it to Unregistered Patient Booking.", p.Name)
+	case p != nil:
+		it.ToDo = fmt.Sprintf("Set the slot type %q to Unregistered Patient Booking (proposed). It reserves the time in EMIS when a patient cannot be matched.", p.Name)
+	case len(su.SlotTypes) == 0:
+		it.ToDo = "Refresh from EMIS to read the practice's slot types, then set the \"Hero unregistered patient\" slot type to Unregistered Patient Booking."
+	default:
+		it.ToDo = "Create the slot type \"Hero unregistered patient\" in EMIS (Appts config → Slot types, Bookable ticked), refresh from EMIS, then set it to Unregistered Patient Booking."
+	}
+	return it
+}
+
+func bookableItem(su Setup) Item {
+	it := Item{Key: ItemBookable, Title: "At least one slot type is offered to patients"}
+	for _, t := range su.SlotTypes {
+		if t.Feature == store.FeatureBookable && t.EMISBookable && !t.Gone {
+			it.Done = true
+		}
+	}
+	switch {
+	case it.Done:
+	case len(su.SlotTypes) == 0:
+		it.ToDo = "Refresh from EMIS to read the practice's slot types, then set the ones patients may book to Bookable."
+	default:
+		it.ToDo = "Set the slot types patients may book online to Bookable. Slot types not set are not offered."
+	}
+	return it
+}
+
+func firstSyncItem(sync store.SyncStatus) Item {
+	it := Item{Key: ItemFirstSync, Title: "The first sync of the EMIS diary has finished", Done: sync.FirstSyncDone}
+	switch {
+	case it.Done:
+	case sync.ProgressTotal > 0:
+		it.ToDo = fmt.Sprintf("Wait for the first sync to finish: %d of %d sessions read so far. It carries on by itself.", sync.ProgressDone, sync.ProgressTotal)
+	case sync.LastError != "":
+		it.ToDo = "The last sync attempt failed (" + sync.LastError + "). herolink tries again by itself; fix the connection if it is not healthy."
+	default:
+		it.ToDo = "Wait for the first sync of the diary. It starts by itself once the practice is connected and takes a few minutes."
+	}
+	return it
+}
