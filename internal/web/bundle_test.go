@@ -21,6 +21,7 @@ import (
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/practice"
+	"herolink/internal/slotsync"
 	"herolink/internal/staff"
 	"herolink/internal/store"
 	"herolink/internal/vault"
@@ -75,6 +76,7 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	svc := &practice.Service{Store: st, Vault: keys, Log: log, Tester: &practice.Tester{
 		Directory: &practice.HTTPDirectory{BaseURL: emisSrv.URL + "/sandbox/v1/directory"}, Caller: caller}}
 	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log,
+		Explain:       &slotsync.Explainer{Store: st, Conns: svc},
 		SecureCookies: o.secureCookies, SandboxURL: emisSrv.URL})
 	web := httptest.NewServer(h)
 	t.Cleanup(web.Close)

@@ -44,6 +44,7 @@ type practiceView struct {
 	base
 	Practice   store.Practice
 	Connection *connectionView
+	Sync       store.SyncStatus
 	History    []store.HealthEvent
 	Audit      []store.AuditEntry
 	Checked    bool // a check was just run: say so above the status
@@ -99,6 +100,9 @@ func (s *server) practiceView(r *http.Request, u store.StaffUser, p store.Practi
 	case err == nil:
 		v.Connection = &connectionView{Username: conn.Username, ConnectedBy: conn.ConnectedBy, ConnectedAt: conn.ConnectedAt}
 	case !errors.Is(err, store.ErrNotFound):
+		return v, err
+	}
+	if v.Sync, err = s.cfg.Store.SyncStatus(ctx, p.ID); err != nil {
 		return v, err
 	}
 	if v.History, err = s.cfg.Store.HealthHistory(ctx, p.ID, historyLimit); err != nil {

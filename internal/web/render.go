@@ -117,6 +117,19 @@ var funcs = template.FuncMap{
 	"when":        when,
 	"auditAction": auditAction,
 	"field":       field,
+	"ago":         ago,
+}
+
+// ago says how long before now t was, to the second: "12s ago", "never".
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t).Round(time.Second)
+	if d < 0 {
+		d = 0
+	}
+	return d.String() + " ago"
 }
 
 // fieldView is one input of the connection form with its errors.

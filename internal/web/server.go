@@ -9,6 +9,7 @@ import (
 
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
+	"herolink/internal/slotsync"
 	"herolink/internal/staff"
 	"herolink/internal/store"
 )
@@ -17,7 +18,8 @@ import (
 type Config struct {
 	Store         *store.Store
 	Practices     *practice.Service
-	Mapping       *mapping.Service // nil: one is built over Store and Practices (tests)
+	Mapping       *mapping.Service    // nil: one is built over Store and Practices (tests)
+	Explain       *slotsync.Explainer // "why can't I see this slot?"; nil: the page only asks
 	Sessions      *staff.Sessions
 	Log           *slog.Logger
 	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
@@ -56,6 +58,7 @@ func New(cfg Config) http.Handler {
 
 	// Sync setup (mapping.go): the page and its forms...
 	mux.Handle("GET /admin/practices/{id}/mapping", s.practiceForm(s.mappingPage))
+	mux.Handle("GET /admin/practices/{id}/why", s.practiceForm(s.whyPage))
 	mux.Handle("GET /admin/practices/{id}/mapping/readiness", s.practiceForm(s.readinessPanel))
 	mux.Handle("POST /admin/practices/{id}/mapping/refresh", s.negotiated(s.refreshJSON, s.formRefresh))
 	mux.Handle("POST /admin/practices/{id}/mapping/import", s.negotiated(s.importJSON, s.formImport))
