@@ -410,3 +410,40 @@ func TestOnlyActiveSlotTypesHaveTheirSlotsRead(t *testing.T) {
 		})
 	}
 }
+
+func TestEMISChangesAreKeptInADurableFeedForBookingsAndWebhooks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	ctx := context.Background()
+	b.sync(t)
+	if feed, _ := b.store.DiaryChangesAfter(ctx, 0, 100); len(feed) != 0 {
+		t.Fatalf("the first sync filled the feed with %d 'changes'", len(feed))
+	}
+	booked := b.firstSlot(t, func(s emis.Slot) bool { return s.Status == emis.SlotBooked })
+	must(t, b.demo.ReceptionCancel(booked.DBID))
+	moved := b.firstSlot(t, free)
+	_, err := b.demo.MoveSession(moved.SessionDBID, "07:00", 0)
+	must(t, err)
+	b.sync(t)
+	feed, err := b.store.DiaryChangesAfter(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cancelled, wasMoved bool
+	for _, c := range feed {
+		if c.SlotID == booked.DBID && c.OldStatus == emis.SlotBooked && c.NewStatus == emis.SlotAvailable && c.OldPatient != 0 && c.NewPatient == 0 {
+			cancelled = true
+		}
+		if c.SlotID == moved.DBID && c.Moved {
+			wasMoved = true
+		}
+	}
+	if !cancelled || !wasMoved {
+		t.Fatalf("feed lacks the cancellation (%v) or the move (%v): %+v", cancelled, wasMoved, feed)
+	}
+	// Consumers page through it by sequence.
+	last := feed[len(feed)-1].Seq
+	if more, _ := b.store.DiaryChangesAfter(ctx, last, 10); len(more) != 0 {
+		t.Fatalf("after the last change: %+v", more)
+	}
+}

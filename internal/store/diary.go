@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,6 +85,69 @@ type DiaryDiff struct {
 	Remove        []int64             // sessions EMIS no longer has
 	PruneBefore   string              // delete sessions dated before this (yyyy-mm-dd); "" to keep
 	FirstSyncDone bool                // this pass completes the practice's first sync
+	wasFirst      bool                // set by ApplyDiary: the practice had no first sync before
+}
+
+// changeRetention is how long the change feed keeps a change.
+const changeRetention = 7 * 24 * time.Hour
+
+// recordChangesTx appends slot changes to the durable feed. The first sync's "changes" are the
+// whole diary appearing, not changes in EMIS, and are not recorded.
+func recordChangesTx(ctx context.Context, tx *sql.Tx, practiceID int64, changes []SlotChange, now int64, first bool) error {
+	if first || len(changes) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO diary_changes (practice_id, at, slot_id, session_id, old_status, new_status,
+		old_patient, new_patient, old_type_id, new_type_id, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, c := range changes {
+		moved := 0
+		if c.Moved {
+			moved = 1
+		}
+		if _, err := stmt.ExecContext(ctx, practiceID, now, c.SlotID, c.SessionID, c.OldStatus, c.NewStatus,
+			c.OldPatient, c.NewPatient, c.OldTypeID, c.NewTypeID, moved); err != nil {
+			return err
+		}
+	}
+	// Retention: cheap with the index on at; done by whichever pass writes changes.
+	_, err = tx.ExecContext(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
+	return err
+}
+
+// DiaryChange is one recorded slot change, with its place in the feed.
+type DiaryChange struct {
+	Seq        int64
+	PracticeID int64
+	At         time.Time
+	SlotChange
+}
+
+// DiaryChangesAfter reads the change feed after a sequence number, oldest first: consumers keep
+// the last Seq they handled and ask again.
+func (s *Store) DiaryChangesAfter(ctx context.Context, after int64, limit int) ([]DiaryChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, practice_id, at, slot_id, session_id, old_status, new_status, old_patient,
+		new_patient, old_type_id, new_type_id, moved FROM diary_changes WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: diary changes: %w", err)
+	}
+	defer rows.Close()
+	var out []DiaryChange
+	for rows.Next() {
+		var c DiaryChange
+		var at int64
+		var moved int
+		if err := rows.Scan(&c.Seq, &c.PracticeID, &at, &c.SlotID, &c.SessionID, &c.OldStatus, &c.NewStatus, &c.OldPatient,
+			&c.NewPatient, &c.OldTypeID, &c.NewTypeID, &moved); err != nil {
+			return nil, err
+		}
+		c.At, c.Moved = time.UnixMilli(at), moved != 0
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // ApplyDiary applies a sync pass in one transaction and records the success. It returns the
@@ -92,6 +156,12 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 	now := s.nowMS()
 	var changes []SlotChange
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var done int
+		err := tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`, d.PracticeID).Scan(&done)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		d.wasFirst = done == 0
 		if d.PruneBefore != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
 				(SELECT session_id FROM diary_sessions WHERE practice_id = ? AND date < ?)`, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
@@ -137,6 +207,9 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 				return err
 			}
 			changes = append(changes, c...)
+		}
+		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
+			return err
 		}
 		first := 0
 		if d.FirstSyncDone {
