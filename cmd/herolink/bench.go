@@ -16,6 +16,9 @@ import (
 const benchUsage = `Usage:
   herolink bench sandbox [flags]  start the EMIS sandbox as a child process and measure its start
                                   time, memory and Partner API calls per second on loopback
+  herolink bench sync [flags]     run herolink's slot sync against the sandbox with injected
+                                  latency and a stream of reception changes; measure staleness,
+                                  EMIS calls, CPU and memory at several numbers of practices
 
 Run "herolink bench NAME -h" for a benchmark's flags.
 `
@@ -29,6 +32,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "sandbox":
 		return runBenchSandbox(ctx, args[1:], stdout, stderr)
+	case "sync":
+		return runBenchSync(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
@@ -74,4 +79,94 @@ func runBenchSandbox(ctx context.Context, args []string, stdout, stderr io.Write
 		return enc.Encode(res)
 	}
 	return res.Table().Format(stdout)
+}
+
+func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench sync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sizes := fs.String("practices", "100,1000,7000", "comma-separated numbers of generated practices, one run each")
+	duration := fs.Duration("duration", 2*time.Minute, "length of the measured change stream, after the warm-up")
+	warmup := fs.Duration("warmup-timeout", 20*time.Minute, "bound on the first sync of every practice")
+	drain := fs.Duration("drain", 90*time.Second, "after the change stream, how long to wait for changes not yet seen")
+	p50 := fs.Duration("latency-p50", 150*time.Millisecond, "median latency injected into every Partner API call")
+	p99 := fs.Duration("latency-p99", 600*time.Millisecond, "99th percentile of the injected latency")
+	syncConc := fs.Int("sync-concurrency", 256, "sync passes in flight")
+	slotConc := fs.Int("slot-concurrency", 8, "GetSlotsForSession calls in flight per pass")
+	full := fs.Duration("full-interval", 45*time.Second, "full-horizon pass interval per practice")
+	near := fs.Duration("near-interval", 15*time.Second, "near-term pass interval per practice")
+	horizon := fs.Int("horizon-days", 14, "days synced")
+	every := fs.Duration("change-every", time.Minute, "each practice changes a slot this often on average")
+	seed := fs.Uint64("seed", 1, "seed of the generated practices and of the change stream")
+	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "during the warm-up, date slot reads a random time up to this long ago so that the rolling refreshes fall due during the measurement (0: not; this overstates the steady refresh rate when the warm-up is long, see docs/benchmarks.md)")
+	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
+	asJSON := fs.Bool("json", false, "print one JSON object per size instead of tables")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench sync: unexpected argument %q", fs.Arg(0))
+	}
+	list, err := bench.ParseSizes(*sizes)
+	if err != nil {
+		return fmt.Errorf("bench sync: --practices: %w", err)
+	}
+	switch {
+	case *duration <= 0:
+		return errors.New("bench sync: --duration must be positive")
+	case *syncConc < 1 || *slotConc < 1:
+		return errors.New("bench sync: --sync-concurrency and --slot-concurrency must be at least 1")
+	case *full <= 0 || *near <= 0 || *every <= 0 || *warmup <= 0 || *drain < 0 || *backdate < 0:
+		return errors.New("bench sync: intervals and timeouts must be positive")
+	case *horizon < 1 || *horizon > 56:
+		return errors.New("bench sync: --horizon-days must be between 1 and 56")
+	case *p50 < 0 || *p99 < *p50:
+		return errors.New("bench sync: --latency-p99 must be at least --latency-p50")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench sync: find this binary to run the sandbox from: %w", err)
+	}
+	for i, n := range list {
+		opts := bench.SyncOptions{Exe: exe, Stderr: stderr, Progress: stderr, Practices: n, Seed: *seed,
+			LatencyP50: *p50, LatencyP99: *p99, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
+			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
+			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
+		var prof *os.File
+		if *cpuprofile != "" {
+			path := *cpuprofile
+			if len(list) > 1 {
+				path = fmt.Sprintf("%s.%d", path, n)
+			}
+			if prof, err = os.Create(path); err != nil {
+				return fmt.Errorf("bench sync: %w", err)
+			}
+			opts.CPUProfile = prof
+		}
+		res, err := bench.RunSync(ctx, opts)
+		if prof != nil {
+			if cerr := prof.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		// A size that got past its set-up prints what it measured, even when it then failed
+		// (a warm-up that timed out is a figure too).
+		if res.Practices > 0 && (err == nil || errors.Is(err, bench.ErrWarmupTimeout)) {
+			if *asJSON {
+				if perr := json.NewEncoder(stdout).Encode(res); perr != nil {
+					return perr
+				}
+			} else {
+				if i > 0 {
+					fmt.Fprintln(stdout)
+				}
+				if perr := res.Table().Format(stdout); perr != nil {
+					return perr
+				}
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("bench sync: %d practices: %w", n, err)
+		}
+	}
+	return nil
 }

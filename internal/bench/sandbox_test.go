@@ -45,13 +45,14 @@ func serveFakeSandbox(args []string) int {
 	addr := fs.String("addr", "", "")
 	practices := fs.Int("practices", 0, "")
 	seed := fs.Uint64("seed", 0, "")
+	weeks := fs.Int("diary-weeks", 0, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	started := time.Now()
-	w := sandbox.New(sandbox.Options{Seed: *seed, Practices: *practices})
+	w := sandbox.New(sandbox.Options{Seed: *seed, Practices: *practices, DiaryWeeks: *weeks})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

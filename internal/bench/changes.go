@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// slotKey names one slot of one practice in herolink's store.
+type slotKey struct {
+	practiceID int64
+	slotID     int64
+}
+
+// changeTracker measures staleness: each change made in EMIS is registered with the instant it
+// was made, and the sync's OnChange hook reports when herolink's store shows it.
+type changeTracker struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	pending  map[slotKey]time.Time // booked in EMIS, not yet seen Booked in herolink
+	observed []time.Duration       // staleness of the changes seen
+}
+
+func newChangeTracker(now func() time.Time) *changeTracker {
+	if now == nil {
+		now = time.Now
+	}
+	return &changeTracker{now: now, pending: map[slotKey]time.Time{}}
+}
+
+// expect registers a booking about to be made at t0. It is false if that slot already has a
+// change waiting to be seen.
+func (t *changeTracker) expect(k slotKey, t0 time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, dup := t.pending[k]; dup {
+		return false
+	}
+	t.pending[k] = t0
+	return true
+}
+
+// forget withdraws a registration whose booking EMIS refused or that failed.
+func (t *changeTracker) forget(k slotKey) {
+	t.mu.Lock()
+	delete(t.pending, k)
+	t.mu.Unlock()
+}
+
+// isPending says whether a slot has a change waiting to be seen.
+func (t *changeTracker) isPending(k slotKey) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.pending[k]
+	return ok
+}
+
+// onChange is slotsync.Engine.OnChange: it runs after a pass's changes are committed, so the
+// time it is called is when the change became visible in herolink. It must be cheap: a first
+// sync reports every slot of a practice.
+func (t *changeTracker) onChange(practiceID int64, changes []store.SlotChange) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.pending) == 0 {
+		return
+	}
+	for _, c := range changes {
+		if c.NewStatus != emis.SlotBooked {
+			continue
+		}
+		k := slotKey{practiceID, c.SlotID}
+		if t0, ok := t.pending[k]; ok {
+			delete(t.pending, k)
+			t.observed = append(t.observed, now.Sub(t0))
+		}
+	}
+}
+
+// counts reports how many changes have been seen and how many are still waiting.
+func (t *changeTracker) counts() (observed, pending int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.observed), len(t.pending)
+}
+
+// result returns the staleness of the changes seen, sorted, and the number not seen.
+func (t *changeTracker) result() (staleness []time.Duration, unobserved int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := slices.Clone(t.observed)
+	slices.Sort(s)
+	return s, len(t.pending)
+}
+
+// StalenessSummary is the distribution of staleness in seconds.
+type StalenessSummary struct {
+	P50, P95, P99, Max float64
+}
+
+// SummariseStaleness gives nearest-rank percentiles of sorted staleness durations, in seconds
+// rounded to milliseconds; zeros if there are none.
+func SummariseStaleness(sorted []time.Duration) StalenessSummary {
+	if len(sorted) == 0 {
+		return StalenessSummary{}
+	}
+	sec := func(d time.Duration) float64 { return round(d.Seconds(), 3) }
+	return StalenessSummary{P50: sec(Percentile(sorted, 0.50)), P95: sec(Percentile(sorted, 0.95)),
+		P99: sec(Percentile(sorted, 0.99)), Max: sec(sorted[len(sorted)-1])}
+}
+
+// changeStream makes reception bookings in EMIS at random practices at a given mean rate.
+type changeStream struct {
+	Store     *store.Store
+	Admin     *sandboxAdmin
+	Tracker   *changeTracker
+	Practices []int64       // herolink practice ids to pick from
+	CDB       map[int64]int // practice id to its EMIS CDB
+	Rate      float64       // changes per second, all practices together
+	Horizon   time.Duration // slots are picked from now+Lead to now+Horizon
+	Lead      time.Duration // how far ahead the earliest slot picked starts (EMIS refuses past slots)
+	Workers   int           // concurrent bookings
+	PatientID int64         // the patient booked (exists at every generated practice)
+	Rand      *rand.Rand    // used by the pacing goroutine only
+	window    time.Duration // width of the random window slots are looked for in
+	attempted atomic.Int64  // changes the pacing asked for
+	made      atomic.Int64  // bookings EMIS accepted
+	refused   atomic.Int64  // bookings EMIS refused (409): not counted as changes
+	noSlot    atomic.Int64  // no free slot found in a few random windows
+	behind    atomic.Int64  // changes dropped because every worker was busy
+	errors    atomic.Int64  // store or HTTP failures
+	firstErr  atomic.Pointer[error]
+}
+
+// streamCounts are the change stream's tallies.
+type streamCounts struct {
+	Attempted, Made, Refused, NoSlot, Behind, Errors int64
+	FirstErr                                         error
+}
+
+func (s *changeStream) counts() streamCounts {
+	c := streamCounts{Attempted: s.attempted.Load(), Made: s.made.Load(), Refused: s.refused.Load(),
+		NoSlot: s.noSlot.Load(), Behind: s.behind.Load(), Errors: s.errors.Load()}
+	if p := s.firstErr.Load(); p != nil {
+		c.FirstErr = *p
+	}
+	return c
+}
+
+// run makes changes for d (or until ctx ends) and returns when every worker has stopped. Arrivals
+// are a Poisson process: exponential gaps with mean 1/Rate, so the load is jittered, not a beat.
+func (s *changeStream) run(ctx context.Context, d time.Duration) {
+	if s.Rate <= 0 || len(s.Practices) == 0 {
+		return
+	}
+	workers := max(s.Workers, 1)
+	rng := s.Rand
+	if rng == nil {
+		rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	jobs := make(chan int64, 4*workers) // practice ids
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		wr := rand.New(rand.NewPCG(rng.Uint64(), uint64(w)))
+		go func() {
+			defer wg.Done()
+			for pid := range jobs {
+				s.change(ctx, wr, pid)
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(jobs)
+
+	begin := time.Now()
+	end := begin.Add(d)
+	next := begin
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		next = next.Add(time.Duration(rng.ExpFloat64() / s.Rate * float64(time.Second)))
+		last := !next.Before(end)
+		if last {
+			next = end // the stream lasts exactly d, so costs are measured over d
+		}
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if last {
+			return
+		}
+		s.attempted.Add(1)
+		select {
+		case jobs <- s.Practices[rng.IntN(len(s.Practices))]:
+		default:
+			s.behind.Add(1)
+		}
+	}
+}
+
+// change books one random free slot of a practice, registering it with the tracker first so
+// that a sync pass that sees it before the booking call returns is not missed.
+func (s *changeStream) change(ctx context.Context, rng *rand.Rand, pid int64) {
+	k, ok, err := s.pickSlot(ctx, rng, pid)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	if !ok {
+		s.noSlot.Add(1)
+		return
+	}
+	if !s.Tracker.expect(k, time.Now()) {
+		s.noSlot.Add(1)
+		return
+	}
+	err = s.Admin.receptionBook(ctx, s.CDB[pid], k.slotID, s.PatientID)
+	switch {
+	case err == nil:
+		s.made.Add(1)
+	case errors.Is(err, errConflict):
+		s.Tracker.forget(k)
+		s.refused.Add(1)
+	default:
+		s.Tracker.forget(k)
+		if ctx.Err() == nil {
+			s.fail(err)
+		}
+	}
+}
+
+func (s *changeStream) fail(err error) {
+	s.errors.Add(1)
+	s.firstErr.CompareAndSwap(nil, &err)
+}
+
+// pickSlot chooses a random stored Available slot of the practice with no change pending. It
+// looks in a random three-hour window of the working day (08:00 to 18:30 London time) of a
+// random weekday in the horizon: a query over a few hours of one practice's diary reads tens of
+// rows, where the whole horizon would read thousands per change, and a window at night or at a
+// weekend would find nothing.
+func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) (slotKey, bool, error) {
+	now := time.Now()
+	today := emis.Today(now)
+	earliest := now.Add(s.Lead)
+	days := max(int(s.Horizon/(24*time.Hour)), 1)
+	for range 8 {
+		d := today.AddDays(rng.IntN(days))
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		start := d.At(8*60 + rng.IntN(8*60)) // 08:00 to 15:59, so the window ends by 18:59
+		end := start.Add(3 * time.Hour)
+		if start.Before(earliest) {
+			start = earliest
+		}
+		if !start.Before(end) {
+			continue
+		}
+		slots, err := s.Store.DiarySlotsBetween(ctx, pid, start, end)
+		if err != nil {
+			return slotKey{}, false, err
+		}
+		var free []int64
+		for _, sl := range slots {
+			if sl.Status == emis.SlotAvailable && !s.Tracker.isPending(slotKey{pid, sl.ID}) {
+				free = append(free, sl.ID)
+			}
+		}
+		if len(free) > 0 {
+			return slotKey{pid, free[rng.IntN(len(free))]}, true, nil
+		}
+	}
+	return slotKey{}, false, nil
+}

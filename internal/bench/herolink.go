@@ -1,0 +1,219 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"herolink/internal/emis"
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/practice"
+	"herolink/internal/slotsync"
+	"herolink/internal/store"
+	"herolink/internal/vault"
+)
+
+// herolinkOptions say how to build the herolink under test.
+type herolinkOptions struct {
+	SandboxURL      string
+	SyncConcurrency int // passes in flight
+	SlotConcurrency int // GetSlotsForSession calls in flight per pass
+	FullInterval    time.Duration
+	NearInterval    time.Duration
+	HorizonDays     int
+	OnChange        func(practiceID int64, changes []store.SlotChange)
+	// Backdate, while backdating is on, makes the store record each write as made a random
+	// time up to Backdate ago (0: never).
+	Backdate time.Duration
+}
+
+// herolinkUnderTest is herolink's sync as internal/app wires it, in this process, on a fresh data
+// directory: SQLite store, vault, EMIS caller, practice service (for its connection cache),
+// sync engine and scheduler. close releases everything and removes the data directory.
+type herolinkUnderTest struct {
+	dir        string
+	store      *store.Store
+	vault      *vault.Keyring
+	transport  *http.Transport
+	practices  *practice.Service
+	engine     *slotsync.Engine
+	sched      *slotsync.Scheduler
+	registry   *prometheus.Registry
+	backdating atomic.Bool
+}
+
+func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTest, err error) {
+	h = &herolinkUnderTest{}
+	defer func() {
+		if err != nil {
+			h.close()
+			h = nil
+		}
+	}()
+	if h.dir, err = os.MkdirTemp("", "herolink-bench-sync-"); err != nil {
+		return h, err
+	}
+	if h.store, err = store.OpenSQLite(ctx, filepath.Join(h.dir, "herolink.db")); err != nil {
+		return h, err
+	}
+	if err = h.store.Migrate(ctx); err != nil {
+		return h, err
+	}
+	if opts.Backdate > 0 {
+		// Set once, before anything else uses the store; the switch is an atomic.
+		h.backdating.Store(true)
+		h.store.SetClock(func() time.Time {
+			if h.backdating.Load() {
+				return time.Now().Add(-rand.N(opts.Backdate))
+			}
+			return time.Now()
+		})
+	}
+	if h.vault, err = vault.LoadFile(filepath.Join(h.dir, "secret.keys")); err != nil {
+		return h, err
+	}
+	// Every pass in flight may have SlotConcurrency calls open: keep that many connections idle
+	// between calls, or each call would open a new one.
+	conns := opts.SyncConcurrency*max(opts.SlotConcurrency, 1) + 16
+	h.transport = http.DefaultTransport.(*http.Transport).Clone()
+	h.transport.MaxIdleConns, h.transport.MaxIdleConnsPerHost = conns, conns
+	caller, err := emis.NewCaller(emis.Config{BaseURL: opts.SandboxURL, SupplierID: sandbox.DefaultSupplierID,
+		HTTPClient: &http.Client{Transport: h.transport}, CallTimeout: 30 * time.Second})
+	if err != nil {
+		return h, err
+	}
+	h.practices = &practice.Service{Store: h.store, Vault: h.vault, HealthInterval: time.Hour,
+		Tester: &practice.Tester{Caller: caller,
+			Directory: &practice.HTTPDirectory{BaseURL: strings.TrimRight(opts.SandboxURL, "/") + "/sandbox/v1/directory"}}}
+	h.engine = &slotsync.Engine{Store: h.store, Conns: h.practices, SlotConcurrency: opts.SlotConcurrency,
+		OnChange: opts.OnChange}
+	h.sched = &slotsync.Scheduler{Engine: h.engine, Store: h.store, HorizonDays: opts.HorizonDays,
+		FullInterval: opts.FullInterval, NearInterval: opts.NearInterval, Concurrency: opts.SyncConcurrency}
+	h.registry = prometheus.NewRegistry()
+	h.sched.Metrics = slotsync.NewMetrics(h.registry, h.sched)
+	h.engine.Calls = h.sched.Metrics.CountCall
+	return h, nil
+}
+
+func (h *herolinkUnderTest) close() {
+	if h.transport != nil {
+		h.transport.CloseIdleConnections()
+	}
+	if h.store != nil {
+		_ = h.store.Close()
+	}
+	if h.dir != "" {
+		_ = os.RemoveAll(h.dir)
+	}
+}
+
+// generatedPractice is one of the sandbox's generated practices as herolink knows it.
+type generatedPractice struct {
+	ID  int64 // herolink's practice id
+	CDB int
+}
+
+// connectGenerated connects generated practices 1..n the way a successful connection form
+// would leave them (practice, sealed API password, active connection), without running the
+// connection test: that is the form's job, and n of them would dominate the benchmark.
+func (h *herolinkUnderTest) connectGenerated(ctx context.Context, n int, names map[int]string) ([]generatedPractice, error) {
+	out := make([]generatedPractice, 0, n)
+	for i := 1; i <= n; i++ {
+		ods, cdb := sandbox.GeneratedODS(i), sandbox.GeneratedCDB(i)
+		name := names[cdb]
+		if name == "" {
+			name = "Generated practice " + ods
+		}
+		p, err := h.store.EnsurePractice(ctx, ods, cdb, name)
+		if err != nil {
+			return nil, err
+		}
+		keyID, sealed, err := h.vault.Seal([]byte(sandbox.GeneratedAPIPassword(i)), practice.PasswordPurpose)
+		if err != nil {
+			return nil, err
+		}
+		_, err = h.store.ActivateConnection(ctx, store.NewConnection{PracticeID: p.ID, Username: "Herouser",
+			PasswordSealed: sealed, KeyID: keyID, ConnectedBy: "bench", Checklist: "[]", NextCheck: time.Now().Add(time.Hour)},
+			store.AuditEntry{Actor: "bench", Action: "connection.created", Detail: "ODS " + ods + ", EMIS user Herouser; connection test skipped by herolink bench sync"})
+		if err != nil && !errors.Is(err, store.ErrConnectionChanged) {
+			return nil, fmt.Errorf("connect %s: %w", ods, err)
+		}
+		out = append(out, generatedPractice{ID: p.ID, CDB: cdb})
+	}
+	return out, nil
+}
+
+// passCounts reads the scheduler's pass counter from its registry: passes by "kind/result"
+// (full/ok, near/error...), and the total seconds and count of passes by kind ("full", "near").
+type passStats struct {
+	Passes   map[string]float64 // "full/ok" -> count
+	Seconds  map[string]float64 // "full" -> sum of pass durations
+	Observed map[string]float64 // "full" -> passes timed
+}
+
+func (h *herolinkUnderTest) passStats() (passStats, error) {
+	ps := passStats{Passes: map[string]float64{}, Seconds: map[string]float64{}, Observed: map[string]float64{}}
+	mfs, err := h.registry.Gather()
+	if err != nil {
+		return ps, err
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "herolink_sync_passes_total":
+			for _, m := range mf.GetMetric() {
+				ps.Passes[label(m.GetLabel(), "kind")+"/"+label(m.GetLabel(), "result")] += m.GetCounter().GetValue()
+			}
+		case "herolink_sync_pass_duration_seconds":
+			for _, m := range mf.GetMetric() {
+				k := label(m.GetLabel(), "kind")
+				ps.Seconds[k] += m.GetHistogram().GetSampleSum()
+				ps.Observed[k] += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return ps, nil
+}
+
+func label[L interface {
+	GetName() string
+	GetValue() string
+}](labels []L, name string) string {
+	for _, l := range labels {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// minus is the difference of two readings.
+func (p passStats) minus(q passStats) passStats {
+	out := passStats{Passes: map[string]float64{}, Seconds: map[string]float64{}, Observed: map[string]float64{}}
+	for k, v := range p.Passes {
+		out.Passes[k] = v - q.Passes[k]
+	}
+	for k, v := range p.Seconds {
+		out.Seconds[k] = v - q.Seconds[k]
+	}
+	for k, v := range p.Observed {
+		out.Observed[k] = v - q.Observed[k]
+	}
+	return out
+}
+
+// meanSeconds is the mean duration of the passes of a kind; 0 if none.
+func (p passStats) meanSeconds(kind string) float64 {
+	if p.Observed[kind] == 0 {
+		return 0
+	}
+	return p.Seconds[kind] / p.Observed[kind]
+}

@@ -1,0 +1,528 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"herolink/internal/emis"
+)
+
+// SyncOptions configure `herolink bench sync` for one size.
+type SyncOptions struct {
+	Exe      string    // the herolink binary to run `emis-sandbox` from
+	Env      []string  // the child's environment; nil: this process's
+	Stderr   io.Writer // the child's stderr; nil: discarded
+	Progress io.Writer // progress lines during the long phases; nil: none
+
+	Practices  int    // generated practices in the sandbox, all connected to herolink (>= 1)
+	Seed       uint64 // seed of the generated practices
+	DiaryWeeks int    // weeks of diary the sandbox releases ahead of today; 4 if zero
+
+	LatencyP50, LatencyP99 time.Duration // injected into every Partner API call
+
+	SyncConcurrency int           // scheduler passes in flight; 256 if zero
+	SlotConcurrency int           // GetSlotsForSession calls in flight per pass; 8 if zero
+	FullInterval    time.Duration // 45 s if zero
+	NearInterval    time.Duration // 15 s if zero
+	HorizonDays     int           // 14 if zero
+
+	WarmupTimeout time.Duration // bound on the first sync of every practice; 20 minutes if zero
+	Duration      time.Duration // of the measured change stream (> 0)
+	Drain         time.Duration // after the stream, how long changes not yet seen may take; 0: none
+	ChangeEvery   time.Duration // each practice changes a slot this often on average; 1 minute if zero
+	// RefreshBackdate makes the store date every write of the warm-up a random time up to this
+	// long ago, so that the engine's rolling refreshes (15 minutes near-term) fall due during
+	// the measurement, which otherwise starts right after the first sync read every session and
+	// sees none. Refreshes made during the warm-up are backdated again, so when the warm-up is
+	// long compared to the refresh age the measurement sees more refreshes than steady
+	// operation would: an upper bound. 0: writes are dated when they happened (a lower bound).
+	RefreshBackdate time.Duration
+
+	CPUProfile io.Writer // herolink's CPU profile during the change stream; nil: none
+}
+
+func (o *SyncOptions) defaults() {
+	if o.DiaryWeeks <= 0 {
+		o.DiaryWeeks = 4
+	}
+	if o.SyncConcurrency <= 0 {
+		o.SyncConcurrency = 256
+	}
+	if o.SlotConcurrency <= 0 {
+		o.SlotConcurrency = 8
+	}
+	if o.FullInterval <= 0 {
+		o.FullInterval = 45 * time.Second
+	}
+	if o.NearInterval <= 0 {
+		o.NearInterval = 15 * time.Second
+	}
+	if o.HorizonDays <= 0 {
+		o.HorizonDays = 14
+	}
+	if o.WarmupTimeout <= 0 {
+		o.WarmupTimeout = 20 * time.Minute
+	}
+	if o.ChangeEvery <= 0 {
+		o.ChangeEvery = time.Minute
+	}
+}
+
+// SyncResult holds the figures of one size of `herolink bench sync`; the JSON names are the
+// --json keys.
+type SyncResult struct {
+	Practices int     `json:"practices"`
+	DurationS float64 `json:"duration_s"` // of the measured change stream
+
+	// Changes made in EMIS during the measurement and how long herolink took to show them.
+	Changes        int64   `json:"changes"`
+	Unobserved     int     `json:"unobserved"` // not shown by herolink by the end of the drain
+	StalenessP50S  float64 `json:"staleness_p50_s"`
+	StalenessP95S  float64 `json:"staleness_p95_s"`
+	StalenessP99S  float64 `json:"staleness_p99_s"`
+	StalenessMaxS  float64 `json:"staleness_max_s"`
+	ChangesRefused int64   `json:"changes_refused"` // EMIS said 409 (slot type not bookable): skipped
+	ChangesNoSlot  int64   `json:"changes_no_slot"` // no free stored slot found in a few windows
+	ChangesBehind  int64   `json:"changes_behind"`  // dropped: every change worker busy
+	ChangeErrors   int64   `json:"change_errors"`
+
+	// Cost during the measurement.
+	EMISCallsPerPracticeHour float64          `json:"emis_calls_per_practice_hour"`
+	EMISCallsByMethod        map[string]int64 `json:"emis_calls_by_method"`
+	CPUSeconds               float64          `json:"cpu_seconds"`         // herolink (this process)
+	SandboxCPUSeconds        float64          `json:"sandbox_cpu_seconds"` // the sandbox child
+	OtherCPUCores            float64          `json:"other_cpu_cores"`     // the rest of the machine, cores
+	RSSBytes                 int64            `json:"rss_bytes"`           // herolink's VmRSS at the end
+	PeakRSSBytes             int64            `json:"peak_rss_bytes"`      // herolink's VmHWM during the measurement
+	GoHeapBytes              int64            `json:"go_heap_bytes"`       // live plus unswept heap at the end
+	SandboxRSSBytes          int64            `json:"sandbox_rss_bytes"`
+	DBBytes                  int64            `json:"db_bytes"` // SQLite database and WAL
+
+	// Sync passes during the measurement, their mean duration and the scheduler's view at the end.
+	FullPasses         int64   `json:"full_passes"`
+	NearPasses         int64   `json:"near_passes"`
+	FailedPasses       int64   `json:"failed_passes"`
+	FullPassMeanS      float64 `json:"full_pass_mean_s"`
+	NearPassMeanS      float64 `json:"near_pass_mean_s"`
+	OldestFullPassAgeS float64 `json:"oldest_full_pass_age_s"`
+	StalePractices     int     `json:"stale_practices"` // last full pass older than twice the interval
+
+	// Set-up and warm-up.
+	SetupS               float64 `json:"setup_s"`      // connecting the practices in herolink's store
+	FirstSyncS           float64 `json:"first_sync_s"` // scheduler start to every practice FirstSyncDone
+	FirstSyncDone        int     `json:"first_sync_done"`
+	FirstSyncEMISCalls   int64   `json:"first_sync_emis_calls"`
+	FirstSyncCPUSeconds  float64 `json:"first_sync_cpu_seconds"`
+	FirstSyncPeakRSS     int64   `json:"first_sync_peak_rss_bytes"`
+	FirstSyncFailedPass  int64   `json:"first_sync_failed_passes"`
+	SyncConcurrency      int     `json:"sync_concurrency"`
+	SlotConcurrency      int     `json:"slot_concurrency"`
+	FullIntervalS        float64 `json:"full_interval_s"`
+	NearIntervalS        float64 `json:"near_interval_s"`
+	LatencyP50Ms         float64 `json:"latency_p50_ms"`
+	LatencyP99Ms         float64 `json:"latency_p99_ms"`
+	ChangeEveryS         float64 `json:"change_every_s"`
+	DrainS               float64 `json:"drain_s"`
+	RefreshBackdateS     float64 `json:"refresh_backdate_s"`
+	MeasurementCompleted bool    `json:"measurement_completed"`
+}
+
+// ErrWarmupTimeout means the first sync of every practice did not finish within the warm-up
+// bound; the result then holds the set-up and warm-up figures only.
+var ErrWarmupTimeout = errors.New("first sync not finished within the warm-up timeout")
+
+// RunSync measures herolink's slot sync against a sandbox of opts.Practices generated practices:
+// it starts the sandbox as a child process with injected latency, connects every practice in an
+// in-process herolink, runs the sync scheduler until every practice has had its first sync,
+// then for opts.Duration books random free slots by reception at about one per practice per
+// opts.ChangeEvery and measures how long each takes to appear in herolink's store, what the sync
+// costs in EMIS calls, CPU and memory. Everything it starts is stopped before it returns.
+func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) {
+	opts.defaults()
+	if opts.Practices < 1 {
+		return res, errors.New("practices must be at least 1")
+	}
+	if opts.Duration <= 0 {
+		return res, errors.New("duration must be positive")
+	}
+	res = SyncResult{Practices: opts.Practices, DurationS: opts.Duration.Seconds(), SyncConcurrency: opts.SyncConcurrency,
+		SlotConcurrency: opts.SlotConcurrency, FullIntervalS: opts.FullInterval.Seconds(), NearIntervalS: opts.NearInterval.Seconds(),
+		LatencyP50Ms: msFloat(opts.LatencyP50), LatencyP99Ms: msFloat(opts.LatencyP99), ChangeEveryS: opts.ChangeEvery.Seconds(),
+		DrainS: opts.Drain.Seconds(), RefreshBackdateS: opts.RefreshBackdate.Seconds()}
+	progress := func(format string, args ...any) {
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "bench sync: %d practices: "+format+"\n", append([]any{opts.Practices}, args...)...)
+		}
+	}
+
+	// A fresh start for this size: what an earlier size left is garbage, and the peak RSS
+	// (VmHWM) is reset so that it is this size's.
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+
+	child, err := StartChild(ctx, ChildOptions{Exe: opts.Exe, Env: opts.Env, Stderr: opts.Stderr,
+		Args: []string{"emis-sandbox", "--addr", "127.0.0.1:0", "--practices", strconv.Itoa(opts.Practices),
+			"--seed", strconv.FormatUint(opts.Seed, 10), "--diary-weeks", strconv.Itoa(opts.DiaryWeeks)}})
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if serr := child.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	admin := newSandboxAdmin(child.BaseURL, 32)
+	defer admin.close()
+	if opts.LatencyP50 > 0 || opts.LatencyP99 > 0 {
+		if err := admin.setLatency(ctx, opts.LatencyP50, opts.LatencyP99); err != nil {
+			return res, err
+		}
+	}
+	orgs, err := admin.organisations(ctx)
+	if err != nil {
+		return res, err
+	}
+	names := make(map[int]string, len(orgs))
+	for _, o := range orgs {
+		names[o.CDB] = o.Name
+	}
+
+	tracker := newChangeTracker(nil)
+	h, err := newHerolink(ctx, herolinkOptions{SandboxURL: child.BaseURL, SyncConcurrency: opts.SyncConcurrency,
+		SlotConcurrency: opts.SlotConcurrency, FullInterval: opts.FullInterval, NearInterval: opts.NearInterval,
+		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate})
+	if err != nil {
+		return res, err
+	}
+	defer h.close()
+	setupBegin := time.Now()
+	practices, err := h.connectGenerated(ctx, opts.Practices, names)
+	if err != nil {
+		return res, err
+	}
+	res.SetupS = round(time.Since(setupBegin).Seconds(), 3)
+	progress("connected in herolink's store in %.1f s", res.SetupS)
+
+	// The scheduler runs until this function returns; stopping it waits for passes in flight.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	var schedWG sync.WaitGroup
+	defer func() {
+		stopSched()
+		schedWG.Wait()
+	}()
+
+	stats0, err := admin.stats(ctx)
+	if err != nil {
+		return res, err
+	}
+	cpu0, _ := selfCPU()
+	passes0, _ := h.passStats()
+	warmBegin := time.Now()
+	schedWG.Add(1)
+	go func() {
+		defer schedWG.Done()
+		_ = h.sched.Run(schedCtx)
+	}()
+
+	done, werr := waitFirstSync(ctx, h, practices, opts.WarmupTimeout, func(done int) {
+		progress("first sync: %d of %d practices done after %s", done, len(practices), time.Since(warmBegin).Round(time.Second))
+	})
+	res.FirstSyncS = round(time.Since(warmBegin).Seconds(), 3)
+	res.FirstSyncDone = done
+	if stats1, err := admin.stats(ctx); err == nil {
+		res.FirstSyncEMISCalls = stats1.Total - stats0.Total
+	}
+	if cpu1, err := selfCPU(); err == nil {
+		res.FirstSyncCPUSeconds = round((cpu1 - cpu0).Seconds(), 2)
+	}
+	if mem, err := ReadMemStatus(os.Getpid()); err == nil {
+		res.FirstSyncPeakRSS = mem.Peak
+	}
+	if ps, err := h.passStats(); err == nil {
+		d := ps.minus(passes0)
+		res.FirstSyncFailedPass = int64(d.Passes["full/error"] + d.Passes["near/error"])
+	}
+	if werr != nil {
+		return res, werr
+	}
+	h.backdating.Store(false)
+	progress("first sync of every practice done in %.1f s (%d EMIS calls); measuring for %s",
+		res.FirstSyncS, res.FirstSyncEMISCalls, opts.Duration)
+
+	// The measurement: a change stream for opts.Duration, costs measured over exactly that window.
+	ids := make([]int64, len(practices))
+	cdbs := make(map[int64]int, len(practices))
+	for i, p := range practices {
+		ids[i], cdbs[p.ID] = p.ID, p.CDB
+	}
+	stream := &changeStream{Store: h.store, Admin: admin, Tracker: tracker, Practices: ids, CDB: cdbs,
+		Rate:    float64(len(ids)) / opts.ChangeEvery.Seconds(),
+		Horizon: time.Duration(opts.HorizonDays) * 24 * time.Hour, Lead: 10 * time.Minute,
+		Workers: 16, PatientID: 500, Rand: randSource(opts.Seed)}
+	stats0, err = admin.stats(ctx)
+	if err != nil {
+		return res, err
+	}
+	passes0, _ = h.passStats()
+	// The warm-up's peak is reported above; from here on, the measurement's. The heap the first
+	// sync grew is returned first, or the reset would start from the warm-up's high-water mark.
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	meter := newCPUMeter(func() (time.Duration, error) { return ReadCPUTime(child.PID()) })
+	cpu0, _ = selfCPU()
+	if opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	measureBegin := time.Now()
+	stream.run(ctx, opts.Duration)
+	elapsed := time.Since(measureBegin)
+	if opts.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	cpu1, _ := selfCPU()
+	sandboxCPU, _, other := meter.since()
+	stats1, err := admin.stats(ctx)
+	if err != nil {
+		return res, err
+	}
+	passes1, _ := h.passStats()
+	fresh := h.sched.Freshness()
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+
+	// Changes made near the end get the drain to appear; the sync keeps running meanwhile.
+	if opts.Drain > 0 {
+		waitDrained(ctx, tracker, opts.Drain)
+	}
+	staleness, unobserved := tracker.result()
+	sc := stream.counts()
+	if sc.FirstErr != nil {
+		progress("change stream: %d errors, the first: %v", sc.Errors, sc.FirstErr)
+	}
+
+	res.MeasurementCompleted = true
+	res.DurationS = round(elapsed.Seconds(), 3)
+	res.Changes, res.Unobserved = sc.Made, unobserved
+	sum := SummariseStaleness(staleness)
+	res.StalenessP50S, res.StalenessP95S, res.StalenessP99S, res.StalenessMaxS = sum.P50, sum.P95, sum.P99, sum.Max
+	res.ChangesRefused, res.ChangesNoSlot, res.ChangesBehind, res.ChangeErrors = sc.Refused, sc.NoSlot, sc.Behind, sc.Errors
+	calls := stats1.Total - stats0.Total
+	res.EMISCallsPerPracticeHour = round(float64(calls)/float64(opts.Practices)/elapsed.Hours(), 1)
+	res.EMISCallsByMethod = map[string]int64{}
+	for m, n := range stats1.Calls {
+		if d := n - stats0.Calls[m]; d > 0 {
+			res.EMISCallsByMethod[m] = d
+		}
+	}
+	res.CPUSeconds = round((cpu1 - cpu0).Seconds(), 2)
+	res.SandboxCPUSeconds = round(sandboxCPU.Seconds(), 2)
+	res.OtherCPUCores = round(other.Seconds()/elapsed.Seconds(), 2)
+	d := passes1.minus(passes0)
+	res.FullPasses = int64(d.Passes["full/ok"] + d.Passes["full/error"])
+	res.NearPasses = int64(d.Passes["near/ok"] + d.Passes["near/error"])
+	res.FailedPasses = int64(d.Passes["full/error"] + d.Passes["near/error"])
+	res.FullPassMeanS, res.NearPassMeanS = round(d.meanSeconds("full"), 3), round(d.meanSeconds("near"), 3)
+	res.OldestFullPassAgeS = round(fresh.OldestAge.Seconds(), 1)
+	res.StalePractices = fresh.Stale
+
+	if mem, err := ReadMemStatus(os.Getpid()); err == nil {
+		res.RSSBytes, res.PeakRSSBytes = mem.RSS, mem.Peak
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.GoHeapBytes = int64(ms.HeapAlloc)
+	if mem, err := ReadMemStatus(child.PID()); err == nil {
+		res.SandboxRSSBytes = mem.RSS
+	}
+	res.DBBytes = dirSize(h.dir)
+	progress("measured: %d changes, p99 staleness %.1f s, %d unobserved", res.Changes, res.StalenessP99S, res.Unobserved)
+	return res, nil
+}
+
+// waitFirstSync runs until every practice has finished its first sync (store.SyncStatus
+// FirstSyncDone), the timeout passes, or ctx ends. It polls the scheduler's own view a few
+// times a second (cheap) and confirms in the store the practices it does not yet know to be
+// done only when the scheduler says they all are, so that polling does not queue thousands
+// of queries on the single SQLite connection the sync writes through. It returns how many
+// practices are done.
+func waitFirstSync(ctx context.Context, h *herolinkUnderTest, practices []generatedPractice, timeout time.Duration, report func(done int)) (int, error) {
+	remaining := make(map[int64]bool, len(practices))
+	for _, p := range practices {
+		remaining[p.ID] = true
+	}
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	lastReport := time.Now()
+	for {
+		f := h.sched.Freshness()
+		if f.Practices >= len(practices) && f.FirstSyncing == 0 {
+			for id := range remaining {
+				st, err := h.store.SyncStatus(ctx, id)
+				if err != nil {
+					return len(practices) - len(remaining), err
+				}
+				if st.FirstSyncDone {
+					delete(remaining, id)
+				}
+			}
+			if len(remaining) == 0 {
+				return len(practices), nil
+			}
+		}
+		done := max(f.Practices-f.FirstSyncing, len(practices)-len(remaining))
+		if time.Since(lastReport) >= 15*time.Second {
+			report(done)
+			lastReport = time.Now()
+		}
+		if time.Now().After(deadline) {
+			return done, fmt.Errorf("%w: %d of %d practices done after %s", ErrWarmupTimeout, done, len(practices), timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return done, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// waitDrained waits until every registered change has been seen, at most d.
+func waitDrained(ctx context.Context, t *changeTracker, d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, pending := t.counts(); pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// resetPeakRSS resets this process's VmHWM to its current RSS (Linux: "5" to clear_refs), so
+// that each size reports its own peak. Best effort.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+func dirSize(dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !e.IsDir() {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+// Table is the result as `herolink bench sync` prints it.
+func (r SyncResult) Table() Table {
+	const mib = 1 << 20
+	var t Table
+	t.Add("practices", r.Practices, "", "")
+	t.Add("connect practices in the store", r.SetupS, "%.1f", "s")
+	t.Add("first sync of every practice", r.FirstSyncS, "%.1f", "s")
+	t.Add("  practices done", r.FirstSyncDone, "", "")
+	t.Add("  EMIS calls", r.FirstSyncEMISCalls, "", "")
+	t.Add("  herolink CPU", r.FirstSyncCPUSeconds, "%.1f", "s")
+	t.Add("  herolink peak RSS", float64(r.FirstSyncPeakRSS)/mib, "%.1f", "MiB")
+	t.Add("  failed passes", r.FirstSyncFailedPass, "", "")
+	if !r.MeasurementCompleted {
+		t.Add("measurement", "not run", "", "")
+		return t
+	}
+	t.Add("measured change stream", r.DurationS, "%.1f", "s")
+	t.Add("changes (reception bookings)", r.Changes, "", "")
+	t.Add("  unobserved at the end", r.Unobserved, "", "")
+	t.Add("  staleness p50", r.StalenessP50S, "%.2f", "s")
+	t.Add("  staleness p95", r.StalenessP95S, "%.2f", "s")
+	t.Add("  staleness p99", r.StalenessP99S, "%.2f", "s")
+	t.Add("  staleness max", r.StalenessMaxS, "%.2f", "s")
+	t.Add("  refused by EMIS (skipped)", r.ChangesRefused, "", "")
+	t.Add("  no free slot found / behind / errors", fmt.Sprintf("%d / %d / %d", r.ChangesNoSlot, r.ChangesBehind, r.ChangeErrors), "", "")
+	t.Add("EMIS calls per practice per hour", r.EMISCallsPerPracticeHour, "%.1f", "")
+	for _, m := range emis.Methods {
+		if n := r.EMISCallsByMethod[m]; n > 0 {
+			t.Add("  "+m, n, "", "calls")
+		}
+	}
+	t.Add("sync passes full / near", fmt.Sprintf("%d / %d", r.FullPasses, r.NearPasses), "", "")
+	t.Add("  failed", r.FailedPasses, "", "")
+	t.Add("  mean duration full / near", fmt.Sprintf("%.2f / %.2f", r.FullPassMeanS, r.NearPassMeanS), "", "s")
+	t.Add("  oldest full pass at the end", r.OldestFullPassAgeS, "%.1f", "s ago")
+	t.Add("  practices stale (> 2 full intervals)", r.StalePractices, "", "")
+	t.Add("herolink CPU", r.CPUSeconds, "%.1f", "s")
+	t.Add("  in cores", safeDiv(r.CPUSeconds, r.DurationS), "%.2f", "cores")
+	t.Add("sandbox CPU", r.SandboxCPUSeconds, "%.1f", "s")
+	t.Add("other processes' CPU", r.OtherCPUCores, "%.2f", "cores")
+	t.Add("herolink RSS at the end", float64(r.RSSBytes)/mib, "%.1f", "MiB")
+	t.Add("herolink peak RSS (VmHWM)", float64(r.PeakRSSBytes)/mib, "%.1f", "MiB")
+	t.Add("herolink Go heap at the end", float64(r.GoHeapBytes)/mib, "%.1f", "MiB")
+	t.Add("sandbox RSS at the end", float64(r.SandboxRSSBytes)/mib, "%.1f", "MiB")
+	t.Add("SQLite database", float64(r.DBBytes)/mib, "%.1f", "MiB")
+	t.Add("settings: passes in flight x slot calls each", fmt.Sprintf("%d x %d", r.SyncConcurrency, r.SlotConcurrency), "", "")
+	t.Add("settings: full / near interval", fmt.Sprintf("%g / %g", r.FullIntervalS, r.NearIntervalS), "", "s")
+	t.Add("settings: latency p50 / p99", fmt.Sprintf("%g / %g", r.LatencyP50Ms, r.LatencyP99Ms), "", "ms")
+	t.Add("settings: each practice changes every", r.ChangeEveryS, "%g", "s")
+	t.Add("settings: drain after the stream", r.DrainS, "%g", "s")
+	t.Add("settings: first sync's slot reads backdated up to", r.RefreshBackdateS, "%g", "s")
+	return t
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// ParseSizes reads a comma-separated list of practice counts ("100,1000,7000", spaces and
+// thousands separators as "7_000" allowed); each must be between 1 and 99999.
+func ParseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || n < 1 || n > 99999 {
+			return nil, fmt.Errorf("%q is not a number of practices between 1 and 99999", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no practice count given")
+	}
+	return out, nil
+}
+
+// randSource is a seeded generator for the change stream, so two runs pick alike.
+func randSource(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5eed)) }
