@@ -159,7 +159,12 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		diff.PruneBefore = emis.Today(now).String()
 		diff.FirstSyncDone = true
 	}
-	changes, err := e.Store.ApplyDiary(ctx, diff)
+	// Once EMIS has been read, the write is not cut short by the pass's deadline: losing a
+	// first sync's hundreds of slot reads to a deadline hit while committing would make a big
+	// practice's first sync start over and over. The write has its own bound.
+	applyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	changes, err := e.Store.ApplyDiary(applyCtx, diff)
+	cancel()
 	if err != nil {
 		return res, err
 	}
@@ -173,6 +178,9 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 
 // readSlots reads the slots of the listed sessions with bounded concurrency. A session that
 // vanished between the two calls (5 not found) is simply skipped: the next pass removes it.
+// applyTimeout bounds writing one pass's result.
+const applyTimeout = 30 * time.Second
+
 // fetch is a session whose slots a pass reads.
 type fetch struct {
 	id   int64
