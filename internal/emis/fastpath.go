@@ -36,8 +36,8 @@ func decodeEnvelopeFast(body []byte) (env *Envelope, ok bool) {
 	}
 	if bytes.HasPrefix(b, []byte("<?xml")) {
 		end := bytes.Index(b, []byte("?>"))
-		if end < 0 {
-			return nil, false
+		if end < 0 || !utf8Declaration(b[:end+2]) {
+			return nil, false // another encoding, or anything unusual: encoding/xml decides
 		}
 		b = bytes.TrimSpace(b[end+2:])
 	}
@@ -191,4 +191,13 @@ func xmlText(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// utf8Declaration accepts the XML declarations a UTF-8 answer carries.
+func utf8Declaration(d []byte) bool {
+	switch string(bytes.ToLower(d)) {
+	case `<?xml version="1.0"?>`, `<?xml version="1.0" encoding="utf-8"?>`:
+		return true
+	}
+	return false
 }
