@@ -181,7 +181,13 @@ func (s *server) connect(w http.ResponseWriter, r *http.Request, u store.StaffUs
 		}
 		s.render(w, r, status, "replace", "", v)
 	case res.Test != nil:
-		v := s.newConnectView(u, req.Form.ODS, req.Form.Username)
+		// The username is typed back into the form only once EMIS has proven it: an unproven one
+		// may be a password pasted into the wrong field.
+		username := ""
+		if res.Test.Checks.Get(practice.StepUser).Status == practice.Pass {
+			username = req.Form.Username
+		}
+		v := s.newConnectView(u, req.Form.ODS, username)
 		v.Result = s.result(r, req, res)
 		v.Title = "Connection test: " + v.Result.Summary
 		s.render(w, r, http.StatusOK, "connect", "", v)

@@ -290,3 +290,12 @@ func TestSlotTypeMissingConnectsButSaysWhatStillNeedsDoing(t *testing.T) {
 	r := c.connect(demoODS, "Herouser", demoAPIPw)
 	mustSay(t, r, "Connected", "One thing still needs doing", "the \"Hero unregistered patient\" slot type exists", "Appts config")
 }
+
+func TestAPasswordPastedIntoTheUsernameFieldIsNotShownBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.signedIn(t, "ada", store.RoleSupport, 0)
+	r := c.connect(demoODS, demoAPIPw, demoAPIPw)
+	mustSay(t, r, "Not connected")
+	mustNotSay(t, r, demoAPIPw)
+}
