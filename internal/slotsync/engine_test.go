@@ -447,3 +447,27 @@ func TestEMISChangesAreKeptInADurableFeedForBookingsAndWebhooks(t *testing.T) {
 		t.Fatalf("after the last change: %+v", more)
 	}
 }
+
+func TestSyncStatusCountsFollowTheDiaryAndUnchangedPassesStillRecordSuccess(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	ctx := context.Background()
+	b.store.SetClock(b.clock.Now)
+	b.sync(t)
+	before, _ := b.store.SyncStatus(ctx, b.practiceID)
+	b.clock.Advance(time.Minute)
+	b.sync(t) // nothing changed in EMIS
+	same, _ := b.store.SyncStatus(ctx, b.practiceID)
+	if same.Sessions != before.Sessions || same.Slots != before.Slots || !same.LastSuccessAt.After(before.LastSuccessAt) {
+		t.Fatalf("unchanged pass: before %+v after %+v", before, same)
+	}
+	sl := b.firstSlot(t, free)
+	v, err := b.demo.GetSession(sl.SessionDBID)
+	must(t, err)
+	must(t, b.demo.DeleteSession(sl.SessionDBID, true))
+	b.sync(t)
+	after, _ := b.store.SyncStatus(ctx, b.practiceID)
+	if after.Sessions != before.Sessions-1 || after.Slots != before.Slots-len(v.Slots) {
+		t.Fatalf("after removing a session of %d slots: before %+v after %+v", len(v.Slots), before, after)
+	}
+}

@@ -162,13 +162,18 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 			return err
 		}
 		d.wasFirst = done == 0
+		touched := len(d.Upsert) > 0 || len(d.Remove) > 0 || len(d.Slots) > 0
 		if d.PruneBefore != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
 				(SELECT session_id FROM diary_sessions WHERE practice_id = ? AND date < ?)`, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND date < ?`, d.PracticeID, d.PruneBefore); err != nil {
+			res, err := tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND date < ?`, d.PracticeID, d.PruneBefore)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				touched = true
 			}
 		}
 		for _, id := range d.Remove {
@@ -209,6 +214,13 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 			changes = append(changes, c...)
 		}
 		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
+			return err
+		}
+		if !touched && !d.wasFirst {
+			// Most passes find nothing new: record the success without recounting the diary,
+			// which would cost two COUNT(*) scans of the practice on every pass.
+			_, err = tx.ExecContext(ctx, `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
+				consecutive_failures = 0 WHERE practice_id = ?`, now, now, d.PracticeID)
 			return err
 		}
 		first := 0
