@@ -272,18 +272,10 @@ func otherHeroUsers(org emis.Organisation, username string) string {
 		len(names), strings.Join(names, "; "), username)
 }
 
-// UnregisteredSlotTypeName is the slot type the guide's Step 3 creates.
-const UnregisteredSlotTypeName = emis.UnregisteredSlotTypeName
-
-// FindUnregisteredSlotType finds the guide's slot type; see emis.FindUnregisteredSlotType.
-func FindUnregisteredSlotType(types []emis.SlotType) (*emis.SlotType, []string) {
-	return emis.FindUnregisteredSlotType(types)
-}
-
 func diagnoseSlotType(c Checklist, types []emis.SlotType) {
-	found, near := FindUnregisteredSlotType(types)
+	found, near := emis.FindUnregisteredSlotType(types)
 	switch {
-	case found != nil && found.Description != UnregisteredSlotTypeName:
+	case found != nil && found.Description != emis.UnregisteredSlotTypeName:
 		c.set(StepSlotType, Pass, fmt.Sprintf("Found as %q.", found.Description))
 	case found != nil:
 		c.set(StepSlotType, Pass, "")

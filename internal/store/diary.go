@@ -377,29 +377,6 @@ func (s *Store) DiarySlotsBetween(ctx context.Context, practiceID int64, from, t
 	return out, rows.Err()
 }
 
-// DiarySessionAt finds the stored sessions of a holder that cover an instant (for "why can't
-// I see this slot?").
-func (s *Store) DiarySessionsAt(ctx context.Context, practiceID int64, at time.Time) ([]SessionRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT session_id, date, start_at, end_at, slot_length, name, site_id, holder_ids, summary_hash
-		FROM diary_sessions WHERE practice_id = ? AND start_at <= ? AND end_at > ?`, practiceID, at.UnixMilli(), at.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: sessions at: %w", err)
-	}
-	defer rows.Close()
-	var out []SessionRow
-	for rows.Next() {
-		var r SessionRow
-		var start, end int64
-		var holders string
-		if err := rows.Scan(&r.ID, &r.Date, &start, &end, &r.SlotLength, &r.Name, &r.SiteID, &holders, &r.Hash); err != nil {
-			return nil, err
-		}
-		r.StartAt, r.EndAt, r.HolderIDs = time.UnixMilli(start), time.UnixMilli(end), splitIDs(holders)
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
 // SyncablePractices lists the practices the sync should keep fresh: an active connection whose
 // credentials EMIS has not refused.
 func (s *Store) SyncablePractices(ctx context.Context) ([]int64, error) {

@@ -122,9 +122,6 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// InTx runs fn in a transaction for callers that must insert a River job with a state change.
-func (s *Store) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return s.inTx(ctx, fn) }
-
 func msTime(ms sql.NullInt64) time.Time {
 	if !ms.Valid {
 		return time.Time{}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
-	"herolink/internal/practice"
 	"herolink/internal/store"
 )
 
@@ -280,7 +280,7 @@ func TestSlotTypeMissingConnectsButSaysWhatStillNeedsDoing(t *testing.T) {
 	b := setup(t)
 	name := "Extended access"
 	for _, st := range b.demo.ListSlotTypes() {
-		if st.Name == practice.UnregisteredSlotTypeName {
+		if st.Name == emis.UnregisteredSlotTypeName {
 			if _, err := b.demo.EditSlotType(st.ID, sandbox.SlotTypeInput{Name: &name}); err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -275,6 +274,3 @@ func (o *Org) EditSlot(id int64, in SlotEdit) (emis.Slot, error) {
 	o.touch()
 	return o.wireSlotLocked(r), nil
 }
-
-// IsNotFound reports whether err is a not-found of the admin API.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
