@@ -109,7 +109,7 @@ func TestOutageWindowAndConnectionResets(t *testing.T) {
 	}
 }
 
-func TestLatencyFollowsTheConfiguredDistribution(t *testing.T) {
+func TestFixedLatencyDelaysEveryCall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b, conn := connected(t, sandbox.Options{Seed: 1})
