@@ -351,3 +351,40 @@ func TestAConfirmationReplacesOnlyTheConnectionThePersonWasShown(t *testing.T) {
 		t.Fatalf("stale confirmation: %+v, %v", res, err)
 	}
 }
+
+func TestTheCachedEMISConnectionFollowsReplacementsAndRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{preconfigured: true})
+	ctx := context.Background()
+	first := b.connect(t, "Herouser", sandbox.DemoAPIPassword)
+	conn, err := b.service.Conn(ctx, first.PracticeID)
+	must(t, err)
+	if _, err := conn.GetCurrentUser(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// New credentials replace the old: the next Conn uses them (the old session died with
+	// the password change in EMAS Manager).
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "NewerApi2027"))
+	_, err = b.service.Connect(ctx, support, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: "NewerApi2027"}})
+	must(t, err)
+	conn, err = b.service.Conn(ctx, first.PracticeID)
+	must(t, err)
+	if _, err := conn.GetCurrentUser(ctx); err != nil {
+		t.Fatalf("the cache kept the replaced connection: %v", err)
+	}
+	// The password changes again in EMIS; a health check finds it refused: Conn refuses
+	// without calling EMIS.
+	must(t, b.demo.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "ThirdApi2028"))
+	if _, err := b.service.CheckHealth(ctx, first.PracticeID); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := b.world.Stats(sandbox.DemoCDB)
+	if _, err := b.service.Conn(ctx, first.PracticeID); !errors.Is(err, practice.ErrCredentialsRejected) {
+		t.Fatalf("after a refusal: %v", err)
+	}
+	after, _ := b.world.Stats(sandbox.DemoCDB)
+	if after.Total != before.Total {
+		t.Fatalf("Conn called EMIS %d times after the refusal", after.Total-before.Total)
+	}
+}

@@ -26,6 +26,15 @@ type cachedConn struct {
 // refuses credentials EMIS has rejected (ErrCredentialsRejected) and practices without a
 // connection (store.ErrNotFound).
 func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error) {
+	// Fast path, taken by almost every sync pass: the connection in force changes only
+	// through this service (Connect, or a refusal recorded here or by CheckHealth), which
+	// forgets the cached connection then, so a cached one that EMIS has not refused is current.
+	s.conns.mu.Lock()
+	c, ok := s.conns.m[practiceID]
+	s.conns.mu.Unlock()
+	if ok && c.conn.Refused() == nil {
+		return c.conn, nil
+	}
 	p, err := s.Store.PracticeByID(ctx, practiceID)
 	if err != nil {
 		return nil, err
@@ -37,12 +46,6 @@ func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error
 	if err != nil {
 		return nil, err
 	}
-	s.conns.mu.Lock()
-	if s.conns.m == nil {
-		s.conns.m = map[int64]cachedConn{}
-	}
-	c, ok := s.conns.m[practiceID]
-	s.conns.mu.Unlock()
 	if ok && c.connectionID == active.ID {
 		refused := c.conn.Refused()
 		if refused == nil {
@@ -75,7 +78,17 @@ func (s *Service) Conn(ctx context.Context, practiceID int64) (*emis.Conn, error
 		return nil, err
 	}
 	s.conns.mu.Lock()
+	if s.conns.m == nil {
+		s.conns.m = map[int64]cachedConn{}
+	}
 	s.conns.m[practiceID] = cachedConn{connectionID: active.ID, conn: conn}
 	s.conns.mu.Unlock()
 	return conn, nil
+}
+
+// forget drops a practice's cached connection: its credentials changed or were refused.
+func (s *Service) forget(practiceID int64) {
+	s.conns.mu.Lock()
+	delete(s.conns.m, practiceID)
+	s.conns.mu.Unlock()
 }

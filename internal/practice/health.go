@@ -57,6 +57,9 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 	if err := s.Store.RecordHealth(ctx, u); err != nil {
 		return u, err
 	}
+	if u.CredentialsRejected {
+		s.forget(practiceID)
+	}
 	if u.Status != p.HealthStatus {
 		s.log().Info("practice connection health changed", "ods", p.ODS, "from", p.HealthStatus, "to", u.Status)
 	}

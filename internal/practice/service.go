@@ -163,6 +163,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		return res, err
 	}
 	res.Saved = true
+	s.forget(p.ID)
 	if s.OnConnected != nil {
 		s.OnConnected(ctx, p.ID)
 	}
