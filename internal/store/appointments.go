@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrSlotHeld is the database refusing a second live hold or booking on one slot.
+var ErrSlotHeld = errors.New("store: the slot already has a live hold or booking")
+
+// ErrStateChanged is a conditional update that found the appointment in another state.
+var ErrStateChanged = errors.New("store: the appointment is no longer in the expected state")
+
+// AppointmentRow is one row of appointments.
+type AppointmentRow struct {
+	ID                string
+	Reference         string
+	PracticeGroupID   string
+	PracticeID        int64
+	APIKeyID          string
+	SlotID            int64
+	SessionID         int64
+	StartAt           time.Time
+	LengthMin         int
+	EMISSlotTypeID    int
+	AppointmentTypeID int64 // 0: none
+	State             string
+	ReservedUntil     time.Time
+	Description       string
+	Comment           string
+	PatientID         string
+	EMISPatientID     int64 // 0: not matched
+	MatchRule         string
+	EMISWritten       string
+	WriteUnknown      bool
+	WriteAttempts     int
+	EMISCalls         int
+	LastError         string
+	FailureCode       string
+	Alternatives      string // JSON list
+	ConfirmedAt       time.Time
+	AlertedAt         time.Time
+	WrittenAt         time.Time
+	CancelledAt       time.Time
+	CancelledBy       string
+	CancelReason      string
+	RescheduledFrom   string
+	RescheduledTo     string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+const appointmentColumns = `id, reference, practice_group_id, practice_id, api_key_id, slot_id, session_id, start_at,
+	length_min, emis_slot_type_id, COALESCE(appointment_type_id, 0), state, reserved_until, description, comment,
+	COALESCE(patient_id, ''), COALESCE(emis_patient_id, 0), match_rule, emis_written, write_unknown, write_attempts,
+	emis_calls, last_error, failure_code, alternatives, confirmed_at, alerted_at, written_at, cancelled_at,
+	cancelled_by, cancel_reason, COALESCE(rescheduled_from, ''), COALESCE(rescheduled_to, ''), created_at, updated_at`
+
+func scanAppointment(row interface{ Scan(...any) error }) (AppointmentRow, error) {
+	var a AppointmentRow
+	var start, until, created, updated int64
+	var unknown int
+	var confirmed, alerted, written, cancelled sql.NullInt64
+	err := row.Scan(&a.ID, &a.Reference, &a.PracticeGroupID, &a.PracticeID, &a.APIKeyID, &a.SlotID, &a.SessionID, &start,
+		&a.LengthMin, &a.EMISSlotTypeID, &a.AppointmentTypeID, &a.State, &until, &a.Description, &a.Comment,
+		&a.PatientID, &a.EMISPatientID, &a.MatchRule, &a.EMISWritten, &unknown, &a.WriteAttempts,
+		&a.EMISCalls, &a.LastError, &a.FailureCode, &a.Alternatives, &confirmed, &alerted, &written, &cancelled,
+		&a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.RescheduledTo, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	a.StartAt, a.ReservedUntil = time.UnixMilli(start), time.UnixMilli(until)
+	a.CreatedAt, a.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	a.WriteUnknown = unknown != 0
+	a.ConfirmedAt, a.AlertedAt, a.WrittenAt, a.CancelledAt = msTime(confirmed), msTime(alerted), msTime(written), msTime(cancelled)
+	return a, nil
+}
+
+// Queryer is what reads need: the database or a transaction.
+type Queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// DBQ is the database as a Queryer, for reads outside a transaction.
+func (s *Store) DBQ() Queryer { return s.db }
+
+// InTx runs fn in a transaction, committing if it returns nil: how the booking core writes a
+// state change and enqueues its job atomically.
+func (s *Store) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return s.inTx(ctx, fn) }
+
+// NowMS is the store's clock in Unix milliseconds, for callers writing in the same time base.
+func (s *Store) NowMS() int64 { return s.nowMS() }
+
+// Appointment reads one appointment.
+func (s *Store) Appointment(ctx context.Context, q Queryer, id string) (AppointmentRow, error) {
+	a, err := scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return a, fmt.Errorf("store: appointment %s: %w", id, err)
+	}
+	return a, err
+}
+
+// LiveAppointmentOnSlot returns the live hold or booking on a slot, if any.
+func (s *Store) LiveAppointmentOnSlot(ctx context.Context, q Queryer, practiceID, slotID int64) (AppointmentRow, error) {
+	return scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE practice_id = ? AND slot_id = ? AND state IN ('reserved', 'confirming', 'booked', 'placeholder')`, practiceID, slotID))
+}
+
+// InsertHold inserts a reserved appointment. A hold on the same slot whose time has run out is
+// expired first, in the same transaction; any other live row makes the unique index refuse the
+// insert, which is answered as ErrSlotHeld. The database decides, not a check before the insert.
+func (s *Store) InsertHold(ctx context.Context, tx *sql.Tx, a AppointmentRow) error {
+	now := s.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
+		WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now); err != nil {
+		return fmt.Errorf("store: expire old hold: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO appointments (id, reference, practice_group_id, practice_id, api_key_id,
+		slot_id, session_id, start_at, length_min, emis_slot_type_id, appointment_type_id, state, reserved_until,
+		description, comment, patient_id, rescheduled_from, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Reference, a.PracticeGroupID, a.PracticeID, a.APIKeyID, a.SlotID, a.SessionID, a.StartAt.UnixMilli(),
+		a.LengthMin, a.EMISSlotTypeID, nullID(a.AppointmentTypeID), a.State, a.ReservedUntil.UnixMilli(),
+		a.Description, a.Comment, nullString(a.PatientID), nullString(a.RescheduledFrom), now, now)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return ErrSlotHeld
+		}
+		return fmt.Errorf("store: insert hold: %w", err)
+	}
+	return nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Set is one column assignment of a conditional update. Columns are named by code, never by input.
+type Set struct {
+	Column string
+	Value  any
+}
+
+// UpdateAppointment sets columns on an appointment if it is in one of the given states (any
+// state when none are given), stamping updated_at. ErrStateChanged when it was not.
+func (s *Store) UpdateAppointment(ctx context.Context, q Queryer, id string, states []string, sets ...Set) error {
+	var b strings.Builder
+	args := make([]any, 0, len(sets)+len(states)+2)
+	b.WriteString("UPDATE appointments SET updated_at = ?")
+	args = append(args, s.nowMS())
+	for _, set := range sets {
+		b.WriteString(", " + set.Column + " = ?")
+		args = append(args, set.Value)
+	}
+	b.WriteString(" WHERE id = ?")
+	args = append(args, id)
+	if len(states) > 0 {
+		b.WriteString(" AND state IN (?" + strings.Repeat(", ?", len(states)-1) + ")")
+		for _, st := range states {
+			args = append(args, st)
+		}
+	}
+	res, err := q.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return ErrSlotHeld
+		}
+		return fmt.Errorf("store: update appointment %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrStateChanged
+	}
+	return nil
+}
+
+// AddAppointmentEvent appends to an appointment's timeline (the webhook outbox).
+func (s *Store) AddAppointmentEvent(ctx context.Context, q Queryer, appointmentID, event, detail string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`,
+		appointmentID, s.nowMS(), event, detail)
+	if err != nil {
+		return fmt.Errorf("store: appointment event: %w", err)
+	}
+	return nil
+}
+
+// AppointmentEvent is one entry of an appointment's timeline.
+type AppointmentEvent struct {
+	At     time.Time
+	Event  string
+	Detail string
+}
+
+// AppointmentEvents lists an appointment's timeline, oldest first.
+func (s *Store) AppointmentEvents(ctx context.Context, appointmentID string) ([]AppointmentEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, event, detail FROM appointment_events WHERE appointment_id = ? ORDER BY id`, appointmentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: appointment events: %w", err)
+	}
+	defer rows.Close()
+	var out []AppointmentEvent
+	for rows.Next() {
+		var e AppointmentEvent
+		var at int64
+		if err := rows.Scan(&at, &e.Event, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LeaseAppointment gives one write-back worker the appointment until the lease ends; false
+// when another worker holds it. It is what keeps two workers from writing one booking twice.
+func (s *Store) LeaseAppointment(ctx context.Context, id string, d time.Duration) (bool, error) {
+	now := s.nowMS()
+	res, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = ?
+		WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)`, now+d.Milliseconds(), id, now)
+	if err != nil {
+		return false, fmt.Errorf("store: lease appointment %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ReleaseAppointment ends a lease.
+func (s *Store) ReleaseAppointment(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = NULL WHERE id = ?`, id)
+	return err
+}
+
+// ExpireHolds marks holds whose time ran out as expired and says how many.
+func (s *Store) ExpireHolds(ctx context.Context) (int, error) {
+	now := s.nowMS()
+	res, err := s.db.ExecContext(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
+		WHERE state = 'reserved' AND reserved_until <= ?`, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("store: expire holds: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// AppointmentsWhere lists appointments of a practice in the given states, soonest first.
+func (s *Store) AppointmentsWhere(ctx context.Context, practiceID int64, states ...string) ([]AppointmentRow, error) {
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := []any{practiceID}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE practice_id = ?
+		AND state IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY start_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments: %w", err)
+	}
+	defer rows.Close()
+	var out []AppointmentRow
+	for rows.Next() {
+		a, err := scanAppointment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AppointmentsNeedingEMIS lists appointments whose EMIS side is not settled: confirming, a
+// placeholder with a patient linked, or cancelled with something still written in EMIS. The
+// write-back sweep re-enqueues them, so a job lost with its process is not a booking lost.
+func (s *Store) AppointmentsNeedingEMIS(ctx context.Context, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM appointments WHERE state = 'confirming'
+		OR (state = 'placeholder' AND emis_patient_id IS NOT NULL)
+		OR (state = 'cancelled' AND (emis_written != '' OR write_unknown = 1)) ORDER BY updated_at LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: appointments needing EMIS: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// FeedCursor reads where a feed reader got to (0 at first).
+func (s *Store) FeedCursor(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT last_id FROM feed_cursors WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// SetFeedCursor records where a feed reader got to, in the transaction that acted on it.
+func (s *Store) SetFeedCursor(ctx context.Context, q Queryer, name string, id int64) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO feed_cursors (name, last_id) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id`, name, id)
+	return err
+}

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FreeSlotQuery selects slots partners may reserve.
+type FreeSlotQuery struct {
+	GroupID    string
+	PracticeID int64 // 0: every practice of the group
+	SlotID     int64 // 0: any
+	From, To   time.Time
+	Now        time.Time
+	SiteID     int64 // 0: any
+	HolderID   int64 // 0: any
+	TypeID     int   // 0: any bookable type
+	// After is the keyset cursor: slots strictly after (start, practice, slot).
+	AfterStart    int64
+	AfterPractice int64
+	AfterSlot     int64
+	Limit         int
+}
+
+// FreeSlot is a slot a partner may reserve, with what the API shows of it.
+type FreeSlot struct {
+	PracticeID int64
+	SlotID     int64
+	SessionID  int64
+	StartAt    time.Time
+	LengthMin  int
+	TypeID     int
+	SiteID     int64
+	HolderIDs  []int64
+}
+
+// FreeSlots lists slots that are Available in the synced diary, of a type the practice made
+// bookable, at a site mapped to a location, in the future, and not held or booked through
+// herolink (a hold past its time does not count), in (start, practice, slot) order.
+func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, error) {
+	var b strings.Builder
+	args := []any{q.GroupID, q.Now.UnixMilli(), q.From.UnixMilli(), q.To.UnixMilli(), q.Now.UnixMilli()}
+	b.WriteString(`SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids
+		FROM practices p
+		JOIN diary_slots sl ON sl.practice_id = p.id
+		JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
+		JOIN emis_slot_types t ON t.practice_id = sl.practice_id AND t.emis_id = sl.type_id AND t.feature = 'bookable' AND t.gone = 0
+		JOIN locations l ON l.practice_id = sl.practice_id AND l.emis_site_id = se.site_id
+		WHERE p.practice_group_id = ? AND sl.status = 'Available' AND sl.start_at > ?
+		AND sl.start_at >= ? AND sl.start_at < ?
+		AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.practice_id = sl.practice_id AND a.slot_id = sl.slot_id
+			AND (a.state IN ('confirming', 'booked', 'placeholder') OR (a.state = 'reserved' AND a.reserved_until > ?)))`)
+	if q.PracticeID != 0 {
+		b.WriteString(" AND sl.practice_id = ?")
+		args = append(args, q.PracticeID)
+	}
+	if q.SlotID != 0 {
+		b.WriteString(" AND sl.slot_id = ?")
+		args = append(args, q.SlotID)
+	}
+	if q.SiteID != 0 {
+		b.WriteString(" AND se.site_id = ?")
+		args = append(args, q.SiteID)
+	}
+	if q.HolderID != 0 {
+		b.WriteString(" AND (' ' || se.holder_ids || ' ') LIKE ?")
+		args = append(args, "% "+strconv.FormatInt(q.HolderID, 10)+" %")
+	}
+	if q.TypeID != 0 {
+		b.WriteString(" AND sl.type_id = ?")
+		args = append(args, q.TypeID)
+	}
+	if q.AfterStart != 0 {
+		b.WriteString(" AND (sl.start_at, sl.practice_id, sl.slot_id) > (?, ?, ?)")
+		args = append(args, q.AfterStart, q.AfterPractice, q.AfterSlot)
+	}
+	b.WriteString(" ORDER BY sl.start_at, sl.practice_id, sl.slot_id LIMIT ?")
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: free slots: %w", err)
+	}
+	defer rows.Close()
+	var out []FreeSlot
+	for rows.Next() {
+		var f FreeSlot
+		var start int64
+		var holders string
+		if err := rows.Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin, &f.TypeID, &f.SiteID, &holders); err != nil {
+			return nil, err
+		}
+		f.StartAt = time.UnixMilli(start)
+		f.HolderIDs = splitIDs(holders)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// DiarySlotByID reads one synced slot with its session's site and holders.
+func (s *Store) DiarySlotByID(ctx context.Context, practiceID, slotID int64) (DiarySlot, error) {
+	var d DiarySlot
+	var start int64
+	var holders string
+	err := s.db.QueryRowContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
+		COALESCE(sl.patient_id, 0), se.name, se.site_id, se.holder_ids
+		FROM diary_slots sl JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
+		WHERE sl.practice_id = ? AND sl.slot_id = ?`, practiceID, slotID).Scan(&d.ID, &d.SessionID, &start, &d.LengthMin,
+		&d.TypeID, &d.Status, &d.PatientID, &d.SessionName, &d.SiteID, &holders)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return d, ErrNotFound
+		}
+		return d, fmt.Errorf("store: diary slot: %w", err)
+	}
+	d.StartAt = time.UnixMilli(start)
+	d.HolderIDs = splitIDs(holders)
+	return d, nil
+}
+
+// GroupPractices lists the ids of a practice group's practices.
+func (s *Store) GroupPractices(ctx context.Context, groupID string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM practices WHERE practice_group_id = ? ORDER BY id`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("store: group practices: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// BookingPolicy is a practice's hold length and cancellation cut-off.
+type BookingPolicy struct {
+	Hold         time.Duration
+	CancelCutoff time.Duration
+}
+
+// BookingPolicy reads a practice's booking policy.
+func (s *Store) BookingPolicy(ctx context.Context, practiceID int64) (BookingPolicy, error) {
+	var hold, cutoff int
+	err := s.db.QueryRowContext(ctx, `SELECT hold_minutes, cancel_cutoff_minutes FROM practices WHERE id = ?`, practiceID).Scan(&hold, &cutoff)
+	if err != nil {
+		return BookingPolicy{}, fmt.Errorf("store: booking policy: %w", err)
+	}
+	return BookingPolicy{Hold: time.Duration(hold) * time.Minute, CancelCutoff: time.Duration(cutoff) * time.Minute}, nil
+}
+
+// SetBookingPolicy changes a practice's hold length and cancellation cut-off.
+func (s *Store) SetBookingPolicy(ctx context.Context, practiceID int64, p BookingPolicy, audit AuditEntry) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE practices SET hold_minutes = ?, cancel_cutoff_minutes = ? WHERE id = ?`,
+			int(p.Hold/time.Minute), int(p.CancelCutoff/time.Minute), practiceID); err != nil {
+			return fmt.Errorf("store: booking policy: %w", err)
+		}
+		return appendAuditTx(ctx, tx, audit, s.nowMS())
+	})
+}
