@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"herolink/internal/api/apikey"
 	"herolink/internal/emis"
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
@@ -61,6 +62,7 @@ type App struct {
 	Vault     *vault.Keyring
 	Practices *practice.Service
 	Sessions  *staff.Sessions
+	Keys      *apikey.Service
 	River     *river.Client[*sql.Tx]
 	Sync      *slotsync.Scheduler
 	Metrics   *prometheus.Registry
@@ -151,7 +153,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 
 	sessions := &staff.Sessions{Store: st}
-	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, River: rc, Sync: sched, Metrics: reg}
+	apiKeys := &apikey.Service{Store: st, Log: cfg.Log.With("component", "apikey")}
+	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, River: rc, Sync: sched, Metrics: reg}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}

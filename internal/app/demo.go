@@ -3,15 +3,14 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"herolink/internal/api/apikey"
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/practice"
 	"herolink/internal/staff"
@@ -86,12 +85,14 @@ func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoIn
 			return info, err
 		}
 	}
-	if info.APIKey == "" || info.PracticeGroupID != p.PracticeGroupID {
-		key, err := a.CreateAPIKey(ctx, p.PracticeGroupID, "Demo partner", "booking booking_links messaging")
+	// A key revoked or rotated on the admin page since the last run is replaced.
+	if _, kerr := a.Keys.Authenticate(ctx, info.APIKey); kerr != nil || info.PracticeGroupID != p.PracticeGroupID {
+		key, err := a.Keys.Create(ctx, apikey.Actor{Name: "herolink demo", PracticeID: p.ID}, p.PracticeGroupID,
+			apikey.NewKey{Name: "Demo partner", Partner: "herolink demo", Scopes: apikey.AllScopes})
 		if err != nil {
-			return info, err
+			return info, fmt.Errorf("demo: API key: %w", err)
 		}
-		info.APIKey = key
+		info.APIKey = key.Secret
 	}
 	info.PracticeGroupID = p.PracticeGroupID
 	data, _ := json.MarshalIndent(info, "", "  ")
@@ -110,19 +111,6 @@ func summarise(res practice.ConnectResult) string {
 		return f.Title + ": " + f.Message
 	}
 	return "not connected"
-}
-
-// CreateAPIKey makes a partner API key for a practice group. The key is returned once; only
-// its SHA-256 is stored (keys are 32 random bytes, so a slow hash adds nothing).
-func (a *App) CreateAPIKey(ctx context.Context, groupID, name, scopes string) (string, error) {
-	key := "hlk_" + randomToken(32)
-	sum := sha256.Sum256([]byte(key))
-	err := a.Store.CreateAPIKey(ctx, store.APIKey{ID: "key_" + randomToken(8), PracticeGroupID: groupID, Name: name,
-		Prefix: key[:10], KeyHash: hex.EncodeToString(sum[:]), Scopes: scopes})
-	if err != nil {
-		return "", err
-	}
-	return key, nil
 }
 
 func randomToken(n int) string {

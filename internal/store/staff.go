@@ -112,24 +112,3 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	}
 	return nil
 }
-
-// APIKey is a partner API key, stored by hash only.
-type APIKey struct {
-	ID              string
-	PracticeGroupID string
-	Name            string
-	Prefix          string // the first characters, to recognise a key in lists
-	KeyHash         string
-	Scopes          string // space-separated
-	CreatedAt       time.Time
-}
-
-// CreateAPIKey stores a new key's hash.
-func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, practice_group_id, name, prefix, key_hash, scopes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.PracticeGroupID, k.Name, k.Prefix, k.KeyHash, k.Scopes, s.nowMS())
-	if err != nil {
-		return fmt.Errorf("store: create API key: %w", err)
-	}
-	return nil
-}
