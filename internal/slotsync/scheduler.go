@@ -62,6 +62,9 @@ func (s *Scheduler) now() time.Time {
 	return time.Now()
 }
 
+// Horizon is how many days of diary the scheduler keeps fresh.
+func (s *Scheduler) Horizon() int { return s.horizon() }
+
 func (s *Scheduler) horizon() int {
 	switch {
 	case s.HorizonDays <= 0:

@@ -317,3 +317,20 @@ func (s *Store) SetFeedCursor(ctx context.Context, q Queryer, name string, id in
 		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id`, name, id)
 	return err
 }
+
+// AddEMISCalls counts EMIS calls made for an appointment (the benchmark reports calls per booking).
+func (s *Store) AddEMISCalls(ctx context.Context, id string, n int) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE appointments SET emis_calls = emis_calls + ? WHERE id = ?`, n, id)
+	return err
+}
+
+// UnregisteredSlotTypeID is the practice's slot type for unregistered-patient placeholders; 0
+// when staff have not chosen one.
+func (s *Store) UnregisteredSlotTypeID(ctx context.Context, practiceID int64) (int, error) {
+	var id int
+	err := s.db.QueryRowContext(ctx, `SELECT emis_id FROM emis_slot_types WHERE practice_id = ? AND feature = 'unregistered'`, practiceID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}

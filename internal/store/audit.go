@@ -63,3 +63,8 @@ func (s *Store) ListAudit(ctx context.Context, practiceID int64, limit int) ([]A
 	}
 	return out, rows.Err()
 }
+
+// AppendAuditTx adds a line to the audit trail inside the caller's transaction.
+func (s *Store) AppendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+	return appendAuditTx(ctx, tx, e, s.nowMS())
+}

@@ -1,0 +1,193 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+const feedName = "booking"
+
+// FollowDiary reads the sync's change feed and reflects on herolink's bookings what
+// happened to them in EMIS: cancelled by reception, moved, or the slot removed. A suspected
+// cancellation is confirmed by reading the slot back first, because a sync pass can see a
+// moment of herolink's own write (a placeholder being converted). It returns how many
+// changes it read.
+func (s *Service) FollowDiary(ctx context.Context) (int, error) {
+	after, err := s.Store.FeedCursor(ctx, feedName)
+	if err != nil {
+		return 0, err
+	}
+	changes, err := s.Store.DiaryChangesAfter(ctx, after, 500)
+	if err != nil {
+		return 0, err
+	}
+	for i, c := range changes {
+		if err := s.reflect(ctx, c); err != nil {
+			// Keep the cursor before this change: it is read again next time.
+			if i > 0 {
+				_ = s.Store.SetFeedCursor(ctx, s.Store.DBQ(), feedName, changes[i-1].Seq)
+			}
+			return i, err
+		}
+	}
+	if len(changes) > 0 {
+		return len(changes), s.Store.SetFeedCursor(ctx, s.Store.DBQ(), feedName, changes[len(changes)-1].Seq)
+	}
+	return 0, nil
+}
+
+func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
+	a, err := s.Store.LiveAppointmentOnSlot(ctx, s.Store.DBQ(), c.PracticeID, c.SlotID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	settled := (a.State == string(StateBooked) && a.EMISWritten == "appointment") ||
+		(a.State == string(StatePlaceholder) && a.EMISWritten == "placeholder")
+	if !settled || c.At.Before(a.WrittenAt) {
+		return nil // herolink is still writing it, or the change predates our write
+	}
+	unreg, err := s.Store.UnregisteredSlotTypeID(ctx, a.PracticeID)
+	if err != nil {
+		return err
+	}
+	stillOurs := c.NewStatus != "" && ((a.State == string(StateBooked) && c.NewStatus == emis.SlotBooked && c.NewPatient == a.EMISPatientID) ||
+		(a.State == string(StatePlaceholder) && c.NewStatus == emis.SlotAvailable && c.NewTypeID == unreg))
+	if stillOurs {
+		if c.Moved {
+			return s.followMove(ctx, a)
+		}
+		return nil
+	}
+	conn, err := s.Conns.Conn(ctx, a.PracticeID)
+	if err != nil {
+		return fmt.Errorf("booking: confirm EMIS change on %s: %w", a.Reference, err)
+	}
+	st, err := s.readBack(ctx, conn, a, unreg)
+	if err != nil {
+		return err
+	}
+	if st == seenOurAppointment || st == seenOurPlaceholder {
+		return nil
+	}
+	if a.State == string(StatePlaceholder) && st == seenTaken {
+		// Reception booked the slot over the placeholder: the reconciliation happened in EMIS.
+		return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
+				store.Set{Column: "state", Value: string(StateBooked)}, store.Set{Column: "emis_written", Value: ""},
+				store.Set{Column: "emis_patient_id", Value: nullPatient(c.NewPatient)}, store.Set{Column: "match_rule", Value: "booked_in_emis"}); err != nil {
+				return ignoreChanged(err)
+			}
+			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
+		})
+	}
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State},
+			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "emis_written", Value: ""},
+			store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()}, store.Set{Column: "cancelled_by", Value: "emis"},
+			store.Set{Column: "cancel_reason", Value: "cancelled or removed in EMIS"}); err != nil {
+			return ignoreChanged(err)
+		}
+		return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.cancelled", "emis")
+	})
+}
+
+func nullPatient(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func ignoreChanged(err error) error {
+	if errors.Is(err, store.ErrStateChanged) {
+		return nil
+	}
+	return err
+}
+
+// followMove copies a slot's new time from the synced diary onto the booking.
+func (s *Service) followMove(ctx context.Context, a store.AppointmentRow) error {
+	d, err := s.Store.DiarySlotByID(ctx, a.PracticeID, a.SlotID)
+	if err != nil {
+		return ignoreNotFound(err)
+	}
+	if d.StartAt.Equal(a.StartAt) && d.LengthMin == a.LengthMin {
+		return nil
+	}
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "start_at", Value: d.StartAt.UnixMilli()},
+			store.Set{Column: "length_min", Value: d.LengthMin}); err != nil {
+			return err
+		}
+		return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.moved_in_emis", d.StartAt.UTC().Format(time.RFC3339))
+	})
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Sweep expires holds, re-enqueues write-backs whose job was lost or gave up, and follows
+// the diary feed. It runs periodically; every part is safe to repeat.
+func (s *Service) Sweep(ctx context.Context) error {
+	if n, err := s.Store.ExpireHolds(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		s.log().Info("holds expired", "count", n)
+	}
+	ids, err := s.Store.AppointmentsNeedingEMIS(ctx, 1000)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := s.River.Insert(ctx, WritebackArgs{AppointmentID: id}, nil); err != nil {
+			return fmt.Errorf("booking: re-enqueue %s: %w", id, err)
+		}
+	}
+	_, err = s.FollowDiary(ctx)
+	return err
+}
+
+// SweepArgs is the periodic job running Sweep.
+type SweepArgs struct{}
+
+// Kind names the job in River's table.
+func (SweepArgs) Kind() string { return "booking_sweep" }
+
+// SweepWorker runs SweepArgs.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Service *Service
+}
+
+// Work sweeps.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	return w.Service.Sweep(ctx)
+}
+
+// SweepJob runs the sweep every interval.
+func SweepJob(interval time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+		return SweepArgs{}, &river.InsertOpts{MaxAttempts: 1}
+	}, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// AddWorkers registers the booking workers.
+func AddWorkers(w *river.Workers, s *Service) {
+	river.AddWorker(w, &WritebackWorker{Service: s})
+	river.AddWorker(w, &SweepWorker{Service: s})
+}

@@ -1,0 +1,225 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"herolink/internal/store"
+)
+
+// Limits from GP Connect: a description of at most 100 and a comment of at most 500 characters.
+const (
+	maxDescription = 100
+	maxComment     = 500
+)
+
+func validateReserve(r ReserveRequest) *Error {
+	var errs []FieldError
+	if r.SlotID == "" {
+		errs = append(errs, FieldError{Field: "slot_id", Code: "required", Message: "slot_id is required"})
+	}
+	if n := utf8.RuneCountInString(r.Description); n > maxDescription {
+		errs = append(errs, FieldError{Field: "description", Code: "too_long", Message: fmt.Sprintf("description has %d characters; at most %d", n, maxDescription)})
+	}
+	if n := utf8.RuneCountInString(r.Comment); n > maxComment {
+		errs = append(errs, FieldError{Field: "comment", Code: "too_long", Message: fmt.Sprintf("comment has %d characters; at most %d", n, maxComment)})
+	}
+	if len(errs) > 0 {
+		return &Error{Code: CodeInvalid, Message: errs[0].Message, Fields: errs}
+	}
+	return nil
+}
+
+// checkType refuses an appointment type that is not the slot's.
+func (s *Service) checkType(ctx context.Context, r ReserveRequest, f store.FreeSlot) (int64, error) {
+	c, err := s.catalogue(ctx, f.PracticeID)
+	if err != nil {
+		return 0, err
+	}
+	t, ok := c.typeByEMIS[f.TypeID]
+	if !ok {
+		return 0, refuse(CodeSlotUnavailable, "slot %s is not offered for online booking", r.SlotID)
+	}
+	if r.AppointmentTypeID != "" && r.AppointmentTypeID != prefixedID(prefixAppointmentType, t.ID) {
+		return 0, &Error{Code: CodeInvalid, Message: "appointment_type_id is not the slot's appointment type",
+			Fields: []FieldError{{Field: "appointment_type_id", Code: "mismatch",
+				Message: fmt.Sprintf("slot %s is for %s (%s)", r.SlotID, t.Name, prefixedID(prefixAppointmentType, t.ID))}}}
+	}
+	return t.ID, nil
+}
+
+// Reserve places a hold on a free slot. The database's unique index is what refuses a
+// second hold: of two concurrent reservations exactly one wins.
+func (s *Service) Reserve(ctx context.Context, group, keyID string, r ReserveRequest) (Appointment, error) {
+	if e := validateReserve(r); e != nil {
+		return Appointment{}, e
+	}
+	row, err := s.newHold(ctx, group, keyID, r)
+	if err != nil {
+		return Appointment{}, err
+	}
+	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.reserved", "")
+	})
+	if errors.Is(err, store.ErrSlotHeld) {
+		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)
+	}
+	if err != nil {
+		return Appointment{}, err
+	}
+	return s.Appointment(ctx, group, row.ID)
+}
+
+func (s *Service) newHold(ctx context.Context, group, keyID string, r ReserveRequest) (store.AppointmentRow, error) {
+	f, err := s.freeSlot(ctx, group, r.SlotID)
+	if err != nil {
+		return store.AppointmentRow{}, err
+	}
+	typeID, err := s.checkType(ctx, r, f)
+	if err != nil {
+		return store.AppointmentRow{}, err
+	}
+	policy, err := s.Store.BookingPolicy(ctx, f.PracticeID)
+	if err != nil {
+		return store.AppointmentRow{}, err
+	}
+	hold := policy.Hold
+	if s.HoldDuration > 0 {
+		hold = s.HoldDuration
+	}
+	return store.AppointmentRow{ID: randomID("apt_", 16), Reference: newReference(), PracticeGroupID: group,
+		PracticeID: f.PracticeID, APIKeyID: keyID, SlotID: f.SlotID, SessionID: f.SessionID, StartAt: f.StartAt,
+		LengthMin: f.LengthMin, EMISSlotTypeID: f.TypeID, AppointmentTypeID: typeID, State: string(StateReserved),
+		ReservedUntil: s.now().Add(hold), Description: r.Description, Comment: r.Comment}, nil
+}
+
+// UpdateHold edits an unconfirmed hold: its description and comment, or a move to another
+// slot (the new slot is held before the old one is let go, in one transaction).
+func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveRequest) (Appointment, error) {
+	if e := validateReserve(r); e != nil {
+		return Appointment{}, e
+	}
+	a, err := s.load(ctx, group, id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if err := s.requireLiveHold(a); err != nil {
+		return Appointment{}, err
+	}
+	if r.SlotID == slotID(a.PracticeID, a.SlotID) {
+		if r.AppointmentTypeID != "" && r.AppointmentTypeID != prefixedID(prefixAppointmentType, a.AppointmentTypeID) {
+			return Appointment{}, &Error{Code: CodeInvalid, Message: "appointment_type_id is not the slot's appointment type",
+				Fields: []FieldError{{Field: "appointment_type_id", Code: "mismatch", Message: "the slot's type is " + prefixedID(prefixAppointmentType, a.AppointmentTypeID)}}}
+		}
+		err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), id, []string{string(StateReserved)},
+			store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment})
+		if errors.Is(err, store.ErrStateChanged) {
+			return Appointment{}, refuse(CodeInvalidState, "appointment %s changed meanwhile; read it again", id)
+		}
+		if err != nil {
+			return Appointment{}, err
+		}
+		return s.Appointment(ctx, group, id)
+	}
+	row, err := s.newHold(ctx, group, a.APIKeyID, r)
+	if err != nil {
+		return Appointment{}, err
+	}
+	row.ID, row.Reference = a.ID, a.Reference
+	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		// Move the row to the new slot: the unique index refuses it if the slot was taken.
+		err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
+			store.Set{Column: "slot_id", Value: row.SlotID}, store.Set{Column: "session_id", Value: row.SessionID},
+			store.Set{Column: "practice_id", Value: row.PracticeID}, store.Set{Column: "start_at", Value: row.StartAt.UnixMilli()},
+			store.Set{Column: "length_min", Value: row.LengthMin}, store.Set{Column: "emis_slot_type_id", Value: row.EMISSlotTypeID},
+			store.Set{Column: "appointment_type_id", Value: row.AppointmentTypeID}, store.Set{Column: "reserved_until", Value: row.ReservedUntil.UnixMilli()},
+			store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment})
+		if err != nil {
+			return err
+		}
+		return s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.hold_moved", slotID(a.PracticeID, a.SlotID)+" -> "+r.SlotID)
+	})
+	switch {
+	case errors.Is(err, store.ErrSlotHeld):
+		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)
+	case errors.Is(err, store.ErrStateChanged):
+		return Appointment{}, refuse(CodeInvalidState, "appointment %s changed meanwhile; read it again", id)
+	case err != nil:
+		return Appointment{}, err
+	}
+	return s.Appointment(ctx, group, id)
+}
+
+// requireLiveHold refuses anything but a hold whose time has not run out.
+func (s *Service) requireLiveHold(a store.AppointmentRow) error {
+	switch {
+	case a.State == string(StateReserved) && !s.now().Before(a.ReservedUntil), a.State == string(StateExpired):
+		return refuse(CodeHoldExpired, "the hold on this slot ran out at %s; reserve a slot again", a.ReservedUntil.UTC().Format(time.RFC3339))
+	case a.State != string(StateReserved):
+		return refuse(CodeInvalidState, "appointment %s is %s, not an unconfirmed hold", a.ID, a.State)
+	}
+	return nil
+}
+
+// load reads an appointment of the group; another group's is not found, by design.
+func (s *Service) load(ctx context.Context, group, id string) (store.AppointmentRow, error) {
+	a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.PracticeGroupID != group) {
+		return a, refuse(CodeNotFound, "there is no appointment %s in this practice group", id)
+	}
+	return a, err
+}
+
+// Appointment reads one appointment of the group. A hold whose time ran out reads as expired.
+func (s *Service) Appointment(ctx context.Context, group, id string) (Appointment, error) {
+	a, err := s.load(ctx, group, id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	return s.present(ctx, a)
+}
+
+func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointment, error) {
+	c, err := s.catalogue(ctx, a.PracticeID)
+	if err != nil {
+		return Appointment{}, err
+	}
+	out := Appointment{ID: a.ID, Reference: a.Reference, PracticeGroupID: a.PracticeGroupID, PracticeID: a.PracticeID,
+		SlotID: slotID(a.PracticeID, a.SlotID), StartAt: a.StartAt, EndAt: a.StartAt.Add(time.Duration(a.LengthMin) * time.Minute),
+		AppointmentTypeID: prefixedID(prefixAppointmentType, a.AppointmentTypeID), State: State(a.State),
+		ReservedUntil: a.ReservedUntil, Description: a.Description, Comment: a.Comment, PatientID: a.PatientID,
+		FailureCode: a.FailureCode, RescheduledFrom: a.RescheduledFrom, RescheduledTo: a.RescheduledTo,
+		CancelledBy: a.CancelledBy, CancelReason: a.CancelReason, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		PractitionerIDs: []string{}, Alternatives: []string{}}
+	if out.State == StateReserved && !s.now().Before(a.ReservedUntil) {
+		out.State = StateExpired
+	}
+	if a.EMISWritten != "" {
+		out.EMISReference = fmt.Sprintf("EMIS slot %d", a.SlotID)
+	}
+	if a.FailureCode != "" {
+		out.FailureMessage = failureMessages[a.FailureCode]
+		_ = json.Unmarshal([]byte(a.Alternatives), &out.Alternatives)
+	}
+	if d, err := s.Store.DiarySlotByID(ctx, a.PracticeID, a.SlotID); err == nil {
+		if l, ok := c.locationBySite[d.SiteID]; ok {
+			out.LocationID = prefixedID(prefixLocation, l.ID)
+		}
+		out.PractitionerIDs = c.practitionerIDs(d.HolderIDs)
+	}
+	return out, nil
+}
+
+var failureMessages = map[string]string{
+	"slot_taken":   "The slot was booked in EMIS (by reception or another system) before herolink could write this booking. Choose one of the alternatives.",
+	"slot_gone":    "The slot no longer exists in EMIS: the session was changed or removed.",
+	"not_bookable": "EMIS refused the slot as not bookable (embargoed, blocked or in the past).",
+}

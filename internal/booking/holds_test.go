@@ -1,0 +1,183 @@
+package booking_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"herolink/internal/booking"
+)
+
+func TestReservingAFreeSlotHoldsItForFifteenMinutes(t *testing.T) {
+	b := setup(t)
+	slot := b.freeSlots(t, 1)[0]
+	a := b.reserve(t, slot.ID)
+	if a.State != booking.StateReserved || !strings.HasPrefix(a.Reference, "HL-") {
+		t.Fatalf("hold = %+v", a)
+	}
+	if d := time.Until(a.ReservedUntil); d < 14*time.Minute || d > 15*time.Minute+time.Second {
+		t.Fatalf("reserved_until is %v away, want 15 minutes", d)
+	}
+	if a.SlotID != slot.ID || a.AppointmentTypeID != slot.AppointmentTypeID || a.LocationID != slot.LocationID {
+		t.Fatalf("hold %+v does not describe slot %+v", a, slot)
+	}
+}
+
+func TestASecondHoldOnTheSameSlotIsRefused(t *testing.T) {
+	b := setup(t)
+	slot := b.freeSlots(t, 1)[0]
+	b.reserve(t, slot.ID)
+	_, err := b.svc.Reserve(context.Background(), b.group, "key_other", booking.ReserveRequest{SlotID: slot.ID})
+	wantCode(t, err, booking.CodeSlotUnavailable)
+}
+
+func TestOfFiftyConcurrentReservationsOfOneSlotExactlyOneWins(t *testing.T) {
+	b := setup(t)
+	slot := b.freeSlots(t, 1)[0]
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, refused := 0, 0
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.svc.Reserve(context.Background(), b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
+			mu.Lock()
+			defer mu.Unlock()
+			switch booking.CodeOf(err) {
+			case "":
+				if err == nil {
+					won++
+				} else {
+					t.Errorf("unexpected error: %v", err)
+				}
+			case booking.CodeSlotUnavailable:
+				refused++
+			default:
+				t.Errorf("unexpected refusal: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || refused != 49 {
+		t.Fatalf("won %d, refused %d; want 1 and 49", won, refused)
+	}
+}
+
+func TestAHeldSlotIsNotListedAndAnExpiredHoldFreesIt(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	a := b.reserve(t, slot.ID)
+	if _, err := b.svc.Slot(ctx, b.group, slot.ID); booking.CodeOf(err) != booking.CodeSlotUnavailable {
+		t.Fatalf("held slot: %v", err)
+	}
+	b.clock.advance(16 * time.Minute)
+	if got := b.get(t, a.ID); got.State != booking.StateExpired {
+		t.Fatalf("after 16 minutes the hold is %s, want expired", got.State)
+	}
+	if _, err := b.svc.Slot(ctx, b.group, slot.ID); err != nil {
+		t.Fatalf("the expired hold still blocks the slot: %v", err)
+	}
+	// Confirming an expired hold is refused; another partner can take the slot.
+	_, err := b.svc.Book(ctx, b.group, a.ID, booking.PatientInput{PatientID: "pat_x"})
+	wantCode(t, err, booking.CodeHoldExpired)
+	b.reserve(t, slot.ID)
+	if n, err := b.store.ExpireHolds(ctx); err != nil || n != 0 {
+		t.Fatalf("expire holds = %d, %v; the expired one was already expired by the new hold", n, err)
+	}
+}
+
+func TestHoldLengthFollowsThePracticePolicy(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	pol, err := b.store.BookingPolicy(ctx, b.practiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol.Hold = 5 * time.Minute
+	if err := b.store.SetBookingPolicy(ctx, b.practiceID, pol, storeAudit("pm")); err != nil {
+		t.Fatal(err)
+	}
+	a := b.reserve(t, b.freeSlots(t, 1)[0].ID)
+	if d := time.Until(a.ReservedUntil); d > 5*time.Minute+time.Second || d < 4*time.Minute {
+		t.Fatalf("hold is %v, want 5 minutes", d)
+	}
+}
+
+func TestEditingAHoldChangesItsTextOrMovesItToAnotherSlot(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slots := b.freeSlots(t, 3)
+	a := b.reserve(t, slots[0].ID)
+	got, err := b.svc.UpdateHold(ctx, b.group, a.ID, booking.ReserveRequest{SlotID: slots[0].ID, Description: "Earache", Comment: "left ear"})
+	if err != nil || got.Description != "Earache" || got.Comment != "left ear" {
+		t.Fatalf("edit text: %+v, %v", got, err)
+	}
+	got, err = b.svc.UpdateHold(ctx, b.group, a.ID, booking.ReserveRequest{SlotID: slots[1].ID, Description: "Earache"})
+	if err != nil || got.SlotID != slots[1].ID || got.Reference != a.Reference {
+		t.Fatalf("move: %+v, %v", got, err)
+	}
+	if _, err := b.svc.Slot(ctx, b.group, slots[0].ID); err != nil {
+		t.Fatalf("the old slot was not released: %v", err)
+	}
+	// A move onto a held slot is refused and leaves the hold where it was.
+	b.reserve(t, slots[2].ID)
+	_, err = b.svc.UpdateHold(ctx, b.group, a.ID, booking.ReserveRequest{SlotID: slots[2].ID})
+	wantCode(t, err, booking.CodeSlotUnavailable)
+	if got := b.get(t, a.ID); got.SlotID != slots[1].ID {
+		t.Fatalf("refused move changed the hold: %+v", got)
+	}
+}
+
+func TestReservationInputIsValidated(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	cases := []struct {
+		name  string
+		req   booking.ReserveRequest
+		code  booking.Code
+		field string
+	}{
+		{"missing slot", booking.ReserveRequest{}, booking.CodeInvalid, "slot_id"},
+		{"description over 100 characters", booking.ReserveRequest{SlotID: slot.ID, Description: strings.Repeat("x", 101)}, booking.CodeInvalid, "description"},
+		{"comment over 500 characters", booking.ReserveRequest{SlotID: slot.ID, Comment: strings.Repeat("x", 501)}, booking.CodeInvalid, "comment"},
+		{"malformed slot id", booking.ReserveRequest{SlotID: "slot-1"}, booking.CodeNotFound, ""},
+		{"slot of another practice group", booking.ReserveRequest{SlotID: "slt_999_1"}, booking.CodeNotFound, ""},
+		{"wrong appointment type", booking.ReserveRequest{SlotID: slot.ID, AppointmentTypeID: "at_999999"}, booking.CodeInvalid, "appointment_type_id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := b.svc.Reserve(ctx, b.group, "key", c.req)
+			wantCode(t, err, c.code)
+			if c.field != "" {
+				var e *booking.Error
+				if !asError(err, &e) || len(e.Fields) == 0 || e.Fields[0].Field != c.field {
+					t.Fatalf("fields = %+v, want %s", e, c.field)
+				}
+			}
+		})
+	}
+	// Nothing was held by the refusals.
+	if _, err := b.svc.Slot(ctx, b.group, slot.ID); err != nil {
+		t.Fatalf("a refused reservation held the slot: %v", err)
+	}
+}
+
+func TestAnotherPracticeGroupCannotSeeOrTouchAnAppointment(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	a := b.reserve(t, b.freeSlots(t, 1)[0].ID)
+	other := "pg_someone_else"
+	_, err := b.svc.Appointment(ctx, other, a.ID)
+	wantCode(t, err, booking.CodeNotFound)
+	_, err = b.svc.Cancel(ctx, other, a.ID, booking.CancelRequest{})
+	wantCode(t, err, booking.CodeNotFound)
+	_, err = b.svc.Book(ctx, other, a.ID, booking.PatientInput{})
+	wantCode(t, err, booking.CodeNotFound)
+	_, err = b.svc.Reserve(ctx, other, "key", booking.ReserveRequest{SlotID: a.SlotID})
+	wantCode(t, err, booking.CodeNotFound)
+}

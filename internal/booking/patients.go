@@ -1,0 +1,149 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"herolink/internal/emis"
+	"herolink/internal/matching"
+	"herolink/internal/store"
+)
+
+const maxContact = 200
+
+// resolvePatient finds the registered patient named by id, or validates demographics for a
+// new one (not yet stored: the caller inserts it in its own transaction).
+func (s *Service) resolvePatient(ctx context.Context, group string, p PatientInput) (store.PatientRow, bool, error) {
+	if p.PatientID != "" {
+		row, err := s.Store.Patient(ctx, s.Store.DBQ(), p.PatientID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+			return row, false, &Error{Code: CodeInvalid, Message: "there is no patient " + p.PatientID + " in this practice group",
+				Fields: []FieldError{{Field: "patient_id", Code: "unknown", Message: "register the patient first, or send their details instead"}}}
+		}
+		return row, false, err
+	}
+	row, err := s.newPatient(group, p)
+	return row, true, err
+}
+
+func (s *Service) newPatient(group string, p PatientInput) (store.PatientRow, error) {
+	var fields []FieldError
+	if err := matching.ValidateDemographics(p.Demographics); err != nil {
+		var fe matching.FieldErrors
+		if !errors.As(err, &fe) {
+			return store.PatientRow{}, err
+		}
+		for _, f := range fe {
+			fields = append(fields, FieldError{Field: "patient." + f.Field, Code: f.Code, Message: f.Message})
+		}
+	}
+	if len(p.Email) > maxContact || (p.Email != "" && !strings.Contains(p.Email, "@")) {
+		fields = append(fields, FieldError{Field: "patient.email", Code: "format", Message: "email must be an address with an @, at most 200 characters"})
+	}
+	if len(p.Phone) > maxContact {
+		fields = append(fields, FieldError{Field: "patient.phone", Code: "too_long", Message: "phone must be at most 200 characters"})
+	}
+	if len(fields) > 0 {
+		return store.PatientRow{}, &Error{Code: CodeInvalid, Message: fields[0].Message, Fields: fields}
+	}
+	d := p.Demographics
+	nhs, _ := matching.ValidateNHSNumber(d.NHSNumber)
+	return store.PatientRow{ID: randomID("pat_", 16), PracticeGroupID: group, NHSNumber: nhs,
+		FamilyName: strings.TrimSpace(d.FamilyName), GivenName: strings.TrimSpace(d.GivenName), DateOfBirth: strings.TrimSpace(d.DateOfBirth),
+		Postcode: strings.TrimSpace(d.Postcode), Email: strings.TrimSpace(p.Email), Phone: strings.TrimSpace(p.Phone)}, nil
+}
+
+// RegisterPatient stores a patient for the practice group.
+func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientInput) (Patient, error) {
+	if p.PatientID != "" {
+		return Patient{}, &Error{Code: CodeInvalid, Message: "a new patient has no id yet",
+			Fields: []FieldError{{Field: "patient_id", Code: "not_allowed", Message: "leave patient_id out when registering"}}}
+	}
+	row, err := s.newPatient(group, p)
+	if err != nil {
+		return Patient{}, err
+	}
+	if err := s.Store.InsertPatient(ctx, s.Store.DBQ(), row); err != nil {
+		return Patient{}, err
+	}
+	return s.Patient(ctx, group, row.ID)
+}
+
+// Patient reads a patient of the group with their EMIS links.
+func (s *Service) Patient(ctx context.Context, group, id string) (Patient, error) {
+	row, err := s.Store.Patient(ctx, s.Store.DBQ(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+		return Patient{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
+	}
+	if err != nil {
+		return Patient{}, err
+	}
+	links, err := s.Store.PatientLinks(ctx, id)
+	if err != nil {
+		return Patient{}, err
+	}
+	out := Patient{ID: row.ID, PracticeGroupID: row.PracticeGroupID, Demographics: demographicsOf(row), Email: row.Email,
+		Phone: row.Phone, CreatedAt: row.CreatedAt, Links: []PatientLink{}}
+	for _, l := range links {
+		out.Links = append(out.Links, PatientLink{PracticeID: l.PracticeID, EMISPatientID: l.EMISPatientID, Rule: l.Rule, LinkedAt: l.LinkedAt})
+	}
+	return out, nil
+}
+
+func demographicsOf(p store.PatientRow) matching.Demographics {
+	return matching.Demographics{NHSNumber: p.NHSNumber, FamilyName: p.FamilyName, GivenName: p.GivenName,
+		DateOfBirth: p.DateOfBirth, Postcode: p.Postcode}
+}
+
+// PatientCandidates searches a practice's EMIS register for the patient and says, for each
+// candidate, why it matched or not. practiceID 0 means the group's only practice.
+func (s *Service) PatientCandidates(ctx context.Context, group, id string, practiceID int64) (Candidates, error) {
+	row, err := s.Store.Patient(ctx, s.Store.DBQ(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+		return Candidates{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
+	}
+	if err != nil {
+		return Candidates{}, err
+	}
+	practices, err := s.Store.GroupPractices(ctx, group)
+	if err != nil {
+		return Candidates{}, err
+	}
+	switch {
+	case practiceID == 0 && len(practices) == 1:
+		practiceID = practices[0]
+	case practiceID == 0:
+		return Candidates{}, &Error{Code: CodeInvalid, Message: "this practice group has several practices; say which",
+			Fields: []FieldError{{Field: "practice_id", Code: "required", Message: "practice_id is required for a group with several practices"}}}
+	case !slices.Contains(practices, practiceID):
+		return Candidates{}, &Error{Code: CodeInvalid, Message: "practice_id is not a practice of this group",
+			Fields: []FieldError{{Field: "practice_id", Code: "unknown", Message: fmt.Sprintf("there is no practice %d in this practice group", practiceID)}}}
+	}
+	conn, err := s.Conns.Conn(ctx, practiceID)
+	if err != nil {
+		return Candidates{}, refuse(CodePracticeNotReady, "the practice's EMIS connection is not available: %v", err)
+	}
+	v, err := s.search(ctx, conn, demographicsOf(row))
+	if err != nil {
+		return Candidates{}, fmt.Errorf("booking: search EMIS: %w", err)
+	}
+	return Candidates{PracticeID: practiceID, Verdict: v}, nil
+}
+
+// search runs the matching searches against EMIS and decides.
+func (s *Service) search(ctx context.Context, conn *emis.Conn, d matching.Demographics) (matching.Verdict, error) {
+	var cands []matching.Candidate
+	for _, f := range matching.SearchFilters(d) {
+		found, err := conn.GetMatchedPatient(ctx, f)
+		if err != nil {
+			return matching.Verdict{}, err
+		}
+		for _, p := range found {
+			cands = append(cands, matching.CandidateFromEMIS(p))
+		}
+	}
+	return matching.Decide(d, cands), nil
+}

@@ -1,0 +1,70 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// ConnSource gives the live EMIS connection of a practice.
+type ConnSource interface {
+	Conn(ctx context.Context, practiceID int64) (*emis.Conn, error)
+}
+
+// Service is the booking core the partner API and the admin pages call: holds, confirmation,
+// cancellation and rescheduling, patients and matching. Writing into EMIS is the write-back
+// worker's job (writeback.go), enqueued in the transaction that confirms.
+type Service struct {
+	Store *store.Store
+	// River enqueues write-back jobs in the caller's transaction. Set after the River client
+	// is built (the client's workers need the Service first).
+	River *river.Client[*sql.Tx]
+	Conns ConnSource
+	Log   *slog.Logger
+	// HoldDuration overrides every practice's hold length when non-zero (benchmarks, tests).
+	HoldDuration time.Duration
+	// MatchDeadline is how long after confirmation the worker keeps trying to match the
+	// patient through EMIS before it writes a placeholder instead (default 1 minute).
+	MatchDeadline time.Duration
+	// AlertAfter is how long a booking may stay confirming because EMIS does not answer
+	// before staff are alerted (default 5 minutes).
+	AlertAfter time.Duration
+	// BookedBy is the name EMIS shows as the booker.
+	BookedBy string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (s *Service) matchDeadline() time.Duration {
+	if s.MatchDeadline > 0 {
+		return s.MatchDeadline
+	}
+	return time.Minute
+}
+
+func (s *Service) alertAfter() time.Duration {
+	if s.AlertAfter > 0 {
+		return s.AlertAfter
+	}
+	return 5 * time.Minute
+}

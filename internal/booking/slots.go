@@ -1,0 +1,262 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// MaxSlotRangeDays is the longest date range one slot search may cover.
+const MaxSlotRangeDays = 56
+
+// slotFilter is a slot query resolved to EMIS ids.
+type slotFilter struct {
+	practiceID int64
+	siteID     int64
+	holderID   int64
+	typeID     int
+}
+
+// resolveFilters turns the public ids of a query into EMIS ids, refusing ids that are not
+// the group's. An id naming another practice than an earlier filter leaves nothing to find.
+func (s *Service) resolveFilters(ctx context.Context, group string, q SlotQuery) (slotFilter, bool, error) {
+	var f slotFilter
+	var errs []FieldError
+	practices, err := s.Store.GroupPractices(ctx, group)
+	if err != nil {
+		return f, false, err
+	}
+	empty := false
+	narrow := func(pid int64) {
+		if f.practiceID != 0 && f.practiceID != pid {
+			empty = true
+		}
+		f.practiceID = pid
+	}
+	if q.LocationID != "" {
+		l, ok := s.findInGroup(ctx, practices, prefixLocation, q.LocationID, func(pid, id int64) (int64, error) {
+			l, err := s.Store.Location(ctx, pid, id)
+			return l.EMISSiteID, err
+		})
+		if !ok {
+			errs = append(errs, FieldError{Field: "location_id", Code: "unknown", Message: "there is no location " + q.LocationID + " in this practice group"})
+		} else {
+			narrow(l.practiceID)
+			f.siteID = l.emisID
+		}
+	}
+	if q.PractitionerID != "" {
+		p, ok := s.findInGroup(ctx, practices, prefixPractitioner, q.PractitionerID, func(pid, id int64) (int64, error) {
+			p, err := s.Store.Practitioner(ctx, pid, id)
+			return p.EMISHolderID, err
+		})
+		if !ok {
+			errs = append(errs, FieldError{Field: "practitioner_id", Code: "unknown", Message: "there is no practitioner " + q.PractitionerID + " in this practice group"})
+		} else {
+			narrow(p.practiceID)
+			f.holderID = p.emisID
+		}
+	}
+	if q.AppointmentTypeID != "" {
+		t, ok := s.findInGroup(ctx, practices, prefixAppointmentType, q.AppointmentTypeID, func(pid, id int64) (int64, error) {
+			t, err := s.Store.AppointmentType(ctx, pid, id)
+			if err == nil && !t.Published {
+				return 0, store.ErrNotFound
+			}
+			return int64(t.EMISSlotTypeID), err
+		})
+		if !ok {
+			errs = append(errs, FieldError{Field: "appointment_type_id", Code: "unknown", Message: "there is no bookable appointment type " + q.AppointmentTypeID + " in this practice group"})
+		} else {
+			narrow(t.practiceID)
+			f.typeID = int(t.emisID)
+		}
+	}
+	if len(errs) > 0 {
+		return f, false, &Error{Code: CodeInvalid, Message: errs[0].Message, Fields: errs}
+	}
+	return f, !empty, nil
+}
+
+type found struct{ practiceID, emisID int64 }
+
+// findInGroup looks a public id up in each of the group's practices; only an id mapped to
+// EMIS counts.
+func (s *Service) findInGroup(ctx context.Context, practices []int64, prefix, public string, get func(pid, id int64) (int64, error)) (found, bool) {
+	id, ok := parsePrefixedID(prefix, public)
+	if !ok {
+		return found{}, false
+	}
+	for _, pid := range practices {
+		emisID, err := get(pid, id)
+		if err == nil && emisID != 0 {
+			return found{pid, emisID}, true
+		}
+	}
+	return found{}, false
+}
+
+func validateRange(from, to time.Time) *Error {
+	if from.IsZero() || to.IsZero() {
+		return &Error{Code: CodeInvalid, Message: "start_date and end_date are required",
+			Fields: []FieldError{{Field: "start_date", Code: "required", Message: "start_date and end_date are required"}}}
+	}
+	if to.Before(from) {
+		return &Error{Code: CodeInvalid, Message: "end_date is before start_date",
+			Fields: []FieldError{{Field: "end_date", Code: "before_start", Message: "end_date must be on or after start_date"}}}
+	}
+	if days := emis.DateOf(to).DaysSince(emis.DateOf(from)); days >= MaxSlotRangeDays {
+		return &Error{Code: CodeInvalid, Message: fmt.Sprintf("the range covers %d days; at most %d (8 weeks) are allowed", days+1, MaxSlotRangeDays),
+			Fields: []FieldError{{Field: "end_date", Code: "range_too_long", Message: fmt.Sprintf("at most %d days from start_date", MaxSlotRangeDays)}}}
+	}
+	return nil
+}
+
+func encodeCursor(f store.FreeSlot) string {
+	return "c" + strconv.FormatInt(f.StartAt.UnixMilli(), 36) + "." + strconv.FormatInt(f.PracticeID, 36) + "." + strconv.FormatInt(f.SlotID, 36)
+}
+
+func decodeCursor(c string) (start, practice, slot int64, ok bool) {
+	rest, found := strings.CutPrefix(c, "c")
+	if !found {
+		return 0, 0, 0, false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return 0, 0, 0, false
+	}
+	var v [3]int64
+	for i, p := range parts {
+		n, err := strconv.ParseInt(p, 36, 64)
+		if err != nil || n <= 0 {
+			return 0, 0, 0, false
+		}
+		v[i] = n
+	}
+	return v[0], v[1], v[2], true
+}
+
+// Slots lists free, bookable, unheld future slots of the practice group in time order.
+func (s *Service) Slots(ctx context.Context, group string, q SlotQuery) (SlotPage, error) {
+	if e := validateRange(q.From, q.To); e != nil {
+		return SlotPage{}, e
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	if q.Limit < 1 || q.Limit > 500 {
+		return SlotPage{}, &Error{Code: CodeInvalid, Message: "limit must be between 1 and 500",
+			Fields: []FieldError{{Field: "limit", Code: "out_of_range", Message: "limit must be between 1 and 500"}}}
+	}
+	f, any, err := s.resolveFilters(ctx, group, q)
+	if err != nil || !any {
+		return SlotPage{Slots: []Slot{}}, err
+	}
+	fq := store.FreeSlotQuery{GroupID: group, PracticeID: f.practiceID, SiteID: f.siteID, HolderID: f.holderID, TypeID: f.typeID,
+		From: dayStart(q.From), To: dayStart(q.To).AddDate(0, 0, 1), Now: s.now(), Limit: q.Limit + 1}
+	if q.Cursor != "" {
+		var ok bool
+		fq.AfterStart, fq.AfterPractice, fq.AfterSlot, ok = decodeCursor(q.Cursor)
+		if !ok {
+			return SlotPage{}, &Error{Code: CodeInvalid, Message: "the cursor is not one this API gave out",
+				Fields: []FieldError{{Field: "cursor", Code: "invalid", Message: "use next_cursor from the previous page, unchanged"}}}
+		}
+	}
+	rows, err := s.Store.FreeSlots(ctx, fq)
+	if err != nil {
+		return SlotPage{}, err
+	}
+	page := SlotPage{Slots: make([]Slot, 0, len(rows))}
+	if len(rows) > q.Limit {
+		rows = rows[:q.Limit]
+		page.NextCursor = encodeCursor(rows[len(rows)-1])
+	}
+	cats := map[int64]*catalogue{}
+	for _, r := range rows {
+		sl, ok, err := s.toSlot(ctx, cats, r)
+		if err != nil {
+			return SlotPage{}, err
+		}
+		if ok {
+			page.Slots = append(page.Slots, sl)
+		}
+	}
+	return page, nil
+}
+
+func (s *Service) toSlot(ctx context.Context, cats map[int64]*catalogue, r store.FreeSlot) (Slot, bool, error) {
+	c, ok := cats[r.PracticeID]
+	if !ok {
+		var err error
+		if c, err = s.catalogue(ctx, r.PracticeID); err != nil {
+			return Slot{}, false, err
+		}
+		cats[r.PracticeID] = c
+	}
+	at := c.appointmentTypeID(r.TypeID)
+	loc, ok := c.locationBySite[r.SiteID]
+	if at == "" || !ok {
+		return Slot{}, false, nil // not offered: no published type or no location
+	}
+	return Slot{ID: slotID(r.PracticeID, r.SlotID), PracticeID: r.PracticeID, StartAt: r.StartAt,
+		EndAt: r.StartAt.Add(time.Duration(r.LengthMin) * time.Minute), AppointmentTypeID: at,
+		LocationID: prefixedID(prefixLocation, loc.ID), PractitionerIDs: c.practitionerIDs(r.HolderIDs)}, true, nil
+}
+
+// Slot returns one slot if it is free to reserve now.
+func (s *Service) Slot(ctx context.Context, group, id string) (Slot, error) {
+	r, err := s.freeSlot(ctx, group, id)
+	if err != nil {
+		return Slot{}, err
+	}
+	sl, ok, err := s.toSlot(ctx, map[int64]*catalogue{}, r)
+	if err != nil {
+		return Slot{}, err
+	}
+	if !ok {
+		return Slot{}, refuse(CodeSlotUnavailable, "slot %s is not offered for online booking", id)
+	}
+	return sl, nil
+}
+
+// freeSlot finds a slot of the group that can be reserved now, or says why not.
+func (s *Service) freeSlot(ctx context.Context, group, id string) (store.FreeSlot, error) {
+	pid, sid, ok := parseSlotID(id)
+	if !ok {
+		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %q", id)
+	}
+	practices, err := s.Store.GroupPractices(ctx, group)
+	if err != nil {
+		return store.FreeSlot{}, err
+	}
+	if !slices.Contains(practices, pid) {
+		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %s in this practice group", id)
+	}
+	rows, err := s.Store.FreeSlots(ctx, store.FreeSlotQuery{GroupID: group, PracticeID: pid, SlotID: sid,
+		From: time.UnixMilli(0), To: s.now().AddDate(1, 0, 0), Now: s.now(), Limit: 1})
+	if err != nil {
+		return store.FreeSlot{}, err
+	}
+	if len(rows) == 1 {
+		return rows[0], nil
+	}
+	if _, err := s.Store.DiarySlotByID(ctx, pid, sid); errors.Is(err, store.ErrNotFound) {
+		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %s in this practice group", id)
+	} else if err != nil {
+		return store.FreeSlot{}, err
+	}
+	return store.FreeSlot{}, refuse(CodeSlotUnavailable, "slot %s is no longer free: it is booked, held, in the past or not offered online", id)
+}
+
+// dayStart is midnight in Europe/London of the date t names.
+func dayStart(t time.Time) time.Time {
+	d := emis.DateOf(t)
+	return time.Date(d.Year, time.Month(d.Month), d.Day, 0, 0, 0, 0, emis.London)
+}

@@ -1,0 +1,543 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"herolink/internal/emis"
+	"herolink/internal/store"
+)
+
+// WritebackQueue is the River queue of write-back jobs: their own workers, so a slow EMIS
+// does not hold up health checks.
+const WritebackQueue = "writeback"
+
+// WritebackArgs is the durable job that makes EMIS match one appointment: book it, reserve
+// its time with a placeholder, convert a placeholder, or undo what a cancellation left.
+type WritebackArgs struct {
+	AppointmentID string `json:"appointment_id"`
+}
+
+// Kind names the job in River's table.
+func (WritebackArgs) Kind() string { return "appointment_writeback" }
+
+// InsertOpts keeps at most one waiting job per appointment; a running one does not count, so
+// a cancellation arriving mid-write still gets its own job (the lease serialises the two).
+func (WritebackArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WritebackQueue, MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+}
+
+// WritebackWorker runs WritebackArgs.
+type WritebackWorker struct {
+	river.WorkerDefaults[WritebackArgs]
+	Service *Service
+}
+
+// Timeout bounds one run: a few EMIS calls, each bounded by the client's call timeout.
+func (w *WritebackWorker) Timeout(*river.Job[WritebackArgs]) time.Duration { return 2 * time.Minute }
+
+// NextRetry backs off 1 s, 2 s, 4 s ... up to 30 s: a booking should land soon after EMIS recovers.
+func (w *WritebackWorker) NextRetry(job *river.Job[WritebackArgs]) time.Time {
+	d := time.Second << min(job.Attempt-1, 5)
+	return time.Now().Add(min(d, 30*time.Second))
+}
+
+// Work runs the write-back.
+func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs]) error {
+	return w.Service.Writeback(ctx, job.Args.AppointmentID)
+}
+
+// leaseFor outlasts a job's timeout, so a lease only lapses when its worker is gone.
+const leaseFor = 3 * time.Minute
+
+// Writeback brings EMIS in line with one appointment. Only the holder of the appointment's
+// lease writes, so two jobs never write one booking twice; each step re-reads the row, so a
+// cancellation made meanwhile is honoured before the job ends.
+func (s *Service) Writeback(ctx context.Context, id string) error {
+	ok, err := s.Store.LeaseAppointment(ctx, id, leaseFor)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return river.JobSnooze(2 * time.Second) // another worker has it
+	}
+	defer func() {
+		if err := s.Store.ReleaseAppointment(context.WithoutCancel(ctx), id); err != nil {
+			s.log().Error("release appointment lease", "appointment", id, "err", err)
+		}
+	}()
+	for range 6 {
+		a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		more, err := s.step(ctx, a)
+		if err != nil {
+			s.noteError(ctx, a, err)
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+	return fmt.Errorf("booking: write-back of %s did not settle in 6 steps", id)
+}
+
+// goal is what EMIS should hold for an appointment.
+type goal int
+
+const (
+	goalNothingToDo goal = iota
+	goalMatch            // find the patient's EMIS record first
+	goalAppointment
+	goalPlaceholder
+	goalEmpty // a cancellation: nothing of ours in the slot
+)
+
+func goalOf(a store.AppointmentRow) goal {
+	switch {
+	case a.State == string(StateConfirming) && a.EMISPatientID == 0 && a.MatchRule == "":
+		return goalMatch
+	case a.State == string(StateConfirming) && a.EMISPatientID != 0:
+		return goalAppointment
+	case a.State == string(StateConfirming):
+		return goalPlaceholder
+	case a.State == string(StatePlaceholder) && a.EMISPatientID != 0:
+		return goalAppointment // the patient was linked: convert the placeholder
+	case a.State == string(StateCancelled) && (a.EMISWritten != "" || a.WriteUnknown):
+		return goalEmpty
+	}
+	return goalNothingToDo
+}
+
+// seen is what the slot in EMIS holds, as far as this appointment is concerned.
+type seen int
+
+const (
+	seenUnread seen = iota
+	seenFree
+	seenOurAppointment
+	seenOurPlaceholder
+	seenTaken // someone else's booking or placeholder, or blocked
+	seenGone
+)
+
+// step does at most one EMIS write and records it; more says whether to look again.
+func (s *Service) step(ctx context.Context, a store.AppointmentRow) (more bool, err error) {
+	g := goalOf(a)
+	if g == goalNothingToDo {
+		return false, nil
+	}
+	conn, err := s.Conns.Conn(ctx, a.PracticeID)
+	if err != nil {
+		return false, fmt.Errorf("booking: EMIS connection of practice %d: %w", a.PracticeID, err)
+	}
+	if g == goalMatch {
+		return true, s.match(ctx, conn, a)
+	}
+	unreg, err := s.Store.UnregisteredSlotTypeID(ctx, a.PracticeID)
+	if err != nil {
+		return false, err
+	}
+	// Never write blind after an attempt whose outcome was not seen: read the slot back.
+	state := seenUnread
+	if a.WriteUnknown || a.WriteAttempts > 0 || g == goalEmpty || a.State == string(StatePlaceholder) {
+		if state, err = s.readBack(ctx, conn, a, unreg); err != nil {
+			return false, err
+		}
+		if err := s.recordSeen(ctx, a, state); err != nil {
+			return false, err
+		}
+	}
+	switch g {
+	case goalAppointment:
+		return s.towardsAppointment(ctx, conn, a, state, unreg)
+	case goalPlaceholder:
+		return s.towardsPlaceholder(ctx, conn, a, state, unreg)
+	default:
+		return s.towardsEmpty(ctx, conn, a, state)
+	}
+}
+
+func (s *Service) towardsAppointment(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, state seen, unreg int) (bool, error) {
+	switch state {
+	case seenOurAppointment:
+		return true, s.finish(ctx, a, "appointment")
+	case seenOurPlaceholder:
+		// Give the slot back its own type before booking the patient into it.
+		if err := s.attempt(ctx, a); err != nil {
+			return false, err
+		}
+		_, err := conn.SetSlotType(ctx, a.SlotID, a.EMISSlotTypeID, "")
+		if err != nil {
+			return false, s.settleFailedWrite(ctx, a, err)
+		}
+		return true, s.written(ctx, a, "")
+	case seenTaken:
+		return true, s.fail(ctx, a, "slot_taken")
+	case seenGone:
+		return true, s.fail(ctx, a, "slot_gone")
+	}
+	if err := s.attempt(ctx, a); err != nil {
+		return false, err
+	}
+	_, err := conn.BookAppointment(ctx, emis.Booking{SlotID: a.SlotID, PatientID: a.EMISPatientID,
+		Reason: clip(a.Description, 100), Notes: s.appointmentNotes(a), BookedBy: s.bookedBy()})
+	switch {
+	case err == nil:
+		return true, s.finish(ctx, a, "appointment")
+	case errors.Is(err, emis.ErrPatientNotFound):
+		// The linked EMIS number is not on the register (merged or deducted): reserve the
+		// time with a placeholder and let staff decide.
+		if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 0},
+			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: "emis_patient_not_found"}); err != nil {
+			return false, err
+		}
+		return true, nil
+	case errors.Is(err, emis.ErrSlotBooked):
+		return true, s.fail(ctx, a, "slot_taken")
+	case errors.Is(err, emis.ErrSlotNotBookable):
+		return true, s.fail(ctx, a, "not_bookable")
+	case errors.Is(err, emis.ErrNotFound):
+		return true, s.fail(ctx, a, "slot_gone")
+	}
+	return false, err // outcome unknown: write_unknown stays set
+}
+
+func (s *Service) towardsPlaceholder(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, state seen, unreg int) (bool, error) {
+	switch state {
+	case seenOurPlaceholder:
+		return true, s.finish(ctx, a, "placeholder")
+	case seenOurAppointment:
+		return true, s.finish(ctx, a, "appointment")
+	case seenTaken:
+		return true, s.fail(ctx, a, "slot_taken")
+	case seenGone:
+		return true, s.fail(ctx, a, "slot_gone")
+	}
+	if unreg == 0 {
+		return false, fmt.Errorf("booking: practice %d has no slot type set for unregistered patients; the placeholder for %s cannot be written", a.PracticeID, a.Reference)
+	}
+	notes, err := s.placeholderNotes(ctx, a)
+	if err != nil {
+		return false, err
+	}
+	if err := s.attempt(ctx, a); err != nil {
+		return false, err
+	}
+	_, err = conn.SetSlotType(ctx, a.SlotID, unreg, notes)
+	switch {
+	case err == nil:
+		return true, s.finish(ctx, a, "placeholder")
+	case errors.Is(err, emis.ErrSlotBooked):
+		return true, s.fail(ctx, a, "slot_taken")
+	case errors.Is(err, emis.ErrSlotNotBookable):
+		return true, s.fail(ctx, a, "not_bookable")
+	case errors.Is(err, emis.ErrNotFound):
+		return true, s.fail(ctx, a, "slot_gone")
+	}
+	return false, err
+}
+
+func (s *Service) towardsEmpty(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, state seen) (bool, error) {
+	var err error
+	switch state {
+	case seenOurAppointment:
+		if err = s.attempt(ctx, a); err != nil {
+			return false, err
+		}
+		err = conn.CancelAppointment(ctx, a.SlotID, "Cancelled in herolink "+a.Reference)
+		if errors.Is(err, emis.ErrSlotNotBooked) {
+			err = nil
+		}
+	case seenOurPlaceholder:
+		if err = s.attempt(ctx, a); err != nil {
+			return false, err
+		}
+		_, err = conn.SetSlotType(ctx, a.SlotID, a.EMISSlotTypeID, "")
+	}
+	if err != nil {
+		return false, s.settleFailedWrite(ctx, a, err)
+	}
+	if err := s.written(ctx, a, ""); err != nil {
+		return false, err
+	}
+	return false, s.Store.AddAppointmentEvent(ctx, s.Store.DBQ(), a.ID, "appointment.cancelled_in_emis", "")
+}
+
+// settleFailedWrite clears write_unknown when EMIS gave a definite refusal: nothing changed.
+func (s *Service) settleFailedWrite(ctx context.Context, a store.AppointmentRow, err error) error {
+	var oe *emis.OutcomeError
+	if errors.As(err, &oe) {
+		_ = s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 0})
+	}
+	return err
+}
+
+// readBack reads the slot from EMIS and classifies it for this appointment.
+func (s *Service) readBack(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, unreg int) (seen, error) {
+	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+		return seenUnread, err
+	}
+	slots, err := conn.GetSlotsForSession(ctx, a.SessionID)
+	if errors.Is(err, emis.ErrNotFound) || errors.Is(err, emis.ErrNothingToReturn) {
+		return seenGone, nil
+	}
+	if err != nil {
+		return seenUnread, fmt.Errorf("booking: read back slot %d: %w", a.SlotID, err)
+	}
+	for _, sl := range slots {
+		if sl.DBID == a.SlotID {
+			return classify(sl, a, unreg), nil
+		}
+	}
+	return seenGone, nil
+}
+
+// classify recognises our own writes by the reference herolink puts in EMIS's notes.
+func classify(sl emis.Slot, a store.AppointmentRow, unreg int) seen {
+	ours := strings.Contains(sl.Notes, a.Reference)
+	switch {
+	case sl.Status == emis.SlotBooked && ours && len(sl.Patients) > 0:
+		return seenOurAppointment
+	case sl.Status == emis.SlotAvailable && ours && unreg != 0 && sl.Type.TypeID == unreg:
+		return seenOurPlaceholder
+	case sl.Status == emis.SlotAvailable && sl.Notes == "":
+		return seenFree
+	}
+	return seenTaken
+}
+
+// recordSeen writes down what the read-back found: it is now known, not unknown.
+func (s *Service) recordSeen(ctx context.Context, a store.AppointmentRow, st seen) error {
+	written := ""
+	switch st {
+	case seenOurAppointment:
+		written = "appointment"
+	case seenOurPlaceholder:
+		written = "placeholder"
+	}
+	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
+		store.Set{Column: "emis_written", Value: written}, store.Set{Column: "write_unknown", Value: 0})
+}
+
+// attempt records, before the call, that a write is about to be sent: if the process dies or
+// the call times out, the next run reads back instead of writing blind.
+func (s *Service) attempt(ctx context.Context, a store.AppointmentRow) error {
+	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+		return err
+	}
+	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
+		store.Set{Column: "write_unknown", Value: 1}, store.Set{Column: "write_attempts", Value: a.WriteAttempts + 1})
+}
+
+// written records a definite write outcome without changing the state.
+func (s *Service) written(ctx context.Context, a store.AppointmentRow, what string) error {
+	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
+		store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0})
+}
+
+// finish records that EMIS holds the booking (as an appointment or a placeholder). If the
+// appointment was cancelled meanwhile, only what EMIS holds is recorded: the next step undoes it.
+// A reschedule's old booking is released here, once the new one is safe in EMIS.
+func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what string) error {
+	state := StateBooked
+	if what == "placeholder" {
+		state = StatePlaceholder
+	}
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
+			store.Set{Column: "state", Value: string(state)}, store.Set{Column: "emis_written", Value: what},
+			store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "written_at", Value: s.now().UnixMilli()},
+			store.Set{Column: "last_error", Value: ""})
+		if errors.Is(err, store.ErrStateChanged) {
+			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0})
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.confirmed", what); err != nil {
+			return err
+		}
+		if a.RescheduledFrom == "" || a.State == string(StatePlaceholder) {
+			return nil
+		}
+		err = s.Store.UpdateAppointment(ctx, tx, a.RescheduledFrom, []string{string(StateBooked), string(StatePlaceholder)},
+			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()},
+			store.Set{Column: "cancelled_by", Value: "reschedule"}, store.Set{Column: "cancel_reason", Value: "rescheduled to " + a.ID},
+			store.Set{Column: "rescheduled_to", Value: a.ID})
+		if errors.Is(err, store.ErrStateChanged) {
+			return nil // the old booking was cancelled meanwhile: nothing to release
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Store.AddAppointmentEvent(ctx, tx, a.RescheduledFrom, "appointment.rescheduled", a.ID); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, a.RescheduledFrom)
+	})
+}
+
+// fail records that EMIS will not take the booking, with up to three alternatives.
+func (s *Service) fail(ctx context.Context, a store.AppointmentRow, code string) error {
+	alts := s.alternatives(ctx, a)
+	js, _ := json.Marshal(alts)
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming)},
+			store.Set{Column: "state", Value: string(StateFailed)}, store.Set{Column: "failure_code", Value: code},
+			store.Set{Column: "alternatives", Value: string(js)}, store.Set{Column: "write_unknown", Value: 0})
+		if errors.Is(err, store.ErrStateChanged) {
+			// A placeholder whose slot can no longer be booked stays a placeholder for staff.
+			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "last_error", Value: failureMessages[code]},
+				store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "emis_patient_id", Value: nil})
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.failed", code); err != nil {
+			return err
+		}
+		if a.RescheduledFrom != "" {
+			return s.Store.AddAppointmentEvent(ctx, tx, a.RescheduledFrom, "appointment.reschedule_failed", a.ID)
+		}
+		return nil
+	})
+}
+
+// alternatives offers the nearest free slots of the same type at the same practice.
+func (s *Service) alternatives(ctx context.Context, a store.AppointmentRow) []string {
+	from := a.StartAt
+	if now := s.now(); from.Before(now) {
+		from = now
+	}
+	rows, err := s.Store.FreeSlots(ctx, store.FreeSlotQuery{GroupID: a.PracticeGroupID, PracticeID: a.PracticeID,
+		TypeID: a.EMISSlotTypeID, From: from, To: from.AddDate(0, 0, 14), Now: s.now(), Limit: 3})
+	out := []string{}
+	if err != nil {
+		s.log().Error("alternatives", "appointment", a.ID, "err", err)
+		return out
+	}
+	for _, r := range rows {
+		if r.SlotID != a.SlotID {
+			out = append(out, slotID(r.PracticeID, r.SlotID))
+		}
+	}
+	return out
+}
+
+// match looks the patient up in EMIS. A link needs the matching rules to be sure; otherwise
+// the booking becomes a placeholder. When EMIS cannot answer for longer than MatchDeadline,
+// the booking also becomes a placeholder, so the time is reserved while a human decides.
+func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.AppointmentRow) error {
+	if l, err := s.Store.PatientLink(ctx, a.PatientID, a.PracticeID); err == nil {
+		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
+			store.Set{Column: "emis_patient_id", Value: l.EMISPatientID}, store.Set{Column: "match_rule", Value: l.Rule})
+	}
+	pat, err := s.Store.Patient(ctx, s.Store.DBQ(), a.PatientID)
+	if err != nil {
+		return err
+	}
+	d := demographicsOf(pat)
+	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+		return err
+	}
+	v, err := s.search(ctx, conn, d)
+	if err != nil {
+		if !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
+			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: "match_timed_out"})
+		}
+		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
+	}
+	if v.Outcome != "linked" {
+		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: v.Rule})
+	}
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
+			EMISPatientID: v.EMISNumber, Rule: v.Rule, LinkedBy: "matching"}); err != nil {
+			return err
+		}
+		return s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
+			store.Set{Column: "emis_patient_id", Value: v.EMISNumber}, store.Set{Column: "match_rule", Value: v.Rule})
+	})
+}
+
+// noteError keeps the last error for staff and alerts them, once, when a booking has waited
+// for EMIS longer than AlertAfter.
+func (s *Service) noteError(ctx context.Context, a store.AppointmentRow, cause error) {
+	ctx = context.WithoutCancel(ctx)
+	sets := []store.Set{{Column: "last_error", Value: clip(cause.Error(), 500)}}
+	alert := a.State == string(StateConfirming) && a.AlertedAt.IsZero() && !a.ConfirmedAt.IsZero() &&
+		s.now().Sub(a.ConfirmedAt) > s.alertAfter()
+	if alert {
+		sets = append(sets, store.Set{Column: "alerted_at", Value: s.now().UnixMilli()})
+	}
+	if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, sets...); err != nil {
+		s.log().Error("record write-back error", "appointment", a.ID, "err", err)
+	}
+	s.log().Warn("write-back did not complete", "appointment", a.ID, "practice", a.PracticeID, "err", cause)
+	if alert {
+		s.log().Error("booking waiting for EMIS: staff alerted", "appointment", a.ID, "practice", a.PracticeID)
+		_ = s.Store.AppendAudit(ctx, store.AuditEntry{Actor: "herolink", Action: "booking_waiting_for_emis", PracticeID: a.PracticeID,
+			Detail: fmt.Sprintf("booking %s has waited more than %s for EMIS; it will be written when EMIS answers", a.Reference, s.alertAfter())})
+	}
+}
+
+func (s *Service) bookedBy() string {
+	if s.BookedBy != "" {
+		return s.BookedBy
+	}
+	return "herolink"
+}
+
+// appointmentNotes carries the reference (how a read-back recognises our write) and the
+// partner's comment.
+func (s *Service) appointmentNotes(a store.AppointmentRow) string {
+	notes := "herolink " + a.Reference
+	if a.Comment != "" {
+		notes += ": " + a.Comment
+	}
+	return clip(notes, 1000)
+}
+
+// placeholderNotes tell reception whose time this is, so they can find or register the patient.
+func (s *Service) placeholderNotes(ctx context.Context, a store.AppointmentRow) (string, error) {
+	p, err := s.Store.Patient(ctx, s.Store.DBQ(), a.PatientID)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "herolink %s: unregistered patient booking. Patient: %s %s", a.Reference, p.GivenName, p.FamilyName)
+	if p.DateOfBirth != "" {
+		fmt.Fprintf(&b, ", born %s", p.DateOfBirth)
+	}
+	if p.NHSNumber != "" {
+		fmt.Fprintf(&b, ", NHS number %s", p.NHSNumber)
+	}
+	if p.Postcode != "" {
+		fmt.Fprintf(&b, ", postcode %s", p.Postcode)
+	}
+	if p.Phone != "" {
+		fmt.Fprintf(&b, ", phone %s", p.Phone)
+	}
+	if p.Email != "" {
+		fmt.Fprintf(&b, ", email %s", p.Email)
+	}
+	if a.Description != "" {
+		fmt.Fprintf(&b, ". Reason: %s", a.Description)
+	}
+	b.WriteString(". Link the patient in herolink to book the real appointment.")
+	return clip(b.String(), 1000), nil
+}
