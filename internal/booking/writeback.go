@@ -29,11 +29,14 @@ type WritebackArgs struct {
 // Kind names the job in River's table.
 func (WritebackArgs) Kind() string { return "appointment_writeback" }
 
-// InsertOpts keeps at most one waiting job per appointment; a running one does not count, so
-// a cancellation arriving mid-write still gets its own job (the lease serialises the two).
+// InsertOpts keeps at most one unfinished job per appointment (River insists a running job
+// counts). A change made while the job runs is seen by its next step, which re-reads the row;
+// one made after its last step is picked up by the sweep, which re-enqueues every appointment
+// whose EMIS side is unsettled. Completed jobs do not count, so later changes get a new job.
 func (WritebackArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: WritebackQueue, MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
 }
 
 // WritebackWorker runs WritebackArgs.
