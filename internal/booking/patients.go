@@ -133,17 +133,8 @@ func (s *Service) PatientCandidates(ctx context.Context, group, id string, pract
 	return Candidates{PracticeID: practiceID, Verdict: v}, nil
 }
 
-// search runs the matching searches against EMIS and decides.
+// search runs the matching searches against EMIS and decides (matching.Match refuses to
+// link on a search EMIS may have cut short).
 func (s *Service) search(ctx context.Context, conn *emis.Conn, d matching.Demographics) (matching.Verdict, error) {
-	var cands []matching.Candidate
-	for _, f := range matching.SearchFilters(d) {
-		found, err := conn.GetMatchedPatient(ctx, f)
-		if err != nil {
-			return matching.Verdict{}, err
-		}
-		for _, p := range found {
-			cands = append(cands, matching.CandidateFromEMIS(p))
-		}
-	}
-	return matching.Decide(d, cands), nil
+	return matching.Match(ctx, conn, d)
 }
