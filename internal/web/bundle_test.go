@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"herolink/internal/booking"
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/practice"
@@ -34,6 +35,7 @@ type testBundle struct {
 	demo    *sandbox.Org
 	store   *store.Store
 	service *practice.Service
+	booking *booking.Service // River unset: tests that confirm bookings give it one
 	web     *httptest.Server
 	seen    *recorder   // every response any client of this bundle received
 	logs    *syncBuffer // everything herolink logged
@@ -75,7 +77,8 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	}
 	svc := &practice.Service{Store: st, Vault: keys, Log: log, Tester: &practice.Tester{
 		Directory: &practice.HTTPDirectory{BaseURL: emisSrv.URL + "/sandbox/v1/directory"}, Caller: caller}}
-	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log,
+	bk := &booking.Service{Store: st, Conns: svc, Log: log}
+	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log, Booking: bk,
 		Explain:       &slotsync.Explainer{Store: st, Conns: svc},
 		SecureCookies: o.secureCookies, SandboxURL: emisSrv.URL})
 	web := httptest.NewServer(h)
@@ -84,7 +87,7 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBundle{world: w, demo: demo, store: st, service: svc, web: web, seen: &recorder{}, logs: logs}
+	return &testBundle{world: w, demo: demo, store: st, service: svc, booking: bk, web: web, seen: &recorder{}, logs: logs}
 }
 
 // addStaff creates a staff user who signs in with password.

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"herolink/internal/matching"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -118,6 +119,7 @@ var funcs = template.FuncMap{
 	"auditAction": auditAction,
 	"field":       field,
 	"ago":         ago,
+	"matchReason": matchReason,
 }
 
 // ago says how long before now t was, to the second: "12s ago", "never".
@@ -207,4 +209,29 @@ func auditAction(action string) string {
 		return "Connection test failed"
 	}
 	return action
+}
+
+// matchReason says in plain words why a placeholder's patient was not matched.
+func matchReason(rule string) string {
+	switch rule {
+	case matching.RuleNoCandidates, matching.RuleNoMatch:
+		return "No EMIS record agrees on the patient’s names and date of birth."
+	case matching.RuleSeveralCandidates, matching.RuleNHSNumberSeveral:
+		return "Several EMIS records fit equally well."
+	case matching.RuleNHSNumberDOBMismatch:
+		return "The NHS number belongs to a record with another date of birth."
+	case matching.RuleNHSNumberNameMismatch, matching.RuleNHSNumberNamesConflict:
+		return "The NHS number belongs to a record with another first name."
+	case matching.RuleDemographicsNHSConflict:
+		return "The record with these names holds a different NHS number."
+	case matching.RuleNHSNumberNotFound:
+		return "No EMIS record holds this NHS number."
+	case matching.RuleSearchIncomplete:
+		return "EMIS returned too many records to be sure."
+	case "match_timed_out":
+		return "EMIS did not answer the patient search in time."
+	case "emis_patient_not_found":
+		return "The EMIS number herolink had is no longer on the register."
+	}
+	return "herolink could not be certain which record is the patient’s (" + rule + ")."
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"herolink/internal/booking"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ type Config struct {
 	Mapping       *mapping.Service    // nil: one is built over Store and Practices (tests)
 	Explain       *slotsync.Explainer // "why can't I see this slot?"; nil: the page only asks
 	Sessions      *staff.Sessions
+	Booking       *booking.Service // nil: the bookings page says bookings are not enabled
 	Log           *slog.Logger
 	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
 	SandboxURL    string // the EMIS sandbox's pages, linked from the form in demos; "" in production
@@ -85,6 +87,10 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/practices/{id}/appointment-types/{atid}", s.practiceJSON(s.appointmentTypeJSON))
 	mux.Handle("PATCH /admin/practices/{id}/appointment-types/{atid}", s.practiceJSON(s.updateAppointmentTypeJSON))
 	mux.Handle("GET /admin/practices/{id}/readiness", s.practiceJSON(s.readinessJSON))
+	mux.Handle("GET /admin/practices/{id}/bookings", s.practiceForm(s.bookingsPage))
+	mux.Handle("POST /admin/practices/{id}/bookings/policy", s.practiceForm(s.formBookingPolicy))
+	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/link", s.practiceForm(s.formLinkPlaceholder))
+	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/cancel", s.practiceForm(s.formStaffCancel))
 	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
 	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
 	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {
