@@ -1,0 +1,204 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"herolink/internal/api/apikey"
+	"herolink/internal/booking"
+	"herolink/internal/store"
+)
+
+// Booking is the booking core as the API calls it; *booking.Service satisfies it.
+type Booking interface {
+	AppointmentTypes(ctx context.Context, group string) ([]booking.AppointmentType, error)
+	Locations(ctx context.Context, group string) ([]booking.Location, error)
+	Practitioners(ctx context.Context, group string) ([]booking.Practitioner, error)
+	Slots(ctx context.Context, group string, q booking.SlotQuery) (booking.SlotPage, error)
+	Slot(ctx context.Context, group, id string) (booking.Slot, error)
+	Reserve(ctx context.Context, group, keyID string, r booking.ReserveRequest) (booking.Appointment, error)
+	UpdateHold(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)
+	Book(ctx context.Context, group, id string, p booking.PatientInput) (booking.Appointment, error)
+	Appointment(ctx context.Context, group, id string) (booking.Appointment, error)
+	Cancel(ctx context.Context, group, id string, c booking.CancelRequest) (booking.Appointment, error)
+	Reschedule(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)
+	RegisterPatient(ctx context.Context, group string, p booking.PatientInput) (booking.Patient, error)
+	Patient(ctx context.Context, group, id string) (booking.Patient, error)
+	PatientCandidates(ctx context.Context, group, id string, practiceID int64) (booking.Candidates, error)
+}
+
+var _ Booking = (*booking.Service)(nil)
+
+// Config is what the partner API needs. Zero values take the documented defaults.
+type Config struct {
+	Keys    *apikey.Service
+	Booking Booking
+	Store   *store.Store // keeps Idempotency-Key answers
+	Log     *slog.Logger
+	// RateLimit is each API key's sustained rate in requests per second (20 if zero) and
+	// Burst how many it may send at once (40 if zero).
+	RateLimit rate.Limit
+	Burst     int
+	// IdempotencyTTL is how long an answer is kept for replay (24 hours if zero) and
+	// IdempotencyLease how long a first request may take before a retry may take over (1
+	// minute if zero).
+	IdempotencyTTL   time.Duration
+	IdempotencyLease time.Duration
+	Now              func() time.Time // the clock for rate limits (tests); time.Now if nil
+}
+
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	limiter *limiter
+}
+
+// call is what a request carries once it passed the gate: the key, its practice group, the
+// body read.
+type call struct {
+	key   apikey.Key
+	group string
+	body  []byte
+}
+
+// op is one method of one route.
+type op struct {
+	scope string // the scope the key needs
+	h     func(http.ResponseWriter, *http.Request, *call) error
+}
+
+// New builds the handler for /v1/ and /openapi.json.
+func New(cfg Config) http.Handler {
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 20
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = 40
+	}
+	if cfg.IdempotencyTTL <= 0 {
+		cfg.IdempotencyTTL = 24 * time.Hour
+	}
+	if cfg.IdempotencyLease <= 0 {
+		cfg.IdempotencyLease = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	route := func(pattern string, ops map[string]op) { mux.Handle(pattern, s.dispatch(ops)) }
+	get := func(h func(http.ResponseWriter, *http.Request, *call) error) map[string]op {
+		return map[string]op{http.MethodGet: {scope: apikey.ScopeBooking, h: h}}
+	}
+	with := func(method string, h func(http.ResponseWriter, *http.Request, *call) error) map[string]op {
+		return map[string]op{method: {scope: apikey.ScopeBooking, h: h}}
+	}
+
+	mux.HandleFunc("/openapi.json", serveOpenAPI)
+	route("/v1/appointment_types", get(s.appointmentTypes))
+	route("/v1/locations", get(s.locations))
+	route("/v1/practitioners", get(s.practitioners))
+	route("/v1/slots", get(s.slots))
+	route("/v1/slots/{id}", get(s.slot))
+	route("/v1/appointments", with(http.MethodPost, s.reserve))
+	route("/v1/appointments/{id}", map[string]op{
+		http.MethodGet: {scope: apikey.ScopeBooking, h: s.appointment},
+		http.MethodPut: {scope: apikey.ScopeBooking, h: s.updateHold},
+	})
+	route("/v1/appointments/{id}/book", with(http.MethodPost, s.book))
+	route("/v1/appointments/{id}/cancel", with(http.MethodPatch, s.cancel))
+	route("/v1/appointments/{id}/reschedule", with(http.MethodPost, s.reschedule))
+	route("/v1/patients/register", with(http.MethodPost, s.registerPatient))
+	route("/v1/patients/{id}", get(s.patient))
+	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		apiHeaders(w)
+		writeProblem(w, problem(http.StatusNotFound, codeNotFound, "There is nothing at "+r.URL.Path+". See /openapi.json for the routes."))
+	})
+	return mux
+}
+
+func apiHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// dispatch serves one route: the method, then the gate (credentials, rate, scope), the body,
+// Idempotency-Key on POST, and the handler; any error becomes a problem.
+func (s *server) dispatch(ops map[string]op) http.Handler {
+	var methods []string
+	for m := range ops {
+		methods = append(methods, m)
+	}
+	slices.Sort(methods)
+	allow := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiHeaders(w)
+		o, ok := ops[r.Method]
+		if !ok {
+			writeProblem(w, problem(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+				r.Method+" is not allowed here; use "+allow+".").with("Allow", allow))
+			return
+		}
+		if len(r.PathValue("id")) > maxIDLength {
+			writeProblem(w, problem(http.StatusNotFound, codeNotFound, "There is nothing with this id."))
+			return
+		}
+		c, p := s.gate(r, o.scope)
+		if p != nil {
+			writeProblem(w, p)
+			return
+		}
+		if r.Method != http.MethodGet {
+			if c.body, p = readBody(w, r); p != nil {
+				writeProblem(w, p)
+				return
+			}
+		}
+		if r.Method == http.MethodPost && r.Header.Get(idempotencyHeader) != "" {
+			s.idempotent(w, r, c, o)
+			return
+		}
+		s.run(w, r, c, o)
+	})
+}
+
+const maxIDLength = 100
+
+func (s *server) run(w http.ResponseWriter, r *http.Request, c *call, o op) {
+	if err := o.h(w, r, c); err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// fail answers an error: a problem as it is, a booking refusal mapped, anything else a 500
+// that says nothing (and is logged without the key or patient data: errors never hold them).
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *Problem
+	if errors.As(err, &p) {
+		writeProblem(w, p)
+		return
+	}
+	if p = fromBooking(err); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	if p = fromMatching(err); p != nil {
+		writeProblem(w, p)
+		return
+	}
+	s.log.Error("partner API request failed", "method", r.Method, "route", r.Pattern, "err", err)
+	writeProblem(w, problem(http.StatusInternalServerError, codeInternal,
+		"Something went wrong on our side. Try again later; if it keeps happening, contact herolink support."))
+}

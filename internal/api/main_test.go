@@ -1,0 +1,294 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"go.uber.org/goleak"
+	"golang.org/x/time/rate"
+
+	"herolink/internal/api"
+	"herolink/internal/api/apikey"
+	"herolink/internal/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// spec is the OpenAPI document, loaded and validated once; every test response is checked
+// against it.
+var spec = sync.OnceValues(func() (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, err
+	}
+	return doc, nil
+})
+
+var specRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := spec()
+	if err != nil {
+		return nil, err
+	}
+	return gorillamux.NewRouter(doc)
+})
+
+// testBundle is the partner API over a real store (keys, idempotency) and a fake booking core,
+// with two practice groups: A (the caller's) and B.
+type testBundle struct {
+	store   *store.Store
+	keys    *apikey.Service
+	booking *fakeBooking
+	handler http.Handler
+	clock   *clock
+	logs    *syncBuffer
+
+	groupA, groupB string
+	keyA           string // group A, booking scope
+	keyA2          string // group A, booking scope, a second partner
+	keyNoScope     string // group A, messaging only
+	keyB           string // group B, booking scope
+	keyAID         string
+}
+
+type bundleOpts struct {
+	rate  rate.Limit
+	burst int
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func setup(t *testing.T, opts ...bundleOpts) *testBundle {
+	t.Helper()
+	o := bundleOpts{rate: 1000, burst: 1000}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "herolink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pa, err := st.EnsurePractice(ctx, "A81001", 29001, "Riverside")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := st.EnsurePractice(ctx, "A81002", 29002, "Oakfield")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b := &testBundle{store: st, keys: &apikey.Service{Store: st, Log: log}, logs: logs,
+		groupA: pa.PracticeGroupID, groupB: pb.PracticeGroupID, clock: &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
+	b.booking = newFakeBooking(b.groupA, pa.ID, b.groupB, pb.ID)
+	mk := func(group string, scopes ...string) apikey.Created {
+		c, err := b.keys.Create(ctx, apikey.Actor{Name: "setup"}, group, apikey.NewKey{Name: "k", Partner: "Acme", Scopes: scopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a := mk(b.groupA, apikey.ScopeBooking, apikey.ScopeMessaging)
+	b.keyA, b.keyAID = a.Secret, a.Key.ID
+	b.keyA2 = mk(b.groupA, apikey.ScopeBooking).Secret
+	b.keyNoScope = mk(b.groupA, apikey.ScopeMessaging).Secret
+	b.keyB = mk(b.groupB, apikey.ScopeBooking).Secret
+	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Store: st, Log: log,
+		RateLimit: o.rate, Burst: o.burst, Now: b.clock.Now})
+	return b
+}
+
+// response is one answer, already validated against the OpenAPI document.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("answer %d is not a JSON object: %v\n%s", r.status, err, r.body)
+	}
+	return m
+}
+
+// req is a request to send; by default as group A with keyA.
+type req struct {
+	method, path, body string
+	header             map[string]string // "" deletes a default header
+}
+
+// send makes the request through the handler and checks the answer against the OpenAPI
+// document: a documented status for the route, a body and headers matching its schema, and
+// for every error an application/problem+json whose status is the HTTP status.
+func (b *testBundle) send(t *testing.T, rq req) response {
+	t.Helper()
+	var body io.Reader
+	if rq.body != "" {
+		body = strings.NewReader(rq.body)
+	}
+	r := httptest.NewRequest(rq.method, rq.path, body)
+	r.Header.Set("x-api-key", b.keyA)
+	r.Header.Set("x-practice-group-id", b.groupA)
+	if rq.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range rq.header {
+		if v == "" {
+			r.Header.Del(k)
+		} else {
+			r.Header.Set(k, v)
+		}
+	}
+	reqBody := rq.body
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, r)
+	res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	checkAgainstSpec(t, rq, reqBody, res)
+	return res
+}
+
+func (b *testBundle) get(t *testing.T, path string) response {
+	t.Helper()
+	return b.send(t, req{method: http.MethodGet, path: path})
+}
+
+func (b *testBundle) post(t *testing.T, path, body string) response {
+	t.Helper()
+	return b.send(t, req{method: http.MethodPost, path: path, body: body})
+}
+
+func checkAgainstSpec(t *testing.T, rq req, reqBody string, res response) {
+	t.Helper()
+	doc, err := spec()
+	if err != nil {
+		t.Fatalf("the OpenAPI document does not load: %v", err)
+	}
+	router, err := specRouter()
+	if err != nil {
+		t.Fatalf("OpenAPI router: %v", err)
+	}
+	if res.status >= 400 {
+		if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Fatalf("%s %s: error %d answered as %q, not problem+json:\n%s", rq.method, rq.path, res.status, ct, res.body)
+		}
+		var p struct {
+			Status int `json:"status"`
+		}
+		if err := json.Unmarshal(res.body, &p); err != nil || p.Status != res.status {
+			t.Fatalf("%s %s: problem status %d for HTTP %d (%v)", rq.method, rq.path, p.Status, res.status, err)
+		}
+	}
+	// Build a request the router can match: the handler's request has been consumed.
+	vr := httptest.NewRequest(rq.method, rq.path, strings.NewReader(reqBody))
+	vr.Header.Set("Content-Type", "application/json")
+	route, params, err := router.FindRoute(vr)
+	if err != nil {
+		// Unknown routes and wrong methods: the answer must still be a Problem.
+		if res.status != http.StatusNotFound && res.status != http.StatusMethodNotAllowed {
+			t.Fatalf("%s %s: not in the OpenAPI document (%v) yet answered %d", rq.method, rq.path, err, res.status)
+		}
+		var v any
+		_ = json.Unmarshal(res.body, &v)
+		if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Fatalf("%s %s: the answer is not a Problem: %v\n%s", rq.method, rq.path, err, res.body)
+		}
+		return
+	}
+	input := &openapi3filter.RequestValidationInput{Request: vr, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	if res.status < 300 {
+		// What the API accepted, the document must accept too.
+		vr.Header.Set("x-api-key", "k")
+		vr.Header.Set("x-practice-group-id", "g")
+		if err := openapi3filter.ValidateRequest(context.Background(), input); err != nil {
+			t.Fatalf("%s %s: the API accepted a request the OpenAPI document refuses: %v", rq.method, rq.path, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: input, Status: res.status, Header: res.header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+	out.SetBodyBytes(res.body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Fatalf("%s %s: the answer %d does not match the OpenAPI document: %v\n%s", rq.method, rq.path, res.status, err, res.body)
+	}
+}
+
+// mustProblem fails unless the answer is the problem with this status and code.
+func mustProblem(t *testing.T, res response, status int, code string) map[string]any {
+	t.Helper()
+	if res.status != status {
+		t.Fatalf("status %d, want %d:\n%s", res.status, status, res.body)
+	}
+	m := res.json(t)
+	if m["code"] != code {
+		t.Fatalf("code %v, want %s:\n%s", m["code"], code, res.body)
+	}
+	if m["type"] != "urn:herolink:problem:"+code || m["title"] == "" || m["detail"] == "" {
+		t.Fatalf("problem members: %s", res.body)
+	}
+	return m
+}
+
+// fieldsOf lists the fields named in a problem's errors.
+func fieldsOf(m map[string]any) []string {
+	var out []string
+	errs, _ := m["errors"].([]any)
+	for _, e := range errs {
+		out = append(out, e.(map[string]any)["field"].(string))
+	}
+	return out
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var errBoom = errors.New("database on fire")

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// query is a request's query string read strictly: only the parameters a route knows, each at
+// most once. Problems are collected so one answer names them all.
+type query struct {
+	values url.Values
+	fields []FieldProblem
+}
+
+func parseQuery(r *http.Request, allowed ...string) *query {
+	q := &query{}
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		q.fields = append(q.fields, FieldProblem{Field: "query", Code: "malformed", Message: "the query string is not correctly encoded"})
+		return q
+	}
+	q.values = v
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !slices.Contains(allowed, name) {
+			q.fields = append(q.fields, FieldProblem{Field: name, Code: "unknown_parameter", Message: "there is no such query parameter"})
+		}
+	}
+	return q
+}
+
+// get is the value of one parameter ("" if absent), or the problem of giving it twice.
+func (q *query) get(name string) (string, *FieldProblem) {
+	vs := q.values[name]
+	if len(vs) > 1 {
+		return "", &FieldProblem{Field: name, Code: "repeated", Message: name + " must be given once"}
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
+}
+
+// value reads one parameter, recording a problem if it is repeated.
+func (q *query) value(name string) string {
+	v, fp := q.get(name)
+	if fp != nil {
+		q.fields = append(q.fields, *fp)
+	}
+	return v
+}
+
+// date reads a required yyyy-mm-dd parameter as midnight in London.
+func (q *query) date(name string) (time.Time, bool) {
+	v := q.value(name)
+	if v == "" {
+		if _, repeated := q.get(name); repeated == nil {
+			q.fields = append(q.fields, FieldProblem{Field: name, Code: "required", Message: name + " is required (yyyy-mm-dd)"})
+		}
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation(time.DateOnly, v, london)
+	if err != nil {
+		q.fields = append(q.fields, FieldProblem{Field: name, Code: "invalid_date", Message: name + " must be a date written yyyy-mm-dd"})
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// problem is the answer for the parameters at fault, or nil.
+func (q *query) problem() *Problem {
+	if len(q.fields) == 0 {
+		return nil
+	}
+	return invalid("The query parameters are not valid: see errors.", q.fields...)
+}
