@@ -13,7 +13,10 @@ import (
 	"herolink/internal/store"
 )
 
-const feedName = "booking"
+const (
+	feedName  = "booking"
+	feedBatch = 500
+)
 
 // FollowDiary reads the sync's change feed and reflects on herolink's bookings what
 // happened to them in EMIS: cancelled by reception, moved, or the slot removed. A suspected
@@ -25,7 +28,7 @@ func (s *Service) FollowDiary(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	changes, err := s.Store.DiaryChangesAfter(ctx, after, 500)
+	changes, err := s.Store.DiaryChangesAfter(ctx, after, feedBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -158,8 +161,14 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return fmt.Errorf("booking: re-enqueue %s: %w", id, err)
 		}
 	}
-	_, err = s.FollowDiary(ctx)
-	return err
+	// Read the feed until it is caught up (or for at most 5 s: the next sweep goes on).
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		n, err := s.FollowDiary(ctx)
+		if err != nil || n < feedBatch {
+			return err
+		}
+	}
+	return nil
 }
 
 // SweepArgs is the periodic job running Sweep.

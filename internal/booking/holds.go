@@ -87,6 +87,14 @@ func (s *Service) newHold(ctx context.Context, group, keyID string, r ReserveReq
 	if err != nil {
 		return store.AppointmentRow{}, err
 	}
+	// Without a slot type for unregistered patients, a booking herolink cannot match would
+	// have nowhere to go: refuse before anyone is told they have a slot.
+	if unreg, err := s.Store.UnregisteredSlotTypeID(ctx, f.PracticeID); err != nil {
+		return store.AppointmentRow{}, err
+	} else if unreg == 0 {
+		return store.AppointmentRow{}, refuse(CodePracticeNotReady,
+			"the practice has not chosen a slot type for unregistered patients yet, so online bookings are not open")
+	}
 	policy, err := s.Store.BookingPolicy(ctx, f.PracticeID)
 	if err != nil {
 		return store.AppointmentRow{}, err

@@ -181,3 +181,14 @@ func TestAnotherPracticeGroupCannotSeeOrTouchAnAppointment(t *testing.T) {
 	_, err = b.svc.Reserve(ctx, other, "key", booking.ReserveRequest{SlotID: a.SlotID})
 	wantCode(t, err, booking.CodeNotFound)
 }
+
+func TestAPracticeWithoutAnUnregisteredSlotTypeDoesNotTakeBookings(t *testing.T) {
+	b := setup(t)
+	slot := b.freeSlots(t, 1)[0]
+	unreg := unregisteredType(t, b)
+	if _, err := b.store.DBQ().ExecContext(context.Background(), `UPDATE emis_slot_types SET feature = 'not_bookable' WHERE practice_id = ? AND emis_id = ?`, b.practiceID, unreg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.svc.Reserve(context.Background(), b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
+	wantCode(t, err, booking.CodePracticeNotReady)
+}

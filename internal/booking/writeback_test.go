@@ -391,3 +391,73 @@ func TestBookingValidatesThePatient(t *testing.T) {
 		t.Fatalf("a refused confirmation changed the hold: %s", got.State)
 	}
 }
+
+func TestAWriteBackJobLostWithItsProcessIsEnqueuedAgainByTheSweep(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	a := b.confirmed(t, b.freeSlots(t, 1)[0].ID, d)
+	jobs := func() int {
+		var n int
+		if err := b.store.DBQ().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'appointment_writeback' AND state = 'available'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if jobs() != 1 {
+		t.Fatalf("confirming enqueued %d jobs, want 1 (in the same transaction)", jobs())
+	}
+	if _, err := b.store.DBQ().ExecContext(ctx, `DELETE FROM river_job`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if jobs() != 1 {
+		t.Fatalf("after the sweep there are %d jobs, want 1", jobs())
+	}
+	if err := b.svc.Sweep(ctx); err != nil || jobs() != 1 {
+		t.Fatalf("a second sweep duplicated the job: %d, %v", jobs(), err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StateBooked {
+		t.Fatalf("state = %s", got.State)
+	}
+}
+
+func TestABookingWhoseSessionReceptionMovesFollowsTheNewTime(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	slot := b.freeSlots(t, 1)[0]
+	a := b.confirmed(t, slot.ID, d)
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	if _, err := b.svc.FollowDiary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sl := b.emisSlot(t, slot.ID)
+	start := slot.StartAt.In(emis.London).Add(-30 * time.Minute)
+	sess, err := b.org.GetSession(sl.SessionDBID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Move the whole session half an hour earlier.
+	st, _ := time.ParseInLocation("15:04", sess.StartTime, emis.London)
+	newStart := st.Add(-30 * time.Minute).Format("15:04")
+	if _, err := b.org.MoveSession(sess.DBID, newStart, 0); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	if _, err := b.svc.FollowDiary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := b.get(t, a.ID)
+	if got.State != booking.StateBooked || !got.StartAt.Equal(start) {
+		t.Fatalf("after the move: %s at %s, want booked at %s", got.State, got.StartAt, start)
+	}
+}
