@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"herolink/internal/api/apikey"
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
@@ -23,6 +24,7 @@ type Config struct {
 	Explain       *slotsync.Explainer // "why can't I see this slot?"; nil: the page only asks
 	Sessions      *staff.Sessions
 	Booking       *booking.Service // nil: the bookings page says bookings are not enabled
+	APIKeys       *apikey.Service  // the partner API's keys; nil: one over Store (tests)
 	Log           *slog.Logger
 	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
 	SandboxURL    string // the EMIS sandbox's pages, linked from the form in demos; "" in production
@@ -43,6 +45,9 @@ func New(cfg Config) http.Handler {
 		pending: newPendingForms(pendingTTL, pendingMax, pendingPerSession)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.APIKeys == nil {
+		s.cfg.APIKeys = &apikey.Service{Store: cfg.Store, Log: s.log}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { text(w, http.StatusOK, "ok") })
@@ -91,6 +96,10 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/bookings/policy", s.practiceForm(s.formBookingPolicy))
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/link", s.practiceForm(s.formLinkPlaceholder))
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/cancel", s.practiceForm(s.formStaffCancel))
+	mux.Handle("GET /admin/practices/{id}/api-keys", s.practiceForm(s.apiKeysPage))
+	mux.Handle("POST /admin/practices/{id}/api-keys", s.practiceForm(s.formCreateAPIKey))
+	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/rotate", s.practiceForm(s.formRotateAPIKey))
+	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/revoke", s.practiceForm(s.formRevokeAPIKey))
 	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
 	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
 	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {
