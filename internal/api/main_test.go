@@ -15,41 +15,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"go.uber.org/goleak"
 	"golang.org/x/time/rate"
 
 	"herolink/internal/api"
 	"herolink/internal/api/apikey"
+	"herolink/internal/api/apitest"
 	"herolink/internal/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// spec is the OpenAPI document, loaded and validated once; every test response is checked
-// against it.
-var spec = sync.OnceValues(func() (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(api.OpenAPI())
-	if err != nil {
-		return nil, err
-	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, err
-	}
-	return doc, nil
-})
-
-var specRouter = sync.OnceValues(func() (routers.Router, error) {
-	doc, err := spec()
-	if err != nil {
-		return nil, err
-	}
-	return gorillamux.NewRouter(doc)
-})
+var spec = apitest.Spec
 
 // testBundle is the partner API over a real store (keys, idempotency) and a fake booking core,
 // with two practice groups: A (the caller's) and B.
@@ -195,57 +172,8 @@ func (b *testBundle) post(t *testing.T, path, body string) response {
 
 func checkAgainstSpec(t *testing.T, rq req, reqBody string, res response) {
 	t.Helper()
-	doc, err := spec()
-	if err != nil {
-		t.Fatalf("the OpenAPI document does not load: %v", err)
-	}
-	router, err := specRouter()
-	if err != nil {
-		t.Fatalf("OpenAPI router: %v", err)
-	}
-	if res.status >= 400 {
-		if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
-			t.Fatalf("%s %s: error %d answered as %q, not problem+json:\n%s", rq.method, rq.path, res.status, ct, res.body)
-		}
-		var p struct {
-			Status int `json:"status"`
-		}
-		if err := json.Unmarshal(res.body, &p); err != nil || p.Status != res.status {
-			t.Fatalf("%s %s: problem status %d for HTTP %d (%v)", rq.method, rq.path, p.Status, res.status, err)
-		}
-	}
-	// Build a request the router can match: the handler's request has been consumed.
-	vr := httptest.NewRequest(rq.method, rq.path, strings.NewReader(reqBody))
-	vr.Header.Set("Content-Type", "application/json")
-	route, params, err := router.FindRoute(vr)
-	if err != nil {
-		// Unknown routes and wrong methods: the answer must still be a Problem.
-		if res.status != http.StatusNotFound && res.status != http.StatusMethodNotAllowed {
-			t.Fatalf("%s %s: not in the OpenAPI document (%v) yet answered %d", rq.method, rq.path, err, res.status)
-		}
-		var v any
-		_ = json.Unmarshal(res.body, &v)
-		if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-			t.Fatalf("%s %s: the answer is not a Problem: %v\n%s", rq.method, rq.path, err, res.body)
-		}
-		return
-	}
-	input := &openapi3filter.RequestValidationInput{Request: vr, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-	if res.status < 300 {
-		// What the API accepted, the document must accept too.
-		vr.Header.Set("x-api-key", "k")
-		vr.Header.Set("x-practice-group-id", "g")
-		if err := openapi3filter.ValidateRequest(context.Background(), input); err != nil {
-			t.Fatalf("%s %s: the API accepted a request the OpenAPI document refuses: %v", rq.method, rq.path, err)
-		}
-	}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: input, Status: res.status, Header: res.header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
-	out.SetBodyBytes(res.body)
-	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		t.Fatalf("%s %s: the answer %d does not match the OpenAPI document: %v\n%s", rq.method, rq.path, res.status, err, res.body)
-	}
+	apitest.Check(t, apitest.Exchange{Method: rq.method, Path: rq.path, RequestBody: reqBody, Status: res.status,
+		Header: res.header, Body: res.body})
 }
 
 // mustProblem fails unless the answer is the problem with this status and code.
