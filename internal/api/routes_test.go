@@ -60,6 +60,9 @@ func TestTheOpenAPIDocumentIsServedAndIsValidOpenAPI31(t *testing.T) {
 	// Every operation served is documented (and every documented one is in everyRoute).
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
+		if path == "/openapi.json" {
+			continue
+		}
 		for m := range ops {
 			if m != "parameters" {
 				documented[strings.ToUpper(m)+" "+path] = true
