@@ -99,7 +99,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Admin (practice staff, support): %s
     sign in as %s / %s
   EMIS sandbox ("EMIS Web"):        %s/
-  Partner API key for %s (the partner API itself is not served yet): %s
+  Partner API (/v1/, described at /openapi.json): x-practice-group-id %s, x-api-key %s
 
   Riverside Medical Practice (A81001) followed the setup guide and is connected.
   Oakfield Surgery (A81002) is untouched: follow the setup guide in the EMIS sandbox pages,

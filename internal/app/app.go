@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/api/apikey"
+	"herolink/internal/booking"
 	"herolink/internal/emis"
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
@@ -52,6 +53,14 @@ type Config struct {
 	SyncFullInterval time.Duration // whole horizon per practice; 45 s if zero
 	SyncNearInterval time.Duration // the next three days; 15 s if zero
 	SyncConcurrency  int           // sync passes in flight; 32 if zero
+
+	APIRateLimit float64 // partner API requests per second per key, sustained; 20 if zero
+	APIBurst     int     // partner API requests per key at once; 40 if zero
+
+	HoldDuration         time.Duration // overrides every practice's hold length (15 minutes by default) when set
+	BookingSweepInterval time.Duration // expire holds, re-enqueue stalled write-backs, follow EMIS changes; 10 s if zero
+	WritebackWorkers     int           // write-back jobs in flight; 16 if zero
+	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
 }
 
 // App is a running herolink.
@@ -63,6 +72,8 @@ type App struct {
 	Practices *practice.Service
 	Sessions  *staff.Sessions
 	Keys      *apikey.Service
+	Booking   *booking.Service
+	Mapping   *mapping.Service
 	River     *river.Client[*sql.Tx]
 	Sync      *slotsync.Scheduler
 	Metrics   *prometheus.Registry
@@ -120,18 +131,31 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	svc := &practice.Service{Store: st, Vault: keys, Log: cfg.Log.With("component", "practice"), HealthInterval: cfg.HealthInterval,
 		Tester: &practice.Tester{Directory: &practice.HTTPDirectory{BaseURL: cfg.DirectoryURL}, Caller: caller}}
 
+	if cfg.BookingSweepInterval <= 0 {
+		cfg.BookingSweepInterval = 10 * time.Second
+	}
+	if cfg.WritebackWorkers <= 0 {
+		cfg.WritebackWorkers = 16
+	}
+	bookings := &booking.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "booking"),
+		HoldDuration: cfg.HoldDuration, AlertAfter: cfg.BookingAlertAfter}
+
 	workers := river.NewWorkers()
 	practice.AddWorkers(workers, svc)
+	booking.AddWorkers(workers, bookings)
 	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
-		Workers:      workers,
-		PeriodicJobs: []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval)},
-		Logger:       cfg.Log.With("component", "river"),
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
+			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}},
+		Workers:           workers,
+		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval)},
+		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
+		Logger:            cfg.Log.With("component", "river"),
 	})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("app: river: %w", err)
 	}
+	bookings.River = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
@@ -154,11 +178,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	sessions := &staff.Sessions{Store: st}
 	apiKeys := &apikey.Service{Store: st, Log: cfg.Log.With("component", "apikey")}
-	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, River: rc, Sync: sched, Metrics: reg}
+	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, Booking: bookings, Mapping: mappings, River: rc, Sync: sched, Metrics: reg}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	partner := partnerAPI(cfg, st, apiKeys, bookings)
+	mux.Handle("/v1/", partner)
+	mux.Handle("/openapi.json", partner)
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
-	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Log: cfg.Log.With("component", "web"),
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = mux
 	return a, nil
