@@ -3,6 +3,8 @@ package booking
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"herolink/internal/store"
 )
@@ -14,7 +16,67 @@ type catalogue struct {
 	practByHolder  map[int64]store.Practitioner
 }
 
+// catalogueTTL bounds how long a mapping change takes to show in the partner API. Searches
+// are the API's hottest path and every query waits for SQLite's one connection, so each
+// practice's mapping is read at most this often rather than three queries per request.
+const catalogueTTL = 2 * time.Second
+
+type cached[T any] struct {
+	v  T
+	at time.Time
+}
+
+// caches holds the catalogue and the practices of each group for catalogueTTL.
+type caches struct {
+	mu     sync.Mutex
+	cats   map[int64]cached[*catalogue]
+	groups map[string]cached[[]int64]
+}
+
 func (s *Service) catalogue(ctx context.Context, practiceID int64) (*catalogue, error) {
+	now := time.Now()
+	s.cache.mu.Lock()
+	if c, ok := s.cache.cats[practiceID]; ok && now.Sub(c.at) < catalogueTTL {
+		s.cache.mu.Unlock()
+		return c.v, nil
+	}
+	s.cache.mu.Unlock()
+	c, err := s.readCatalogue(ctx, practiceID)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.mu.Lock()
+	if s.cache.cats == nil {
+		s.cache.cats = map[int64]cached[*catalogue]{}
+	}
+	s.cache.cats[practiceID] = cached[*catalogue]{c, now}
+	s.cache.mu.Unlock()
+	return c, nil
+}
+
+// groupPractices lists a practice group's practices, cached like the catalogue.
+func (s *Service) groupPractices(ctx context.Context, group string) ([]int64, error) {
+	now := time.Now()
+	s.cache.mu.Lock()
+	if c, ok := s.cache.groups[group]; ok && now.Sub(c.at) < catalogueTTL {
+		s.cache.mu.Unlock()
+		return c.v, nil
+	}
+	s.cache.mu.Unlock()
+	ids, err := s.Store.GroupPractices(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.mu.Lock()
+	if s.cache.groups == nil {
+		s.cache.groups = map[string]cached[[]int64]{}
+	}
+	s.cache.groups[group] = cached[[]int64]{ids, now}
+	s.cache.mu.Unlock()
+	return ids, nil
+}
+
+func (s *Service) readCatalogue(ctx context.Context, practiceID int64) (*catalogue, error) {
 	types, err := s.Store.AppointmentTypes(ctx, practiceID)
 	if err != nil {
 		return nil, err

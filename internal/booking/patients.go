@@ -108,7 +108,7 @@ func (s *Service) PatientCandidates(ctx context.Context, group, id string, pract
 	if err != nil {
 		return Candidates{}, err
 	}
-	practices, err := s.Store.GroupPractices(ctx, group)
+	practices, err := s.groupPractices(ctx, group)
 	if err != nil {
 		return Candidates{}, err
 	}
@@ -136,5 +136,23 @@ func (s *Service) PatientCandidates(ctx context.Context, group, id string, pract
 // search runs the matching searches against EMIS and decides (matching.Match refuses to
 // link on a search EMIS may have cut short).
 func (s *Service) search(ctx context.Context, conn *emis.Conn, d matching.Demographics) (matching.Verdict, error) {
-	return matching.Match(ctx, conn, d)
+	v, _, err := s.countedSearch(ctx, conn, d)
+	return v, err
+}
+
+// countedSearch also says how many searches EMIS was sent.
+func (s *Service) countedSearch(ctx context.Context, conn *emis.Conn, d matching.Demographics) (matching.Verdict, int, error) {
+	c := &countingSearcher{conn: conn}
+	v, err := matching.Match(ctx, c, d)
+	return v, c.calls, err
+}
+
+type countingSearcher struct {
+	conn  *emis.Conn
+	calls int
+}
+
+func (c *countingSearcher) GetMatchedPatient(ctx context.Context, filter string) ([]emis.Patient, error) {
+	c.calls++
+	return c.conn.GetMatchedPatient(ctx, filter)
 }

@@ -39,6 +39,8 @@ type Service struct {
 	BookedBy string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	cache caches
 }
 
 func (s *Service) now() time.Time {

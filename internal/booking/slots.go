@@ -29,7 +29,7 @@ type slotFilter struct {
 func (s *Service) resolveFilters(ctx context.Context, group string, q SlotQuery) (slotFilter, bool, error) {
 	var f slotFilter
 	var errs []FieldError
-	practices, err := s.Store.GroupPractices(ctx, group)
+	practices, err := s.groupPractices(ctx, group)
 	if err != nil {
 		return f, false, err
 	}
@@ -159,7 +159,11 @@ func (s *Service) Slots(ctx context.Context, group string, q SlotQuery) (SlotPag
 	if err != nil || !any {
 		return SlotPage{Slots: []Slot{}}, err
 	}
-	fq := store.FreeSlotQuery{GroupID: group, PracticeID: f.practiceID, SiteID: f.siteID, HolderID: f.holderID, TypeID: f.typeID,
+	practices, err := s.groupPractices(ctx, group)
+	if err != nil {
+		return SlotPage{}, err
+	}
+	fq := store.FreeSlotQuery{GroupID: group, PracticeID: f.practiceID, Practices: practices, SiteID: f.siteID, HolderID: f.holderID, TypeID: f.typeID,
 		From: dayStart(q.From), To: dayStart(q.To).AddDate(0, 0, 1), Now: s.now(), Limit: q.Limit + 1}
 	if q.Cursor != "" {
 		var ok bool
@@ -232,7 +236,7 @@ func (s *Service) freeSlot(ctx context.Context, group, id string) (store.FreeSlo
 	if !ok {
 		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %q", id)
 	}
-	practices, err := s.Store.GroupPractices(ctx, group)
+	practices, err := s.groupPractices(ctx, group)
 	if err != nil {
 		return store.FreeSlot{}, err
 	}

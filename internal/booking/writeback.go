@@ -453,11 +453,10 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 	if err != nil {
 		return err
 	}
-	d := demographicsOf(pat)
-	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
-		return err
+	v, calls, err := s.countedSearch(ctx, conn, demographicsOf(pat))
+	if cerr := s.Store.AddEMISCalls(ctx, a.ID, calls); cerr != nil {
+		return cerr
 	}
-	v, err := s.search(ctx, conn, d)
 	if err != nil {
 		if !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
 			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: "match_timed_out"})

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +15,9 @@ import (
 // FreeSlotQuery selects slots partners may reserve.
 type FreeSlotQuery struct {
 	GroupID    string
-	PracticeID int64 // 0: every practice of the group
-	SlotID     int64 // 0: any
+	PracticeID int64   // 0: every practice of the group
+	Practices  []int64 // the group's practices when the caller knows them; nil: read them
+	SlotID     int64   // 0: any
 	From, To   time.Time
 	Now        time.Time
 	SiteID     int64 // 0: any
@@ -41,24 +44,55 @@ type FreeSlot struct {
 
 // FreeSlots lists slots that are Available in the synced diary, of a type the practice made
 // bookable, at a site mapped to a location, in the future, and not held or booked through
-// herolink (a hold past its time does not count), in (start, practice, slot) order.
+// herolink (a hold past its time does not count), in (start, practice, slot) order. Each
+// practice is read on its own along the (practice, start, slot) index, which stops after a
+// page; the pages are merged.
 func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, error) {
+	practices := q.Practices
+	if q.PracticeID != 0 {
+		practices = []int64{q.PracticeID}
+	} else if practices == nil {
+		var err error
+		if practices, err = s.GroupPractices(ctx, q.GroupID); err != nil {
+			return nil, err
+		}
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []FreeSlot
+	for _, pid := range practices {
+		rows, err := s.freeSlotsOf(ctx, pid, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	if len(practices) > 1 {
+		slices.SortFunc(out, func(a, b FreeSlot) int {
+			return cmp.Or(a.StartAt.Compare(b.StartAt), cmp.Compare(a.PracticeID, b.PracticeID), cmp.Compare(a.SlotID, b.SlotID))
+		})
+	}
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQuery) ([]FreeSlot, error) {
 	var b strings.Builder
-	args := []any{q.GroupID, q.Now.UnixMilli(), q.From.UnixMilli(), q.To.UnixMilli(), q.Now.UnixMilli()}
+	now := q.Now.UnixMilli()
+	args := []any{practiceID, q.GroupID, max(now+1, q.From.UnixMilli()), q.To.UnixMilli(), now}
 	b.WriteString(`SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids
-		FROM practices p
-		JOIN diary_slots sl ON sl.practice_id = p.id
+		FROM diary_slots sl
+		JOIN practices p ON p.id = sl.practice_id
 		JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
 		JOIN emis_slot_types t ON t.practice_id = sl.practice_id AND t.emis_id = sl.type_id AND t.feature = 'bookable' AND t.gone = 0
 		JOIN locations l ON l.practice_id = sl.practice_id AND l.emis_site_id = se.site_id
-		WHERE p.practice_group_id = ? AND sl.status = 'Available' AND sl.start_at > ?
+		WHERE sl.practice_id = ? AND p.practice_group_id = ? AND sl.status = 'Available'
 		AND sl.start_at >= ? AND sl.start_at < ?
 		AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.practice_id = sl.practice_id AND a.slot_id = sl.slot_id
 			AND (a.state IN ('confirming', 'booked', 'placeholder') OR (a.state = 'reserved' AND a.reserved_until > ?)))`)
-	if q.PracticeID != 0 {
-		b.WriteString(" AND sl.practice_id = ?")
-		args = append(args, q.PracticeID)
-	}
 	if q.SlotID != 0 {
 		b.WriteString(" AND sl.slot_id = ?")
 		args = append(args, q.SlotID)
@@ -76,15 +110,21 @@ func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, err
 		args = append(args, q.TypeID)
 	}
 	if q.AfterStart != 0 {
-		b.WriteString(" AND (sl.start_at, sl.practice_id, sl.slot_id) > (?, ?, ?)")
-		args = append(args, q.AfterStart, q.AfterPractice, q.AfterSlot)
+		// After (start, practice, slot) in the merged order, as seen from this practice.
+		switch {
+		case practiceID > q.AfterPractice:
+			b.WriteString(" AND sl.start_at >= ?")
+			args = append(args, q.AfterStart)
+		case practiceID < q.AfterPractice:
+			b.WriteString(" AND sl.start_at > ?")
+			args = append(args, q.AfterStart)
+		default:
+			b.WriteString(" AND (sl.start_at, sl.slot_id) > (?, ?)")
+			args = append(args, q.AfterStart, q.AfterSlot)
+		}
 	}
-	b.WriteString(" ORDER BY sl.start_at, sl.practice_id, sl.slot_id LIMIT ?")
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
+	b.WriteString(" ORDER BY sl.start_at, sl.slot_id LIMIT ?")
+	args = append(args, q.Limit)
 	rows, err := s.db.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: free slots: %w", err)
