@@ -25,11 +25,13 @@ func (s *Service) resolvePatient(ctx context.Context, group string, p PatientInp
 		}
 		return row, false, err
 	}
-	row, err := s.newPatient(group, p)
+	row, err := s.newPatient(group, p, "patient.")
 	return row, true, err
 }
 
-func (s *Service) newPatient(group string, p PatientInput) (store.PatientRow, error) {
+// newPatient validates a patient's details; field names get prefix ("patient." where the
+// details are nested in a booking's body).
+func (s *Service) newPatient(group string, p PatientInput, prefix string) (store.PatientRow, error) {
 	var fields []FieldError
 	if err := matching.ValidateDemographics(p.Demographics); err != nil {
 		var fe matching.FieldErrors
@@ -37,14 +39,14 @@ func (s *Service) newPatient(group string, p PatientInput) (store.PatientRow, er
 			return store.PatientRow{}, err
 		}
 		for _, f := range fe {
-			fields = append(fields, FieldError{Field: "patient." + f.Field, Code: f.Code, Message: f.Message})
+			fields = append(fields, FieldError{Field: prefix + f.Field, Code: f.Code, Message: f.Message})
 		}
 	}
 	if len(p.Email) > maxContact || (p.Email != "" && !strings.Contains(p.Email, "@")) {
-		fields = append(fields, FieldError{Field: "patient.email", Code: "format", Message: "email must be an address with an @, at most 200 characters"})
+		fields = append(fields, FieldError{Field: prefix + "email", Code: "format", Message: "email must be an address with an @, at most 200 characters"})
 	}
 	if len(p.Phone) > maxContact {
-		fields = append(fields, FieldError{Field: "patient.phone", Code: "too_long", Message: "phone must be at most 200 characters"})
+		fields = append(fields, FieldError{Field: prefix + "phone", Code: "too_long", Message: "phone must be at most 200 characters"})
 	}
 	if len(fields) > 0 {
 		return store.PatientRow{}, &Error{Code: CodeInvalid, Message: fields[0].Message, Fields: fields}
@@ -62,7 +64,7 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 		return Patient{}, &Error{Code: CodeInvalid, Message: "a new patient has no id yet",
 			Fields: []FieldError{{Field: "patient_id", Code: "not_allowed", Message: "leave patient_id out when registering"}}}
 	}
-	row, err := s.newPatient(group, p)
+	row, err := s.newPatient(group, p, "")
 	if err != nil {
 		return Patient{}, err
 	}
