@@ -19,6 +19,9 @@ const benchUsage = `Usage:
   herolink bench sync [flags]     run herolink's slot sync against the sandbox with injected
                                   latency and a stream of reception changes; measure staleness,
                                   EMIS calls, CPU and memory at several numbers of practices
+  herolink bench booking [flags]  concurrent holds on few slots, confirmations written into a
+                                  faulty EMIS (exactly once?), and slot search over the partner
+                                  API next to a trivial handler's ceiling
 
 Run "herolink bench NAME -h" for a benchmark's flags.
 `
@@ -34,6 +37,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchSandbox(ctx, args[1:], stdout, stderr)
 	case "sync":
 		return runBenchSync(ctx, args[1:], stdout, stderr)
+	case "booking":
+		return runBenchBooking(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
@@ -169,4 +174,45 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	return nil
+}
+
+func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench booking", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	holds := fs.Int("hold-attempts", 1000, "concurrent reservation attempts")
+	holdSlots := fs.Int("hold-slots", 100, "free slots the attempts compete for")
+	bookings := fs.Int("bookings", 1000, "confirmations written into EMIS under faults")
+	errRate := fs.Float64("error-rate", 0.10, "share of EMIS calls answering 503")
+	timeoutRate := fs.Float64("timeout-rate", 0.05, "share of EMIS calls timing out, half of them after a write applied")
+	callTimeout := fs.Duration("call-timeout", 2*time.Second, "herolink's timeout per EMIS call; an injected stall lasts 25% longer")
+	workers := fs.Int("writeback-workers", 16, "write-back jobs in flight")
+	clients := fs.Int("search-clients", 64, "concurrent slot-search clients")
+	searchFor := fs.Duration("search-duration", 10*time.Second, "length of the search measurement and of the ceiling's")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench booking: unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case *holds < 1 || *holdSlots < 1 || *holdSlots > *holds:
+		return errors.New("bench booking: --hold-slots must be between 1 and --hold-attempts")
+	case *bookings < 1 || *bookings > 2000:
+		return errors.New("bench booking: --bookings must be between 1 and 2000 (the demo diary's free slots)")
+	case *errRate < 0 || *timeoutRate < 0 || *errRate+*timeoutRate > 1:
+		return errors.New("bench booking: --error-rate and --timeout-rate must be shares between 0 and 1 adding up to at most 1")
+	case *clients < 1 || *searchFor <= 0 || *callTimeout <= 0 || *workers < 1:
+		return errors.New("bench booking: --search-clients, --search-duration, --call-timeout and --writeback-workers must be positive")
+	}
+	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, HoldAttempts: *holds, HoldSlots: *holdSlots,
+		Bookings: *bookings, ErrorRate: *errRate, TimeoutRate: *timeoutRate, CallTimeout: *callTimeout, WritebackWorkers: *workers,
+		SearchClients: *clients, SearchDuration: *searchFor})
+	if err != nil {
+		return fmt.Errorf("bench booking: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	return res.Table().Format(stdout)
 }

@@ -85,6 +85,11 @@ func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoIn
 			return info, err
 		}
 	}
+	// Map practitioners, sites and slot types the way staff would, so the partner API offers
+	// slots at once; choices made on the mapping pages since the last run are kept.
+	if err := a.PrepareForBooking(ctx, p.ID); err != nil {
+		return info, fmt.Errorf("demo: prepare %s for booking: %w", sandbox.DemoODS, err)
+	}
 	// A key revoked or rotated on the admin page since the last run is replaced.
 	if _, kerr := a.Keys.Authenticate(ctx, info.APIKey); kerr != nil || info.PracticeGroupID != p.PracticeGroupID {
 		key, err := a.Keys.Create(ctx, apikey.Actor{Name: "herolink demo", PracticeID: p.ID}, p.PracticeGroupID,

@@ -1,0 +1,475 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"herolink/internal/app"
+	"herolink/internal/booking"
+	"herolink/internal/emis"
+	"herolink/internal/emis/sandbox"
+)
+
+// BookingOptions configure `herolink bench booking`.
+type BookingOptions struct {
+	Progress io.Writer // progress lines; nil: none
+
+	HoldAttempts int // concurrent reservation attempts (1,000)
+	HoldSlots    int // on this many free slots (100)
+
+	Bookings         int           // confirmations written through the faulty sandbox (1,000)
+	ErrorRate        float64       // share of EMIS calls answering 503 (0.10)
+	TimeoutRate      float64       // share of EMIS calls timing out, half of them after a write applied (0.05)
+	CallTimeout      time.Duration // herolink's per-call EMIS timeout (2 s); a stall lasts 25 % longer
+	WritebackWorkers int           // write-back jobs in flight (16)
+	DrainTimeout     time.Duration // give up waiting for the queue to drain after this (10 minutes)
+
+	SearchClients  int           // concurrent slot-search clients (64)
+	SearchDuration time.Duration // of the search and of the ceiling measurement each (10 s)
+}
+
+func (o *BookingOptions) defaults() {
+	if o.HoldAttempts <= 0 {
+		o.HoldAttempts = 1000
+	}
+	if o.HoldSlots <= 0 {
+		o.HoldSlots = 100
+	}
+	if o.Bookings <= 0 {
+		o.Bookings = 1000
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 2 * time.Second
+	}
+	if o.WritebackWorkers <= 0 {
+		o.WritebackWorkers = 16
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Minute
+	}
+	if o.SearchClients <= 0 {
+		o.SearchClients = 64
+	}
+	if o.SearchDuration <= 0 {
+		o.SearchDuration = 10 * time.Second
+	}
+}
+
+// BookingResult is what `herolink bench booking` measured. The JSON names are the contract
+// of `--json`.
+type BookingResult struct {
+	HoldAttempts int     `json:"hold_attempts"`
+	HoldsGranted int     `json:"holds_granted"`
+	HoldRefused  int     `json:"holds_refused"`
+	HoldOther    int     `json:"holds_other_answers"` // neither 201 nor 409: must be 0
+	HoldP50MS    float64 `json:"hold_p50_ms"`
+	HoldP99MS    float64 `json:"hold_p99_ms"`
+	HoldsPerSec  float64 `json:"holds_per_s"`
+
+	Bookings              int     `json:"bookings"`
+	Booked                int     `json:"booked"`
+	Placeholders          int     `json:"placeholders"`
+	Failed                int     `json:"failed"`
+	PerBookingMin         int     `json:"emis_appointments_per_booking_min"`
+	PerBookingMax         int     `json:"emis_appointments_per_booking_max"`
+	LostBookings          int     `json:"lost_bookings"`
+	DrainS                float64 `json:"drain_s"`
+	EMISCallsPerBooking   float64 `json:"emis_calls_per_booking"`
+	EMISWriteCalls        int64   `json:"emis_write_calls"`
+	FaultsInjected        int64   `json:"faults_injected"`
+	SearchRPS             float64 `json:"search_rps"`
+	SearchP50MS           float64 `json:"search_p50_ms"`
+	SearchP99MS           float64 `json:"search_p99_ms"`
+	SearchErrors          int     `json:"search_errors"`
+	CeilingRPS            float64 `json:"ceiling_rps"`
+	CeilingP99MS          float64 `json:"ceiling_p99_ms"`
+	SlotsPerSearchRequest int     `json:"slots_per_search_request"`
+}
+
+// Table is the result as printed.
+func (r BookingResult) Table() Table {
+	var t Table
+	t.Add("hold attempts", r.HoldAttempts, "", "")
+	t.Add("holds granted", r.HoldsGranted, "", "")
+	t.Add("holds refused (409)", r.HoldRefused, "", "")
+	t.Add("other answers", r.HoldOther, "", "")
+	t.Add("hold latency p50", r.HoldP50MS, "%.1f", "ms")
+	t.Add("hold latency p99", r.HoldP99MS, "%.1f", "ms")
+	t.Add("hold attempts per second", r.HoldsPerSec, "%.0f", "/s")
+	t.Add("bookings confirmed", r.Bookings, "", "")
+	t.Add("booked / placeholder / failed", fmt.Sprintf("%d / %d / %d", r.Booked, r.Placeholders, r.Failed), "", "")
+	t.Add("EMIS artefacts per booking (min-max)", fmt.Sprintf("%d-%d", r.PerBookingMin, r.PerBookingMax), "", "")
+	t.Add("lost bookings", r.LostBookings, "", "")
+	t.Add("faults injected", r.FaultsInjected, "", "")
+	t.Add("time to drain", r.DrainS, "%.1f", "s")
+	t.Add("EMIS calls per booking", r.EMISCallsPerBooking, "%.2f", "")
+	t.Add("slot search", r.SearchRPS, "%.0f", "req/s")
+	t.Add("slot search p50", r.SearchP50MS, "%.1f", "ms")
+	t.Add("slot search p99", r.SearchP99MS, "%.1f", "ms")
+	t.Add("slots per search answer", r.SlotsPerSearchRequest, "", "")
+	t.Add("ceiling: trivial handler", r.CeilingRPS, "%.0f", "req/s")
+	t.Add("ceiling p99", r.CeilingP99MS, "%.1f", "ms")
+	return t
+}
+
+// RunBooking starts the EMIS sandbox and herolink in this process on the demo practice,
+// then measures holds, confirmations under faults, and slot search over the partner API.
+func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
+	o.defaults()
+	var res BookingResult
+	progress := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	dir, err := os.MkdirTemp("", "herolink-bench-booking-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+
+	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, DiaryWeeks: 6})
+	emisLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	emisSrv := &http.Server{Handler: sandbox.NewServer(world, nil), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = emisSrv.Serve(emisLn) }()
+	defer emisSrv.Close()
+	emisURL := "http://" + emisLn.Addr().String()
+
+	a, err := app.New(ctx, app.Config{DataDir: dir, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
+		EMISCallTimeout: o.CallTimeout, SyncHorizonDays: 42, WritebackWorkers: o.WritebackWorkers,
+		BookingSweepInterval: 2 * time.Second, APIRateLimit: 1e9, APIBurst: 1 << 30,
+		Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return res, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	base := "http://" + ln.Addr().String()
+	progress("preparing the demo practice (connect, map, first sync of 6 weeks)")
+	info, err := a.SeedDemo(ctx, base+"/admin/", emisURL)
+	if err != nil {
+		return res, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx, ln) }()
+	defer func() { stop(); <-done }()
+	c := newAPIClient(base, info.APIKey, info.PracticeGroupID, o.HoldAttempts)
+
+	free, err := c.freeSlots(ctx, o.HoldSlots+o.Bookings)
+	if err != nil {
+		return res, err
+	}
+	if len(free) < o.HoldSlots+o.Bookings {
+		return res, fmt.Errorf("bench: the demo diary has %d free slots; %d are needed", len(free), o.HoldSlots+o.Bookings)
+	}
+
+	progress("phase 1: %d concurrent reservations on %d slots", o.HoldAttempts, o.HoldSlots)
+	if err := runHolds(ctx, c, free[:o.HoldSlots], o.HoldAttempts, &res); err != nil {
+		return res, err
+	}
+
+	progress("phase 2: %d confirmations with %.0f%% errors and %.0f%% timeouts", o.Bookings, o.ErrorRate*100, o.TimeoutRate*100)
+	if err := runConfirmations(ctx, a, world, c, free[o.HoldSlots:o.HoldSlots+o.Bookings], o, &res, progress); err != nil {
+		return res, err
+	}
+
+	progress("phase 3: slot search with %d clients for %s, then the trivial-handler ceiling", o.SearchClients, o.SearchDuration)
+	if err := runSearch(ctx, c, o, &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func runHolds(ctx context.Context, c *apiClient, slots []string, attempts int, res *BookingResult) error {
+	res.HoldAttempts = attempts
+	lat := make([]time.Duration, attempts)
+	codes := make([]int, attempts)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			t0 := time.Now()
+			status, _, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i%len(slots)]}, nil)
+			lat[i] = time.Since(t0)
+			if err != nil {
+				status = -1
+			}
+			codes[i] = status
+		}()
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	elapsed := time.Since(t0)
+	for _, s := range codes {
+		switch s {
+		case http.StatusCreated:
+			res.HoldsGranted++
+		case http.StatusConflict:
+			res.HoldRefused++
+		default:
+			res.HoldOther++
+		}
+	}
+	res.HoldP50MS, res.HoldP99MS = ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99))
+	res.HoldsPerSec = float64(attempts) / elapsed.Seconds()
+	return nil
+}
+
+func runConfirmations(ctx context.Context, a *app.App, world *sandbox.World, c *apiClient, slots []string, o BookingOptions,
+	res *BookingResult, progress func(string, ...any)) error {
+	org, err := world.Org(sandbox.DemoCDB)
+	if err != nil {
+		return err
+	}
+	patients := org.SearchPatients("", 1000)
+	if len(patients) == 0 {
+		return errors.New("bench: the demo register is empty")
+	}
+	// Reserve every slot first: holds do not touch EMIS.
+	ids := make([]string, len(slots))
+	if err := parallel(ctx, 32, len(slots), func(i int) error {
+		status, body, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i]}, nil)
+		if err != nil || status != http.StatusCreated {
+			return fmt.Errorf("bench: reserve %s: %d %v %s", slots[i], status, err, body)
+		}
+		ids[i] = str(body, "id")
+		return nil
+	}); err != nil {
+		return err
+	}
+	stall := float64(o.CallTimeout.Milliseconds()) * 1.25
+	if err := world.SetFaults(sandbox.Faults{Global: sandbox.FaultConfig{ErrorRate: o.ErrorRate, TimeoutRate: o.TimeoutRate / 2,
+		TimeoutAfterWriteRate: o.TimeoutRate / 2, StallMS: stall}}); err != nil {
+		return err
+	}
+	world.ResetStats()
+	t0 := time.Now()
+	if err := parallel(ctx, 32, len(ids), func(i int) error {
+		p := patients[i%len(patients)]
+		patient := map[string]any{"family_name": p.FamilyName, "given_name": firstWord(p.FirstNames), "date_of_birth": p.DateOfBirth}
+		if p.NHSNumber != "" {
+			patient["nhs_number"] = p.NHSNumber
+		}
+		if i%10 == 9 { // one in ten is nobody EMIS knows: a placeholder
+			patient = map[string]any{"family_name": fmt.Sprintf("Visitor%04d", i), "given_name": "Sam", "date_of_birth": "1990-06-15"}
+		}
+		status, body, err := c.do(ctx, http.MethodPost, "/v1/appointments/"+ids[i]+"/book", map[string]any{"patient": patient}, nil)
+		if err != nil || status != http.StatusAccepted {
+			return fmt.Errorf("bench: confirm %s: %d %v %s", ids[i], status, err, body)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	res.Bookings = len(ids)
+	demo, err := a.Store.PracticeByODS(ctx, sandbox.DemoODS)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(o.DrainTimeout)
+	for {
+		waiting, err := a.Store.AppointmentsWhere(ctx, demo.ID, string(booking.StateConfirming))
+		if err != nil {
+			return err
+		}
+		if len(waiting) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			progress("gave up with %d bookings still confirming", len(waiting))
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	res.DrainS = time.Since(t0).Seconds()
+	stats, _ := world.Stats(sandbox.DemoCDB)
+	global, _ := world.Stats(0) // faults are counted for the whole world
+	for _, n := range global.Faults {
+		res.FaultsInjected += n
+	}
+	res.EMISWriteCalls = stats.Calls[emis.MethodBookAppointment] + stats.Calls[emis.MethodSetSlotType]
+	if err := world.SetFaults(sandbox.Faults{}); err != nil {
+		return err
+	}
+	// Count what EMIS holds for each booking, by the reference in its notes.
+	today := world.Today()
+	sessions, err := org.ListSessions(today, today.AddDays(43), true)
+	if err != nil {
+		return err
+	}
+	perRef := map[string]int{}
+	for _, s := range sessions {
+		for _, sl := range s.Slots {
+			if i := strings.Index(sl.Notes, "HL-"); i >= 0 && len(sl.Notes) >= i+11 {
+				perRef[sl.Notes[i:i+11]]++
+			}
+		}
+	}
+	res.PerBookingMin, res.PerBookingMax = 1<<30, 0
+	calls := 0
+	for _, id := range ids {
+		row, err := a.Store.Appointment(ctx, a.Store.DBQ(), id)
+		if err != nil {
+			return err
+		}
+		calls += row.EMISCalls
+		n := perRef[row.Reference]
+		res.PerBookingMin, res.PerBookingMax = min(res.PerBookingMin, n), max(res.PerBookingMax, n)
+		switch booking.State(row.State) {
+		case booking.StateBooked:
+			res.Booked++
+		case booking.StatePlaceholder:
+			res.Placeholders++
+		case booking.StateFailed:
+			res.Failed++
+		}
+		if n == 0 && row.State != string(booking.StateFailed) {
+			res.LostBookings++
+		}
+	}
+	res.EMISCallsPerBooking = float64(calls) / float64(len(ids))
+	return nil
+}
+
+func runSearch(ctx context.Context, c *apiClient, o BookingOptions, res *BookingResult) error {
+	today := time.Now().In(emis.London).Format(time.DateOnly)
+	end := time.Now().In(emis.London).AddDate(0, 0, 13).Format(time.DateOnly)
+	path := "/v1/slots?start_date=" + today + "&end_date=" + end
+	status, body, err := c.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("bench: search: %d %v %s", status, err, body)
+	}
+	res.SlotsPerSearchRequest = count(body)
+	lat, errs, rps := hammer(ctx, o.SearchClients, o.SearchDuration, func() bool {
+		s, _, err := c.do(ctx, http.MethodGet, path, nil, nil)
+		return err == nil && s == http.StatusOK
+	})
+	res.SearchRPS, res.SearchP50MS, res.SearchP99MS, res.SearchErrors = rps, ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), errs
+
+	// The ceiling: the same clients against a handler that does nothing, on this machine.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":[],"count":0}`)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	trivial := newAPIClient("http://"+ln.Addr().String(), c.key, c.group, o.SearchClients)
+	lat, _, rps = hammer(ctx, o.SearchClients, o.SearchDuration, func() bool {
+		s, _, err := trivial.do(ctx, http.MethodGet, "/", nil, nil)
+		return err == nil && s == http.StatusOK
+	})
+	res.CeilingRPS, res.CeilingP99MS = rps, ms(percentile(lat, 0.99))
+	return nil
+}
+
+// hammer runs fn from n clients for d and reports latencies, failures and requests per second.
+func hammer(ctx context.Context, n int, d time.Duration, fn func() bool) ([]time.Duration, int, float64) {
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(end) && ctx.Err() == nil {
+				s := time.Now()
+				if !fn() {
+					bad++
+				}
+				mine = append(mine, time.Since(s))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all, errs, float64(len(all)) / time.Since(t0).Seconds()
+}
+
+// parallel runs fn(0..n-1) on k goroutines and returns the first error.
+func parallel(ctx context.Context, k, n int, fn func(int) error) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	errc := make(chan error, k)
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(i); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case err = <-errc:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	return err
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return s
+}
