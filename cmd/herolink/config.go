@@ -22,6 +22,8 @@ type serverFlags struct {
 	secureCookies                                              bool
 	syncHorizonDays, syncConcurrency                           int
 	syncFull, syncNear                                         time.Duration
+	apiRate, apiBurst, writebackWorkers                        int
+	bookingAlertAfter                                          time.Duration
 }
 
 func envInt(name string, def int) int {
@@ -92,6 +94,10 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.DurationVar(&f.syncFull, "sync-full-interval", envDuration("HEROLINK_SYNC_FULL_INTERVAL", 45*time.Second), "how often each practice's whole horizon is synced (HEROLINK_SYNC_FULL_INTERVAL)")
 	fs.DurationVar(&f.syncNear, "sync-near-interval", envDuration("HEROLINK_SYNC_NEAR_INTERVAL", 15*time.Second), "how often the next three days are synced (HEROLINK_SYNC_NEAR_INTERVAL)")
 	fs.IntVar(&f.syncConcurrency, "sync-concurrency", envInt("HEROLINK_SYNC_CONCURRENCY", 32), "sync passes in flight across all practices (HEROLINK_SYNC_CONCURRENCY)")
+	fs.IntVar(&f.apiRate, "api-rate-limit", envInt("HEROLINK_API_RATE_LIMIT", 20), "partner API requests per second per key, sustained (HEROLINK_API_RATE_LIMIT)")
+	fs.IntVar(&f.apiBurst, "api-burst", envInt("HEROLINK_API_BURST", 40), "partner API requests per key at once (HEROLINK_API_BURST)")
+	fs.IntVar(&f.writebackWorkers, "writeback-workers", envInt("HEROLINK_WRITEBACK_WORKERS", 16), "bookings written into EMIS at once (HEROLINK_WRITEBACK_WORKERS)")
+	fs.DurationVar(&f.bookingAlertAfter, "booking-alert-after", envDuration("HEROLINK_BOOKING_ALERT_AFTER", 5*time.Minute), "alert staff when a booking has waited this long for EMIS (HEROLINK_BOOKING_ALERT_AFTER)")
 	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
 }
 
@@ -107,5 +113,6 @@ func (f *serverFlags) config(log *slog.Logger) app.Config {
 	return app.Config{DataDir: f.dataDir, Addr: f.addr, EMISURL: f.emisURL, DirectoryURL: f.directoryURL,
 		SupplierID: f.supplierID, HealthInterval: f.healthInterval, EMISCallTimeout: f.emisTimeout,
 		SecureCookies: f.secureCookies, Log: log, SyncHorizonDays: f.syncHorizonDays, SyncFullInterval: f.syncFull,
-		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency}
+		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency, APIRateLimit: float64(f.apiRate), APIBurst: f.apiBurst,
+		WritebackWorkers: f.writebackWorkers, BookingAlertAfter: f.bookingAlertAfter}
 }

@@ -104,6 +104,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.SyncHorizonDays < 0 || cfg.SyncHorizonDays > 56 {
 		return nil, fmt.Errorf("app: the sync horizon must be between 1 and 56 days, not %d", cfg.SyncHorizonDays)
 	}
+	switch {
+	case cfg.APIRateLimit < 0 || cfg.APIBurst < 0:
+		return nil, fmt.Errorf("app: the API rate limit and burst must be positive, not %v and %d", cfg.APIRateLimit, cfg.APIBurst)
+	case cfg.WritebackWorkers < 0:
+		return nil, fmt.Errorf("app: the write-back workers must be at least 1, not %d", cfg.WritebackWorkers)
+	case cfg.BookingAlertAfter < 0 || cfg.HoldDuration < 0:
+		return nil, errors.New("app: the booking alert delay and the hold duration cannot be negative")
+	}
 	if cfg.HealthInterval <= 0 {
 		cfg.HealthInterval = 5 * time.Minute
 	}

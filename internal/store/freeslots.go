@@ -125,7 +125,7 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 	}
 	b.WriteString(" ORDER BY sl.start_at, sl.slot_id LIMIT ?")
 	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, b.String(), args...)
+	rows, err := s.read.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: free slots: %w", err)
 	}

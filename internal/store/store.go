@@ -27,8 +27,12 @@ var ErrNotFound = errors.New("store: not found")
 
 // Store is herolink's database.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db *sql.DB
+	// read is a pool of read-only connections for the partner API's hottest reads (slot
+	// search): in WAL mode they read the last commit in parallel, on every core, instead of
+	// queueing behind writes on db's one connection.
+	read *sql.DB
+	now  func() time.Time
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL and a busy
@@ -46,14 +50,21 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	read, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	read.SetMaxIdleConns(4)
+	return &Store{db: db, read: read, now: time.Now}, nil
 }
 
 // DB is the pool, for River.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.read.Close(), s.db.Close()) }
 
 // SetClock replaces the clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
