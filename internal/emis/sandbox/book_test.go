@@ -323,6 +323,23 @@ func TestAPlaceholderReservesTheTimeUntilItsTypeIsSetBack(t *testing.T) {
 	}
 }
 
+func TestReceptionClearingAPlaceholdersNotesInEMISFreesTheTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, conn := connected(t, sandbox.Options{Seed: 1})
+	free := findSlot(t, b, conn, freeFuture(b))
+	if _, err := conn.SetSlotType(ctx, free.DBID, 6, "Hero booking HB-9: Ann Example"); err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(free.DBID, 10)
+	if status, body := b.admin(t, "PATCH", demoOrg+"/slots/"+id, map[string]any{"slot_type_id": 1, "notes": ""}); status != 200 {
+		t.Fatalf("edit slot: %d %s", status, body)
+	}
+	if status, body := b.admin(t, "POST", demoOrg+"/slots/"+id+"/book", map[string]any{"patient_id": 9002}); status != 200 && status != 201 {
+		t.Fatalf("reception booking the freed slot: %d %s", status, body)
+	}
+}
+
 func TestSlotTypeCannotBeChangedOnPastBlockedOrEmbargoedSlots(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -270,6 +270,8 @@ func (o *Org) EditSlot(id int64, in SlotEdit) (emis.Slot, error) {
 	}
 	if in.Notes != nil {
 		r.slot.Notes = *in.Notes
+		// Reception clearing a placeholder's notes frees the time, as in EMIS.
+		r.slot.Placeholder = r.slot.Placeholder && r.slot.Notes != ""
 	}
 	o.touch()
 	return o.wireSlotLocked(r), nil
