@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"herolink/internal/store"
 )
@@ -70,7 +71,7 @@ func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, id string) error {
 // Cancel cancels a hold or a booking. A booking already in EMIS is cancelled there by the
 // write-back job. Partners cannot cancel inside the practice's cut-off; staff can.
 func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest) (Appointment, error) {
-	if len(c.Reason) > maxComment {
+	if utf8.RuneCountInString(c.Reason) > maxComment {
 		return Appointment{}, &Error{Code: CodeInvalid, Message: "reason is too long",
 			Fields: []FieldError{{Field: "reason", Code: "too_long", Message: fmt.Sprintf("at most %d characters", maxComment)}}}
 	}
@@ -92,6 +93,9 @@ func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest)
 			return Appointment{}, refuse(CodeInvalidState, "appointment %s is expired: there is nothing to cancel", id)
 		}
 	default:
+		if a.MatchRule == ruleBookedInEMIS && !c.Staff {
+			return Appointment{}, refuse(CodeInvalidState, "the practice completed booking %s in EMIS itself; the patient should contact the practice to change it", a.Reference)
+		}
 		if err := s.checkCutoff(ctx, a, c.Staff); err != nil {
 			return Appointment{}, err
 		}
@@ -160,8 +164,13 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	if old.State != string(StateBooked) && old.State != string(StatePlaceholder) {
 		return Appointment{}, refuse(CodeInvalidState, "appointment %s is %s; only a booking written into EMIS can be rescheduled", id, old.State)
 	}
-	if old.RescheduledTo != "" {
-		return Appointment{}, refuse(CodeInvalidState, "appointment %s is already being rescheduled to %s", id, old.RescheduledTo)
+	if old.MatchRule == ruleBookedInEMIS {
+		return Appointment{}, refuse(CodeInvalidState, "the practice completed booking %s in EMIS itself; the patient should contact the practice to change it", old.Reference)
+	}
+	if pending, err := s.Store.LiveRescheduleOf(ctx, old.ID); err != nil {
+		return Appointment{}, err
+	} else if pending != "" {
+		return Appointment{}, refuse(CodeInvalidState, "appointment %s is already being rescheduled to %s", id, pending)
 	}
 	if err := s.checkCutoff(ctx, old, false); err != nil {
 		return Appointment{}, err
@@ -202,11 +211,15 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	return s.Appointment(ctx, group, row.ID)
 }
 
-// clip shortens free text written into EMIS's notes.
+// clip shortens free text written into EMIS's notes to at most n bytes, on a character
+// boundary.
 func clip(s string, n int) string {
 	s = strings.TrimSpace(s)
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

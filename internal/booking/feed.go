@@ -18,11 +18,16 @@ const (
 	feedBatch = 500
 )
 
+// ruleBookedInEMIS marks a placeholder whose time reception gave to a patient in EMIS itself:
+// herolink keeps following the slot but never takes that patient as its own patient's record.
+const ruleBookedInEMIS = "booked_in_emis"
+
 // FollowDiary reads the sync's change feed and reflects on herolink's bookings what
 // happened to them in EMIS: cancelled by reception, moved, or the slot removed. A suspected
 // cancellation is confirmed by reading the slot back first, because a sync pass can see a
-// moment of herolink's own write (a placeholder being converted). It returns how many
-// changes it read.
+// moment of herolink's own write (a placeholder being converted). A change that cannot be
+// confirmed now (the practice's EMIS is down) becomes a job of its own, so one practice never
+// holds up the feed for the others. It returns how many changes it read.
 func (s *Service) FollowDiary(ctx context.Context) (int, error) {
 	after, err := s.Store.FeedCursor(ctx, feedName)
 	if err != nil {
@@ -34,17 +39,35 @@ func (s *Service) FollowDiary(ctx context.Context) (int, error) {
 	}
 	for i, c := range changes {
 		if err := s.reflect(ctx, c); err != nil {
-			// Keep the cursor before this change: it is read again next time.
-			if i > 0 {
-				_ = s.Store.SetFeedCursor(ctx, s.Store.DBQ(), feedName, changes[i-1].Seq)
+			s.log().Warn("EMIS change on a booking not confirmed yet; retrying as a job", "practice", c.PracticeID, "slot", c.SlotID, "err", err)
+			if _, ierr := s.River.Insert(ctx, ReflectArgs{Change: c}, nil); ierr != nil {
+				// Keep the cursor before this change: it is read again next time.
+				if i > 0 {
+					_ = s.Store.SetFeedCursor(ctx, s.Store.DBQ(), feedName, changes[i-1].Seq)
+				}
+				return i, ierr
 			}
-			return i, err
 		}
 	}
 	if len(changes) > 0 {
 		return len(changes), s.Store.SetFeedCursor(ctx, s.Store.DBQ(), feedName, changes[len(changes)-1].Seq)
 	}
 	return 0, nil
+}
+
+// settled says whether herolink has finished writing a booking, so that a change EMIS shows
+// on its slot is someone else's doing.
+func settled(a store.AppointmentRow) bool {
+	if a.WriteUnknown {
+		return false
+	}
+	switch a.State {
+	case string(StateBooked):
+		return a.EMISWritten == "appointment" || a.MatchRule == ruleBookedInEMIS
+	case string(StatePlaceholder):
+		return a.EMISWritten == "placeholder" && a.EMISPatientID == 0 // no conversion under way
+	}
+	return false
 }
 
 func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
@@ -55,16 +78,15 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 	if err != nil {
 		return err
 	}
-	settled := (a.State == string(StateBooked) && a.EMISWritten == "appointment") ||
-		(a.State == string(StatePlaceholder) && a.EMISWritten == "placeholder")
-	if !settled || c.At.Before(a.WrittenAt) {
+	if !settled(a) || c.At.Before(a.WrittenAt) {
 		return nil // herolink is still writing it, or the change predates our write
 	}
 	unreg, err := s.Store.UnregisteredSlotTypeID(ctx, a.PracticeID)
 	if err != nil {
 		return err
 	}
-	stillOurs := c.NewStatus != "" && ((a.State == string(StateBooked) && c.NewStatus == emis.SlotBooked && c.NewPatient == a.EMISPatientID) ||
+	external := a.MatchRule == ruleBookedInEMIS
+	stillOurs := c.NewStatus != "" && ((a.State == string(StateBooked) && c.NewStatus == emis.SlotBooked && (external || c.NewPatient == a.EMISPatientID)) ||
 		(a.State == string(StatePlaceholder) && c.NewStatus == emis.SlotAvailable && c.NewTypeID == unreg))
 	if stillOurs {
 		if c.Moved {
@@ -76,33 +98,63 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 	if err != nil {
 		return fmt.Errorf("booking: confirm EMIS change on %s: %w", a.Reference, err)
 	}
-	st, err := s.readBack(ctx, conn, a, unreg)
+	st, sl, err := s.readSlot(ctx, conn, a, unreg)
 	if err != nil {
 		return err
 	}
-	if st == seenOurAppointment || st == seenOurPlaceholder {
+	switch {
+	case st == seenOurAppointment || st == seenOurPlaceholder:
 		return nil
-	}
-	if a.State == string(StatePlaceholder) && st == seenTaken {
-		// Reception booked the slot over the placeholder: the reconciliation happened in EMIS.
+	case external && sl.Status == emis.SlotBooked:
+		return nil // reception's appointment is still there
+	case a.State == string(StatePlaceholder) && sl.Status == emis.SlotBooked && len(sl.Patients) > 0:
+		// Reception gave the time to a patient in EMIS itself: the reconciliation happened
+		// there. Who that patient is stays EMIS's business: herolink does not adopt it as its
+		// own patient's record.
 		return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
 				store.Set{Column: "state", Value: string(StateBooked)}, store.Set{Column: "emis_written", Value: ""},
-				store.Set{Column: "emis_patient_id", Value: nullPatient(c.NewPatient)}, store.Set{Column: "match_rule", Value: "booked_in_emis"}); err != nil {
+				store.Set{Column: "match_rule", Value: ruleBookedInEMIS}); err != nil {
 				return ignoreChanged(err)
 			}
 			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
 		})
 	}
+	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State},
 			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "emis_written", Value: ""},
 			store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()}, store.Set{Column: "cancelled_by", Value: "emis"},
-			store.Set{Column: "cancel_reason", Value: "cancelled or removed in EMIS"}); err != nil {
+			store.Set{Column: "cancel_reason", Value: "cancelled, removed or blocked in EMIS"}); err != nil {
 			return ignoreChanged(err)
 		}
 		return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.cancelled", "emis")
 	})
+}
+
+// ReflectArgs is a change of the diary feed that could not be confirmed with EMIS when it was
+// read; the job confirms it with retries.
+type ReflectArgs struct {
+	Change store.DiaryChange `json:"change"`
+}
+
+// Kind names the job in River's table.
+func (ReflectArgs) Kind() string { return "booking_reflect_change" }
+
+// InsertOpts puts it on the write-back queue with the usual retries.
+func (ReflectArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: WritebackQueue, MaxAttempts: 25}
+}
+
+// ReflectWorker runs ReflectArgs.
+type ReflectWorker struct {
+	river.WorkerDefaults[ReflectArgs]
+	Service *Service
+}
+
+// Work confirms the change.
+func (w *ReflectWorker) Work(ctx context.Context, job *river.Job[ReflectArgs]) error {
+	return w.Service.reflect(ctx, job.Args.Change)
 }
 
 func nullPatient(id int64) any {
@@ -152,6 +204,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 	} else if n > 0 {
 		s.log().Info("holds expired", "count", n)
 	}
+	if err := s.alertPlaceholders(ctx); err != nil {
+		return err
+	}
 	ids, err := s.Store.AppointmentsNeedingEMIS(ctx, 1000)
 	if err != nil {
 		return err
@@ -167,6 +222,33 @@ func (s *Service) Sweep(ctx context.Context) error {
 		if err != nil || n < feedBatch {
 			return err
 		}
+	}
+	return nil
+}
+
+// alertPlaceholders raises the unregistered patient alert, once, for each placeholder not
+// replaced by a real appointment within PlaceholderAlertAfter.
+func (s *Service) alertPlaceholders(ctx context.Context) error {
+	after := s.PlaceholderAlertAfter
+	if after <= 0 {
+		after = 10 * time.Minute
+	}
+	waiting, err := s.Store.PlaceholdersWaitingSince(ctx, s.now().Add(-after))
+	if err != nil {
+		return err
+	}
+	for _, a := range waiting {
+		if err := s.Store.InTx(ctx, func(tx *sql.Tx) error {
+			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
+				store.Set{Column: "alerted_at", Value: s.now().UnixMilli()}); err != nil {
+				return ignoreChanged(err)
+			}
+			return s.Store.AppendAuditTx(ctx, tx, store.AuditEntry{Actor: "herolink", Action: "unregistered_patient_alert", PracticeID: a.PracticeID,
+				Detail: fmt.Sprintf("booking %s has been a placeholder for more than %s: find the patient in EMIS and link their EMIS number", a.Reference, after)})
+		}); err != nil {
+			return err
+		}
+		s.log().Warn("unregistered patient alert", "appointment", a.ID, "practice", a.PracticeID)
 	}
 	return nil
 }
@@ -199,4 +281,5 @@ func SweepJob(interval time.Duration) *river.PeriodicJob {
 func AddWorkers(w *river.Workers, s *Service) {
 	river.AddWorker(w, &WritebackWorker{Service: s})
 	river.AddWorker(w, &SweepWorker{Service: s})
+	river.AddWorker(w, &ReflectWorker{Service: s})
 }

@@ -35,6 +35,9 @@ type Service struct {
 	// AlertAfter is how long a booking may stay confirming because EMIS does not answer
 	// before staff are alerted (default 5 minutes).
 	AlertAfter time.Duration
+	// PlaceholderAlertAfter is how long a placeholder may wait for its patient to be linked
+	// before the unregistered patient alert is raised for staff (default 10 minutes).
+	PlaceholderAlertAfter time.Duration
 	// BookedBy is the name EMIS shows as the booker.
 	BookedBy string
 	// Now is the clock; time.Now when nil.

@@ -64,6 +64,11 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 	if a.State != string(StatePlaceholder) {
 		return refuse(CodeInvalidState, "booking %s is %s, not a placeholder", a.Reference, a.State)
 	}
+	// A link already being written into EMIS is not changed under the worker's feet: the
+	// appointment could be booked for the first number while herolink records the second.
+	if a.EMISPatientID != 0 || a.WriteUnknown || a.EMISWritten != "placeholder" {
+		return refuse(CodeInvalidState, "booking %s is already being booked for EMIS number %d; wait until it is done, then cancel it if the number was wrong", a.Reference, a.EMISPatientID)
+	}
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: practiceID,
 			EMISPatientID: emisNumber, Rule: "staff", LinkedBy: actor}); err != nil {

@@ -185,3 +185,78 @@ func TestBookingStateMachineProperties(t *testing.T) {
 		}
 	})
 }
+
+func TestAPlaceholderNotReplacedWithinTenMinutesRaisesTheUnregisteredPatientAlert(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	a := b.confirmed(t, b.freeSlots(t, 1)[0].ID, matching.Demographics{FamilyName: "Alertcase", GivenName: "Kim", DateOfBirth: "1982-08-08"})
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	placeholders, _, _ := b.svc.StaffQueue(ctx, b.practiceID)
+	if len(placeholders) != 1 || placeholders[0].Alerted {
+		t.Fatalf("alerted too early: %+v", placeholders)
+	}
+	b.clock.advance(11 * time.Minute)
+	for range 2 { // the second sweep must not alert again
+		if err := b.svc.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	placeholders, _, _ = b.svc.StaffQueue(ctx, b.practiceID)
+	if len(placeholders) != 1 || !placeholders[0].Alerted {
+		t.Fatalf("no alert after 11 minutes: %+v", placeholders)
+	}
+	audit, _ := b.store.ListAudit(ctx, b.practiceID, 50)
+	n := 0
+	for _, e := range audit {
+		if e.Action == "unregistered_patient_alert" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d unregistered patient alerts in the audit trail, want 1", n)
+	}
+}
+
+func TestAnEMISChangeThatCannotBeConfirmedNowDoesNotHoldUpTheFeed(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	slot := b.freeSlots(t, 1)[0]
+	a := b.confirmed(t, slot.ID, d)
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	if _, err := b.svc.FollowDiary(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.org.ReceptionCancel(b.emisSlot(t, slot.ID).DBID); err != nil {
+		t.Fatal(err)
+	}
+	b.sync(t)
+	setFaults(t, b, sandbox.FaultConfig{ErrorRate: 1}) // the read-back cannot confirm it now
+	if _, err := b.svc.FollowDiary(ctx); err != nil {
+		t.Fatalf("the feed stopped on one practice's EMIS: %v", err)
+	}
+	if n, _ := b.svc.FollowDiary(ctx); n != 0 {
+		t.Fatalf("the feed's cursor did not move past the change: %d read again", n)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StateBooked {
+		t.Fatalf("cancelled without confirming with EMIS: %s", got.State)
+	}
+	setFaults(t, b, sandbox.FaultConfig{})
+	stop := b.startRiver(t)
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for b.get(t, a.ID).State != booking.StateCancelled {
+		if time.Now().After(deadline) {
+			t.Fatal("the retried change never cancelled the booking")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -59,6 +59,10 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 	return w.Service.Writeback(ctx, job.Args.AppointmentID)
 }
 
+// ruleMatchTimedOut marks a booking made a placeholder because EMIS did not answer the patient
+// search in time; the write-back searches again for it.
+const ruleMatchTimedOut = "match_timed_out"
+
 // leaseFor outlasts a job's timeout, so a lease only lapses when its worker is gone.
 const leaseFor = 3 * time.Minute
 
@@ -66,7 +70,8 @@ const leaseFor = 3 * time.Minute
 // lease writes, so two jobs never write one booking twice; each step re-reads the row, so a
 // cancellation made meanwhile is honoured before the job ends.
 func (s *Service) Writeback(ctx context.Context, id string) error {
-	ok, err := s.Store.LeaseAppointment(ctx, id, leaseFor)
+	token := randomID("lease_", 12)
+	ok, err := s.Store.LeaseAppointment(ctx, id, token, leaseFor)
 	if err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 		return river.JobSnooze(2 * time.Second) // another worker has it
 	}
 	defer func() {
-		if err := s.Store.ReleaseAppointment(context.WithoutCancel(ctx), id); err != nil {
+		if err := s.Store.ReleaseAppointment(context.WithoutCancel(ctx), id, token); err != nil {
 			s.log().Error("release appointment lease", "appointment", id, "err", err)
 		}
 	}()
@@ -117,8 +122,12 @@ func goalOf(a store.AppointmentRow) goal {
 		return goalAppointment
 	case a.State == string(StateConfirming):
 		return goalPlaceholder
+	case a.State == string(StatePlaceholder) && a.EMISPatientID == 0 && a.MatchRule == ruleMatchTimedOut:
+		return goalMatch // EMIS did not answer the search in time: try again now
 	case a.State == string(StatePlaceholder) && a.EMISPatientID != 0:
 		return goalAppointment // the patient was linked: convert the placeholder
+	case a.State == string(StatePlaceholder) && a.EMISWritten == "":
+		return goalPlaceholder // a conversion undid the placeholder and could not book: put it back
 	case a.State == string(StateCancelled) && (a.EMISWritten != "" || a.WriteUnknown):
 		return goalEmpty
 	}
@@ -291,29 +300,37 @@ func (s *Service) settleFailedWrite(ctx context.Context, a store.AppointmentRow,
 
 // readBack reads the slot from EMIS and classifies it for this appointment.
 func (s *Service) readBack(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, unreg int) (seen, error) {
+	st, _, err := s.readSlot(ctx, conn, a, unreg)
+	return st, err
+}
+
+// readSlot is readBack with the slot as EMIS answered it.
+func (s *Service) readSlot(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, unreg int) (seen, emis.Slot, error) {
 	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
-		return seenUnread, err
+		return seenUnread, emis.Slot{}, err
 	}
 	slots, err := conn.GetSlotsForSession(ctx, a.SessionID)
 	if errors.Is(err, emis.ErrNotFound) || errors.Is(err, emis.ErrNothingToReturn) {
-		return seenGone, nil
+		return seenGone, emis.Slot{}, nil
 	}
 	if err != nil {
-		return seenUnread, fmt.Errorf("booking: read back slot %d: %w", a.SlotID, err)
+		return seenUnread, emis.Slot{}, fmt.Errorf("booking: read back slot %d: %w", a.SlotID, err)
 	}
 	for _, sl := range slots {
 		if sl.DBID == a.SlotID {
-			return classify(sl, a, unreg), nil
+			return classify(sl, a, unreg), sl, nil
 		}
 	}
-	return seenGone, nil
+	return seenGone, emis.Slot{}, nil
 }
 
-// classify recognises our own writes by the reference herolink puts in EMIS's notes.
+// classify recognises our own writes by the reference herolink puts in EMIS's notes, and an
+// appointment as ours only when it is also for the patient herolink means: anything else is
+// someone else's, never to be finished or undone as ours.
 func classify(sl emis.Slot, a store.AppointmentRow, unreg int) seen {
 	ours := strings.Contains(sl.Notes, a.Reference)
 	switch {
-	case sl.Status == emis.SlotBooked && ours && len(sl.Patients) > 0:
+	case sl.Status == emis.SlotBooked && ours && len(sl.Patients) == 1 && sl.Patients[0].DBID == a.EMISPatientID && a.EMISPatientID != 0:
 		return seenOurAppointment
 	case sl.Status == emis.SlotAvailable && ours && unreg != 0 && sl.Type.TypeID == unreg:
 		return seenOurPlaceholder
@@ -399,13 +416,14 @@ func (s *Service) fail(ctx context.Context, a store.AppointmentRow, code string)
 	alts := s.alternatives(ctx, a)
 	js, _ := json.Marshal(alts)
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming)},
+		// A placeholder fails too when the practice gave its time away while it was being
+		// converted: the partner is told, with alternatives, rather than left with nothing.
+		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
 			store.Set{Column: "state", Value: string(StateFailed)}, store.Set{Column: "failure_code", Value: code},
 			store.Set{Column: "alternatives", Value: string(js)}, store.Set{Column: "write_unknown", Value: 0})
 		if errors.Is(err, store.ErrStateChanged) {
-			// A placeholder whose slot can no longer be booked stays a placeholder for staff.
-			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "last_error", Value: failureMessages[code]},
-				store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "emis_patient_id", Value: nil})
+			// Cancelled meanwhile: nothing of ours is in the slot, which is all a cancellation needs.
+			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "write_unknown", Value: 0})
 		}
 		if err != nil {
 			return err
@@ -458,8 +476,8 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 		return cerr
 	}
 	if err != nil {
-		if !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
-			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: "match_timed_out"})
+		if a.State == string(StateConfirming) && !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
+			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: ruleMatchTimedOut})
 		}
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}

@@ -138,40 +138,6 @@ func TestASlotBookedByReceptionMeanwhileFailsWithAlternatives(t *testing.T) {
 	}
 }
 
-func TestATimeoutAfterTheWriteIsReadBackNotRetriedBlindly(t *testing.T) {
-	b := setup(t)
-	d, emisNo := b.emisPatient(t)
-	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	// First run: the search answers (reads are not stalled), then the booking applies and
-	// stalls past the client's timeout.
-	setFaults(t, b, sandbox.FaultConfig{TimeoutAfterWriteRate: 1, StallMS: 3500})
-	if err := b.svc.Writeback(context.Background(), a.ID); err == nil {
-		t.Fatal("the write timed out but the write-back says it succeeded")
-	}
-	if got := b.get(t, a.ID); got.State != booking.StateConfirming {
-		t.Fatalf("state after the timeout = %s, want confirming", got.State)
-	}
-	setFaults(t, b, sandbox.FaultConfig{})
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := b.get(t, a.ID); got.State != booking.StateBooked {
-		t.Fatalf("state = %s, want booked", got.State)
-	}
-	if sl := b.emisSlot(t, slot.ID); sl.Patients[0].DBID != emisNo {
-		t.Fatalf("EMIS slot = %+v", sl)
-	}
-	if n := b.artefacts(t)[a.Reference]; n != 1 {
-		t.Fatalf("EMIS holds %d artefacts, want 1", n)
-	}
-	// The second run read the slot back and wrote nothing: booking twice would have failed with -6.
-	stats, _ := b.world.Stats(sandbox.DemoCDB)
-	if stats.Calls[emis.MethodBookAppointment] != 1 {
-		t.Fatalf("BookAppointment was called %d times, want 1", stats.Calls[emis.MethodBookAppointment])
-	}
-}
-
 func setFaults(t *testing.T, b *bundle, f sandbox.FaultConfig) {
 	t.Helper()
 	if err := b.world.SetFaults(sandbox.Faults{Global: f}); err != nil {

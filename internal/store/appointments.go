@@ -222,12 +222,13 @@ func (s *Store) AppointmentEvents(ctx context.Context, appointmentID string) ([]
 	return out, rows.Err()
 }
 
-// LeaseAppointment gives one write-back worker the appointment until the lease ends; false
-// when another worker holds it. It is what keeps two workers from writing one booking twice.
-func (s *Store) LeaseAppointment(ctx context.Context, id string, d time.Duration) (bool, error) {
+// LeaseAppointment gives one write-back worker the appointment until the lease ends, under
+// token; false when another worker holds it. It is what keeps two workers from writing one
+// booking twice.
+func (s *Store) LeaseAppointment(ctx context.Context, id, token string, d time.Duration) (bool, error) {
 	now := s.nowMS()
-	res, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = ?
-		WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)`, now+d.Milliseconds(), id, now)
+	res, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = ?, lease_token = ?
+		WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?)`, now+d.Milliseconds(), token, id, now)
 	if err != nil {
 		return false, fmt.Errorf("store: lease appointment %s: %w", id, err)
 	}
@@ -235,10 +236,42 @@ func (s *Store) LeaseAppointment(ctx context.Context, id string, d time.Duration
 	return n == 1, nil
 }
 
-// ReleaseAppointment ends a lease.
-func (s *Store) ReleaseAppointment(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = NULL WHERE id = ?`, id)
+// ReleaseAppointment ends the lease taken under token; a lease another worker took since is
+// left alone.
+func (s *Store) ReleaseAppointment(ctx context.Context, id, token string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE appointments SET lease_until = NULL, lease_token = '' WHERE id = ? AND lease_token = ?`, id, token)
 	return err
+}
+
+// LiveRescheduleOf returns the id of the live appointment rescheduling id, or "".
+func (s *Store) LiveRescheduleOf(ctx context.Context, id string) (string, error) {
+	var out string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM appointments WHERE rescheduled_from = ?
+		AND state IN ('reserved', 'confirming', 'booked', 'placeholder')`, id).Scan(&out)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return out, err
+}
+
+// PlaceholdersWaitingSince lists placeholders written before t that staff have not been
+// alerted about.
+func (s *Store) PlaceholdersWaitingSince(ctx context.Context, t time.Time) ([]AppointmentRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
+		WHERE state = 'placeholder' AND alerted_at IS NULL AND written_at < ? ORDER BY written_at LIMIT 1000`, t.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: placeholders waiting: %w", err)
+	}
+	defer rows.Close()
+	var out []AppointmentRow
+	for rows.Next() {
+		a, err := scanAppointment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // ExpireHolds marks holds whose time ran out as expired and says how many.
@@ -280,11 +313,12 @@ func (s *Store) AppointmentsWhere(ctx context.Context, practiceID int64, states 
 }
 
 // AppointmentsNeedingEMIS lists appointments whose EMIS side is not settled: confirming, a
-// placeholder with a patient linked, or cancelled with something still written in EMIS. The
+// placeholder with a patient linked, a placeholder to write again or to match again, or
+// cancelled with something still written in EMIS. The
 // write-back sweep re-enqueues them, so a job lost with its process is not a booking lost.
 func (s *Store) AppointmentsNeedingEMIS(ctx context.Context, limit int) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM appointments WHERE state = 'confirming'
-		OR (state = 'placeholder' AND emis_patient_id IS NOT NULL)
+		OR (state = 'placeholder' AND (emis_patient_id IS NOT NULL OR emis_written = '' OR match_rule = 'match_timed_out'))
 		OR (state = 'cancelled' AND (emis_written != '' OR write_unknown = 1)) ORDER BY updated_at LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments needing EMIS: %w", err)
