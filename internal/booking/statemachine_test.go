@@ -76,7 +76,7 @@ var allowed = map[booking.State][]booking.State{
 	booking.StateReserved:    {booking.StateExpired, booking.StateCancelled, booking.StateConfirming},
 	booking.StateConfirming:  {booking.StateBooked, booking.StatePlaceholder, booking.StateFailed, booking.StateCancelled},
 	booking.StateBooked:      {booking.StateCancelled},
-	booking.StatePlaceholder: {booking.StateBooked, booking.StateCancelled},
+	booking.StatePlaceholder: {booking.StateBooked, booking.StateCancelled, booking.StateFailed},
 }
 
 // TestBookingStateMachineProperties drives random sequences of partner, staff, EMIS and
