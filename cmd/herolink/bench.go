@@ -186,7 +186,7 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	errRate := fs.Float64("error-rate", 0.10, "share of EMIS calls answering 503")
 	timeoutRate := fs.Float64("timeout-rate", 0.05, "share of EMIS calls timing out, half of them after a write applied")
 	callTimeout := fs.Duration("call-timeout", 2*time.Second, "herolink's timeout per EMIS call; an injected stall lasts 25% longer")
-	workers := fs.Int("writeback-workers", 16, "write-back jobs in flight")
+	workers := fs.Int("writeback-workers", 64, "write-back jobs in flight")
 	clients := fs.Int("search-clients", 64, "concurrent slot-search clients")
 	searchFor := fs.Duration("search-duration", 10*time.Second, "length of the search measurement and of the ceiling's")
 	if err := fs.Parse(args); err != nil {

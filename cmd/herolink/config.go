@@ -96,7 +96,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.IntVar(&f.syncConcurrency, "sync-concurrency", envInt("HEROLINK_SYNC_CONCURRENCY", 32), "sync passes in flight across all practices (HEROLINK_SYNC_CONCURRENCY)")
 	fs.IntVar(&f.apiRate, "api-rate-limit", envInt("HEROLINK_API_RATE_LIMIT", 20), "partner API requests per second per key, sustained (HEROLINK_API_RATE_LIMIT)")
 	fs.IntVar(&f.apiBurst, "api-burst", envInt("HEROLINK_API_BURST", 40), "partner API requests per key at once (HEROLINK_API_BURST)")
-	fs.IntVar(&f.writebackWorkers, "writeback-workers", envInt("HEROLINK_WRITEBACK_WORKERS", 16), "bookings written into EMIS at once (HEROLINK_WRITEBACK_WORKERS)")
+	fs.IntVar(&f.writebackWorkers, "writeback-workers", envInt("HEROLINK_WRITEBACK_WORKERS", 64), "bookings written into EMIS at once (HEROLINK_WRITEBACK_WORKERS)")
 	fs.DurationVar(&f.bookingAlertAfter, "booking-alert-after", envDuration("HEROLINK_BOOKING_ALERT_AFTER", 5*time.Minute), "alert staff when a booking has waited this long for EMIS (HEROLINK_BOOKING_ALERT_AFTER)")
 	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
 }

@@ -59,7 +59,7 @@ type Config struct {
 
 	HoldDuration         time.Duration // overrides every practice's hold length (15 minutes by default) when set
 	BookingSweepInterval time.Duration // expire holds, re-enqueue stalled write-backs, follow EMIS changes; 10 s if zero
-	WritebackWorkers     int           // write-back jobs in flight; 16 if zero
+	WritebackWorkers     int           // write-back jobs in flight; 64 if zero (they mostly wait on EMIS)
 	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
 }
 
@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.BookingSweepInterval = 10 * time.Second
 	}
 	if cfg.WritebackWorkers <= 0 {
-		cfg.WritebackWorkers = 16
+		cfg.WritebackWorkers = 64
 	}
 	bookings := &booking.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "booking"),
 		HoldDuration: cfg.HoldDuration, AlertAfter: cfg.BookingAlertAfter}

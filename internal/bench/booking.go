@@ -31,7 +31,7 @@ type BookingOptions struct {
 	ErrorRate        float64       // share of EMIS calls answering 503 (0.10)
 	TimeoutRate      float64       // share of EMIS calls timing out, half of them after a write applied (0.05)
 	CallTimeout      time.Duration // herolink's per-call EMIS timeout (2 s); a stall lasts 25 % longer
-	WritebackWorkers int           // write-back jobs in flight (16)
+	WritebackWorkers int           // write-back jobs in flight (64)
 	DrainTimeout     time.Duration // give up waiting for the queue to drain after this (10 minutes)
 
 	SearchClients  int           // concurrent slot-search clients (64)
@@ -52,7 +52,7 @@ func (o *BookingOptions) defaults() {
 		o.CallTimeout = 2 * time.Second
 	}
 	if o.WritebackWorkers <= 0 {
-		o.WritebackWorkers = 16
+		o.WritebackWorkers = 64
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Minute
@@ -84,6 +84,8 @@ type BookingResult struct {
 	PerBookingMax         int     `json:"emis_appointments_per_booking_max"`
 	LostBookings          int     `json:"lost_bookings"`
 	DrainS                float64 `json:"drain_s"`
+	WrittenP50S           float64 `json:"confirm_to_emis_p50_s"`
+	WrittenP99S           float64 `json:"confirm_to_emis_p99_s"`
 	EMISCallsPerBooking   float64 `json:"emis_calls_per_booking"`
 	EMISWriteCalls        int64   `json:"emis_write_calls"`
 	FaultsInjected        int64   `json:"faults_injected"`
@@ -112,6 +114,8 @@ func (r BookingResult) Table() Table {
 	t.Add("lost bookings", r.LostBookings, "", "")
 	t.Add("faults injected", r.FaultsInjected, "", "")
 	t.Add("time to drain", r.DrainS, "%.1f", "s")
+	t.Add("confirmation to EMIS p50", r.WrittenP50S, "%.2f", "s")
+	t.Add("confirmation to EMIS p99", r.WrittenP99S, "%.2f", "s")
 	t.Add("EMIS calls per booking", r.EMISCallsPerBooking, "%.2f", "")
 	t.Add("slot search", r.SearchRPS, "%.0f", "req/s")
 	t.Add("slot search p50", r.SearchP50MS, "%.1f", "ms")
@@ -327,12 +331,16 @@ func runConfirmations(ctx context.Context, a *app.App, world *sandbox.World, c *
 	}
 	res.PerBookingMin, res.PerBookingMax = 1<<30, 0
 	calls := 0
+	var toEMIS []time.Duration
 	for _, id := range ids {
 		row, err := a.Store.Appointment(ctx, a.Store.DBQ(), id)
 		if err != nil {
 			return err
 		}
 		calls += row.EMISCalls
+		if !row.WrittenAt.IsZero() && !row.ConfirmedAt.IsZero() {
+			toEMIS = append(toEMIS, row.WrittenAt.Sub(row.ConfirmedAt))
+		}
 		n := perRef[row.Reference]
 		res.PerBookingMin, res.PerBookingMax = min(res.PerBookingMin, n), max(res.PerBookingMax, n)
 		switch booking.State(row.State) {
@@ -348,6 +356,7 @@ func runConfirmations(ctx context.Context, a *app.App, world *sandbox.World, c *
 		}
 	}
 	res.EMISCallsPerBooking = float64(calls) / float64(len(ids))
+	res.WrittenP50S, res.WrittenP99S = percentile(toEMIS, 0.5).Seconds(), percentile(toEMIS, 0.99).Seconds()
 	return nil
 }
 

@@ -83,7 +83,8 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 			s.log().Error("release appointment lease", "appointment", id, "err", err)
 		}
 	}()
-	for range 6 {
+	retries := 0
+	for range 10 {
 		a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -94,13 +95,31 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 		more, err := s.step(ctx, a)
 		if err != nil {
 			s.noteError(ctx, a, err)
+			// A transient EMIS failure is tried again here after a short pause, twice,
+			// before the job gives up to River's slower backoff. The next step re-reads the
+			// row, so a write whose outcome was not seen is read back, never repeated.
+			if retries < 2 && transient(err) {
+				retries++
+				select {
+				case <-time.After(time.Duration(retries) * 300 * time.Millisecond):
+					continue
+				case <-ctx.Done():
+				}
+			}
 			return err
 		}
 		if !more {
 			return nil
 		}
 	}
-	return fmt.Errorf("booking: write-back of %s did not settle in 6 steps", id)
+	return fmt.Errorf("booking: write-back of %s did not settle in 10 steps", id)
+}
+
+// transient says whether an EMIS failure may pass by itself: no answer, an HTTP error, or
+// EMIS's technical error. Refusals (slot booked, access denied...) are not.
+func transient(err error) bool {
+	var te *emis.TransportError
+	return errors.As(err, &te) || errors.Is(err, emis.ErrTechnical)
 }
 
 // goal is what EMIS should hold for an appointment.
