@@ -157,7 +157,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Workers:           workers,
 		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval)},
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
-		Logger:            cfg.Log.With("component", "river"),
+		// A job left running by a killed process is retried after this long (River's default
+		// is an hour). Write-back jobs are unique while running, so until then the sweep could
+		// not enqueue the booking again; jobs time out after 2 minutes, leases after 3.
+		RescueStuckJobsAfter: 5 * time.Minute,
+		Logger:               cfg.Log.With("component", "river"),
 	})
 	if err != nil {
 		st.Close()
