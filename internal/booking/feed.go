@@ -207,7 +207,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err := s.alertPlaceholders(ctx); err != nil {
 		return err
 	}
-	ids, err := s.Store.AppointmentsNeedingEMIS(ctx, 1000)
+	ids, err := s.Store.AppointmentsNeedingEMIS(ctx, s.now().Add(-s.rematchEvery()), 1000)
 	if err != nil {
 		return err
 	}

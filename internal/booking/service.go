@@ -38,6 +38,9 @@ type Service struct {
 	// PlaceholderAlertAfter is how long a placeholder may wait for its patient to be linked
 	// before the unregistered patient alert is raised for staff (default 10 minutes).
 	PlaceholderAlertAfter time.Duration
+	// RematchEvery is how often a placeholder's patient is searched for again in EMIS, so a
+	// patient reception registers later is booked without staff (default 15 minutes).
+	RematchEvery time.Duration
 	// BookedBy is the name EMIS shows as the booker.
 	BookedBy string
 	// Now is the clock; time.Now when nil.
@@ -65,6 +68,13 @@ func (s *Service) matchDeadline() time.Duration {
 		return s.MatchDeadline
 	}
 	return time.Minute
+}
+
+func (s *Service) rematchEvery() time.Duration {
+	if s.RematchEvery > 0 {
+		return s.RematchEvery
+	}
+	return 15 * time.Minute
 }
 
 func (s *Service) alertAfter() time.Duration {

@@ -133,7 +133,7 @@ const (
 	goalEmpty // a cancellation: nothing of ours in the slot
 )
 
-func goalOf(a store.AppointmentRow) goal {
+func (s *Service) goalOf(a store.AppointmentRow) goal {
 	switch {
 	case a.State == string(StateConfirming) && a.EMISPatientID == 0 && a.MatchRule == "":
 		return goalMatch
@@ -141,8 +141,11 @@ func goalOf(a store.AppointmentRow) goal {
 		return goalAppointment
 	case a.State == string(StateConfirming):
 		return goalPlaceholder
-	case a.State == string(StatePlaceholder) && a.EMISPatientID == 0 && a.MatchRule == ruleMatchTimedOut:
-		return goalMatch // EMIS did not answer the search in time: try again now
+	case a.State == string(StatePlaceholder) && a.EMISPatientID == 0 && a.EMISWritten == "placeholder" &&
+		(a.MatchRule == ruleMatchTimedOut || s.now().Sub(a.MatchedAt) >= s.rematchEvery()):
+		// EMIS did not answer the search in time, or the patient may have been registered
+		// since the last search: search again. The rules are the same; a link still needs them.
+		return goalMatch
 	case a.State == string(StatePlaceholder) && a.EMISPatientID != 0:
 		return goalAppointment // the patient was linked: convert the placeholder
 	case a.State == string(StatePlaceholder) && a.EMISWritten == "":
@@ -167,7 +170,7 @@ const (
 
 // step does at most one EMIS write and records it; more says whether to look again.
 func (s *Service) step(ctx context.Context, a store.AppointmentRow) (more bool, err error) {
-	g := goalOf(a)
+	g := s.goalOf(a)
 	if g == goalNothingToDo {
 		return false, nil
 	}
@@ -484,7 +487,8 @@ func (s *Service) alternatives(ctx context.Context, a store.AppointmentRow) []st
 func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.AppointmentRow) error {
 	if l, err := s.Store.PatientLink(ctx, a.PatientID, a.PracticeID); err == nil {
 		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-			store.Set{Column: "emis_patient_id", Value: l.EMISPatientID}, store.Set{Column: "match_rule", Value: l.Rule})
+			store.Set{Column: "emis_patient_id", Value: l.EMISPatientID}, store.Set{Column: "match_rule", Value: l.Rule},
+			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
 	}
 	pat, err := s.Store.Patient(ctx, s.Store.DBQ(), a.PatientID)
 	if err != nil {
@@ -501,7 +505,8 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}
 	if v.Outcome != "linked" {
-		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: v.Rule})
+		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: v.Rule},
+			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
 	}
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
@@ -509,7 +514,8 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 			return err
 		}
 		return s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
-			store.Set{Column: "emis_patient_id", Value: v.EMISNumber}, store.Set{Column: "match_rule", Value: v.Rule})
+			store.Set{Column: "emis_patient_id", Value: v.EMISNumber}, store.Set{Column: "match_rule", Value: v.Rule},
+			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
 	})
 }
 

@@ -427,3 +427,43 @@ func TestABookingWhoseSessionReceptionMovesFollowsTheNewTime(t *testing.T) {
 		t.Fatalf("after the move: %s at %s, want booked at %s", got.State, got.StartAt, start)
 	}
 }
+
+func TestAPlaceholderIsBookedByItselfOnceReceptionRegistersThePatient(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	d := matching.Demographics{FamilyName: "Latecomer", GivenName: "Robin", DateOfBirth: "1975-04-30", Postcode: "LS2 9JT"}
+	a := b.confirmed(t, slot.ID, d)
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("state = %s, want placeholder", got.State)
+	}
+	// Reception registers the patient in EMIS. Nothing happens before the next search is due.
+	p, err := b.org.RegisterPatient(sandbox.PatientInput{FamilyName: &d.FamilyName, FirstNames: &d.GivenName, DateOfBirth: &d.DateOfBirth, Postcode: &d.Postcode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("searched again too early: %s", got.State)
+	}
+	b.clock.advance(16 * time.Minute)
+	if err := b.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := b.get(t, a.ID)
+	sl := b.emisSlot(t, slot.ID)
+	if got.State != booking.StateBooked || sl.Status != emis.SlotBooked || sl.Patients[0].DBID != p.ID {
+		t.Fatalf("after the patient was registered: %s, EMIS %+v (want booked for %d)", got.State, sl, p.ID)
+	}
+	if n := b.artefacts(t)[a.Reference]; n != 1 {
+		t.Fatalf("EMIS holds %d artefacts, want 1", n)
+	}
+}

@@ -50,6 +50,7 @@ type AppointmentRow struct {
 	CancelReason      string
 	RescheduledFrom   string
 	RescheduledTo     string
+	MatchedAt         time.Time // when EMIS was last searched for the patient
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
@@ -58,18 +59,18 @@ const appointmentColumns = `id, reference, practice_group_id, practice_id, api_k
 	length_min, emis_slot_type_id, COALESCE(appointment_type_id, 0), state, reserved_until, description, comment,
 	COALESCE(patient_id, ''), COALESCE(emis_patient_id, 0), match_rule, emis_written, write_unknown, write_attempts,
 	emis_calls, last_error, failure_code, alternatives, confirmed_at, alerted_at, written_at, cancelled_at,
-	cancelled_by, cancel_reason, COALESCE(rescheduled_from, ''), COALESCE(rescheduled_to, ''), created_at, updated_at`
+	cancelled_by, cancel_reason, COALESCE(rescheduled_from, ''), COALESCE(rescheduled_to, ''), matched_at, created_at, updated_at`
 
 func scanAppointment(row interface{ Scan(...any) error }) (AppointmentRow, error) {
 	var a AppointmentRow
 	var start, until, created, updated int64
 	var unknown int
-	var confirmed, alerted, written, cancelled sql.NullInt64
+	var confirmed, alerted, written, cancelled, matched sql.NullInt64
 	err := row.Scan(&a.ID, &a.Reference, &a.PracticeGroupID, &a.PracticeID, &a.APIKeyID, &a.SlotID, &a.SessionID, &start,
 		&a.LengthMin, &a.EMISSlotTypeID, &a.AppointmentTypeID, &a.State, &until, &a.Description, &a.Comment,
 		&a.PatientID, &a.EMISPatientID, &a.MatchRule, &a.EMISWritten, &unknown, &a.WriteAttempts,
 		&a.EMISCalls, &a.LastError, &a.FailureCode, &a.Alternatives, &confirmed, &alerted, &written, &cancelled,
-		&a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.RescheduledTo, &created, &updated)
+		&a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.RescheduledTo, &matched, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -79,6 +80,7 @@ func scanAppointment(row interface{ Scan(...any) error }) (AppointmentRow, error
 	a.StartAt, a.ReservedUntil = time.UnixMilli(start), time.UnixMilli(until)
 	a.CreatedAt, a.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	a.WriteUnknown = unknown != 0
+	a.MatchedAt = msTime(matched)
 	a.ConfirmedAt, a.AlertedAt, a.WrittenAt, a.CancelledAt = msTime(confirmed), msTime(alerted), msTime(written), msTime(cancelled)
 	return a, nil
 }
@@ -313,13 +315,15 @@ func (s *Store) AppointmentsWhere(ctx context.Context, practiceID int64, states 
 }
 
 // AppointmentsNeedingEMIS lists appointments whose EMIS side is not settled: confirming, a
-// placeholder with a patient linked, a placeholder to write again or to match again, or
-// cancelled with something still written in EMIS. The
+// placeholder with a patient linked, a placeholder to write again or to match again (its
+// search timed out, or it was last searched before rematchBefore), or cancelled with something
+// still written in EMIS. The
 // write-back sweep re-enqueues them, so a job lost with its process is not a booking lost.
-func (s *Store) AppointmentsNeedingEMIS(ctx context.Context, limit int) ([]string, error) {
+func (s *Store) AppointmentsNeedingEMIS(ctx context.Context, rematchBefore time.Time, limit int) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM appointments WHERE state = 'confirming'
-		OR (state = 'placeholder' AND (emis_patient_id IS NOT NULL OR emis_written = '' OR match_rule = 'match_timed_out'))
-		OR (state = 'cancelled' AND (emis_written != '' OR write_unknown = 1)) ORDER BY updated_at LIMIT ?`, limit)
+		OR (state = 'placeholder' AND (emis_patient_id IS NOT NULL OR emis_written = '' OR match_rule = 'match_timed_out'
+			OR (emis_patient_id IS NULL AND COALESCE(matched_at, 0) < ?)))
+		OR (state = 'cancelled' AND (emis_written != '' OR write_unknown = 1)) ORDER BY updated_at LIMIT ?`, rematchBefore.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: appointments needing EMIS: %w", err)
 	}
