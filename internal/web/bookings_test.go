@@ -140,3 +140,18 @@ func TestAnotherPracticesStaffCannotSeeItsBookings(t *testing.T) {
 		t.Fatalf("status %d, want 403", r.status)
 	}
 }
+
+func TestSupportStaffDoNotSeeThePatientBehindAPlaceholder(t *testing.T) {
+	b := setup(t)
+	pid, a := b.withPlaceholder(t)
+	c := b.signedIn(t, "helpdesk", store.RoleSupport, 0)
+	page := c.get("/admin/practices/" + strconv.FormatInt(pid, 10) + "/bookings")
+	if page.status != http.StatusOK || !strings.Contains(page.body, a.Reference) {
+		t.Fatalf("bookings page: %d\n%s", page.status, page.body)
+	}
+	for _, secret := range []string{"Rosa", "Quill-Unknown", "1979-11-30"} {
+		if strings.Contains(page.body, secret) {
+			t.Fatalf("support sees the patient's %q", secret)
+		}
+	}
+}
