@@ -160,6 +160,9 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 			writeProblem(w, p)
 			return
 		}
+		// Every booking call acts for the key's partner only: another partner's appointments
+		// and patients in the same practice group are not found.
+		r = r.WithContext(booking.WithOwner(r.Context(), c.key.Owner))
 		if r.Method != http.MethodGet {
 			if c.body, p = readBody(w, r); p != nil {
 				writeProblem(w, p)

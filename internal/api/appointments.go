@@ -127,7 +127,7 @@ func (s *server) reserve(w http.ResponseWriter, r *http.Request, c *call) error 
 	if p != nil {
 		return p
 	}
-	a, err := s.cfg.Booking.Reserve(r.Context(), c.group, c.key.ID, req)
+	a, err := s.cfg.Booking.Reserve(r.Context(), c.group, c.key.Owner, req)
 	if err != nil {
 		return err
 	}

@@ -180,7 +180,7 @@ func (s *Service) requireLiveHold(a store.AppointmentRow) error {
 // load reads an appointment of the group; another group's is not found, by design.
 func (s *Service) load(ctx context.Context, group, id string) (store.AppointmentRow, error) {
 	a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.PracticeGroupID != group) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (a.PracticeGroupID != group || !visible(ctx, a.APIKeyID))) {
 		return a, refuse(CodeNotFound, "there is no appointment %s in this practice group", id)
 	}
 	return a, err

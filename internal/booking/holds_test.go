@@ -192,3 +192,42 @@ func TestAPracticeWithoutAnUnregisteredSlotTypeDoesNotTakeBookings(t *testing.T)
 	_, err := b.svc.Reserve(context.Background(), b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
 	wantCode(t, err, booking.CodePracticeNotReady)
 }
+
+func TestOnePartnerCannotSeeOrChangeAnotherPartnersBookingsOrPatients(t *testing.T) {
+	b := setup(t)
+	acme, other := booking.WithOwner(context.Background(), "key_acme"), booking.WithOwner(context.Background(), "key_other")
+	slot := b.freeSlots(t, 1)[0]
+	a, err := b.svc.Reserve(acme, b.group, "key_acme", booking.ReserveRequest{SlotID: slot.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.Appointment(other, b.group, a.ID)
+	wantCode(t, err, booking.CodeNotFound)
+	_, err = b.svc.Cancel(other, b.group, a.ID, booking.CancelRequest{})
+	wantCode(t, err, booking.CodeNotFound)
+	_, err = b.svc.UpdateHold(other, b.group, a.ID, booking.ReserveRequest{SlotID: slot.ID, Description: "mine now"})
+	wantCode(t, err, booking.CodeNotFound)
+	d, _ := b.emisPatient(t)
+	_, err = b.svc.Book(other, b.group, a.ID, booking.PatientInput{Demographics: d})
+	wantCode(t, err, booking.CodeNotFound)
+	// Patients too: another partner cannot read one, nor book someone else's patient.
+	p, err := b.svc.RegisterPatient(acme, b.group, booking.PatientInput{Demographics: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.Patient(other, b.group, p.ID)
+	wantCode(t, err, booking.CodeNotFound)
+	theirs, err := b.svc.Reserve(other, b.group, "key_other", booking.ReserveRequest{SlotID: b.freeSlots(t, 1)[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.svc.Book(other, b.group, theirs.ID, booking.PatientInput{PatientID: p.ID})
+	wantCode(t, err, booking.CodeInvalid)
+	// The owner and the practice's staff (no owner) still can.
+	if _, err := b.svc.Book(acme, b.group, a.ID, booking.PatientInput{PatientID: p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.svc.Appointment(context.Background(), b.group, a.ID); err != nil || got.State != booking.StateConfirming {
+		t.Fatalf("staff view: %+v, %v", got, err)
+	}
+}

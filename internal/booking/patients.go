@@ -19,13 +19,14 @@ const maxContact = 200
 func (s *Service) resolvePatient(ctx context.Context, group string, p PatientInput) (store.PatientRow, bool, error) {
 	if p.PatientID != "" {
 		row, err := s.Store.Patient(ctx, s.Store.DBQ(), p.PatientID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (row.PracticeGroupID != group || !visible(ctx, row.Owner))) {
 			return row, false, &Error{Code: CodeInvalid, Message: "there is no patient " + p.PatientID + " in this practice group",
 				Fields: []FieldError{{Field: "patient_id", Code: "unknown", Message: "register the patient first, or send their details instead"}}}
 		}
 		return row, false, err
 	}
 	row, err := s.newPatient(group, p, "patient.")
+	row.Owner = ownerOf(ctx)
 	return row, true, err
 }
 
@@ -68,6 +69,7 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 	if err != nil {
 		return Patient{}, err
 	}
+	row.Owner = ownerOf(ctx)
 	if err := s.Store.InsertPatient(ctx, s.Store.DBQ(), row); err != nil {
 		return Patient{}, err
 	}
@@ -77,7 +79,7 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 // Patient reads a patient of the group with their EMIS links.
 func (s *Service) Patient(ctx context.Context, group, id string) (Patient, error) {
 	row, err := s.Store.Patient(ctx, s.Store.DBQ(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.PracticeGroupID != group || !visible(ctx, row.Owner))) {
 		return Patient{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
 	}
 	if err != nil {
@@ -104,7 +106,7 @@ func demographicsOf(p store.PatientRow) matching.Demographics {
 // candidate, why it matched or not. practiceID 0 means the group's only practice.
 func (s *Service) PatientCandidates(ctx context.Context, group, id string, practiceID int64) (Candidates, error) {
 	row, err := s.Store.Patient(ctx, s.Store.DBQ(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && row.PracticeGroupID != group) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.PracticeGroupID != group || !visible(ctx, row.Owner))) {
 		return Candidates{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
 	}
 	if err != nil {

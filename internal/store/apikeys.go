@@ -23,20 +23,21 @@ type APIKey struct {
 	RevokedAt       time.Time // zero while the key works
 	RotatedTo       string    // the key that replaced it, if it was rotated
 	LastUsedAt      time.Time // zero: never used (written at most once a minute)
+	Owner           string    // the partner it acts for: the first key's id, kept across rotations
 }
 
 // Active says whether the key still opens the API.
 func (k APIKey) Active() bool { return k.RevokedAt.IsZero() }
 
 const apiKeyColumns = `id, practice_group_id, name, partner, prefix, key_hash, scopes, created_by, created_at,
-	revoked_at, COALESCE(rotated_to, ''), last_used_at`
+	revoked_at, COALESCE(rotated_to, ''), last_used_at, owner_id`
 
 func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
 	var created int64
 	var revoked, used sql.NullInt64
 	err := row.Scan(&k.ID, &k.PracticeGroupID, &k.Name, &k.Partner, &k.Prefix, &k.KeyHash, &k.Scopes, &k.CreatedBy,
-		&created, &revoked, &k.RotatedTo, &used)
+		&created, &revoked, &k.RotatedTo, &used, &k.Owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIKey{}, ErrNotFound
 	}
@@ -45,8 +46,12 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 }
 
 func insertAPIKeyTx(ctx context.Context, tx *sql.Tx, k APIKey, now int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, practice_group_id, name, partner, prefix, key_hash, scopes, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, k.ID, k.PracticeGroupID, k.Name, k.Partner, k.Prefix, k.KeyHash, k.Scopes, k.CreatedBy, now)
+	owner := k.Owner
+	if owner == "" {
+		owner = k.ID // a new partner
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, practice_group_id, name, partner, prefix, key_hash, scopes, created_by, created_at, owner_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, k.ID, k.PracticeGroupID, k.Name, k.Partner, k.Prefix, k.KeyHash, k.Scopes, k.CreatedBy, now, owner)
 	return err
 }
 

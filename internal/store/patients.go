@@ -19,6 +19,7 @@ type PatientRow struct {
 	Postcode        string
 	Email           string
 	Phone           string
+	Owner           string // the partner (API key owner) that registered the patient
 	CreatedAt       time.Time
 }
 
@@ -35,8 +36,8 @@ type PatientLinkRow struct {
 // InsertPatient stores a new patient.
 func (s *Store) InsertPatient(ctx context.Context, q Queryer, p PatientRow) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO patients (id, practice_group_id, nhs_number, family_name, given_name,
-		date_of_birth, postcode, email, phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.PracticeGroupID, p.NHSNumber, p.FamilyName, p.GivenName, p.DateOfBirth, p.Postcode, p.Email, p.Phone, s.nowMS())
+		date_of_birth, postcode, email, phone, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.PracticeGroupID, p.NHSNumber, p.FamilyName, p.GivenName, p.DateOfBirth, p.Postcode, p.Email, p.Phone, p.Owner, s.nowMS())
 	if err != nil {
 		return fmt.Errorf("store: insert patient: %w", err)
 	}
@@ -48,8 +49,8 @@ func (s *Store) Patient(ctx context.Context, q Queryer, id string) (PatientRow, 
 	var p PatientRow
 	var created int64
 	err := q.QueryRowContext(ctx, `SELECT id, practice_group_id, nhs_number, family_name, given_name, date_of_birth,
-		postcode, email, phone, created_at FROM patients WHERE id = ?`, id).Scan(&p.ID, &p.PracticeGroupID, &p.NHSNumber,
-		&p.FamilyName, &p.GivenName, &p.DateOfBirth, &p.Postcode, &p.Email, &p.Phone, &created)
+		postcode, email, phone, owner_id, created_at FROM patients WHERE id = ?`, id).Scan(&p.ID, &p.PracticeGroupID, &p.NHSNumber,
+		&p.FamilyName, &p.GivenName, &p.DateOfBirth, &p.Postcode, &p.Email, &p.Phone, &p.Owner, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotFound
 	}

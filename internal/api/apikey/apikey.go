@@ -65,6 +65,9 @@ type Key struct {
 	RevokedAt       time.Time
 	RotatedTo       string
 	LastUsedAt      time.Time
+	// Owner is the partner the key acts for: the first key's id, kept when a key is rotated.
+	// Appointments and patients belong to it.
+	Owner string
 }
 
 // Active says whether the key still opens the API.
@@ -74,9 +77,12 @@ func (k Key) Active() bool { return k.RevokedAt.IsZero() }
 func (k Key) Has(scope string) bool { return slices.Contains(k.Scopes, scope) }
 
 func fromStore(k store.APIKey) Key {
+	if k.Owner == "" {
+		k.Owner = k.ID // a key stored before owners existed is its own partner
+	}
 	return Key{ID: k.ID, PracticeGroupID: k.PracticeGroupID, Name: k.Name, Partner: k.Partner, Prefix: k.Prefix,
 		Scopes: strings.Fields(k.Scopes), CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt,
-		RotatedTo: k.RotatedTo, LastUsedAt: k.LastUsedAt}
+		RotatedTo: k.RotatedTo, LastUsedAt: k.LastUsedAt, Owner: k.Owner}
 }
 
 // Created is a new key with its secret, which exists only in this value: show it once.
@@ -195,7 +201,7 @@ func (s *Service) Create(ctx context.Context, a Actor, groupID string, n NewKey)
 	}
 	id, secret := newSecret()
 	row := store.APIKey{ID: id, PracticeGroupID: groupID, Name: n.Name, Partner: n.Partner, Prefix: secret[:shownChars],
-		KeyHash: Hash(secret), Scopes: strings.Join(n.Scopes, " "), CreatedBy: a.Name}
+		KeyHash: Hash(secret), Scopes: strings.Join(n.Scopes, " "), CreatedBy: a.Name, Owner: id}
 	audit := store.AuditEntry{Actor: a.Name, Action: "api_key.created", PracticeID: a.PracticeID,
 		Detail: fmt.Sprintf("API key %s %q for %s, scopes %s", id, n.Name, n.Partner, strings.Join(n.Scopes, ", "))}
 	if err := s.Store.CreateAPIKey(ctx, row, audit); err != nil {
@@ -238,8 +244,12 @@ func (s *Service) Rotate(ctx context.Context, a Actor, groupID, id string) (Crea
 		return Created{}, err
 	}
 	nid, secret := newSecret()
+	owner := old.Owner
+	if owner == "" {
+		owner = old.ID
+	}
 	row := store.APIKey{ID: nid, PracticeGroupID: groupID, Name: old.Name, Partner: old.Partner, Prefix: secret[:shownChars],
-		KeyHash: Hash(secret), Scopes: old.Scopes, CreatedBy: a.Name}
+		KeyHash: Hash(secret), Scopes: old.Scopes, CreatedBy: a.Name, Owner: owner}
 	audit := store.AuditEntry{Actor: a.Name, Action: "api_key.rotated", PracticeID: a.PracticeID,
 		Detail: fmt.Sprintf("API key %s %q replaced by %s", old.ID, old.Name, nid)}
 	err = s.Store.RotateAPIKey(ctx, groupID, id, row, audit)

@@ -143,6 +143,10 @@ func TestRotatedKeyStopsAtOnceAndTheNewOneWorks(t *testing.T) {
 	if err != nil || k.Name != "Triage prod" || k.Partner != "Acme" || !k.Has(apikey.ScopeBooking) {
 		t.Fatalf("new key: %+v %v", k, err)
 	}
+	// The partner's bookings stay theirs: the new key acts for the same owner.
+	if old.Key.Owner != old.Key.ID || k.Owner != old.Key.ID || next.Key.Owner != old.Key.ID {
+		t.Fatalf("owners: first %q (id %s), rotated %q / %q", old.Key.Owner, old.Key.ID, k.Owner, next.Key.Owner)
+	}
 	keys, _ := b.keys.List(ctx, b.group)
 	if len(keys) != 2 || keys[0].ID != next.Key.ID || keys[1].RotatedTo != next.Key.ID || keys[1].Active() {
 		t.Fatalf("list %+v", keys)
