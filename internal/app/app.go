@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// is an hour). Write-back jobs are unique while running, so until then the sweep could
 		// not enqueue the booking again; jobs time out after 2 minutes, leases after 3.
 		RescueStuckJobsAfter: 5 * time.Minute,
-		Logger:               cfg.Log.With("component", "river"),
+		Logger:               slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}).With("component", "river"),
 	})
 	if err != nil {
 		st.Close()
@@ -260,4 +260,23 @@ func activeSlotTypes(st *store.Store) func(context.Context, int64) ([]int, error
 		}
 		return ids, err
 	}
+}
+
+// atLeast drops records below a level: River reports its job counts at INFO every few seconds,
+// which buries herolink's own lines; its warnings and errors still come through.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{h.Handler.WithGroup(name), h.min}
 }
