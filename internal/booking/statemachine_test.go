@@ -3,7 +3,10 @@ package booking_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,3 +263,49 @@ func TestAnEMISChangeThatCannotBeConfirmedNowDoesNotHoldUpTheFeed(t *testing.T) 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestTheBookingCoreNeverLogsThePatientsDetails(t *testing.T) {
+	b := setup(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	b.svc.Log = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	stranger := matching.Demographics{FamilyName: "Zzyzx-Private", GivenName: "Quentin", DateOfBirth: "1961-12-25", Postcode: "YO1 7HH"}
+	slots := b.freeSlots(t, 2)
+	known := b.confirmed(t, slots[0].ID, d)
+	unknown := b.confirmed(t, slots[1].ID, stranger)
+	b.svc.AlertAfter, b.svc.PlaceholderAlertAfter = time.Nanosecond, time.Nanosecond
+	setFaults(t, b, sandbox.FaultConfig{ErrorRate: 1}) // errors and alerts get logged
+	_ = b.svc.Writeback(ctx, known.ID)
+	_ = b.svc.Writeback(ctx, unknown.ID)
+	setFaults(t, b, sandbox.FaultConfig{})
+	for _, id := range []string{known.ID, unknown.ID} {
+		if err := b.writeback(t, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.clock.advance(time.Minute)
+	if err := b.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "unregistered patient alert") || !strings.Contains(out, "write-back did not complete") {
+		t.Fatalf("the test did not exercise the logging it checks:\n%s", out)
+	}
+	for _, secret := range []string{d.FamilyName, d.NHSNumber, d.DateOfBirth, stranger.FamilyName, stranger.GivenName, stranger.DateOfBirth, stranger.Postcode, "07700 900123"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("the log holds the patient's %q:\n%s", secret, out)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -403,7 +403,9 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
 			store.Set{Column: "state", Value: string(state)}, store.Set{Column: "emis_written", Value: what},
 			store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "written_at", Value: s.now().UnixMilli()},
-			store.Set{Column: "last_error", Value: ""})
+			// The alert for waiting on EMIS is over; a placeholder may need the unregistered
+			// patient alert, which is another one.
+			store.Set{Column: "last_error", Value: ""}, store.Set{Column: "alerted_at", Value: nil})
 		if errors.Is(err, store.ErrStateChanged) {
 			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0})
 		}
