@@ -179,7 +179,9 @@ func (s *Service) requireLiveHold(a store.AppointmentRow) error {
 
 // load reads an appointment of the group; another group's is not found, by design.
 func (s *Service) load(ctx context.Context, group, id string) (store.AppointmentRow, error) {
-	a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
+	// Read from the read-only pool: every change is a conditional update afterwards, so a
+	// read that does not queue behind writers is enough here.
+	a, err := s.Store.Appointment(ctx, s.Store.ReadQ(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (a.PracticeGroupID != group || !visible(ctx, a.APIKeyID))) {
 		return a, refuse(CodeNotFound, "there is no appointment %s in this practice group", id)
 	}

@@ -95,6 +95,10 @@ type Queryer interface {
 // DBQ is the database as a Queryer, for reads outside a transaction.
 func (s *Store) DBQ() Queryer { return s.db }
 
+// ReadQ is the read-only pool as a Queryer: for reads that need not queue behind writes on the
+// one writer connection. In WAL mode it sees every transaction committed before the read.
+func (s *Store) ReadQ() Queryer { return s.read }
+
 // InTx runs fn in a transaction, committing if it returns nil: how the booking core writes a
 // state change and enqueues its job atomically.
 func (s *Store) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return s.inTx(ctx, fn) }
@@ -366,7 +370,7 @@ func (s *Store) AddEMISCalls(ctx context.Context, id string, n int) error {
 // when staff have not chosen one.
 func (s *Store) UnregisteredSlotTypeID(ctx context.Context, practiceID int64) (int, error) {
 	var id int
-	err := s.db.QueryRowContext(ctx, `SELECT emis_id FROM emis_slot_types WHERE practice_id = ? AND feature = 'unregistered'`, practiceID).Scan(&id)
+	err := s.read.QueryRowContext(ctx, `SELECT emis_id FROM emis_slot_types WHERE practice_id = ? AND feature = 'unregistered'`, practiceID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -150,7 +150,7 @@ func (s *Store) DiarySlotByID(ctx context.Context, practiceID, slotID int64) (Di
 	var d DiarySlot
 	var start int64
 	var holders string
-	err := s.db.QueryRowContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
+	err := s.read.QueryRowContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
 		COALESCE(sl.patient_id, 0), se.name, se.site_id, se.holder_ids
 		FROM diary_slots sl JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
 		WHERE sl.practice_id = ? AND sl.slot_id = ?`, practiceID, slotID).Scan(&d.ID, &d.SessionID, &start, &d.LengthMin,
@@ -168,7 +168,7 @@ func (s *Store) DiarySlotByID(ctx context.Context, practiceID, slotID int64) (Di
 
 // GroupPractices lists the ids of a practice group's practices.
 func (s *Store) GroupPractices(ctx context.Context, groupID string) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM practices WHERE practice_group_id = ? ORDER BY id`, groupID)
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM practices WHERE practice_group_id = ? ORDER BY id`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("store: group practices: %w", err)
 	}
@@ -193,7 +193,7 @@ type BookingPolicy struct {
 // BookingPolicy reads a practice's booking policy.
 func (s *Store) BookingPolicy(ctx context.Context, practiceID int64) (BookingPolicy, error) {
 	var hold, cutoff int
-	err := s.db.QueryRowContext(ctx, `SELECT hold_minutes, cancel_cutoff_minutes FROM practices WHERE id = ?`, practiceID).Scan(&hold, &cutoff)
+	err := s.read.QueryRowContext(ctx, `SELECT hold_minutes, cancel_cutoff_minutes FROM practices WHERE id = ?`, practiceID).Scan(&hold, &cutoff)
 	if err != nil {
 		return BookingPolicy{}, fmt.Errorf("store: booking policy: %w", err)
 	}
