@@ -52,10 +52,7 @@ func (b *bundle) follow(t *testing.T) {
 // placeholder confirms a booking for a patient EMIS does not know and writes it as a placeholder.
 func (b *bundle) placeholder(t *testing.T, slot string) booking.Appointment {
 	t.Helper()
-	a := b.confirmed(t, slot, matching.Demographics{FamilyName: "Nobody-Known", GivenName: "Pat", DateOfBirth: "1990-01-01", Postcode: "ZZ9 9ZZ"})
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot, matching.Demographics{FamilyName: "Nobody-Known", GivenName: "Pat", DateOfBirth: "1990-01-01", Postcode: "ZZ9 9ZZ"})
 	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
 		t.Fatalf("state = %s, want placeholder", got.State)
 	}
@@ -70,10 +67,7 @@ func TestASecondRescheduleWhileTheFirstIsConfirmingIsRefused(t *testing.T) {
 	ctx := context.Background()
 	d, emisNo := b.emisPatient(t)
 	slots := b.freeSlots(t, 3)
-	a := b.confirmed(t, slots[0].ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slots[0].ID, d)
 	r1, err := b.svc.Reschedule(ctx, b.group, a.ID, booking.ReserveRequest{SlotID: slots[1].ID})
 	if err != nil {
 		t.Fatal(err)
@@ -356,10 +350,7 @@ func TestATimeoutAfterTheWriteIsReadBackNotRetriedBlindly(t *testing.T) {
 	ctx := context.Background()
 	d, emisNo := b.emisPatient(t)
 	slots := b.freeSlots(t, 2)
-	first := b.confirmed(t, slots[0].ID, d)
-	if err := b.writeback(t, first.ID); err != nil {
-		t.Fatal(err)
-	}
+	first := b.written(t, slots[0].ID, d)
 	hold := b.reserve(t, slots[1].ID)
 	a, err := b.svc.Book(ctx, b.group, hold.ID, booking.PatientInput{PatientID: b.get(t, first.ID).PatientID})
 	if err != nil {

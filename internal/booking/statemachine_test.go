@@ -43,14 +43,8 @@ func TestAPlaceholderReceptionReplacedWithABookingInEMISBecomesBooked(t *testing
 	b := setup(t)
 	ctx := context.Background()
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, matching.Demographics{FamilyName: "Unknownish", GivenName: "Lee", DateOfBirth: "1966-06-06"})
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, matching.Demographics{FamilyName: "Unknownish", GivenName: "Lee", DateOfBirth: "1966-06-06"})
+	b.follow(t)
 	// Reception removes the placeholder and books the patient they found, in EMIS itself.
 	sl := b.emisSlot(t, slot.ID)
 	empty := ""
@@ -61,10 +55,7 @@ func TestAPlaceholderReceptionReplacedWithABookingInEMISBecomesBooked(t *testing
 	if _, err := b.org.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: emisNo}); err != nil {
 		t.Fatal(err)
 	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b.follow(t)
 	if got := b.get(t, a.ID); got.State != booking.StateBooked {
 		t.Fatalf("state = %s, want booked (reconciled in EMIS)", got.State)
 	}
@@ -192,10 +183,7 @@ func TestBookingStateMachineProperties(t *testing.T) {
 func TestAPlaceholderNotReplacedWithinTenMinutesRaisesTheUnregisteredPatientAlert(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	a := b.confirmed(t, b.freeSlots(t, 1)[0].ID, matching.Demographics{FamilyName: "Alertcase", GivenName: "Kim", DateOfBirth: "1982-08-08"})
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	b.written(t, b.freeSlots(t, 1)[0].ID, matching.Demographics{FamilyName: "Alertcase", GivenName: "Kim", DateOfBirth: "1982-08-08"})
 	if err := b.svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -230,14 +218,8 @@ func TestAnEMISChangeThatCannotBeConfirmedNowDoesNotHoldUpTheFeed(t *testing.T) 
 	ctx := context.Background()
 	d, _ := b.emisPatient(t)
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
+	b.follow(t)
 	if err := b.org.ReceptionCancel(b.emisSlot(t, slot.ID).DBID); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,16 @@ import (
 	"herolink/internal/matching"
 )
 
+// written confirms a booking for the patient and runs its write-back to the end.
+func (b *bundle) written(t *testing.T, slot string, d matching.Demographics) booking.Appointment {
+	t.Helper()
+	a := b.confirmed(t, slot, d)
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // confirmed reserves a free slot and confirms it for the patient.
 func (b *bundle) confirmed(t *testing.T, slot string, d matching.Demographics) booking.Appointment {
 	t.Helper()
@@ -30,10 +40,7 @@ func TestAMatchedPatientIsBookedIntoEMISAgainstTheirRecord(t *testing.T) {
 	b := setup(t)
 	d, emisNo := b.emisPatient(t)
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
 	got := b.get(t, a.ID)
 	if got.State != booking.StateBooked || got.EMISReference == "" {
 		t.Fatalf("appointment = %+v, want booked with an EMIS reference", got)
@@ -60,10 +67,7 @@ func TestAnUnmatchedPatientGetsAYellowPlaceholderThatStaffCanConvert(t *testing.
 	ctx := context.Background()
 	slot := b.freeSlots(t, 1)[0]
 	stranger := matching.Demographics{FamilyName: "Nobody-Known", GivenName: "Pat", DateOfBirth: "1990-01-01", Postcode: "ZZ9 9ZZ"}
-	a := b.confirmed(t, slot.ID, stranger)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, stranger)
 	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
 		t.Fatalf("state = %s, want placeholder", got.State)
 	}
@@ -181,10 +185,7 @@ func TestCancellationFollowsThePolicyAndFreesTheSlotInEMIS(t *testing.T) {
 	ctx := context.Background()
 	d, _ := b.emisPatient(t)
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
 	// Within 24 hours of the appointment partners cannot cancel; staff can.
 	b.clock.advance(time.Until(slot.StartAt) - 2*time.Hour)
 	_, err := b.svc.Cancel(ctx, b.group, a.ID, booking.CancelRequest{Reason: "feeling better"})
@@ -222,10 +223,7 @@ func TestAPlaceholderCancelledGivesTheSlotBackItsType(t *testing.T) {
 	b := setup(t)
 	slot := b.freeSlots(t, 1)[0]
 	before := b.emisSlot(t, slot.ID).Type.TypeID
-	a := b.confirmed(t, slot.ID, matching.Demographics{FamilyName: "Unknown", GivenName: "Jo", DateOfBirth: "1970-05-05"})
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, matching.Demographics{FamilyName: "Unknown", GivenName: "Jo", DateOfBirth: "1970-05-05"})
 	if _, err := b.svc.Cancel(context.Background(), b.group, a.ID, booking.CancelRequest{}); err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +241,7 @@ func TestRescheduleBooksTheNewSlotBeforeReleasingTheOld(t *testing.T) {
 	ctx := context.Background()
 	d, emisNo := b.emisPatient(t)
 	slots := b.freeSlots(t, 3)
-	a := b.confirmed(t, slots[0].ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slots[0].ID, d)
 	next, err := b.svc.Reschedule(ctx, b.group, a.ID, booking.ReserveRequest{SlotID: slots[1].ID})
 	if err != nil || next.State != booking.StateConfirming || next.RescheduledFrom != a.ID {
 		t.Fatalf("reschedule = %+v, %v", next, err)
@@ -296,27 +291,17 @@ func TestRescheduleBooksTheNewSlotBeforeReleasingTheOld(t *testing.T) {
 
 func TestABookingCancelledByReceptionInEMISIsCancelledInHerolink(t *testing.T) {
 	b := setup(t)
-	ctx := context.Background()
 	d, _ := b.emisPatient(t)
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
+	b.follow(t)
 	if got := b.get(t, a.ID); got.State != booking.StateBooked {
 		t.Fatalf("herolink's own booking seen in the feed changed it: %s", got.State)
 	}
 	if err := b.org.ReceptionCancel(b.emisSlot(t, slot.ID).DBID); err != nil {
 		t.Fatal(err)
 	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b.follow(t)
 	got := b.get(t, a.ID)
 	if got.State != booking.StateCancelled || got.CancelledBy != "emis" {
 		t.Fatalf("after reception cancelled: %+v", got)
@@ -395,17 +380,10 @@ func TestAWriteBackJobLostWithItsProcessIsEnqueuedAgainByTheSweep(t *testing.T) 
 
 func TestABookingWhoseSessionReceptionMovesFollowsTheNewTime(t *testing.T) {
 	b := setup(t)
-	ctx := context.Background()
 	d, _ := b.emisPatient(t)
 	slot := b.freeSlots(t, 1)[0]
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
+	b.follow(t)
 	sl := b.emisSlot(t, slot.ID)
 	start := slot.StartAt.In(emis.London).Add(-30 * time.Minute)
 	sess, err := b.org.GetSession(sl.SessionDBID)
@@ -418,10 +396,7 @@ func TestABookingWhoseSessionReceptionMovesFollowsTheNewTime(t *testing.T) {
 	if _, err := b.org.MoveSession(sess.DBID, newStart, 0); err != nil {
 		t.Fatal(err)
 	}
-	b.sync(t)
-	if _, err := b.svc.FollowDiary(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b.follow(t)
 	got := b.get(t, a.ID)
 	if got.State != booking.StateBooked || !got.StartAt.Equal(start) {
 		t.Fatalf("after the move: %s at %s, want booked at %s", got.State, got.StartAt, start)
@@ -433,10 +408,7 @@ func TestAPlaceholderIsBookedByItselfOnceReceptionRegistersThePatient(t *testing
 	ctx := context.Background()
 	slot := b.freeSlots(t, 1)[0]
 	d := matching.Demographics{FamilyName: "Latecomer", GivenName: "Robin", DateOfBirth: "1975-04-30", Postcode: "LS2 9JT"}
-	a := b.confirmed(t, slot.ID, d)
-	if err := b.writeback(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	a := b.written(t, slot.ID, d)
 	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
 		t.Fatalf("state = %s, want placeholder", got.State)
 	}
