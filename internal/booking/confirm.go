@@ -93,7 +93,7 @@ func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest)
 			return Appointment{}, refuse(CodeInvalidState, "appointment %s is expired: there is nothing to cancel", id)
 		}
 	default:
-		if a.MatchRule == ruleBookedInEMIS && !c.Staff {
+		if a.MatchRule == RuleBookedInEMIS && !c.Staff {
 			return Appointment{}, refuse(CodeInvalidState, "the practice completed booking %s in EMIS itself; the patient should contact the practice to change it", a.Reference)
 		}
 		if err := s.checkCutoff(ctx, a, c.Staff); err != nil {
@@ -164,7 +164,7 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	if old.State != string(StateBooked) && old.State != string(StatePlaceholder) {
 		return Appointment{}, refuse(CodeInvalidState, "appointment %s is %s; only a booking written into EMIS can be rescheduled", id, old.State)
 	}
-	if old.MatchRule == ruleBookedInEMIS {
+	if old.MatchRule == RuleBookedInEMIS {
 		return Appointment{}, refuse(CodeInvalidState, "the practice completed booking %s in EMIS itself; the patient should contact the practice to change it", old.Reference)
 	}
 	if pending, err := s.Store.LiveRescheduleOf(ctx, old.ID); err != nil {

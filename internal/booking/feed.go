@@ -18,10 +18,6 @@ const (
 	feedBatch = 500
 )
 
-// ruleBookedInEMIS marks a placeholder whose time reception gave to a patient in EMIS itself:
-// herolink keeps following the slot but never takes that patient as its own patient's record.
-const ruleBookedInEMIS = "booked_in_emis"
-
 // FollowDiary reads the sync's change feed and reflects on herolink's bookings what
 // happened to them in EMIS: cancelled by reception, moved, or the slot removed. A suspected
 // cancellation is confirmed by reading the slot back first, because a sync pass can see a
@@ -63,7 +59,7 @@ func settled(a store.AppointmentRow) bool {
 	}
 	switch a.State {
 	case string(StateBooked):
-		return a.EMISWritten == "appointment" || a.MatchRule == ruleBookedInEMIS
+		return a.EMISWritten == "appointment" || a.MatchRule == RuleBookedInEMIS
 	case string(StatePlaceholder):
 		return a.EMISWritten == "placeholder" && a.EMISPatientID == 0 // no conversion under way
 	}
@@ -85,7 +81,7 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 	if err != nil {
 		return err
 	}
-	external := a.MatchRule == ruleBookedInEMIS
+	external := a.MatchRule == RuleBookedInEMIS
 	stillOurs := c.NewStatus != "" && ((a.State == string(StateBooked) && c.NewStatus == emis.SlotBooked && (external || c.NewPatient == a.EMISPatientID)) ||
 		(a.State == string(StatePlaceholder) && c.NewStatus == emis.SlotAvailable && c.NewTypeID == unreg))
 	if stillOurs {
@@ -114,7 +110,7 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 		return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
 				store.Set{Column: "state", Value: string(StateBooked)}, store.Set{Column: "emis_written", Value: ""},
-				store.Set{Column: "match_rule", Value: ruleBookedInEMIS}); err != nil {
+				store.Set{Column: "match_rule", Value: RuleBookedInEMIS}); err != nil {
 				return ignoreChanged(err)
 			}
 			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
@@ -155,13 +151,6 @@ type ReflectWorker struct {
 // Work confirms the change.
 func (w *ReflectWorker) Work(ctx context.Context, job *river.Job[ReflectArgs]) error {
 	return w.Service.reflect(ctx, job.Args.Change)
-}
-
-func nullPatient(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 func ignoreChanged(err error) error {

@@ -71,11 +71,11 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 	}
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: practiceID,
-			EMISPatientID: emisNumber, Rule: "staff", LinkedBy: actor}); err != nil {
+			EMISPatientID: emisNumber, Rule: RuleStaff, LinkedBy: actor}); err != nil {
 			return err
 		}
 		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StatePlaceholder)},
-			store.Set{Column: "emis_patient_id", Value: emisNumber}, store.Set{Column: "match_rule", Value: "staff"}); err != nil {
+			store.Set{Column: "emis_patient_id", Value: emisNumber}, store.Set{Column: "match_rule", Value: RuleStaff}); err != nil {
 			return err
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.patient_linked", "staff"); err != nil {

@@ -100,6 +100,19 @@ func TestBookingStateMachineProperties(t *testing.T) {
 				}
 				states[id] = now
 			}
+			// The sweep must re-enqueue exactly the rows the write-back has work for: its SQL
+			// restates goalOf, and a row it missed would never reach EMIS if its job were lost.
+			listed, err := b.store.AppointmentsNeedingEMIS(ctx, b.clock.now().Add(-15*time.Minute), 100000)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			for _, id := range ids {
+				row, _ := b.store.Appointment(ctx, b.store.DBQ(), id)
+				if work, in := b.svc.HasEMISWork(row), slices.Contains(listed, id); work != in {
+					rt.Fatalf("after %s: %s (%s, written %q, unknown %v, patient %d, rule %q): write-back has work %v, sweep lists it %v",
+						action, row.Reference, row.State, row.EMISWritten, row.WriteUnknown, row.EMISPatientID, row.MatchRule, work, in)
+				}
+			}
 			live := map[string]int{}
 			for _, id := range ids {
 				if a := b.get(t, id); a.State.Live() {

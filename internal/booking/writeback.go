@@ -59,9 +59,18 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 	return w.Service.Writeback(ctx, job.Args.AppointmentID)
 }
 
-// ruleMatchTimedOut marks a booking made a placeholder because EMIS did not answer the patient
-// search in time; the write-back searches again for it.
-const ruleMatchTimedOut = "match_timed_out"
+// Rules recorded in match_rule besides matching's own (matching.Rule...): how a booking came to
+// be booked against a record, or why it is a placeholder. The bookings page explains them.
+const (
+	// RuleMatchTimedOut: EMIS did not answer the patient search in time; searched again.
+	RuleMatchTimedOut = "match_timed_out"
+	// RuleEMISPatientNotFound: EMIS says the linked EMIS number is not on its register.
+	RuleEMISPatientNotFound = "emis_patient_not_found"
+	// RuleBookedInEMIS: reception gave a placeholder's time to a patient in EMIS itself.
+	RuleBookedInEMIS = "booked_in_emis"
+	// RuleStaff: staff linked the EMIS number.
+	RuleStaff = "staff"
+)
 
 // leaseFor outlasts a job's timeout, so a lease only lapses when its worker is gone.
 const leaseFor = 3 * time.Minute
@@ -142,7 +151,7 @@ func (s *Service) goalOf(a store.AppointmentRow) goal {
 	case a.State == string(StateConfirming):
 		return goalPlaceholder
 	case a.State == string(StatePlaceholder) && a.EMISPatientID == 0 && a.EMISWritten == "placeholder" &&
-		(a.MatchRule == ruleMatchTimedOut || s.now().Sub(a.MatchedAt) >= s.rematchEvery()):
+		(a.MatchRule == RuleMatchTimedOut || s.now().Sub(a.MatchedAt) >= s.rematchEvery()):
 		// EMIS did not answer the search in time, or the patient may have been registered
 		// since the last search: search again. The rules are the same; a link still needs them.
 		return goalMatch
@@ -236,7 +245,7 @@ func (s *Service) towardsAppointment(ctx context.Context, conn *emis.Conn, a sto
 		// The linked EMIS number is not on the register (merged or deducted): reserve the
 		// time with a placeholder and let staff decide.
 		if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 0},
-			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: "emis_patient_not_found"}); err != nil {
+			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: RuleEMISPatientNotFound}); err != nil {
 			return false, err
 		}
 		return true, nil
@@ -502,7 +511,7 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 	}
 	if err != nil {
 		if a.State == string(StateConfirming) && !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
-			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: ruleMatchTimedOut})
+			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: RuleMatchTimedOut})
 		}
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}

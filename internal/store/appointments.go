@@ -103,9 +103,6 @@ func (s *Store) ReadQ() Queryer { return s.read }
 // state change and enqueues its job atomically.
 func (s *Store) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return s.inTx(ctx, fn) }
 
-// NowMS is the store's clock in Unix milliseconds, for callers writing in the same time base.
-func (s *Store) NowMS() int64 { return s.nowMS() }
-
 // Appointment reads one appointment.
 func (s *Store) Appointment(ctx context.Context, q Queryer, id string) (AppointmentRow, error) {
 	a, err := scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = ?`, id))
@@ -199,33 +196,6 @@ func (s *Store) AddAppointmentEvent(ctx context.Context, q Queryer, appointmentI
 		return fmt.Errorf("store: appointment event: %w", err)
 	}
 	return nil
-}
-
-// AppointmentEvent is one entry of an appointment's timeline.
-type AppointmentEvent struct {
-	At     time.Time
-	Event  string
-	Detail string
-}
-
-// AppointmentEvents lists an appointment's timeline, oldest first.
-func (s *Store) AppointmentEvents(ctx context.Context, appointmentID string) ([]AppointmentEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT at, event, detail FROM appointment_events WHERE appointment_id = ? ORDER BY id`, appointmentID)
-	if err != nil {
-		return nil, fmt.Errorf("store: appointment events: %w", err)
-	}
-	defer rows.Close()
-	var out []AppointmentEvent
-	for rows.Next() {
-		var e AppointmentEvent
-		var at int64
-		if err := rows.Scan(&at, &e.Event, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = time.UnixMilli(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // LeaseAppointment gives one write-back worker the appointment until the lease ends, under

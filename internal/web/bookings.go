@@ -21,7 +21,6 @@ type bookingsView struct {
 	Placeholders []booking.StaffItem
 	Waiting      []booking.StaffItem
 	Recent       []store.AppointmentRow
-	Policy       store.BookingPolicy
 	HoldMinutes  int
 	CutoffHours  int
 	Done         string
@@ -62,7 +61,7 @@ func (s *server) renderBookings(w http.ResponseWriter, r *http.Request, u store.
 		return
 	}
 	v := bookingsView{base: newBase("Bookings", &u), Practice: p, Placeholders: placeholders, Waiting: waiting, Recent: recent,
-		Policy: pol, HoldMinutes: int(pol.Hold / time.Minute), CutoffHours: int(pol.CancelCutoff / time.Hour),
+		HoldMinutes: int(pol.Hold / time.Minute), CutoffHours: int(pol.CancelCutoff / time.Hour),
 		Done: bookingDoneMessages[r.URL.Query().Get("done")], Error: msg, ErrorFor: errFor}
 	s.render(w, r, status, "bookings", "", v)
 }

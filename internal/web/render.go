@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"herolink/internal/booking"
 	"herolink/internal/matching"
 	"html/template"
 	"io/fs"
@@ -228,9 +229,9 @@ func matchReason(rule string) string {
 		return "No EMIS record holds this NHS number."
 	case matching.RuleSearchIncomplete:
 		return "EMIS returned too many records to be sure."
-	case "match_timed_out":
+	case booking.RuleMatchTimedOut:
 		return "EMIS did not answer the patient search in time."
-	case "emis_patient_not_found":
+	case booking.RuleEMISPatientNotFound:
 		return "The EMIS number herolink had is no longer on the register."
 	}
 	return "herolink could not be certain which record is the patient’s (" + rule + ")."
