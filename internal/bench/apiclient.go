@@ -53,6 +53,18 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any, heade
 	return resp.StatusCode, data, err
 }
 
+// expect GETs path and fails unless the answer has the status.
+func (c *apiClient) expect(ctx context.Context, path string, status int) error {
+	got, body, err := c.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if got != status {
+		return fmt.Errorf("GET %s: %d, want %d: %.200s", path, got, status, body)
+	}
+	return nil
+}
+
 // freeSlots pages through GET /v1/slots from tomorrow until it has n slot ids.
 func (c *apiClient) freeSlots(ctx context.Context, n int) ([]string, error) {
 	from := time.Now().AddDate(0, 0, 1).Format(time.DateOnly)

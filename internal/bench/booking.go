@@ -234,7 +234,7 @@ func runHolds(ctx context.Context, c *apiClient, slots []string, attempts int, r
 			res.HoldOther++
 		}
 	}
-	res.HoldP50MS, res.HoldP99MS = ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99))
+	res.HoldP50MS, res.HoldP99MS = ms(sortedPercentile(lat, 0.50)), ms(sortedPercentile(lat, 0.99))
 	res.HoldsPerSec = float64(attempts) / elapsed.Seconds()
 	return nil
 }
@@ -356,7 +356,7 @@ func runConfirmations(ctx context.Context, a *app.App, world *sandbox.World, c *
 		}
 	}
 	res.EMISCallsPerBooking = float64(calls) / float64(len(ids))
-	res.WrittenP50S, res.WrittenP99S = percentile(toEMIS, 0.5).Seconds(), percentile(toEMIS, 0.99).Seconds()
+	res.WrittenP50S, res.WrittenP99S = sortedPercentile(toEMIS, 0.5).Seconds(), sortedPercentile(toEMIS, 0.99).Seconds()
 	return nil
 }
 
@@ -369,11 +369,10 @@ func runSearch(ctx context.Context, c *apiClient, o BookingOptions, res *Booking
 		return fmt.Errorf("bench: search: %d %v %s", status, err, body)
 	}
 	res.SlotsPerSearchRequest = count(body)
-	lat, errs, rps := hammer(ctx, o.SearchClients, o.SearchDuration, func() bool {
-		s, _, err := c.do(ctx, http.MethodGet, path, nil, nil)
-		return err == nil && s == http.StatusOK
+	search := RunPhase(ctx, o.SearchClients, o.SearchDuration, func(ctx context.Context, _ int) error {
+		return c.expect(ctx, path, http.StatusOK)
 	})
-	res.SearchRPS, res.SearchP50MS, res.SearchP99MS, res.SearchErrors = rps, ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), errs
+	res.SearchRPS, res.SearchP50MS, res.SearchP99MS, res.SearchErrors = search.PerSecond(), ms(search.P50), ms(search.P99), search.Errors
 
 	// The ceiling: the same clients against a handler that does nothing, on this machine.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -387,43 +386,11 @@ func runSearch(ctx context.Context, c *apiClient, o BookingOptions, res *Booking
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	trivial := newAPIClient("http://"+ln.Addr().String(), c.key, c.group, o.SearchClients)
-	lat, _, rps = hammer(ctx, o.SearchClients, o.SearchDuration, func() bool {
-		s, _, err := trivial.do(ctx, http.MethodGet, "/", nil, nil)
-		return err == nil && s == http.StatusOK
+	ceiling := RunPhase(ctx, o.SearchClients, o.SearchDuration, func(ctx context.Context, _ int) error {
+		return trivial.expect(ctx, "/", http.StatusOK)
 	})
-	res.CeilingRPS, res.CeilingP99MS = rps, ms(percentile(lat, 0.99))
+	res.CeilingRPS, res.CeilingP99MS = ceiling.PerSecond(), ms(ceiling.P99)
 	return nil
-}
-
-// hammer runs fn from n clients for d and reports latencies, failures and requests per second.
-func hammer(ctx context.Context, n int, d time.Duration, fn func() bool) ([]time.Duration, int, float64) {
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	end := time.Now().Add(d)
-	var wg sync.WaitGroup
-	t0 := time.Now()
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(end) && ctx.Err() == nil {
-				s := time.Now()
-				if !fn() {
-					bad++
-				}
-				mine = append(mine, time.Since(s))
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			errs += bad
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return all, errs, float64(len(all)) / time.Since(t0).Seconds()
 }
 
 // parallel runs fn(0..n-1) on k goroutines and returns the first error.
@@ -466,14 +433,11 @@ feed:
 	return err
 }
 
-func percentile(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
+// sortedPercentile is Percentile of durations not sorted yet.
+func sortedPercentile(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	i := int(p * float64(len(s)-1))
-	return s[i]
+	return Percentile(s, p)
 }
 
 func firstWord(s string) string {
