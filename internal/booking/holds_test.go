@@ -2,12 +2,14 @@ package booking_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"herolink/internal/booking"
+	"herolink/internal/emis"
 )
 
 func TestReservingAFreeSlotHoldsItForFifteenMinutes(t *testing.T) {
@@ -229,5 +231,25 @@ func TestOnePartnerCannotSeeOrChangeAnotherPartnersBookingsOrPatients(t *testing
 	}
 	if got, err := b.svc.Appointment(context.Background(), b.group, a.ID); err != nil || got.State != booking.StateConfirming {
 		t.Fatalf("staff view: %+v, %v", got, err)
+	}
+}
+
+type failingConns struct{ err error }
+
+func (f failingConns) Conn(context.Context, int64) (*emis.Conn, error) { return nil, f.err }
+
+func TestAPartnerIsNotToldWhyThePracticesEMISConnectionIsUnavailable(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	p, err := b.svc.RegisterPatient(ctx, b.group, booking.PatientInput{Demographics: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := &booking.Service{Store: b.store, River: b.river, Conns: failingConns{errors.New("open the API password of practice A81001: vault: key k7 not loaded")}}
+	_, err = down.PatientCandidates(ctx, b.group, p.ID, 0)
+	wantCode(t, err, booking.CodePracticeNotReady)
+	if msg := err.Error(); strings.Contains(msg, "vault") || strings.Contains(msg, "A81001") || strings.Contains(msg, "password") {
+		t.Fatalf("the partner is told herolink's internals: %s", msg)
 	}
 }

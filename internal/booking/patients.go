@@ -128,7 +128,10 @@ func (s *Service) PatientCandidates(ctx context.Context, group, id string, pract
 	}
 	conn, err := s.Conns.Conn(ctx, practiceID)
 	if err != nil {
-		return Candidates{}, refuse(CodePracticeNotReady, "the practice's EMIS connection is not available: %v", err)
+		// The cause (refused credentials, the vault, the network) is the practice's and
+		// herolink's business, not the partner's: it is logged, and the partner told only this.
+		s.log().Warn("patient candidates: no EMIS connection", "practice", practiceID, "err", err)
+		return Candidates{}, refuse(CodePracticeNotReady, "the practice's EMIS connection is not available; try again later")
 	}
 	v, err := s.search(ctx, conn, demographicsOf(row))
 	if err != nil {
