@@ -151,11 +151,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	workers := river.NewWorkers()
 	practice.AddWorkers(workers, svc)
 	booking.AddWorkers(workers, bookings)
+	river.AddWorker(workers, &purgeWorker{store: st})
 	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
 			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}},
 		Workers:           workers,
-		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval)},
+		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob()},
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
 		// A job left running by a killed process is retried after this long (River's default
 		// is an hour). Write-back jobs are unique while running, so until then the sweep could

@@ -244,3 +244,15 @@ func (s *Store) AbandonIdempotent(ctx context.Context, apiKeyID, key string) err
 	}
 	return nil
 }
+
+// PurgeIdempotency deletes the kept answers whose day is over. Requests purge on the way too,
+// but the answers (which may hold a registered patient's details) must not outlive their day
+// when no partner sends an Idempotency-Key for a while.
+func (s *Store) PurgeIdempotency(ctx context.Context) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, s.nowMS())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge idempotency keys: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,32 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"herolink/internal/store"
+)
+
+// purgeArgs is the periodic job that deletes Idempotency-Key answers past their day.
+type purgeArgs struct{}
+
+func (purgeArgs) Kind() string { return "api_idempotency_purge" }
+
+type purgeWorker struct {
+	river.WorkerDefaults[purgeArgs]
+	store *store.Store
+}
+
+func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
+	_, err := w.store.PurgeIdempotency(ctx)
+	return err
+}
+
+// purgeJob runs the purge every 10 minutes and at start.
+func purgeJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+		return purgeArgs{}, &river.InsertOpts{MaxAttempts: 1}
+	}, &river.PeriodicJobOpts{RunOnStart: true})
+}
