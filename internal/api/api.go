@@ -23,7 +23,7 @@ type Booking interface {
 	Practitioners(ctx context.Context, group string) ([]booking.Practitioner, error)
 	Slots(ctx context.Context, group string, q booking.SlotQuery) (booking.SlotPage, error)
 	Slot(ctx context.Context, group, id string) (booking.Slot, error)
-	Reserve(ctx context.Context, group, keyID string, r booking.ReserveRequest) (booking.Appointment, error)
+	Reserve(ctx context.Context, group, owner string, r booking.ReserveRequest) (booking.Appointment, error)
 	UpdateHold(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)
 	Book(ctx context.Context, group, id string, p booking.PatientInput) (booking.Appointment, error)
 	Appointment(ctx context.Context, group, id string) (booking.Appointment, error)

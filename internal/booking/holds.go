@@ -53,13 +53,14 @@ func (s *Service) checkType(ctx context.Context, r ReserveRequest, f store.FreeS
 	return t.ID, nil
 }
 
-// Reserve places a hold on a free slot. The database's unique index is what refuses a
-// second hold: of two concurrent reservations exactly one wins.
-func (s *Service) Reserve(ctx context.Context, group, keyID string, r ReserveRequest) (Appointment, error) {
+// Reserve places a hold on a free slot for owner, the partner the API key acts for (see
+// WithOwner; stored in appointments.api_key_id). The database's unique index is what refuses
+// a second hold: of two concurrent reservations exactly one wins.
+func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveRequest) (Appointment, error) {
 	if e := validateReserve(r); e != nil {
 		return Appointment{}, e
 	}
-	row, err := s.newHold(ctx, group, keyID, r)
+	row, err := s.newHold(ctx, group, owner, r)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -78,7 +79,7 @@ func (s *Service) Reserve(ctx context.Context, group, keyID string, r ReserveReq
 	return s.Appointment(ctx, group, row.ID)
 }
 
-func (s *Service) newHold(ctx context.Context, group, keyID string, r ReserveRequest) (store.AppointmentRow, error) {
+func (s *Service) newHold(ctx context.Context, group, owner string, r ReserveRequest) (store.AppointmentRow, error) {
 	f, err := s.freeSlot(ctx, group, r.SlotID)
 	if err != nil {
 		return store.AppointmentRow{}, err
@@ -104,7 +105,7 @@ func (s *Service) newHold(ctx context.Context, group, keyID string, r ReserveReq
 		hold = s.HoldDuration
 	}
 	return store.AppointmentRow{ID: randomID("apt_", 16), Reference: newReference(), PracticeGroupID: group,
-		PracticeID: f.PracticeID, APIKeyID: keyID, SlotID: f.SlotID, SessionID: f.SessionID, StartAt: f.StartAt,
+		PracticeID: f.PracticeID, APIKeyID: owner, SlotID: f.SlotID, SessionID: f.SessionID, StartAt: f.StartAt,
 		LengthMin: f.LengthMin, EMISSlotTypeID: f.TypeID, AppointmentTypeID: typeID, State: string(StateReserved),
 		ReservedUntil: s.now().Add(hold), Description: r.Description, Comment: r.Comment}, nil
 }

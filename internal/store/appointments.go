@@ -21,7 +21,7 @@ type AppointmentRow struct {
 	Reference         string
 	PracticeGroupID   string
 	PracticeID        int64
-	APIKeyID          string
+	APIKeyID          string // the partner (API key owner) it belongs to; "" for none
 	SlotID            int64
 	SessionID         int64
 	StartAt           time.Time

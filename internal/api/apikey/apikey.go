@@ -326,6 +326,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 		c = cached{key: fromStore(row), loaded: now, touched: row.LastUsedAt}
 	}
 	touch := now.Sub(c.touched) >= touchInterval
+	if ok && !touch {
+		return c.key, nil // a cache hit with nothing to record: no second lock
+	}
 	if touch {
 		c.touched = now
 	}
