@@ -31,7 +31,7 @@ type Booking interface {
 	Reschedule(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)
 	RegisterPatient(ctx context.Context, group string, p booking.PatientInput) (booking.Patient, error)
 	Patient(ctx context.Context, group, id string) (booking.Patient, error)
-	PatientCandidates(ctx context.Context, group, id string, practiceID int64) (booking.Candidates, error)
+	PatientLinkCheck(ctx context.Context, group, id string, practiceID int64) (booking.LinkCheck, error)
 }
 
 var _ Booking = (*booking.Service)(nil)
@@ -46,6 +46,11 @@ type Config struct {
 	// Burst how many it may send at once (40 if zero).
 	RateLimit rate.Limit
 	Burst     int
+	// LookupRateLimit and LookupBurst limit each partner's patient link checks (GET
+	// /v1/patients/{id}/ehr/candidates), which search a practice's register: one every 10 s
+	// and 10 at once if zero, on top of the general limit.
+	LookupRateLimit rate.Limit
+	LookupBurst     int
 	// IdempotencyTTL is how long an answer is kept for replay (24 hours if zero) and
 	// IdempotencyLease how long a first request may take before a retry may take over (1
 	// minute if zero).
@@ -58,6 +63,7 @@ type server struct {
 	cfg     Config
 	log     *slog.Logger
 	limiter *limiter
+	lookups *limiter // patient link checks, per partner
 }
 
 // call is what a request carries once it passed the gate: the key, its practice group, the
@@ -82,6 +88,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Burst == 0 {
 		cfg.Burst = 40
 	}
+	if cfg.LookupRateLimit == 0 {
+		cfg.LookupRateLimit = 0.1
+	}
+	if cfg.LookupBurst == 0 {
+		cfg.LookupBurst = 10
+	}
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
@@ -91,7 +103,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now)}
+	s := &server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
+		lookups: newLimiter(cfg.LookupRateLimit, cfg.LookupBurst, cfg.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
