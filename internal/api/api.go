@@ -57,6 +57,10 @@ type Config struct {
 	IdempotencyTTL   time.Duration
 	IdempotencyLease time.Duration
 	Now              func() time.Time // the clock for rate limits (tests); time.Now if nil
+
+	// crashAfterOperation, when it answers true, stops an idempotent request right after its
+	// operation ran and before its answer is kept: what a kill at that moment leaves (tests).
+	crashAfterOperation func() bool
 }
 
 type server struct {
@@ -78,6 +82,10 @@ type call struct {
 type op struct {
 	scope string // the scope the key needs
 	h     func(http.ResponseWriter, *http.Request, *call) error
+	// answer answers, from what it made (ref), an operation that committed but whose answer
+	// was never kept (the process died in between): a retry with its Idempotency-Key gets
+	// this instead of running the operation again. Set for every POST that changes anything.
+	answer func(w http.ResponseWriter, r *http.Request, c *call, ref string) error
 }
 
 // New builds the handler for /v1/ and /openapi.json.
@@ -123,15 +131,19 @@ func New(cfg Config) http.Handler {
 	route("/v1/practitioners", get(s.practitioners))
 	route("/v1/slots", get(s.slots))
 	route("/v1/slots/{id}", get(s.slot))
-	route("/v1/appointments", with(http.MethodPost, s.reserve))
+	committed := func(h func(http.ResponseWriter, *http.Request, *call) error,
+		answer func(http.ResponseWriter, *http.Request, *call, string) error) map[string]op {
+		return map[string]op{http.MethodPost: {scope: apikey.ScopeBooking, h: h, answer: answer}}
+	}
+	route("/v1/appointments", committed(s.reserve, s.answerAppointment(http.StatusCreated, true)))
 	route("/v1/appointments/{id}", map[string]op{
 		http.MethodGet: {scope: apikey.ScopeBooking, h: s.appointment},
 		http.MethodPut: {scope: apikey.ScopeBooking, h: s.updateHold},
 	})
-	route("/v1/appointments/{id}/book", with(http.MethodPost, s.book))
+	route("/v1/appointments/{id}/book", committed(s.book, s.answerAppointment(http.StatusAccepted, false)))
 	route("/v1/appointments/{id}/cancel", with(http.MethodPatch, s.cancel))
-	route("/v1/appointments/{id}/reschedule", with(http.MethodPost, s.reschedule))
-	route("/v1/patients/register", with(http.MethodPost, s.registerPatient))
+	route("/v1/appointments/{id}/reschedule", committed(s.reschedule, s.answerAppointment(http.StatusAccepted, true)))
+	route("/v1/patients/register", committed(s.registerPatient, s.answerPatient))
 	route("/v1/patients/{id}", get(s.patient))
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -204,6 +216,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	if errors.As(err, &p) {
 		writeProblem(w, p)
+		return
+	}
+	if errors.Is(err, store.ErrIdempotencyClaimLost) {
+		writeProblem(w, problem(http.StatusConflict, codeIdempotencyInProgress,
+			"Another request with this Idempotency-Key made this change first. Retry to get its answer.").with("Retry-After", "1"))
 		return
 	}
 	if p = fromBooking(err); p != nil {

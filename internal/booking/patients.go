@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,7 +71,13 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 		return Patient{}, err
 	}
 	row.Owner = ownerOf(ctx)
-	if err := s.Store.InsertPatient(ctx, s.Store.DBQ(), row); err != nil {
+	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.InsertPatient(ctx, tx, row); err != nil {
+			return err
+		}
+		return commit(ctx, tx, row.ID)
+	})
+	if err != nil {
 		return Patient{}, err
 	}
 	return s.Patient(ctx, group, row.ID)
