@@ -107,7 +107,13 @@ func toPatientJSON(p booking.Patient) patientJSON {
 		DateOfBirth: str(d.DateOfBirth), Postcode: str(d.Postcode), Email: str(p.Email), Phone: str(p.Phone),
 		Links: []patientLinkJSON{}, CreatedAt: mustTime(p.CreatedAt)}
 	for _, l := range p.Links {
-		out.Links = append(out.Links, patientLinkJSON{PracticeID: practiceID(l.PracticeID), Rule: l.Rule, LinkedAt: mustTime(l.LinkedAt)})
+		// Which matching rule linked says what else the register holds (a postcode tie-break
+		// means namesakes born the same day), so a partner is told only who linked.
+		rule := "matched"
+		if l.Rule == booking.RuleStaff {
+			rule = booking.RuleStaff
+		}
+		out.Links = append(out.Links, patientLinkJSON{PracticeID: practiceID(l.PracticeID), Rule: rule, LinkedAt: mustTime(l.LinkedAt)})
 	}
 	return out
 }
