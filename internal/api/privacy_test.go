@@ -31,8 +31,7 @@ type registerBundle struct {
 
 func setupRegister(t *testing.T) *registerBundle {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := t.Context() // EMIS calls are bounded by the client's own timeout
 	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true})
 	emisSrv := httptest.NewServer(sandbox.NewServer(world, nil))
 	t.Cleanup(emisSrv.Close)
