@@ -31,7 +31,7 @@ type Booking interface {
 	Reschedule(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)
 	RegisterPatient(ctx context.Context, group string, p booking.PatientInput) (booking.Patient, error)
 	Patient(ctx context.Context, group, id string) (booking.Patient, error)
-	PatientCandidates(ctx context.Context, group, id string, practiceID int64) (booking.Candidates, error)
+	PatientLinkCheck(ctx context.Context, group, id string, practiceID int64) (booking.LinkCheck, error)
 }
 
 var _ Booking = (*booking.Service)(nil)
@@ -46,18 +46,28 @@ type Config struct {
 	// Burst how many it may send at once (40 if zero).
 	RateLimit rate.Limit
 	Burst     int
+	// LookupRateLimit and LookupBurst limit each partner's patient link checks (GET
+	// /v1/patients/{id}/ehr/candidates), which search a practice's register: one every 10 s
+	// and 10 at once if zero, on top of the general limit.
+	LookupRateLimit rate.Limit
+	LookupBurst     int
 	// IdempotencyTTL is how long an answer is kept for replay (24 hours if zero) and
 	// IdempotencyLease how long a first request may take before a retry may take over (1
 	// minute if zero).
 	IdempotencyTTL   time.Duration
 	IdempotencyLease time.Duration
 	Now              func() time.Time // the clock for rate limits (tests); time.Now if nil
+
+	// crashAfterOperation, when it answers true, stops an idempotent request right after its
+	// operation ran and before its answer is kept: what a kill at that moment leaves (tests).
+	crashAfterOperation func() bool
 }
 
 type server struct {
 	cfg     Config
 	log     *slog.Logger
 	limiter *limiter
+	lookups *limiter // patient link checks, per partner
 }
 
 // call is what a request carries once it passed the gate: the key, its practice group, the
@@ -72,6 +82,10 @@ type call struct {
 type op struct {
 	scope string // the scope the key needs
 	h     func(http.ResponseWriter, *http.Request, *call) error
+	// answer answers, from what it made (ref), an operation that committed but whose answer
+	// was never kept (the process died in between): a retry with its Idempotency-Key gets
+	// this instead of running the operation again. Set for every POST that changes anything.
+	answer func(w http.ResponseWriter, r *http.Request, c *call, ref string) error
 }
 
 // New builds the handler for /v1/ and /openapi.json.
@@ -82,6 +96,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Burst == 0 {
 		cfg.Burst = 40
 	}
+	if cfg.LookupRateLimit == 0 {
+		cfg.LookupRateLimit = 0.1
+	}
+	if cfg.LookupBurst == 0 {
+		cfg.LookupBurst = 10
+	}
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
@@ -91,7 +111,8 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now)}
+	s := &server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.RateLimit, cfg.Burst, cfg.Now),
+		lookups: newLimiter(cfg.LookupRateLimit, cfg.LookupBurst, cfg.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,15 +131,19 @@ func New(cfg Config) http.Handler {
 	route("/v1/practitioners", get(s.practitioners))
 	route("/v1/slots", get(s.slots))
 	route("/v1/slots/{id}", get(s.slot))
-	route("/v1/appointments", with(http.MethodPost, s.reserve))
+	committed := func(h func(http.ResponseWriter, *http.Request, *call) error,
+		answer func(http.ResponseWriter, *http.Request, *call, string) error) map[string]op {
+		return map[string]op{http.MethodPost: {scope: apikey.ScopeBooking, h: h, answer: answer}}
+	}
+	route("/v1/appointments", committed(s.reserve, s.answerAppointment(http.StatusCreated, true)))
 	route("/v1/appointments/{id}", map[string]op{
 		http.MethodGet: {scope: apikey.ScopeBooking, h: s.appointment},
 		http.MethodPut: {scope: apikey.ScopeBooking, h: s.updateHold},
 	})
-	route("/v1/appointments/{id}/book", with(http.MethodPost, s.book))
+	route("/v1/appointments/{id}/book", committed(s.book, s.answerAppointment(http.StatusAccepted, false)))
 	route("/v1/appointments/{id}/cancel", with(http.MethodPatch, s.cancel))
-	route("/v1/appointments/{id}/reschedule", with(http.MethodPost, s.reschedule))
-	route("/v1/patients/register", with(http.MethodPost, s.registerPatient))
+	route("/v1/appointments/{id}/reschedule", committed(s.reschedule, s.answerAppointment(http.StatusAccepted, true)))
+	route("/v1/patients/register", committed(s.registerPatient, s.answerPatient))
 	route("/v1/patients/{id}", get(s.patient))
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -191,6 +216,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	if errors.As(err, &p) {
 		writeProblem(w, p)
+		return
+	}
+	if errors.Is(err, store.ErrIdempotencyClaimLost) {
+		writeProblem(w, problem(http.StatusConflict, codeIdempotencyInProgress,
+			"Another request with this Idempotency-Key made this change first. Retry to get its answer.").with("Retry-After", "1"))
 		return
 	}
 	if p = fromBooking(err); p != nil {

@@ -37,6 +37,7 @@ type appointmentJSON struct {
 	PatientID         *string      `json:"patient_id"`
 	EMISReference     *string      `json:"emis_reference"`
 	Failure           *failureJSON `json:"failure"`
+	PlaceholderReason *string      `json:"placeholder_reason"`
 	Alternatives      []string     `json:"alternatives"`
 	RescheduledFrom   *string      `json:"rescheduled_from"`
 	RescheduledTo     *string      `json:"rescheduled_to"`
@@ -51,7 +52,7 @@ func toAppointmentJSON(a booking.Appointment) appointmentJSON {
 		SlotID: a.SlotID, Start: mustTime(a.StartAt), End: mustTime(a.EndAt), AppointmentTypeID: str(a.AppointmentTypeID),
 		LocationID: str(a.LocationID), PractitionerIDs: a.PractitionerIDs, ReservedUntil: formatTime(a.ReservedUntil),
 		Description: a.Description, Comment: a.Comment, PatientID: str(a.PatientID), EMISReference: str(a.EMISReference),
-		Alternatives: a.Alternatives, RescheduledFrom: str(a.RescheduledFrom), RescheduledTo: str(a.RescheduledTo),
+		PlaceholderReason: str(a.PlaceholderReason), Alternatives: a.Alternatives, RescheduledFrom: str(a.RescheduledFrom), RescheduledTo: str(a.RescheduledTo),
 		CancelledBy: str(a.CancelledBy), CancelReason: str(a.CancelReason), CreatedAt: mustTime(a.CreatedAt),
 		UpdatedAt: mustTime(a.UpdatedAt)}
 	if out.PractitionerIDs == nil {

@@ -201,20 +201,20 @@ func TestBookingRefusalsMapToTheirStatusAndCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	methods := map[string]req{
-		"AppointmentTypes":  {method: "GET", path: "/v1/appointment_types"},
-		"Locations":         {method: "GET", path: "/v1/locations"},
-		"Practitioners":     {method: "GET", path: "/v1/practitioners"},
-		"Slots":             {method: "GET", path: "/v1/slots?start_date=2026-03-03&end_date=2026-03-04"},
-		"Slot":              {method: "GET", path: "/v1/slots/slt_1_1"},
-		"Reserve":           {method: "POST", path: "/v1/appointments", body: `{"slot_id":"slt_1_1"}`},
-		"Appointment":       {method: "GET", path: "/v1/appointments/apt_1"},
-		"UpdateHold":        {method: "PUT", path: "/v1/appointments/apt_1", body: `{"slot_id":"slt_1_1"}`},
-		"Book":              {method: "POST", path: "/v1/appointments/apt_1/book", body: `{"patient_id":"pat_1"}`},
-		"Cancel":            {method: "PATCH", path: "/v1/appointments/apt_1/cancel", body: `{}`},
-		"Reschedule":        {method: "POST", path: "/v1/appointments/apt_1/reschedule", body: `{"slot_id":"slt_1_2"}`},
-		"RegisterPatient":   {method: "POST", path: "/v1/patients/register", body: `{"family_name":"Demo","given_name":"Dorothy","date_of_birth":"1950-01-01"}`},
-		"Patient":           {method: "GET", path: "/v1/patients/pat_1"},
-		"PatientCandidates": {method: "GET", path: "/v1/patients/pat_1/ehr/candidates?practice_id=1"},
+		"AppointmentTypes": {method: "GET", path: "/v1/appointment_types"},
+		"Locations":        {method: "GET", path: "/v1/locations"},
+		"Practitioners":    {method: "GET", path: "/v1/practitioners"},
+		"Slots":            {method: "GET", path: "/v1/slots?start_date=2026-03-03&end_date=2026-03-04"},
+		"Slot":             {method: "GET", path: "/v1/slots/slt_1_1"},
+		"Reserve":          {method: "POST", path: "/v1/appointments", body: `{"slot_id":"slt_1_1"}`},
+		"Appointment":      {method: "GET", path: "/v1/appointments/apt_1"},
+		"UpdateHold":       {method: "PUT", path: "/v1/appointments/apt_1", body: `{"slot_id":"slt_1_1"}`},
+		"Book":             {method: "POST", path: "/v1/appointments/apt_1/book", body: `{"patient_id":"pat_1"}`},
+		"Cancel":           {method: "PATCH", path: "/v1/appointments/apt_1/cancel", body: `{}`},
+		"Reschedule":       {method: "POST", path: "/v1/appointments/apt_1/reschedule", body: `{"slot_id":"slt_1_2"}`},
+		"RegisterPatient":  {method: "POST", path: "/v1/patients/register", body: `{"family_name":"Demo","given_name":"Dorothy","date_of_birth":"1950-01-01"}`},
+		"Patient":          {method: "GET", path: "/v1/patients/pat_1"},
+		"PatientLinkCheck": {method: "GET", path: "/v1/patients/pat_1/ehr/candidates?practice_id=1"},
 	}
 	for _, tc := range []struct {
 		err    error

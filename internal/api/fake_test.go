@@ -313,27 +313,23 @@ func (f *fakeBooking) Patient(ctx context.Context, group, id string) (booking.Pa
 	return out, nil
 }
 
-func (f *fakeBooking) PatientCandidates(ctx context.Context, group, id string, practiceID int64) (booking.Candidates, error) {
-	if err := f.enter("PatientCandidates"); err != nil {
-		return booking.Candidates{}, err
+func (f *fakeBooking) PatientLinkCheck(ctx context.Context, group, id string, practiceID int64) (booking.LinkCheck, error) {
+	if err := f.enter("PatientLinkCheck"); err != nil {
+		return booking.LinkCheck{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if p, ok := f.patients[id]; !ok || p.group != group {
-		return booking.Candidates{}, refuse(booking.CodeNotFound, "there is no patient "+id+" in this practice group")
+	p, ok := f.patients[id]
+	if !ok || p.group != group {
+		return booking.LinkCheck{}, refuse(booking.CodeNotFound, "there is no patient "+id+" in this practice group")
 	}
 	if practiceID != 0 && practiceID != f.practice[group] {
-		return booking.Candidates{}, refuse(booking.CodeInvalid, "practice_id is not a practice of this group",
+		return booking.LinkCheck{}, refuse(booking.CodeInvalid, "practice_id is not a practice of this group",
 			booking.FieldError{Field: "practice_id", Code: "not_in_group", Message: "not a practice of this group"})
 	}
-	return booking.Candidates{PracticeID: f.practice[group], Verdict: matching.Verdict{
-		Outcome: matching.Linked, EMISNumber: 533, Rule: matching.RuleNHSNumberAndDOB, Reason: "NHS number and date of birth agree",
-		Assessments: []matching.Assessment{
-			{Candidate: matching.Candidate{EMISNumber: 533, NHSNumber: "9990000018", FamilyName: "Demo", FirstNames: "Dorothy",
-				DateOfBirth: "1950-01-01", Postcode: "LS1 1AA"}, NHSNumber: matching.Agrees, FamilyName: matching.Agrees,
-				GivenName: matching.Agrees, DateOfBirth: matching.Agrees, Postcode: matching.Missing, Matched: true, Reason: "all agree"},
-			{Candidate: matching.Candidate{EMISNumber: 534, FamilyName: "Demo", FirstNames: "Derek", DateOfBirth: "1951-02-02",
-				Postcode: "LS1 1AB"}, NHSNumber: matching.Missing, FamilyName: matching.Agrees, GivenName: matching.Differs,
-				DateOfBirth: matching.Differs, Postcode: matching.Missing, Reason: "another person"},
-		}}}, nil
+	// Dorothy Demo is on the register; anyone else is not linked.
+	if p.p.Demographics.GivenName == "Dorothy" {
+		return booking.LinkCheck{PracticeID: f.practice[group], Linked: true}, nil
+	}
+	return booking.LinkCheck{PracticeID: f.practice[group], Reason: booking.LinkNoUniqueMatch}, nil
 }

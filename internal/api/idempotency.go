@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+
+	"herolink/internal/booking"
+	"herolink/internal/store"
 )
 
 const idempotencyHeader = "Idempotency-Key"
@@ -23,6 +28,10 @@ var keptHeaders = []string{"Content-Type", "Location"}
 // the same body; a different body is refused (422 idempotency_key_reused) and a retry while
 // the first is still being answered is told to wait (409 idempotency_in_progress). A 5xx
 // answer is not kept, so the request can be retried with the same key.
+//
+// The key's use commits with the operation (booking.WithCommitHook): if the process dies after
+// the operation's commit and before its answer is kept, the retry is answered from what the
+// operation made and never runs it a second time.
 func (s *server) idempotent(w http.ResponseWriter, r *http.Request, c *call, o op) {
 	key := r.Header.Get(idempotencyHeader)
 	if !validIdempotencyKey(key) {
@@ -51,6 +60,9 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, c *call, o o
 	case !started && rec.RequestHash != hash:
 		writeProblem(w, problem(http.StatusUnprocessableEntity, codeIdempotencyReused,
 			"This Idempotency-Key was already used for a different request. Use a new key for a new request."))
+	case !started && rec.Status == 0 && rec.Ref != "" && o.answer != nil:
+		// The operation committed but its answer was never kept: answer from what it made.
+		s.answerCommitted(w, r, c, o, key, rec.Ref)
 	case !started && rec.Status == 0:
 		writeProblem(w, problem(http.StatusConflict, codeIdempotencyInProgress,
 			"A request with this Idempotency-Key is still being answered. Retry shortly.").with("Retry-After", "1"))
@@ -63,26 +75,83 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, c *call, o o
 		w.WriteHeader(rec.Status)
 		_, _ = w.Write(rec.Body)
 	default:
+		// The key's use commits with the operation: booking runs the hook as the last
+		// statement of the operation's own transaction.
+		lost := false
+		if o.answer != nil {
+			r = r.WithContext(booking.WithCommitHook(ctx, func(ctx context.Context, tx *sql.Tx, ref string) error {
+				err := s.cfg.Store.MarkIdempotentTx(ctx, tx, c.key.ID, key, hash, ref)
+				lost = errors.Is(err, store.ErrIdempotencyClaimLost)
+				return err
+			}))
+		}
 		cw := &capture{ResponseWriter: w}
 		s.run(cw, r, c, o)
-		// The answer is kept even if the client has gone: its retry must find it.
-		ctx := context.WithoutCancel(ctx)
-		if cw.status >= 500 || cw.status == 0 {
-			if err := s.cfg.Store.AbandonIdempotent(ctx, c.key.ID, key); err != nil {
-				s.log.Error("partner API: forget failed idempotent request", "err", err)
-			}
+		if lost {
+			return // another request with the key made the change; its answer is the one kept
+		}
+		if s.cfg.crashAfterOperation != nil && s.cfg.crashAfterOperation() {
 			return
 		}
-		headers := map[string]string{}
-		for _, name := range keptHeaders {
-			if v := cw.Header().Get(name); v != "" {
-				headers[name] = v
-			}
+		s.keep(ctx, c, key, cw)
+	}
+}
+
+// answerCommitted answers a retry of a request whose operation committed (it made ref) but
+// whose answer was never kept, and keeps that answer for later retries.
+func (s *server) answerCommitted(w http.ResponseWriter, r *http.Request, c *call, o op, key, ref string) {
+	w.Header().Set(replayedHeader, "true")
+	cw := &capture{ResponseWriter: w}
+	if err := o.answer(cw, r, c, ref); err != nil {
+		s.fail(cw, r, err)
+	}
+	s.keep(r.Context(), c, key, cw)
+}
+
+// keep stores an answer for replays, or forgets the claim after a server error so the request
+// can be retried (a claim whose operation committed is never forgotten: see AbandonIdempotent).
+func (s *server) keep(ctx context.Context, c *call, key string, cw *capture) {
+	// The answer is kept even if the client has gone: its retry must find it.
+	ctx = context.WithoutCancel(ctx)
+	if cw.status >= 500 || cw.status == 0 {
+		if err := s.cfg.Store.AbandonIdempotent(ctx, c.key.ID, key); err != nil {
+			s.log.Error("partner API: forget failed idempotent request", "err", err)
 		}
-		if err := s.cfg.Store.FinishIdempotent(ctx, c.key.ID, key, cw.status, headers, cw.body.Bytes()); err != nil {
-			s.log.Error("partner API: keep idempotent answer", "err", err)
+		return
+	}
+	headers := map[string]string{}
+	for _, name := range keptHeaders {
+		if v := cw.Header().Get(name); v != "" {
+			headers[name] = v
 		}
 	}
+	if err := s.cfg.Store.FinishIdempotent(ctx, c.key.ID, key, cw.status, headers, cw.body.Bytes()); err != nil {
+		s.log.Error("partner API: keep idempotent answer", "err", err)
+	}
+}
+
+// answerAppointment answers an appointment operation from the appointment it made.
+func (s *server) answerAppointment(status int, location bool) func(http.ResponseWriter, *http.Request, *call, string) error {
+	return func(w http.ResponseWriter, r *http.Request, c *call, ref string) error {
+		a, err := s.cfg.Booking.Appointment(r.Context(), c.group, ref)
+		if err != nil {
+			return err
+		}
+		if location {
+			w.Header().Set("Location", "/v1/appointments/"+a.ID)
+		}
+		return writeJSON(w, status, toAppointmentJSON(a))
+	}
+}
+
+// answerPatient answers a registration from the patient it stored.
+func (s *server) answerPatient(w http.ResponseWriter, r *http.Request, c *call, ref string) error {
+	pt, err := s.cfg.Booking.Patient(r.Context(), c.group, ref)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/patients/"+pt.ID)
+	return writeJSON(w, http.StatusCreated, toPatientJSON(pt))
 }
 
 func validIdempotencyKey(k string) bool {

@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"herolink/internal/store"
 )
 
 func idem(r req, key string) req {
@@ -180,5 +184,41 @@ func TestEveryPostHonoursIdempotencyKeys(t *testing.T) {
 		if n := b.booking.count(m); n != 1 {
 			t.Fatalf("%s ran %d times", m, n)
 		}
+	}
+}
+
+// A first request slower than its lease is taken over by its retry; once one of them commits
+// its operation with the key, the other's commit is refused (and rolls back), and the key is
+// never forgotten: later retries are answered from what the first commit made.
+func TestOnlyOneRequestWithAnIdempotencyKeyCanCommitItsOperation(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	now := time.Now()
+	b.store.SetClock(func() time.Time { return now })
+	mark := func(ref string) error {
+		return b.store.InTx(ctx, func(tx *sql.Tx) error { return b.store.MarkIdempotentTx(ctx, tx, b.keyAID, "slow", "h", ref) })
+	}
+	if _, started, err := b.store.BeginIdempotent(ctx, b.keyAID, "slow", "h", time.Minute, 24*time.Hour); err != nil || !started {
+		t.Fatal(started, err)
+	}
+	now = now.Add(61 * time.Second)
+	if _, started, err := b.store.BeginIdempotent(ctx, b.keyAID, "slow", "h", time.Minute, 24*time.Hour); err != nil || !started {
+		t.Fatalf("the retry did not take over: %v %v", started, err)
+	}
+	if err := mark("apt_retry"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mark("apt_first"); !errors.Is(err, store.ErrIdempotencyClaimLost) {
+		t.Fatalf("the overtaken first request committed too: %v", err)
+	}
+	// A server error after the commit does not free the key.
+	if err := b.store.AbandonIdempotent(ctx, b.keyAID, "slow"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	rec, started, err := b.store.BeginIdempotent(ctx, b.keyAID, "slow", "h", time.Minute, 24*time.Hour)
+	if err != nil || started || rec.Ref != "apt_retry" || rec.Status != 0 {
+		t.Fatalf("later: %+v started %v, %v", rec, started, err)
 	}
 }

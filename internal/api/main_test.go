@@ -47,8 +47,10 @@ type testBundle struct {
 }
 
 type bundleOpts struct {
-	rate  rate.Limit
-	burst int
+	rate        rate.Limit
+	burst       int
+	lookupRate  rate.Limit
+	lookupBurst int
 }
 
 type clock struct {
@@ -104,7 +106,7 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	b.keyNoScope = mk(b.groupA, apikey.ScopeMessaging).Secret
 	b.keyB = mk(b.groupB, apikey.ScopeBooking).Secret
 	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Store: st, Log: log,
-		RateLimit: o.rate, Burst: o.burst, Now: b.clock.Now})
+		RateLimit: o.rate, Burst: o.burst, LookupRateLimit: o.lookupRate, LookupBurst: o.lookupBurst, Now: b.clock.Now})
 	return b
 }
 

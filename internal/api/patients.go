@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"herolink/internal/booking"
 	"herolink/internal/matching"
+	"herolink/internal/store"
 )
 
 // patientBody is who a patient is, as a partner tells it: POST /v1/patients/register and the
@@ -78,9 +80,10 @@ func decodeBook(data []byte) (booking.PatientInput, *Problem) {
 	return booking.PatientInput{PatientID: *b.PatientID}, nil
 }
 
+// patientLinkJSON says the patient is linked at a practice. The EMIS number is not given: the
+// partner never supplied it, and it identifies a record in the practice's register.
 type patientLinkJSON struct {
 	PracticeID string `json:"practice_id"`
-	EMISNumber string `json:"emis_number"`
 	Rule       string `json:"rule"`
 	LinkedAt   string `json:"linked_at"`
 }
@@ -104,8 +107,13 @@ func toPatientJSON(p booking.Patient) patientJSON {
 		DateOfBirth: str(d.DateOfBirth), Postcode: str(d.Postcode), Email: str(p.Email), Phone: str(p.Phone),
 		Links: []patientLinkJSON{}, CreatedAt: mustTime(p.CreatedAt)}
 	for _, l := range p.Links {
-		out.Links = append(out.Links, patientLinkJSON{PracticeID: practiceID(l.PracticeID),
-			EMISNumber: strconv.FormatInt(l.EMISPatientID, 10), Rule: l.Rule, LinkedAt: mustTime(l.LinkedAt)})
+		// Which matching rule linked says what else the register holds (a postcode tie-break
+		// means namesakes born the same day), so a partner is told only who linked.
+		rule := "matched"
+		if l.Rule == booking.RuleStaff {
+			rule = booking.RuleStaff
+		}
+		out.Links = append(out.Links, patientLinkJSON{PracticeID: practiceID(l.PracticeID), Rule: rule, LinkedAt: mustTime(l.LinkedAt)})
 	}
 	return out
 }
@@ -138,59 +146,41 @@ func (s *server) patient(w http.ResponseWriter, r *http.Request, c *call) error 
 	return writeJSON(w, http.StatusOK, toPatientJSON(pt))
 }
 
-type agreementJSON struct {
-	NHSNumber   string `json:"nhs_number"`
-	FamilyName  string `json:"family_name"`
-	GivenName   string `json:"given_name"`
-	DateOfBirth string `json:"date_of_birth"`
-	Postcode    string `json:"postcode"`
+// linkCheckJSON is the answer of GET /v1/patients/{id}/ehr/candidates: whether herolink could
+// link the patient at the practice. It names the patient and practice the partner asked about
+// and nothing from EMIS: no candidate, no EMIS or NHS number, no rule.
+type linkCheckJSON struct {
+	PatientID  string  `json:"patient_id"`
+	PracticeID string  `json:"practice_id"`
+	Outcome    string  `json:"outcome"`
+	Reason     *string `json:"reason"`
+	Detail     string  `json:"detail"`
 }
 
-// candidateJSON is one EMIS registration the search returned. Its postcode and address are
-// not revealed: only what identifies the record and how it compares.
-type candidateJSON struct {
-	EMISNumber  string        `json:"emis_number"`
-	NHSNumber   *string       `json:"nhs_number"`
-	FamilyName  string        `json:"family_name"`
-	FirstNames  string        `json:"first_names"`
-	DateOfBirth *string       `json:"date_of_birth"`
-	Matched     bool          `json:"matched"`
-	Agreement   agreementJSON `json:"agreement"`
-	Reason      string        `json:"reason"`
+// linkDetails says each outcome in a sentence that is the same for every patient.
+var linkDetails = map[string]string{
+	"":                              "herolink can link this patient to exactly one record at the practice; bookings are written against it.",
+	booking.LinkNoUniqueMatch:       "herolink cannot link this patient to exactly one record at the practice from the details given; a booking becomes a placeholder the practice reconciles.",
+	booking.LinkDetailsIncomplete:   "The details given are not enough to link anyone: send the date of birth with the NHS number or both names.",
+	booking.LinkPracticeUnavailable: "The practice's EMIS could not be searched just now; try again later.",
 }
 
-type candidatesJSON struct {
-	PatientID  string          `json:"patient_id"`
-	PracticeID string          `json:"practice_id"`
-	Outcome    string          `json:"outcome"`
-	Rule       string          `json:"rule"`
-	Reason     string          `json:"reason"`
-	EMISNumber *string         `json:"emis_number"`
-	Candidates []candidateJSON `json:"candidates"`
-}
-
-func toCandidatesJSON(patientID string, c booking.Candidates) candidatesJSON {
-	v := c.Verdict
-	out := candidatesJSON{PatientID: patientID, PracticeID: practiceID(c.PracticeID), Outcome: string(v.Outcome), Rule: v.Rule,
-		Reason: v.Reason, Candidates: []candidateJSON{}}
-	if v.EMISNumber != 0 {
-		out.EMISNumber = str(strconv.FormatInt(v.EMISNumber, 10))
-	}
-	for _, a := range v.Assessments {
-		cd := a.Candidate
-		out.Candidates = append(out.Candidates, candidateJSON{EMISNumber: strconv.FormatInt(cd.EMISNumber, 10),
-			NHSNumber: str(cd.NHSNumber), FamilyName: cd.FamilyName, FirstNames: cd.FirstNames, DateOfBirth: str(cd.DateOfBirth),
-			Matched: a.Matched, Reason: a.Reason, Agreement: agreementJSON{NHSNumber: string(a.NHSNumber),
-				FamilyName: string(a.FamilyName), GivenName: string(a.GivenName), DateOfBirth: string(a.DateOfBirth),
-				Postcode: string(a.Postcode)}})
+func toLinkCheckJSON(patientID string, c booking.LinkCheck) linkCheckJSON {
+	out := linkCheckJSON{PatientID: patientID, PracticeID: practiceID(c.PracticeID), Outcome: "linked", Detail: linkDetails[""]}
+	if !c.Linked {
+		reason := c.Reason
+		if _, known := linkDetails[reason]; !known || reason == "" {
+			reason = booking.LinkNoUniqueMatch // never pass on a code this layer does not know to be safe
+		}
+		out.Outcome, out.Reason, out.Detail = "not_linked", &reason, linkDetails[reason]
 	}
 	return out
 }
 
-// candidates is GET /v1/patients/{id}/ehr/candidates?practice_id=: the EMIS search for the
-// patient at one practice (practice_id may be left out when the group has one) and matching's
-// verdict. It reveals EMIS demographics of the
-// registrations the search returned, and of no others.
+// candidates is GET /v1/patients/{id}/ehr/candidates?practice_id=: whether herolink could link
+// the patient at one practice (practice_id may be left out when the group has one). Each
+// look-up searches the practice's register, so it is limited more strictly than other calls
+// and audited.
 func (s *server) candidates(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := parseQuery(r, "practice_id")
 	var pid int64 // 0: the group's only practice
@@ -204,12 +194,42 @@ func (s *server) candidates(w http.ResponseWriter, r *http.Request, c *call) err
 	if p := q.problem(); p != nil {
 		return p
 	}
+	if ok, wait := s.lookups.allow(c.key.Owner); !ok {
+		return problem(http.StatusTooManyRequests, codeRateLimited,
+			"This partner checked too many patients against practice registers; wait as Retry-After says.").with("Retry-After", retryAfter(wait))
+	}
 	id := r.PathValue("id")
-	cands, err := s.cfg.Booking.PatientCandidates(r.Context(), c.group, id, pid)
+	check, err := s.cfg.Booking.PatientLinkCheck(r.Context(), c.group, id, pid)
+	s.auditLookup(r, c, id, pid, check, err)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, toCandidatesJSON(id, cands))
+	return writeJSON(w, http.StatusOK, toLinkCheckJSON(id, check))
+}
+
+// auditLookup records who checked which patient at which practice and what they were told;
+// never the patient's details.
+func (s *server) auditLookup(r *http.Request, c *call, patientID string, pid int64, check booking.LinkCheck, err error) {
+	outcome := "linked"
+	switch {
+	case err != nil:
+		outcome = "refused"
+		if code := booking.CodeOf(err); code != "" {
+			outcome += " (" + string(code) + ")"
+		}
+	case !check.Linked:
+		outcome = "not_linked (" + check.Reason + ")"
+	}
+	// Only a practice the booking core found in the key's group is written as the line's
+	// practice; one the partner merely named may not exist.
+	e := store.AuditEntry{Actor: "api_key:" + c.key.ID, Action: "patient.link_checked", PracticeID: check.PracticeID,
+		Detail: "partner " + c.key.Owner + " checked patient " + patientID + ": " + outcome}
+	if check.PracticeID == 0 && pid != 0 {
+		e.Detail += "; practice asked " + strconv.FormatInt(pid, 10)
+	}
+	if aerr := s.cfg.Store.AppendAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
+		s.log.Error("partner API: audit a patient link check", "err", aerr)
+	}
 }
 
 // fromMatching answers demographics matching refused, should booking pass them on as they are.

@@ -82,8 +82,8 @@ func TestTheOpenAPIDocumentIsServedAndIsValidOpenAPI31(t *testing.T) {
 	for op := range documented {
 		t.Errorf("%s is documented but not exercised by everyRoute", op)
 	}
-	if !strings.Contains(string(api.OpenAPI()), "only registrations the search itself returned") {
-		t.Error("the candidates endpoint must say what EMIS data it reveals")
+	if !strings.Contains(string(api.OpenAPI()), "never carries another person's identifiers") {
+		t.Error("the link check must say that it reveals nothing of the register")
 	}
 }
 

@@ -46,7 +46,10 @@ func (s *Service) Book(ctx context.Context, group, id string, p PatientInput) (A
 		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.confirming", ""); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, id)
+		if err := s.enqueue(ctx, tx, id); err != nil {
+			return err
+		}
+		return commit(ctx, tx, id)
 	})
 	if errors.Is(err, store.ErrStateChanged) {
 		return Appointment{}, refuse(CodeInvalidState, "appointment %s changed meanwhile (its hold may have run out); read it again", id)
@@ -109,10 +112,12 @@ func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest)
 		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.cancelled", by); err != nil {
 			return err
 		}
-		if a.State == string(StateReserved) {
-			return nil // a hold never reached EMIS
+		if a.State != string(StateReserved) { // a hold never reached EMIS
+			if err := s.enqueue(ctx, tx, id); err != nil {
+				return err
+			}
 		}
-		return s.enqueue(ctx, tx, id)
+		return commit(ctx, tx, id)
 	})
 	if errors.Is(err, store.ErrStateChanged) {
 		return Appointment{}, refuse(CodeInvalidState, "appointment %s changed meanwhile; read it again", id)
@@ -200,7 +205,10 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 		if err := s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.confirming", "rescheduled from "+old.ID); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, row.ID)
+		if err := s.enqueue(ctx, tx, row.ID); err != nil {
+			return err
+		}
+		return commit(ctx, tx, row.ID)
 	})
 	if errors.Is(err, store.ErrSlotHeld) {
 		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)

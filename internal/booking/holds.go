@@ -68,7 +68,10 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
 			return err
 		}
-		return s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.reserved", "")
+		if err := s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.reserved", ""); err != nil {
+			return err
+		}
+		return commit(ctx, tx, row.ID)
 	})
 	if errors.Is(err, store.ErrSlotHeld) {
 		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)
@@ -128,8 +131,13 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 			return Appointment{}, &Error{Code: CodeInvalid, Message: "appointment_type_id is not the slot's appointment type",
 				Fields: []FieldError{{Field: "appointment_type_id", Code: "mismatch", Message: "the slot's type is " + prefixedID(prefixAppointmentType, a.AppointmentTypeID)}}}
 		}
-		err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), id, []string{string(StateReserved)},
-			store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment})
+		err := s.Store.InTx(ctx, func(tx *sql.Tx) error {
+			if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
+				store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment}); err != nil {
+				return err
+			}
+			return commit(ctx, tx, id)
+		})
 		if errors.Is(err, store.ErrStateChanged) {
 			return Appointment{}, refuse(CodeInvalidState, "appointment %s changed meanwhile; read it again", id)
 		}
@@ -154,7 +162,10 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 		if err != nil {
 			return err
 		}
-		return s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.hold_moved", slotID(a.PracticeID, a.SlotID)+" -> "+r.SlotID)
+		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.hold_moved", slotID(a.PracticeID, a.SlotID)+" -> "+r.SlotID); err != nil {
+			return err
+		}
+		return commit(ctx, tx, id)
 	})
 	switch {
 	case errors.Is(err, store.ErrSlotHeld):
@@ -212,6 +223,9 @@ func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointm
 		PractitionerIDs: []string{}, Alternatives: []string{}}
 	if out.State == StateReserved && !s.now().Before(a.ReservedUntil) {
 		out.State = StateExpired
+	}
+	if out.State == StatePlaceholder {
+		out.PlaceholderReason = PartnerReason(a.MatchRule)
 	}
 	if a.EMISWritten != "" {
 		out.EMISReference = fmt.Sprintf("EMIS slot %d", a.SlotID)

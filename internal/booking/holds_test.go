@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -247,9 +248,11 @@ func TestAPartnerIsNotToldWhyThePracticesEMISConnectionIsUnavailable(t *testing.
 		t.Fatal(err)
 	}
 	down := &booking.Service{Store: b.store, River: b.river, Conns: failingConns{errors.New("open the API password of practice A81001: vault: key k7 not loaded")}}
-	_, err = down.PatientCandidates(ctx, b.group, p.ID, 0)
-	wantCode(t, err, booking.CodePracticeNotReady)
-	if msg := err.Error(); strings.Contains(msg, "vault") || strings.Contains(msg, "A81001") || strings.Contains(msg, "password") {
+	got, err := down.PatientLinkCheck(ctx, b.group, p.ID, 0)
+	if err != nil || got.Linked || got.Reason != booking.LinkPracticeUnavailable {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if msg := fmt.Sprintf("%+v", got); strings.Contains(msg, "vault") || strings.Contains(msg, "A81001") || strings.Contains(msg, "password") {
 		t.Fatalf("the partner is told herolink's internals: %s", msg)
 	}
 }

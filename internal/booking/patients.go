@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,7 +71,13 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 		return Patient{}, err
 	}
 	row.Owner = ownerOf(ctx)
-	if err := s.Store.InsertPatient(ctx, s.Store.DBQ(), row); err != nil {
+	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.InsertPatient(ctx, tx, row); err != nil {
+			return err
+		}
+		return commit(ctx, tx, row.ID)
+	})
+	if err != nil {
 		return Patient{}, err
 	}
 	return s.Patient(ctx, group, row.ID)
@@ -102,42 +109,75 @@ func demographicsOf(p store.PatientRow) matching.Demographics {
 		DateOfBirth: p.DateOfBirth, Postcode: p.Postcode}
 }
 
-// PatientCandidates searches a practice's EMIS register for the patient and says, for each
-// candidate, why it matched or not. practiceID 0 means the group's only practice.
-func (s *Service) PatientCandidates(ctx context.Context, group, id string, practiceID int64) (Candidates, error) {
+// PatientLinkCheck searches a practice's EMIS register for the patient and says only whether
+// herolink could link them there, with a reason code when not. practiceID 0 means the group's
+// only practice.
+//
+// The answer goes to a partner, who must learn nothing about the register beyond what it
+// supplied: so it carries no candidate, no EMIS or NHS number, and no rule or sentence that
+// tells one refusal from another (an NHS number whose holder has another date of birth reads
+// exactly like an NHS number nobody holds). Linked means matching's rules accepted exactly one
+// record for exactly these details; anything less is no_unique_match.
+func (s *Service) PatientLinkCheck(ctx context.Context, group, id string, practiceID int64) (LinkCheck, error) {
 	row, err := s.Store.Patient(ctx, s.Store.DBQ(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.PracticeGroupID != group || !visible(ctx, row.Owner))) {
-		return Candidates{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
+		return LinkCheck{}, refuse(CodeNotFound, "there is no patient %s in this practice group", id)
 	}
 	if err != nil {
-		return Candidates{}, err
+		return LinkCheck{}, err
 	}
 	practices, err := s.groupPractices(ctx, group)
 	if err != nil {
-		return Candidates{}, err
+		return LinkCheck{}, err
 	}
 	switch {
 	case practiceID == 0 && len(practices) == 1:
 		practiceID = practices[0]
 	case practiceID == 0:
-		return Candidates{}, &Error{Code: CodeInvalid, Message: "this practice group has several practices; say which",
+		return LinkCheck{}, &Error{Code: CodeInvalid, Message: "this practice group has several practices; say which",
 			Fields: []FieldError{{Field: "practice_id", Code: "required", Message: "practice_id is required for a group with several practices"}}}
 	case !slices.Contains(practices, practiceID):
-		return Candidates{}, &Error{Code: CodeInvalid, Message: "practice_id is not a practice of this group",
+		return LinkCheck{}, &Error{Code: CodeInvalid, Message: "practice_id is not a practice of this group",
 			Fields: []FieldError{{Field: "practice_id", Code: "unknown", Message: fmt.Sprintf("there is no practice %d in this practice group", practiceID)}}}
 	}
+	out := LinkCheck{PracticeID: practiceID, Reason: LinkPracticeUnavailable}
 	conn, err := s.Conns.Conn(ctx, practiceID)
 	if err != nil {
 		// The cause (refused credentials, the vault, the network) is the practice's and
 		// herolink's business, not the partner's: it is logged, and the partner told only this.
-		s.log().Warn("patient candidates: no EMIS connection", "practice", practiceID, "err", err)
-		return Candidates{}, refuse(CodePracticeNotReady, "the practice's EMIS connection is not available; try again later")
+		s.log().Warn("patient link check: no EMIS connection", "practice", practiceID, "err", err)
+		return out, nil
 	}
 	v, err := s.search(ctx, conn, demographicsOf(row))
 	if err != nil {
-		return Candidates{}, fmt.Errorf("booking: search EMIS: %w", err)
+		s.log().Warn("patient link check: EMIS search failed", "practice", practiceID, "err", err)
+		return out, nil
 	}
-	return Candidates{PracticeID: practiceID, Verdict: v}, nil
+	if v.Outcome == matching.Linked {
+		return LinkCheck{PracticeID: practiceID, Linked: true}, nil
+	}
+	out.Reason = PartnerReason(v.Rule)
+	return out, nil
+}
+
+// The reason codes a partner may be told why a patient is not linked (a link check, a
+// placeholder). Each covers many of matching's rules on purpose: telling them apart would say
+// what the register holds.
+const (
+	LinkNoUniqueMatch       = "no_unique_match"      // the register holds no one record that fits every detail given
+	LinkDetailsIncomplete   = "details_incomplete"   // the details given are not enough to link anyone
+	LinkPracticeUnavailable = "practice_unavailable" // the practice's EMIS could not be searched now
+)
+
+// PartnerReason turns the rule that refused a link into the code a partner may see.
+func PartnerReason(rule string) string {
+	switch rule {
+	case matching.RuleNotEnoughDetails, matching.RuleDateOfBirthMissing:
+		return LinkDetailsIncomplete
+	case RuleMatchTimedOut:
+		return LinkPracticeUnavailable
+	}
+	return LinkNoUniqueMatch
 }
 
 // search runs the matching searches against EMIS and decides (matching.Match refuses to

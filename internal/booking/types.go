@@ -46,6 +46,7 @@ type Appointment struct {
 	EMISReference     string // the EMIS slot (appointment) reference once written
 	FailureCode       string // e.g. slot_taken
 	FailureMessage    string
+	PlaceholderReason string   // for a placeholder: why the patient was not linked, as PartnerReason says it
 	Alternatives      []string // public slot ids offered after a failure
 	RescheduledFrom   string
 	RescheduledTo     string
@@ -140,10 +141,12 @@ type PatientLink struct {
 	LinkedAt      time.Time
 }
 
-// Candidates is GET /v1/patients/{id}/ehr/candidates: the EMIS search and the decision.
-type Candidates struct {
+// LinkCheck is GET /v1/patients/{id}/ehr/candidates: whether herolink could link the patient
+// at one practice. It holds nothing about any EMIS record, so it can never reveal one.
+type LinkCheck struct {
 	PracticeID int64
-	Verdict    matching.Verdict
+	Linked     bool
+	Reason     string // when not linked: LinkNoUniqueMatch, LinkDetailsIncomplete or LinkPracticeUnavailable
 }
 
 // CancelRequest says who cancels and why. Staff may override the cancellation policy.

@@ -177,7 +177,15 @@ type Idempotency struct {
 	Headers     map[string]string // the response headers a replay repeats
 	Body        []byte
 	LeaseUntil  time.Time
+	// Ref is what the request's operation made, recorded in the operation's own transaction
+	// (MarkIdempotentTx): set with Status 0, the operation is done but its answer was never
+	// kept, and it must be answered from Ref rather than run again.
+	Ref string
 }
+
+// ErrIdempotencyClaimLost refuses to commit an operation whose Idempotency-Key is no longer
+// this request's to use: another request with the key committed its operation first.
+var ErrIdempotencyClaimLost = errors.New("store: the Idempotency-Key was used by another request meanwhile")
 
 // BeginIdempotent claims (apiKeyID, key) for a request whose hash is hash. If nobody holds it
 // (or its previous holder's lease or its kept answer expired) it is claimed for lease and
@@ -191,8 +199,8 @@ func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string,
 		}
 		var headers string
 		var leaseUntil int64
-		err := tx.QueryRowContext(ctx, `SELECT request_hash, status, headers, body, lease_until FROM idempotency_keys
-			WHERE api_key_id = ? AND idem_key = ?`, apiKeyID, key).Scan(&rec.RequestHash, &rec.Status, &headers, &rec.Body, &leaseUntil)
+		err := tx.QueryRowContext(ctx, `SELECT request_hash, status, headers, body, lease_until, result_ref FROM idempotency_keys
+			WHERE api_key_id = ? AND idem_key = ?`, apiKeyID, key).Scan(&rec.RequestHash, &rec.Status, &headers, &rec.Body, &leaseUntil, &rec.Ref)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			started = true
@@ -206,7 +214,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string,
 		if err := json.Unmarshal([]byte(headers), &rec.Headers); err != nil {
 			return fmt.Errorf("headers of idempotency key: %w", err)
 		}
-		if rec.Status == 0 && rec.RequestHash == hash && leaseUntil <= now {
+		if rec.Status == 0 && rec.Ref == "" && rec.RequestHash == hash && leaseUntil <= now {
 			// The first attempt's process died or gave up without an answer: take over.
 			started = true
 			_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET lease_until = ? WHERE api_key_id = ? AND idem_key = ?`,
@@ -221,14 +229,31 @@ func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string,
 	return rec, started, nil
 }
 
-// FinishIdempotent keeps the answer of a claimed request for replays.
+// MarkIdempotentTx records, inside the transaction of the operation a claimed request runs,
+// that the operation made ref. Only the first operation for a key may commit: if another
+// already did (the lease of a slow first request ran out and a retry took it over), it
+// answers ErrIdempotencyClaimLost and the caller's transaction must roll back.
+func (s *Store) MarkIdempotentTx(ctx context.Context, tx *sql.Tx, apiKeyID, key, hash, ref string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET result_ref = ?
+		WHERE api_key_id = ? AND idem_key = ? AND request_hash = ? AND status = 0 AND result_ref = ''`, ref, apiKeyID, key, hash)
+	if err != nil {
+		return fmt.Errorf("store: mark idempotent request done: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrIdempotencyClaimLost
+	}
+	return nil
+}
+
+// FinishIdempotent keeps the answer of a claimed request for replays; the first answer kept
+// stays.
 func (s *Store) FinishIdempotent(ctx context.Context, apiKeyID, key string, status int, headers map[string]string, body []byte) error {
 	h, err := json.Marshal(headers)
 	if err != nil {
 		return fmt.Errorf("store: finish idempotent request: %w", err)
 	}
 	_, err = s.db.ExecContext(ctx, `UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, lease_until = 0
-		WHERE api_key_id = ? AND idem_key = ?`, status, string(h), body, apiKeyID, key)
+		WHERE api_key_id = ? AND idem_key = ? AND status = 0`, status, string(h), body, apiKeyID, key)
 	if err != nil {
 		return fmt.Errorf("store: finish idempotent request: %w", err)
 	}
@@ -236,9 +261,10 @@ func (s *Store) FinishIdempotent(ctx context.Context, apiKeyID, key string, stat
 }
 
 // AbandonIdempotent forgets a claimed request whose answer must not be replayed (a server
-// error): the same key may be sent again.
+// error): the same key may be sent again. A request whose operation committed is kept, so
+// its retry is answered from what it made instead of running it again.
 func (s *Store) AbandonIdempotent(ctx context.Context, apiKeyID, key string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND status = 0`, apiKeyID, key)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE api_key_id = ? AND idem_key = ? AND status = 0 AND result_ref = ''`, apiKeyID, key)
 	if err != nil {
 		return fmt.Errorf("store: abandon idempotent request: %w", err)
 	}
