@@ -164,4 +164,3 @@ func TestTheDatabaseRefusesAHoldOnASlotWhoseCancellationIsUnconfirmed(t *testing
 		t.Fatal("a second hold was stored on a slot EMIS still holds")
 	}
 }
-
