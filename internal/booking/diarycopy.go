@@ -27,3 +27,13 @@ func (s *Service) recordWrite(ctx context.Context, q store.Queryer, a store.Appo
 	}
 	return s.Store.RecordSlotTx(ctx, q, a.PracticeID, a.SlotID, st)
 }
+
+// recordRead writes into the diary copy a slot as EMIS just answered it (a read-back), in the
+// caller's transaction.
+func (s *Service) recordRead(ctx context.Context, q store.Queryer, practiceID int64, sl emis.Slot) error {
+	st := store.SlotState{Status: sl.Status, TypeID: sl.Type.TypeID}
+	if len(sl.Patients) > 0 {
+		st.PatientID = sl.Patients[0].DBID
+	}
+	return s.Store.RecordSlotTx(ctx, q, practiceID, sl.DBID, st)
+}
