@@ -48,8 +48,8 @@ func (s *Store) RecordSlotTx(ctx context.Context, q Queryer, practiceID, slotID 
 // were not read back from EMIS since before, the longest unverified first, at most limit.
 func (s *Store) BookingsToVerify(ctx context.Context, from, before time.Time, limit int) ([]AppointmentRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
-		WHERE state IN ('booked', 'placeholder') AND start_at >= ? AND COALESCE(verified_at, 0) < ?
-		ORDER BY COALESCE(verified_at, 0), practice_id, session_id LIMIT ?`, from.UnixMilli(), before.UnixMilli(), limit)
+		WHERE state IN ('booked', 'placeholder') AND start_at >= ? AND verified_at < ?
+		ORDER BY verified_at, practice_id, session_id LIMIT ?`, from.UnixMilli(), before.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: bookings to verify: %w", err)
 	}

@@ -21,5 +21,7 @@ CREATE UNIQUE INDEX appointments_one_live_per_slot ON appointments (practice_id,
 DROP INDEX IF EXISTS appointments_slot;
 CREATE INDEX appointments_slot ON appointments (practice_id, slot_id, state, reserved_until, emis_written, write_unknown, slot_released_early);
 
--- When each live booking was last read back from EMIS by the verifier (internal/booking/verify.go).
-ALTER TABLE appointments ADD COLUMN verified_at BIGINT;
+-- When each live booking was last read back from EMIS by the verifier (internal/booking/verify.go);
+-- 0: never. The verifier takes the longest unverified first.
+ALTER TABLE appointments ADD COLUMN verified_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX appointments_verify ON appointments (state, verified_at);
