@@ -223,7 +223,7 @@ func (v *Verifier) session(ctx context.Context, conn *emis.Conn, k sessionKey, d
 func (v *Verifier) settle(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, st seen, sl emis.Slot, session []emis.Slot,
 	unreg int, budget *atomic.Int64, res *VerifyResult) (string, error) {
 	s := v.Service
-	if st == seenOurAppointment || st == seenOurPlaceholder {
+	if st == seenOurAppointment || st == seenOurPlaceholder || stillStands(sl, a) {
 		moved, err := s.followSlot(ctx, a, emis.Slot{}, sl)
 		if moved {
 			return "moved", err
@@ -253,6 +253,23 @@ func (v *Verifier) settle(ctx context.Context, conn *emis.Conn, a store.Appointm
 		}
 	}
 	return "reflected", s.reflectSeen(ctx, a, st, sl)
+}
+
+// stillStands says whether the slot still holds the booking although it is not recognisably
+// herolink's write: an appointment for the same patient whose notes reception edited, or a
+// placeholder whose notes still carry the reference while herolink no longer knows the
+// practice's unregistered type (staff changing the mapping). A read every interval must never
+// cancel a booking EMIS still holds; anything less certain is left to the diary feed's path.
+func stillStands(sl emis.Slot, a store.AppointmentRow) bool {
+	switch {
+	case sl.DBID != a.SlotID:
+		return false
+	case a.State == string(StateBooked) && a.MatchRule != RuleBookedInEMIS:
+		return sl.Status == emis.SlotBooked && a.EMISPatientID != 0 && len(sl.Patients) == 1 && sl.Patients[0].DBID == a.EMISPatientID
+	case a.State == string(StatePlaceholder):
+		return sl.Status == emis.SlotAvailable && strings.Contains(sl.Notes, a.Reference)
+	}
+	return false
 }
 
 // classifyElsewhere says whether another slot holds this booking: herolink's reference in its

@@ -206,3 +206,35 @@ func TestVerificationReadsEachSessionOnceBoundsItsCallsAndSkipsAPracticeThatIsDo
 		t.Fatalf("a failing practice was called: %+v", res)
 	}
 }
+
+// What EMIS still holds is never cancelled by a read every interval: the patient's appointment
+// whose notes reception rewrote, or a placeholder while staff have unset the practice's
+// unregistered slot type in herolink.
+func TestVerificationNeverCancelsABookingEMISStillHolds(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, emisNo := b.emisPatient(t)
+	free := b.freeSlots(t, 2)
+	booked := b.written(t, free[0].ID, d)
+	placeholder := b.placeholder(t, free[1].ID)
+	// Reception rebooks the same patient into the slot with notes of its own.
+	sl := b.emisSlot(t, free[0].ID)
+	if err := b.org.ReceptionCancel(sl.DBID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.org.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: emisNo, Notes: "phoned in, see letter"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.DB().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.verify(t, b.verifier()); res.Verified != 2 || res.Reflected != 0 {
+		t.Fatalf("verification = %+v, want both verified as standing", res)
+	}
+	if got := b.get(t, booked.ID); got.State != booking.StateBooked {
+		t.Fatalf("the patient's appointment EMIS holds was cancelled: %s", got.State)
+	}
+	if got := b.get(t, placeholder.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("the placeholder EMIS holds was cancelled: %s", got.State)
+	}
+}
