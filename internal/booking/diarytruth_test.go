@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"herolink/internal/booking"
+	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/store"
 )
@@ -162,5 +163,31 @@ func TestTheDatabaseRefusesAHoldOnASlotWhoseCancellationIsUnconfirmed(t *testing
 	defer tx.Rollback()
 	if err := b.store.InsertHold(ctx, tx, row); err == nil {
 		t.Fatal("a second hold was stored on a slot EMIS still holds")
+	}
+}
+
+// A diary change on a placeholder's slot while staff have unset the unregistered slot type in
+// herolink does not cancel the placeholder EMIS still holds.
+func TestADiaryChangeDoesNotCancelAPlaceholderEMISStillHoldsWhileItsTypeIsUnmapped(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	a := b.placeholder(t, slot.ID)
+	b.follow(t)
+	if _, err := b.store.DB().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
+		t.Fatal(err)
+	}
+	// Reception moves the session half an hour earlier: every slot in it changes.
+	sess, err := b.org.GetSession(b.emisSlot(t, slot.ID).SessionDBID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := time.ParseInLocation("15:04", sess.StartTime, emis.London)
+	if _, err := b.org.MoveSession(sess.DBID, st.Add(-30*time.Minute).Format("15:04"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b.follow(t)
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("the placeholder EMIS still holds became %s", got.State)
 	}
 }

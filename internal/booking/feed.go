@@ -108,7 +108,7 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st seen, sl emis.Slot) error {
 	external := a.MatchRule == RuleBookedInEMIS
 	switch {
-	case st == seenOurAppointment || st == seenOurPlaceholder:
+	case st == seenOurAppointment || st == seenOurPlaceholder || stillStands(sl, a):
 		return nil
 	case external && sl.Status == emis.SlotBooked:
 		return nil // reception's appointment is still there

@@ -258,8 +258,8 @@ func (v *Verifier) settle(ctx context.Context, conn *emis.Conn, a store.Appointm
 // stillStands says whether the slot still holds the booking although it is not recognisably
 // herolink's write: an appointment for the same patient whose notes reception edited, or a
 // placeholder whose notes still carry the reference while herolink no longer knows the
-// practice's unregistered type (staff changing the mapping). A read every interval must never
-// cancel a booking EMIS still holds; anything less certain is left to the diary feed's path.
+// practice's unregistered type (staff changing the mapping). Neither the diary feed nor a read
+// every interval may cancel a booking EMIS still holds (reflectSeen checks it).
 func stillStands(sl emis.Slot, a store.AppointmentRow) bool {
 	switch {
 	case sl.DBID != a.SlotID:
