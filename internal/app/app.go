@@ -151,12 +151,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	workers := river.NewWorkers()
 	practice.AddWorkers(workers, svc)
 	booking.AddWorkers(workers, bookings)
+	// Every live booking is read back from EMIS within one full sync interval (issue 9).
+	booking.AddVerifyWorker(workers, &booking.Verifier{Service: bookings, Every: verifyEvery(cfg)})
 	river.AddWorker(workers, &purgeWorker{store: st})
 	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
 			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}},
 		Workers:           workers,
-		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob()},
+		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob(), booking.VerifyJob(cfg.BookingSweepInterval)},
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
 		// A job left running by a killed process is retried after this long (River's default
 		// is an hour). Write-back jobs are unique while running, so until then the sweep could

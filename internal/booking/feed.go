@@ -98,8 +98,17 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 	if err != nil {
 		return err
 	}
+	return s.reflectSeen(ctx, a, st, sl)
+}
+
+// reflectSeen acts on what EMIS was just read to hold in a settled booking's slot: nothing if
+// it is still ours (or reception's own appointment on a booked-in-EMIS placeholder), booked
+// if reception gave a placeholder's time to a patient, otherwise cancelled. The diary feed
+// and the verifier (verify.go) both end here.
+func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st seen, sl emis.Slot) error {
+	external := a.MatchRule == RuleBookedInEMIS
 	switch {
-	case st == seenOurAppointment || st == seenOurPlaceholder:
+	case st == seenOurAppointment || st == seenOurPlaceholder || stillStands(sl, a):
 		return nil
 	case external && sl.Status == emis.SlotBooked:
 		return nil // reception's appointment is still there
@@ -123,6 +132,12 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 			store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()}, store.Set{Column: "cancelled_by", Value: "emis"},
 			store.Set{Column: "cancel_reason", Value: "cancelled, removed or blocked in EMIS"}); err != nil {
 			return ignoreChanged(err)
+		}
+		if sl.DBID == a.SlotID {
+			// What EMIS holds there now, read a moment ago, so the copy offers the slot if free.
+			if err := s.recordRead(ctx, tx, a.PracticeID, sl); err != nil {
+				return err
+			}
 		}
 		return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.cancelled", "emis")
 	})

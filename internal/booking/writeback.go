@@ -227,7 +227,7 @@ func (s *Service) towardsAppointment(ctx context.Context, conn *emis.Conn, a sto
 		if err != nil {
 			return false, s.settleFailedWrite(ctx, a, err)
 		}
-		return true, s.written(ctx, a, "")
+		return true, s.written(ctx, a, "", true)
 	case seenTaken:
 		return true, s.fail(ctx, a, "slot_taken")
 	case seenGone:
@@ -296,12 +296,14 @@ func (s *Service) towardsPlaceholder(ctx context.Context, conn *emis.Conn, a sto
 
 func (s *Service) towardsEmpty(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, state seen) (bool, error) {
 	var err error
+	landed := false // our undoing landed: the diary copy may say the slot is free
 	switch state {
 	case seenOurAppointment:
 		if err = s.attempt(ctx, a); err != nil {
 			return false, err
 		}
 		err = conn.CancelAppointment(ctx, a.SlotID, "Cancelled in herolink "+a.Reference)
+		landed = err == nil
 		if errors.Is(err, emis.ErrSlotNotBooked) {
 			err = nil
 		}
@@ -310,11 +312,12 @@ func (s *Service) towardsEmpty(ctx context.Context, conn *emis.Conn, a store.App
 			return false, err
 		}
 		_, err = conn.SetSlotType(ctx, a.SlotID, a.EMISSlotTypeID, "")
+		landed = err == nil
 	}
 	if err != nil {
 		return false, s.settleFailedWrite(ctx, a, err)
 	}
-	if err := s.written(ctx, a, ""); err != nil {
+	if err := s.written(ctx, a, "", landed); err != nil {
 		return false, err
 	}
 	return false, s.Store.AddAppointmentEvent(ctx, s.Store.DBQ(), a.ID, "appointment.cancelled_in_emis", "")
@@ -394,10 +397,16 @@ func (s *Service) attempt(ctx context.Context, a store.AppointmentRow) error {
 		store.Set{Column: "write_unknown", Value: 1}, store.Set{Column: "write_attempts", Value: a.WriteAttempts + 1})
 }
 
-// written records a definite write outcome without changing the state.
-func (s *Service) written(ctx context.Context, a store.AppointmentRow, what string) error {
-	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-		store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0})
+// written records a definite write outcome without changing the state; when herolink's own
+// write landed, the diary copy records it in the same transaction (recordWrite).
+func (s *Service) written(ctx context.Context, a store.AppointmentRow, what string, landed bool) error {
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
+			store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0}); err != nil || !landed {
+			return err
+		}
+		return s.recordWrite(ctx, tx, a, what)
+	})
 }
 
 // finish records that EMIS holds the booking (as an appointment or a placeholder). If the
@@ -416,9 +425,15 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 			// patient alert, which is another one.
 			store.Set{Column: "last_error", Value: ""}, store.Set{Column: "alerted_at", Value: nil})
 		if errors.Is(err, store.ErrStateChanged) {
-			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0})
+			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0}); err != nil {
+				return err
+			}
+			return s.recordWrite(ctx, tx, a, what)
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.recordWrite(ctx, tx, a, what); err != nil {
 			return err
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.confirmed", what); err != nil {

@@ -42,9 +42,19 @@ type FreeSlot struct {
 	HolderIDs  []int64
 }
 
+// cancellationPending is the SQL test, on the appointments row aliased alias, for a cancelled
+// booking whose undoing EMIS has not confirmed yet (something of ours may still be written
+// there, or the last write's outcome is unknown). Such a row still occupies its slot: the
+// same condition is in the unique index appointments_one_live_per_slot (migration 0015).
+func cancellationPending(alias string) string {
+	return "(" + alias + ".state = 'cancelled' AND (" + alias + ".emis_written != '' OR " + alias + ".write_unknown = 1) AND " +
+		alias + ".slot_released_early = 0)"
+}
+
 // FreeSlots lists slots that are Available in the synced diary, of a type the practice made
 // bookable, at a site mapped to a location, in the future, and not held or booked through
-// herolink (a hold past its time does not count), in (start, practice, slot) order. Each
+// herolink (a hold past its time does not count) nor cancelled in herolink while EMIS has not
+// yet confirmed the cancellation, in (start, practice, slot) order. Each
 // practice is read on its own along the (practice, start, slot) index, which stops after a
 // page; the pages are merged.
 func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, error) {
@@ -92,7 +102,8 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 		WHERE sl.practice_id = ? AND p.practice_group_id = ? AND sl.status = 'Available'
 		AND sl.start_at >= ? AND sl.start_at < ?
 		AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.practice_id = sl.practice_id AND a.slot_id = sl.slot_id
-			AND (a.state IN ('confirming', 'booked', 'placeholder') OR (a.state = 'reserved' AND a.reserved_until > ?)))`)
+			AND (a.state IN ('confirming', 'booked', 'placeholder') OR (a.state = 'reserved' AND a.reserved_until > ?)
+				OR ` + cancellationPending("a") + `))`)
 	if q.SlotID != 0 {
 		b.WriteString(" AND sl.slot_id = ?")
 		args = append(args, q.SlotID)
