@@ -210,6 +210,12 @@ func (w *World) dispatch(method string, p url.Values) answer {
 			return a
 		}
 		return o.patientAppointments(pid, from, to)
+	case emis.MethodGetPatientDemographics:
+		pid, err := strconv.ParseInt(p.Get("patientId"), 10, 64)
+		if err != nil {
+			return fail(emis.OutcomeTechnicalError, "patientId must be a number")
+		}
+		return o.patientDemographics(pid)
 	}
 	return fail(emis.OutcomeTechnicalError, "method %s is not implemented", method)
 }
