@@ -72,7 +72,7 @@ func (s *Server) servePartnerAPI(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ans := w.dispatch(method, p)
-	if kind == faultTimeoutAfterWrite {
+	if kind == faultTimeoutAfterWrite && writeMethods[method] {
 		stallThenFail(rw, r, fc.stall()) // applied (if a write), but the caller never hears
 		return
 	}
