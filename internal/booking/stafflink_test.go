@@ -88,7 +88,7 @@ func TestPlaceholderLinkToAnotherPersonsRecordNeedsAConfirmationAndChangesNothin
 	ctx := context.Background()
 	slot := b.freeSlots(t, 1)[0]
 	a := b.placeholder(t, slot.ID) // "Nobody-Known", born 1990-01-01
-	_, other := b.emisPatient(t)                  // Testperson..., born 1985-03-14
+	_, other := b.emisPatient(t)   // Testperson..., born 1985-03-14
 	check, err := b.svc.LinkPlaceholder(ctx, b.practiceID, a.ID, booking.LinkRequest{EMISNumber: other, Actor: "receptionist"})
 	var me *booking.MismatchError
 	if !errors.As(err, &me) || booking.CodeOf(err) != booking.CodeDemographicsMismatch {
