@@ -35,3 +35,26 @@ func TestPatientDetailsNeverPrintThemselves(t *testing.T) {
 		t.Fatalf("details print %q", s)
 	}
 }
+
+func TestAPlaceholdersReasonForThePartnerNamesNoOtherRecord(t *testing.T) {
+	cases := []struct {
+		state State
+		rule  string
+		want  string
+	}{
+		{StatePlaceholder, "nhs_number_dob_mismatch", PlaceholderPatientNotLinked},
+		{StatePlaceholder, "nhs_number_several_candidates", PlaceholderPatientNotLinked},
+		{StatePlaceholder, "demographics_nhs_number_conflict", PlaceholderPatientNotLinked},
+		{StatePlaceholder, "no_candidates", PlaceholderPatientNotLinked},
+		{StatePlaceholder, RuleEMISRecordChanged, PlaceholderLinkedRecordChanged},
+		{StatePlaceholder, RuleEMISPatientNotFound, PlaceholderLinkedRecordChanged},
+		{StatePlaceholder, RuleMatchTimedOut, PlaceholderEMISUnavailable},
+		{StatePlaceholder, RuleStaff, ""},
+		{StateBooked, "no_match", ""},
+	}
+	for _, c := range cases {
+		if got := placeholderReason(c.state, c.rule); got != c.want {
+			t.Errorf("%s with rule %s: %q, want %q", c.state, c.rule, got, c.want)
+		}
+	}
+}

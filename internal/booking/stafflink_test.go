@@ -206,6 +206,9 @@ func TestAfterTheRecordChangesInEMISTheNextBookingByPatientIDIsNotWrittenIntoIt(
 	if n := b.linkCount(t, pid); n != 0 {
 		t.Fatalf("the stale link is still stored (%d)", n)
 	}
+	if got := b.get(t, a.ID); got.PlaceholderReason != booking.PlaceholderLinkedRecordChanged {
+		t.Fatalf("the partner is told %q, want %q", got.PlaceholderReason, booking.PlaceholderLinkedRecordChanged)
+	}
 	// A reschedule of the first booking is not written into the record either.
 	r, err := b.svc.Reschedule(ctx, b.group, first.ID, booking.ReserveRequest{SlotID: slots[2].ID})
 	if err != nil {
