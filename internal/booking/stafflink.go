@@ -105,7 +105,15 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 			a.Reference, req.EMISNumber, strings.Join(check.Disagree, ", "), req.Reason)
 	}
 	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		// Only a placeholder nobody is converting changes: checked again inside the transaction.
+		// Only a placeholder nobody is linking or converting changes: checked again inside the
+		// transaction (one writer), so two members of staff linking at once cannot both win.
+		cur, err := s.Store.Appointment(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.EMISPatientID != 0 || cur.WriteUnknown || cur.EMISWritten != "placeholder" {
+			return store.ErrStateChanged
+		}
 		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StatePlaceholder)},
 			store.Set{Column: "emis_patient_id", Value: req.EMISNumber}, store.Set{Column: "match_rule", Value: RuleStaff}); err != nil {
 			return err

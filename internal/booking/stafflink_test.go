@@ -246,3 +246,21 @@ func TestADeductedPatientIsNeverBookedAgainstTheirOldRecord(t *testing.T) {
 		t.Fatalf("booking = %s (%s), want a placeholder", row.State, row.MatchRule)
 	}
 }
+
+func TestASecondStaffLinkWhileTheFirstIsBeingBookedIsRefused(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, emisNo := b.emisPatient(t)
+	a := b.placeholderFor(t, unmatchable(d))
+	if _, err := b.svc.LinkPlaceholder(ctx, b.practiceID, a.ID, booking.LinkRequest{EMISNumber: emisNo, Actor: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	_, other := b.emisPatient(t)
+	_, err := b.svc.LinkPlaceholder(ctx, b.practiceID, a.ID, booking.LinkRequest{EMISNumber: other, ConfirmMismatch: true, Reason: "x", Actor: "second"})
+	if booking.CodeOf(err) != booking.CodeInvalidState {
+		t.Fatalf("second link: %v, want %s", err, booking.CodeInvalidState)
+	}
+	if row := b.row(t, a.ID); row.EMISPatientID != emisNo {
+		t.Fatalf("the row names EMIS number %d, want the first link's %d", row.EMISPatientID, emisNo)
+	}
+}
