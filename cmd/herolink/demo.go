@@ -96,8 +96,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, `herolink demo is running.
 
-  Admin (practice staff, support): %s
-    sign in as %s / %s
+  Admin: %s
+    herolink support (every practice, no patients): sign in as %s / %s
+    Riverside's own staff (its patients, placeholders to reconcile): sign in as %s / %s
   EMIS sandbox ("EMIS Web"):        %s/
   Partner API (/v1/, described at /openapi.json): x-practice-group-id %s, x-api-key %s
 
@@ -106,6 +107,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   then connect it on the admin connection form with ODS code A81002.
 
   These details are also in %s. Press Ctrl+C to stop.
-`, info.AdminURL, info.StaffUsername, info.StaffPassword, info.SandboxURL, info.PracticeGroupID, info.APIKey, app.DemoInfoPath(f.dataDir))
+`, info.AdminURL, info.StaffUsername, info.StaffPassword, info.PracticeUsername, info.PracticePassword, info.SandboxURL, info.PracticeGroupID, info.APIKey, app.DemoInfoPath(f.dataDir))
 	return a.Run(runCtx, ln)
 }

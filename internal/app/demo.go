@@ -19,15 +19,21 @@ import (
 
 // DemoInfo is what `herolink demo` prints and writes to DATA_DIR/demo.json.
 type DemoInfo struct {
-	AdminURL        string `json:"admin_url"`
-	SandboxURL      string `json:"sandbox_url"`
-	StaffUsername   string `json:"staff_username"`
-	StaffPassword   string `json:"staff_password"`
-	APIKey          string `json:"api_key"`
-	PracticeGroupID string `json:"practice_group_id"`
+	AdminURL      string `json:"admin_url"`
+	SandboxURL    string `json:"sandbox_url"`
+	StaffUsername string `json:"staff_username"` // herolink support: every practice, no patients
+	StaffPassword string `json:"staff_password"`
+	// A member of Riverside's own staff, who sees its patients (placeholders to reconcile).
+	PracticeUsername string `json:"practice_username"`
+	PracticePassword string `json:"practice_password"`
+	APIKey           string `json:"api_key"`
+	PracticeGroupID  string `json:"practice_group_id"`
 }
 
-const demoStaffUser = "support"
+const (
+	demoStaffUser    = "support"
+	demoPracticeUser = "riverside"
+)
 
 // DemoInfoPath is where the demo's credentials are kept between runs.
 func DemoInfoPath(dataDir string) string { return filepath.Join(dataDir, "demo.json") }
@@ -44,24 +50,8 @@ func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoIn
 	}
 	info.AdminURL, info.SandboxURL = adminURL, sandboxURL
 
-	user, err := a.Store.StaffUserByUsername(ctx, demoStaffUser)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || info.StaffPassword == "":
-		info.StaffUsername, info.StaffPassword = demoStaffUser, randomToken(12)
-		hash, herr := staff.HashPassword(info.StaffPassword)
-		if herr != nil {
-			return info, herr
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			user, err = a.Store.CreateStaffUser(ctx, store.StaffUser{Username: demoStaffUser, DisplayName: "Demo support engineer",
-				PasswordHash: hash, Role: store.RoleSupport})
-		} else if err == nil {
-			err = a.Store.UpdateStaffPassword(ctx, user.ID, hash)
-		}
-		if err != nil {
-			return info, fmt.Errorf("demo: staff user: %w", err)
-		}
-	case err != nil:
+	if err := a.ensureDemoUser(ctx, store.StaffUser{Username: demoStaffUser, DisplayName: "Demo support engineer",
+		Role: store.RoleSupport}, &info.StaffPassword); err != nil {
 		return info, err
 	}
 	info.StaffUsername = demoStaffUser
@@ -85,6 +75,13 @@ func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoIn
 			return info, err
 		}
 	}
+	// Support rightly cannot see patients: a member of Riverside's staff reconciles its
+	// placeholders.
+	if err := a.ensureDemoUser(ctx, store.StaffUser{Username: demoPracticeUser, DisplayName: "Demo receptionist, Riverside",
+		Role: store.RolePractice, PracticeID: p.ID}, &info.PracticePassword); err != nil {
+		return info, err
+	}
+	info.PracticeUsername = demoPracticeUser
 	// Map practitioners, sites and slot types the way staff would, so the partner API offers
 	// slots at once; choices made on the mapping pages since the last run are kept.
 	if err := a.PrepareForBooking(ctx, p.ID); err != nil {
@@ -105,6 +102,34 @@ func (a *App) SeedDemo(ctx context.Context, adminURL, sandboxURL string) (DemoIn
 		return info, fmt.Errorf("demo: write %s: %w", path, err)
 	}
 	return info, nil
+}
+
+// ensureDemoUser creates a demo staff user, or gives it a new password when demo.json has
+// none for it; an existing user with a known password is kept.
+func (a *App) ensureDemoUser(ctx context.Context, want store.StaffUser, password *string) error {
+	user, err := a.Store.StaffUserByUsername(ctx, want.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && *password != "" {
+		return nil
+	}
+	pw := randomToken(12)
+	hash, herr := staff.HashPassword(pw)
+	if herr != nil {
+		return herr
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		want.PasswordHash = hash
+		_, err = a.Store.CreateStaffUser(ctx, want)
+	} else {
+		err = a.Store.UpdateStaffPassword(ctx, user.ID, hash)
+	}
+	if err != nil {
+		return fmt.Errorf("demo: staff user %s: %w", want.Username, err)
+	}
+	*password = pw
+	return nil
 }
 
 func summarise(res practice.ConnectResult) string {

@@ -125,6 +125,10 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
 		})
 	}
+	// Reception may have moved the appointment to another slot: follow it there (moved.go).
+	if moved, err := s.followReceptionMove(ctx, conn, a); err != nil || moved {
+		return err
+	}
 	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State},

@@ -221,6 +221,7 @@ func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointm
 		FailureCode: a.FailureCode, RescheduledFrom: a.RescheduledFrom, RescheduledTo: a.RescheduledTo,
 		CancelledBy: a.CancelledBy, CancelReason: a.CancelReason, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		PractitionerIDs: []string{}, Alternatives: []string{}}
+	out.PlaceholderReason = placeholderReason(out.State, a.MatchRule)
 	if out.State == StateReserved && !s.now().Before(a.ReservedUntil) {
 		out.State = StateExpired
 	}

@@ -45,6 +45,7 @@ type Appointment struct {
 	PatientID         string // herolink patient, once confirmed
 	EMISReference     string // the EMIS slot (appointment) reference once written
 	FailureCode       string // e.g. slot_taken
+	PlaceholderReason string // why a placeholder (placeholderreason.go): a code that names no other record
 	FailureMessage    string
 	PlaceholderReason string   // for a placeholder: why the patient was not linked, as PartnerReason says it
 	Alternatives      []string // public slot ids offered after a failure

@@ -215,6 +215,13 @@ func (s *Service) step(ctx context.Context, a store.AppointmentRow) (more bool, 
 }
 
 func (s *Service) towardsAppointment(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, state seen, unreg int) (bool, error) {
+	// Before any write towards an appointment, the linked record must still be the patient
+	// (recheck.go); if not, the booking turns to a placeholder and the next step writes that.
+	if state == seenUnread || state == seenFree || state == seenOurPlaceholder {
+		if ok, err := s.recheckLink(ctx, conn, a); !ok || err != nil {
+			return err == nil, err
+		}
+	}
 	switch state {
 	case seenOurAppointment:
 		return true, s.finish(ctx, a, "appointment")
@@ -438,6 +445,11 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.confirmed", what); err != nil {
 			return err
+		}
+		if what == "appointment" {
+			if err := s.confirmStaffLink(ctx, tx, a); err != nil {
+				return err
+			}
 		}
 		if a.RescheduledFrom == "" || a.State == string(StatePlaceholder) {
 			return nil

@@ -86,7 +86,7 @@ func TestAnUnmatchedPatientGetsAYellowPlaceholderThatStaffCanConvert(t *testing.
 		t.Fatalf("staff queue = %+v, %+v, %v", placeholders, waiting, err)
 	}
 	// Staff find the patient in EMIS (registered now) and link the EMIS number.
-	if err := b.svc.LinkPlaceholder(ctx, b.practiceID, a.ID, emisNo, "receptionist"); err != nil {
+	if err := b.staffLink(ctx, a.ID, emisNo); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.writeback(t, a.ID); err != nil {

@@ -459,3 +459,20 @@ func (s *Conn) GetPatientAppointments(ctx context.Context, patientID int64, from
 	}
 	return r.Appointments, err
 }
+
+// GetPatientDemographics reads one registration by EMIS number: what staff see when they open
+// the record. ErrPatientNotFound when the number is not on the register (never registered,
+// merged or deducted).
+func (s *Conn) GetPatientDemographics(ctx context.Context, patientID int64) (*Patient, error) {
+	var r Patient
+	err := s.call(ctx, MethodGetPatientDemographics, url.Values{"patientId": {strconv.FormatInt(patientID, 10)}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	// Another record than the one asked for is never taken as this one.
+	if r.DBID != patientID {
+		return nil, &TransportError{Method: MethodGetPatientDemographics,
+			Err: fmt.Errorf("answered EMIS number %d when asked for %d", r.DBID, patientID)}
+	}
+	return &r, nil
+}

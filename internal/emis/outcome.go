@@ -22,6 +22,7 @@ const (
 	MethodSetSlotType                 = "SetSlotType"
 	MethodGetMatchedPatient           = "GetMatchedPatient"
 	MethodGetPatientAppointments      = "GetPatientAppointments"
+	MethodGetPatientDemographics      = "GetPatientDemographics"
 )
 
 // Methods lists every Partner API method, in the order of the protocol table.
@@ -29,7 +30,7 @@ var Methods = []string{
 	MethodInitializeWithID, MethodLogon, MethodLogout, MethodGetOrganisation, MethodGetCurrentUser,
 	MethodGetAppointmentConfiguration, MethodGetAppointmentSessions, MethodGetSlotsForSession,
 	MethodBookAppointment, MethodCancelAppointment, MethodSetAppointmentStatus, MethodSetSlotType,
-	MethodGetMatchedPatient, MethodGetPatientAppointments,
+	MethodGetMatchedPatient, MethodGetPatientAppointments, MethodGetPatientDemographics,
 }
 
 // Outcome is the integer every Partner API call answers. Its meaning depends on the method:

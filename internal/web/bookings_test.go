@@ -87,8 +87,13 @@ func TestBookingsPageListsPlaceholdersAndStaffLinkTheEMISNumberToBookTheRealAppo
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := c.post(path+"/"+a.ID+"/link", url.Values{"emis_number": {strconv.FormatInt(pat.ID, 10)}})
-	if done.status != http.StatusOK || !strings.Contains(done.body, "The patient is linked") {
+	num := strconv.FormatInt(pat.ID, 10)
+	check := c.post(path+"/"+a.ID+"/link", url.Values{"emis_number": {num}})
+	if check.status != http.StatusOK || !strings.Contains(check.body, "Is EMIS number "+num+" this patient?") || strings.Contains(check.body, "Differs") {
+		t.Fatalf("record check: %d\n%s", check.status, check.body)
+	}
+	done := c.post(path+"/"+a.ID+"/link", url.Values{"emis_number": {num}, "step": {"link"}})
+	if done.status != http.StatusOK || !strings.Contains(done.body, "It shows as booked once EMIS holds the appointment") {
 		t.Fatalf("link: %d\n%s", done.status, done.body)
 	}
 	if err := b.booking.Writeback(context.Background(), a.ID); err != nil {
@@ -100,7 +105,7 @@ func TestBookingsPageListsPlaceholdersAndStaffLinkTheEMISNumberToBookTheRealAppo
 		t.Fatalf("after linking: %s, want booked", got.State)
 	}
 	audit, _ := b.store.ListAudit(context.Background(), pid, 5)
-	if len(audit) == 0 || audit[0].Action != "placeholder_linked" || audit[0].Actor != "reception" {
+	if len(audit) == 0 || audit[0].Action != "placeholder_link_requested" || audit[0].Actor != "reception" {
 		t.Fatalf("audit = %+v", audit)
 	}
 }

@@ -233,6 +233,8 @@ func matchReason(rule string) string {
 		return "EMIS did not answer the patient search in time."
 	case booking.RuleEMISPatientNotFound:
 		return "The EMIS number herolink had is no longer on the register."
+	case booking.RuleEMISRecordChanged:
+		return "The EMIS record herolink had linked no longer agrees with the patient’s details."
 	}
 	return "herolink could not be certain which record is the patient’s (" + rule + ")."
 }

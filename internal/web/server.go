@@ -96,6 +96,8 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/bookings/policy", s.practiceForm(s.formBookingPolicy))
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/link", s.practiceForm(s.formLinkPlaceholder))
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/cancel", s.practiceForm(s.formStaffCancel))
+	mux.Handle("GET /admin/practices/{id}/placeholders", s.placeholderJSON(s.listPlaceholdersJSON))
+	mux.Handle("POST /admin/practices/{id}/placeholders/{aid}/link", s.placeholderJSON(s.linkPlaceholderJSON))
 	mux.Handle("GET /admin/practices/{id}/api-keys", s.practiceForm(s.apiKeysPage))
 	mux.Handle("POST /admin/practices/{id}/api-keys", s.practiceForm(s.formCreateAPIKey))
 	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/rotate", s.practiceForm(s.formRotateAPIKey))

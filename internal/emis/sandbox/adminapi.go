@@ -312,6 +312,21 @@ func (s *Server) routeAdmin() {
 		v, err := o.GetSlot(id)
 		return http.StatusOK, v, err
 	}))
+	// Reception moving an appointment to another slot: {"to_slot_id": n}.
+	m.HandleFunc("POST "+org+"/slots/{id}/move", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
+		id, err := pathInt64(r, "id")
+		if err != nil {
+			return 0, nil, err
+		}
+		var in struct {
+			ToSlotID int64 `json:"to_slot_id"`
+		}
+		if err := readJSON(r, &in); err != nil {
+			return 0, nil, err
+		}
+		v, err := o.MoveAppointment(id, in.ToSlotID)
+		return http.StatusOK, v, err
+	}))
 
 	// The patient register.
 	m.HandleFunc("GET "+org+"/patients", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
@@ -351,6 +366,15 @@ func (s *Server) routeAdmin() {
 			return 0, nil, err
 		}
 		p, err := o.EditPatient(id, in)
+		return http.StatusOK, p, err
+	}))
+	// A patient leaving the practice (deduction): the record stays, no longer bookable.
+	m.HandleFunc("POST "+org+"/patients/{id}/deduct", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
+		id, err := pathInt64(r, "id")
+		if err != nil {
+			return 0, nil, err
+		}
+		p, err := o.DeductPatient(id)
 		return http.StatusOK, p, err
 	}))
 

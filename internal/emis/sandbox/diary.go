@@ -214,8 +214,10 @@ func (o *Org) book(in BookInput) answer {
 	if !found {
 		return fail(emis.OutcomeNotFound, "slot %d not found", in.SlotID)
 	}
-	if _, found := o.patientLocked(in.PatientID); !found {
+	if p, found := o.patientLocked(in.PatientID); !found {
 		return fail(emis.OutcomePatientNotFound, "patient %d not found", in.PatientID)
+	} else if p.Deducted != "" {
+		return fail(emis.OutcomePatientNotFound, "patient %d not found: deducted on %s", in.PatientID, p.Deducted)
 	}
 	if a := o.bookRuleLocked(r); a.outcome != 0 {
 		return a

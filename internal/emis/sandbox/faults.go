@@ -164,7 +164,7 @@ func (c FaultConfig) stall() time.Duration {
 
 // Call statistics.
 
-const methodCount = 14
+const methodCount = 15
 
 var methodIndex = func() map[string]int {
 	m := map[string]int{}

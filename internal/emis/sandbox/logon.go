@@ -45,6 +45,7 @@ var methodActivities = map[string][]string{
 	emis.MethodSetSlotType:                 {ActivityPatientAdmin},
 	emis.MethodGetMatchedPatient:           {ActivityPatientAdmin},
 	emis.MethodGetPatientAppointments:      {ActivityPatientAdmin},
+	emis.MethodGetPatientDemographics:      {ActivityPatientAdmin},
 }
 
 type login struct {

@@ -72,7 +72,7 @@ func (s *Server) servePartnerAPI(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ans := w.dispatch(method, p)
-	if kind == faultTimeoutAfterWrite {
+	if kind == faultTimeoutAfterWrite && writeMethods[method] {
 		stallThenFail(rw, r, fc.stall()) // applied (if a write), but the caller never hears
 		return
 	}
@@ -210,6 +210,12 @@ func (w *World) dispatch(method string, p url.Values) answer {
 			return a
 		}
 		return o.patientAppointments(pid, from, to)
+	case emis.MethodGetPatientDemographics:
+		pid, err := strconv.ParseInt(p.Get("patientId"), 10, 64)
+		if err != nil {
+			return fail(emis.OutcomeTechnicalError, "patientId must be a number")
+		}
+		return o.patientDemographics(pid)
 	}
 	return fail(emis.OutcomeTechnicalError, "method %s is not implemented", method)
 }

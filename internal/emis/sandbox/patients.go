@@ -95,6 +95,9 @@ func (o *Org) matchPatients(filter string) answer {
 	defer o.mu.Unlock()
 	var out emis.PatientMatches
 	o.eachPatientLocked(func(p Patient) bool {
+		if p.Deducted != "" {
+			return true // no longer registered here: not a match for booking
+		}
 		for _, t := range terms {
 			if !t.matches(p) {
 				return true

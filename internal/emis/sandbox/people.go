@@ -114,6 +114,9 @@ type Patient struct {
 	Address     string `json:"address"`
 	Postcode    string `json:"postcode"`
 	Phone       string `json:"phone,omitempty"`
+	// Deducted is the date the patient left the practice (yyyy-mm-dd), "" while registered.
+	// EMIS keeps a deducted record, but it is no longer bookable nor found by a patient search.
+	Deducted string `json:"deducted,omitempty"`
 }
 
 const firstEMISNumber = 500
