@@ -98,6 +98,12 @@ func (s *Service) reflect(ctx context.Context, c store.DiaryChange) error {
 	if err != nil {
 		return err
 	}
+	if !(st == seenOurAppointment || st == seenOurPlaceholder || stillStands(sl, a)) {
+		// Reception may have moved the appointment to another slot: follow it there (moved.go).
+		if moved, err := s.followReceptionMove(ctx, conn, a, sl, unreg); err != nil || moved {
+			return err
+		}
+	}
 	return s.reflectSeen(ctx, a, st, sl)
 }
 
@@ -124,10 +130,6 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 			}
 			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
 		})
-	}
-	// Reception may have moved the appointment to another slot: follow it there (moved.go).
-	if moved, err := s.followReceptionMove(ctx, conn, a); err != nil || moved {
-		return err
 	}
 	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {

@@ -225,9 +225,6 @@ func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointm
 	if out.State == StateReserved && !s.now().Before(a.ReservedUntil) {
 		out.State = StateExpired
 	}
-	if out.State == StatePlaceholder {
-		out.PlaceholderReason = PartnerReason(a.MatchRule)
-	}
 	if a.EMISWritten != "" {
 		out.EMISReference = fmt.Sprintf("EMIS slot %d", a.SlotID)
 	}

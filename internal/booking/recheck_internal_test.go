@@ -42,13 +42,13 @@ func TestAPlaceholdersReasonForThePartnerNamesNoOtherRecord(t *testing.T) {
 		rule  string
 		want  string
 	}{
-		{StatePlaceholder, "nhs_number_dob_mismatch", PlaceholderPatientNotLinked},
-		{StatePlaceholder, "nhs_number_several_candidates", PlaceholderPatientNotLinked},
-		{StatePlaceholder, "demographics_nhs_number_conflict", PlaceholderPatientNotLinked},
-		{StatePlaceholder, "no_candidates", PlaceholderPatientNotLinked},
+		{StatePlaceholder, "nhs_number_dob_mismatch", LinkNoUniqueMatch},
+		{StatePlaceholder, "nhs_number_several_candidates", LinkNoUniqueMatch},
+		{StatePlaceholder, "demographics_nhs_number_conflict", LinkNoUniqueMatch},
+		{StatePlaceholder, "no_candidates", LinkNoUniqueMatch},
 		{StatePlaceholder, RuleEMISRecordChanged, PlaceholderLinkedRecordChanged},
 		{StatePlaceholder, RuleEMISPatientNotFound, PlaceholderLinkedRecordChanged},
-		{StatePlaceholder, RuleMatchTimedOut, PlaceholderEMISUnavailable},
+		{StatePlaceholder, RuleMatchTimedOut, LinkPracticeUnavailable},
 		{StatePlaceholder, RuleStaff, ""},
 		{StateBooked, "no_match", ""},
 	}

@@ -31,8 +31,8 @@ type LinkRequest struct {
 	Actor           string // the staff member's username, for the audit trail
 }
 
-// LinkCheck is the EMIS record beside what the patient typed, as staff see them before linking.
-type LinkCheck struct {
+// RecordCheck is the EMIS record beside what the patient typed, as staff see them before linking.
+type RecordCheck struct {
 	AppointmentID string
 	Reference     string
 	EMISNumber    int64
@@ -43,7 +43,7 @@ type LinkCheck struct {
 
 // MismatchError refuses a link whose record disagrees with the patient, unconfirmed. It
 // carries both sets of details for staff; its text carries neither.
-type MismatchError struct{ Check LinkCheck }
+type MismatchError struct{ Check RecordCheck }
 
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("booking: %s: EMIS number %d disagrees with what the patient typed on %s (%s)", CodeDemographicsMismatch,
@@ -64,10 +64,10 @@ const maxLinkReason = 500
 
 // CheckLink reads the EMIS record staff named and puts it beside what the patient typed,
 // without changing anything.
-func (s *Service) CheckLink(ctx context.Context, practiceID int64, id string, emisNumber int64) (LinkCheck, error) {
+func (s *Service) CheckLink(ctx context.Context, practiceID int64, id string, emisNumber int64) (RecordCheck, error) {
 	a, pat, err := s.linkable(ctx, practiceID, id, emisNumber)
 	if err != nil {
-		return LinkCheck{}, err
+		return RecordCheck{}, err
 	}
 	return s.readForLink(ctx, a, pat, emisNumber)
 }
@@ -77,23 +77,23 @@ func (s *Service) CheckLink(ctx context.Context, practiceID int64, id string, em
 // date of birth or NHS number disagree with what the patient typed needs an explicit
 // confirmation with a reason (audited with the staff member's name). The write-back then
 // converts the placeholder; the patient's link is stored only once EMIS holds the appointment.
-func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id string, req LinkRequest) (LinkCheck, error) {
+func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id string, req LinkRequest) (RecordCheck, error) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.ConfirmMismatch && req.Reason == "" {
-		return LinkCheck{}, &Error{Code: CodeInvalid, Message: "say why this record is the patient although the details disagree",
+		return RecordCheck{}, &Error{Code: CodeInvalid, Message: "say why this record is the patient although the details disagree",
 			Fields: []FieldError{{Field: "reason", Code: "required", Message: "give the reason the record is the patient (for example a married name)"}}}
 	}
 	if len(req.Reason) > maxLinkReason {
-		return LinkCheck{}, &Error{Code: CodeInvalid, Message: fmt.Sprintf("the reason is at most %d characters", maxLinkReason),
+		return RecordCheck{}, &Error{Code: CodeInvalid, Message: fmt.Sprintf("the reason is at most %d characters", maxLinkReason),
 			Fields: []FieldError{{Field: "reason", Code: "too_long", Message: fmt.Sprintf("at most %d characters", maxLinkReason)}}}
 	}
 	a, pat, err := s.linkable(ctx, practiceID, id, req.EMISNumber)
 	if err != nil {
-		return LinkCheck{}, err
+		return RecordCheck{}, err
 	}
 	check, err := s.readForLink(ctx, a, pat, req.EMISNumber)
 	if err != nil {
-		return LinkCheck{}, err
+		return RecordCheck{}, err
 	}
 	mismatch := len(check.Disagree) > 0
 	if mismatch && !req.ConfirmMismatch {
@@ -136,7 +136,7 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 		return s.enqueue(ctx, tx, id)
 	})
 	if errors.Is(err, store.ErrStateChanged) {
-		return LinkCheck{}, refuse(CodeInvalidState, "booking %s changed meanwhile; read it again", a.Reference)
+		return RecordCheck{}, refuse(CodeInvalidState, "booking %s changed meanwhile; read it again", a.Reference)
 	}
 	return check, err
 }
@@ -170,22 +170,22 @@ func (s *Service) linkable(ctx context.Context, practiceID int64, id string, emi
 }
 
 // readForLink reads the EMIS record and compares it with the patient.
-func (s *Service) readForLink(ctx context.Context, a store.AppointmentRow, pat store.PatientRow, emisNumber int64) (LinkCheck, error) {
+func (s *Service) readForLink(ctx context.Context, a store.AppointmentRow, pat store.PatientRow, emisNumber int64) (RecordCheck, error) {
 	conn, err := s.Conns.Conn(ctx, a.PracticeID)
 	if err != nil {
-		return LinkCheck{}, fmt.Errorf("booking: EMIS connection of practice %d: %w", a.PracticeID, err)
+		return RecordCheck{}, fmt.Errorf("booking: EMIS connection of practice %d: %w", a.PracticeID, err)
 	}
 	rec, err := conn.GetPatientDemographics(ctx, emisNumber)
 	if errors.Is(err, emis.ErrPatientNotFound) {
-		return LinkCheck{}, &Error{Code: CodeEMISRecordNotFound,
+		return RecordCheck{}, &Error{Code: CodeEMISRecordNotFound,
 			Message: fmt.Sprintf("EMIS has no registered patient with EMIS number %d: check the number on the patient's record", emisNumber),
 			Fields:  []FieldError{{Field: "emis_number", Code: "not_found", Message: "EMIS does not know this EMIS number"}}}
 	}
 	if err != nil {
-		return LinkCheck{}, fmt.Errorf("booking: read EMIS record %d for %s: %w", emisNumber, a.Reference, err)
+		return RecordCheck{}, fmt.Errorf("booking: read EMIS record %d for %s: %w", emisNumber, a.Reference, err)
 	}
 	typed, record := detailsOfPatient(pat), detailsOfRecord(*rec)
-	return LinkCheck{AppointmentID: a.ID, Reference: a.Reference, EMISNumber: emisNumber, Typed: typed, Record: record,
+	return RecordCheck{AppointmentID: a.ID, Reference: a.Reference, EMISNumber: emisNumber, Typed: typed, Record: record,
 		Disagree: disagreements(typed, record)}, nil
 }
 

@@ -45,9 +45,8 @@ type Appointment struct {
 	PatientID         string // herolink patient, once confirmed
 	EMISReference     string // the EMIS slot (appointment) reference once written
 	FailureCode       string // e.g. slot_taken
-	PlaceholderReason string // why a placeholder (placeholderreason.go): a code that names no other record
 	FailureMessage    string
-	PlaceholderReason string   // for a placeholder: why the patient was not linked, as PartnerReason says it
+	PlaceholderReason string   // for a placeholder: why the patient is not linked (placeholderreason.go), naming no other record
 	Alternatives      []string // public slot ids offered after a failure
 	RescheduledFrom   string
 	RescheduledTo     string

@@ -240,16 +240,9 @@ func (v *Verifier) settle(ctx context.Context, conn *emis.Conn, a store.Appointm
 	// Or to another session: the patient's appointments say where.
 	if a.State == string(StateBooked) && a.EMISPatientID != 0 && a.MatchRule != RuleBookedInEMIS && budget.Add(-1) >= 0 {
 		res.Calls++
-		today := emis.Today(s.now())
-		list, err := conn.GetPatientAppointments(ctx, a.EMISPatientID, today, today.AddDays(56))
-		if err != nil && !errors.Is(err, emis.ErrNothingToReturn) && !errors.Is(err, emis.ErrPatientNotFound) {
-			return "", fmt.Errorf("booking: look for %s among the patient's appointments: %w", a.Reference, err)
-		}
-		for _, x := range list {
-			if x.DBID != a.SlotID && classifyElsewhere(x, a, unreg) {
-				_, err := s.followSlot(ctx, a, sl, x)
-				return "moved", err
-			}
+		moved, err := s.followReceptionMove(ctx, conn, a, sl, unreg)
+		if err != nil || moved {
+			return "moved", err
 		}
 	}
 	return "reflected", s.reflectSeen(ctx, a, st, sl)
@@ -298,9 +291,12 @@ func (s *Service) followSlot(ctx context.Context, a store.AppointmentRow, old, n
 		return false, nil
 	}
 	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State}, store.Set{Column: "slot_id", Value: now.DBID},
-			store.Set{Column: "session_id", Value: now.SessionDBID}, store.Set{Column: "start_at", Value: start.UnixMilli()},
-			store.Set{Column: "length_min", Value: now.SlotLength}); err != nil {
+		set := []store.Set{{Column: "slot_id", Value: now.DBID}, {Column: "session_id", Value: now.SessionDBID},
+			{Column: "start_at", Value: start.UnixMilli()}, {Column: "length_min", Value: now.SlotLength}}
+		if now.Type.TypeID != 0 && a.State == string(StateBooked) {
+			set = append(set, store.Set{Column: "emis_slot_type_id", Value: now.Type.TypeID})
+		}
+		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State}, set...); err != nil {
 			return ignoreChanged(err)
 		}
 		if old.DBID != 0 {

@@ -27,7 +27,7 @@ type bookingsView struct {
 	Error        string
 	ErrorFor     string // the booking id or "policy" the error is about
 	// Check is the EMIS record staff named beside what the patient typed, before linking.
-	Check      *booking.LinkCheck
+	Check      *booking.RecordCheck
 	CheckRows  []checkRow
 	CheckError string
 }
@@ -152,7 +152,7 @@ type checkRow struct {
 	Differs              bool
 }
 
-func (s *server) renderCheck(w http.ResponseWriter, r *http.Request, u store.StaffUser, p store.Practice, status int, c booking.LinkCheck, msg string) {
+func (s *server) renderCheck(w http.ResponseWriter, r *http.Request, u store.StaffUser, p store.Practice, status int, c booking.RecordCheck, msg string) {
 	differs := map[string]bool{}
 	for _, f := range c.Disagree {
 		differs[f] = true

@@ -193,7 +193,7 @@ func (s *server) linkPlaceholderJSON(w http.ResponseWriter, r *http.Request, u s
 		Status: "linking", Detail: linkingMessage(check), Typed: check.Typed, Record: check.Record, Disagree: nonNil(check.Disagree)})
 }
 
-func linkingMessage(c booking.LinkCheck) string {
+func linkingMessage(c booking.RecordCheck) string {
 	return fmt.Sprintf("herolink is booking %s for EMIS number %d. It shows as booked once EMIS holds the appointment.", c.Reference, c.EMISNumber)
 }
 
