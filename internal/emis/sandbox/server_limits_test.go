@@ -63,4 +63,3 @@ func TestARequestBodyOverOneMiBIsRefusedOnEveryRoute(t *testing.T) {
 		}
 	}
 }
-
