@@ -108,7 +108,7 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 		more, err := s.step(ctx, a)
 		if errors.Is(err, store.ErrLeaseLost) || errors.Is(context.Cause(ctx), store.ErrLeaseLost) {
 			s.log().Warn("write-back stopped: another worker has the booking", "appointment", id)
-			return nil // that worker finishes it; nothing was written here
+			return nil // that worker finishes it, reading back anything this one may have sent
 		}
 		if err != nil {
 			s.noteError(ctx, a, err)
