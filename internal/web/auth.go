@@ -209,7 +209,7 @@ func (s *server) throttled(w http.ResponseWriter, r *http.Request, v loginView, 
 	at := te.Until.UTC().Format("15:04 UTC")
 	msg := fmt.Sprintf("Too many failed sign-ins from your network. Sign-in from here is paused until %s (about %d minutes).", at, minutesUp(wait))
 	if te.Account {
-		msg = fmt.Sprintf("This account is locked after too many failed sign-ins. Try again after %s (about %d minutes), or ask a colleague who administers herolink to reset your password.", at, minutesUp(wait))
+		msg = fmt.Sprintf("This account is locked after too many failed sign-ins. Try again after %s (about %d minutes). If you have forgotten your password, ask whoever administers herolink for your practice.", at, minutesUp(wait))
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
 	v.Errors = []fieldError{{"username", msg}}
