@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,9 +55,6 @@ func StartChild(ctx context.Context, opts ChildOptions) (*Child, error) {
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = opts.Env
 	watch := &readyWatcher{ready: make(chan string, 1), pattern: opts.Ready}
-	if watch.pattern == nil {
-		watch.pattern = readyLine
-	}
 	cmd.Stdout = watch
 	cmd.Stderr = opts.Stderr
 	dieWithParent(cmd)
@@ -136,7 +134,7 @@ type readyWatcher struct {
 	found   bool
 	at      time.Time
 	ready   chan string
-	pattern *regexp.Regexp
+	pattern *regexp.Regexp // the ready line; nil: the sandbox's
 }
 
 const keptLines = 8
@@ -159,7 +157,7 @@ func (w *readyWatcher) Write(p []byte) (int, error) {
 		if len(w.lines) < keptLines {
 			w.lines = append(w.lines, line)
 		}
-		if m := w.pattern.FindStringSubmatch(line); m != nil {
+		if m := cmp.Or(w.pattern, readyLine).FindStringSubmatch(line); m != nil {
 			w.found, w.at = true, now
 			w.partial = nil
 			w.ready <- m[1]
