@@ -22,6 +22,9 @@ const benchUsage = `Usage:
   herolink bench booking [flags]  concurrent holds on few slots, confirmations written into a
                                   faulty EMIS (exactly once?), and slot search over the partner
                                   API next to a trivial handler's ceiling
+  herolink bench restart [flags]  run serve as a child process, confirm bookings, SIGKILL serve
+                                  while they are being written and start it again: how long the
+                                  bookings in flight take to reach EMIS, and none lost or doubled
 
 Run "herolink bench NAME -h" for a benchmark's flags.
 `
@@ -39,6 +42,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchSync(ctx, args[1:], stdout, stderr)
 	case "booking":
 		return runBenchBooking(ctx, args[1:], stdout, stderr)
+	case "restart":
+		return runBenchRestart(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
@@ -210,6 +215,55 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 		SearchClients: *clients, SearchDuration: *searchFor})
 	if err != nil {
 		return fmt.Errorf("bench booking: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	return res.Table().Format(stdout)
+}
+
+func runBenchRestart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench restart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kills := fs.Int("kills", 6, "SIGKILLs of serve, each followed at once by a restart")
+	rate := fs.Float64("rate", 4, "steady confirmations per second, through kills and restarts")
+	burst := fs.Int("burst", 40, "confirmations sent at once just before each kill")
+	loadFor := fs.Duration("load-for", 5*time.Second, "steady load before each burst")
+	p50 := fs.Duration("latency-p50", 150*time.Millisecond, "median latency injected into every EMIS call")
+	p99 := fs.Duration("latency-p99", 600*time.Millisecond, "99th percentile of the injected latency")
+	wait := fs.Duration("resume-wait", 3*time.Minute, "after a restart, how long to wait for the bookings in flight")
+	seed := fs.Uint64("seed", 1, "seed of the kill moments")
+	verbose := fs.Bool("v", false, "pass serve's log (warnings and errors) through to stderr")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench restart: unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case *kills < 1 || *kills > 20:
+		return errors.New("bench restart: --kills must be between 1 and 20")
+	case *rate <= 0 || *burst < 0 || *loadFor <= 0 || *wait <= 0:
+		return errors.New("bench restart: --rate, --load-for and --resume-wait must be positive, --burst not negative")
+	case *p50 < 0 || *p99 < *p50:
+		return errors.New("bench restart: --latency-p99 must be at least --latency-p50")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench restart: find this binary to run serve from: %w", err)
+	}
+	opts := bench.RestartOptions{Exe: exe, Progress: stderr, Kills: *kills, Rate: *rate, Burst: *burst, LoadFor: *loadFor,
+		LatencyP50: *p50, LatencyP99: *p99, ResumeWait: *wait, Seed: *seed}
+	if *burst == 0 {
+		opts.Burst = -1 // none
+	}
+	if *verbose {
+		opts.Stderr = stderr
+	}
+	res, err := bench.RunRestart(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("bench restart: %w", err)
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)

@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var wg sync.WaitGroup
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	ssrv := &http.Server{Handler: sandbox.NewServer(world, log.With("system", "emis-sandbox")), ReadHeaderTimeout: 10 * time.Second}
+	ssrv := sandbox.HTTPServer(sandbox.NewServer(world, log.With("system", "emis-sandbox")))
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

@@ -51,7 +51,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: sandbox.NewServer(world, log), ReadHeaderTimeout: 10 * time.Second}
+	srv := sandbox.HTTPServer(sandbox.NewServer(world, log))
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "EMIS sandbox ready in %s at %s\n", time.Since(started).Round(time.Millisecond), base)
 	fmt.Fprintf(stdout, "  organisations: %d (demo practice %s %s, CDB %d)\n", len(world.Orgs()), sandbox.DemoODS, sandbox.DemoName, sandbox.DemoCDB)

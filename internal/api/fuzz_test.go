@@ -20,6 +20,7 @@ func FuzzDecodeBodies(f *testing.F) {
 		`{"patient":{"nhs_number":"9990000018","family_name":"Demo","given_name":"Dorothy","date_of_birth":"1950-01-01"}}`,
 		`{"reason":"better"}`, ``, `{`, `[]`, `{"slot_id":"a","slot_id":"b"}`, `{"patient":{"x":[1,{"y":2}]}}`,
 		`{"slot_id":1e999}`, "{\"slot_id\":\"\\ud800\"}", `{"patient":null}`, `{"patient_id":null}`,
+		string(deepBody(33)), string(deepBody(300)), `{"patient":{"x":"[[[[\"[["}}`, `{"patient":{"x":[` + strings.Repeat("0,", 2100) + `0]}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -41,6 +42,13 @@ func FuzzDecodeBodies(f *testing.F) {
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(v); err != nil {
 				t.Fatalf("accepted %q that encoding/json refuses: %v", data, err)
+			}
+		}
+
+		// Nothing nested deeper than maxDepth gets past any decoder.
+		if depthOf(data) > maxDepth {
+			if _, p := decodeReserve(data); p == nil {
+				t.Fatalf("accepted %q nested %d deep", data, depthOf(data))
 			}
 		}
 
@@ -110,4 +118,24 @@ func FuzzSlotQuery(f *testing.F) {
 			t.Fatalf("dates are not London midnights: %v %v", q.From, q.To)
 		}
 	})
+}
+
+// depthOf is the deepest nesting of a JSON text, counted the slow, obvious way: with
+// encoding/json's tokens (invalid JSON counts up to where it breaks).
+func depthOf(data []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	depth, deepest := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return deepest
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			deepest = max(deepest, depth)
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
 }

@@ -59,6 +59,9 @@ func decodeBody(data []byte, v any, emptyOK bool) *Problem {
 	if data[0] != '{' {
 		return badJSON("The request body must be a JSON object.")
 	}
+	if p := boundJSON(data); p != nil {
+		return p
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if p := checkShape(dec, reflect.TypeOf(v).Elem(), ""); p != nil {
 		return p
@@ -73,6 +76,52 @@ func decodeBody(data []byte, v any, emptyOK bool) *Problem {
 				FieldProblem{Field: typeErr.Field, Code: "invalid_type", Message: "must be " + kind(typeErr.Type)})
 		}
 		return badJSON("The request body is not valid JSON.")
+	}
+	return nil
+}
+
+// maxDepth and maxValues bound what the shape check and encoding/json are given: no body of
+// this API nests deeper than 3 or holds more than a few dozen values, while 64 KB of "[" would
+// cost the decoders a deep stack and tens of megabytes.
+const (
+	maxDepth  = 32
+	maxValues = 2000
+)
+
+// boundJSON refuses, in one pass over the bytes and without allocating, a body nested deeper
+// than maxDepth or holding more than maxValues values. Brackets inside strings do not count.
+func boundJSON(data []byte) *Problem {
+	depth, values := 0, 0
+	inString, escaped := false, false
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			values++
+			if depth > maxDepth {
+				return badJSON(fmt.Sprintf("The request body is nested more than %d levels deep (at byte %d); no request needs that.", maxDepth, i))
+			}
+		case '}', ']':
+			depth--
+		case ',':
+			values++
+		}
+		if values > maxValues {
+			return badJSON(fmt.Sprintf("The request body holds more than %d values; no request needs that.", maxValues))
+		}
 	}
 	return nil
 }

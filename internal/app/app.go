@@ -161,9 +161,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob(), booking.VerifyJob(cfg.BookingSweepInterval)},
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
 		// A job left running by a killed process is retried after this long (River's default
-		// is an hour). Write-back jobs are unique while running, so until then the sweep could
-		// not enqueue the booking again; jobs time out after 2 minutes, leases after 3.
-		RescueStuckJobsAfter: 5 * time.Minute,
+		// is an hour; River also waits for a kind's own Timeout, 45 s for write-backs). The
+		// booking sweep does not wait for it: a write-back whose lease lapsed (20 s without
+		// renewal) gets a new job at the next sweep (booking/takeover.go).
+		JobTimeout:           30 * time.Second,
+		RescueStuckJobsAfter: 45 * time.Second,
 		Logger:               slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}).With("component", "river"),
 	})
 	if err != nil {

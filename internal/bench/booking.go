@@ -147,7 +147,7 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	if err != nil {
 		return res, err
 	}
-	emisSrv := &http.Server{Handler: sandbox.NewServer(world, nil), ReadHeaderTimeout: 10 * time.Second}
+	emisSrv := sandbox.HTTPServer(sandbox.NewServer(world, nil))
 	go func() { _ = emisSrv.Serve(emisLn) }()
 	defer emisSrv.Close()
 	emisURL := "http://" + emisLn.Addr().String()

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ type ChildOptions struct {
 	Env          []string      // nil: this process's environment
 	Stderr       io.Writer     // the child's stderr; nil: discarded
 	ReadyTimeout time.Duration // how long to wait for the ready line; 0: 5 minutes
+	// Ready matches the line that says the child is ready, its first group the base URL; nil:
+	// the sandbox's ready line.
+	Ready *regexp.Regexp
 }
 
 // Child is a running sandbox process. Stop ends it; every Child that StartChild returns must be
@@ -50,7 +54,7 @@ func StartChild(ctx context.Context, opts ChildOptions) (*Child, error) {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = opts.Env
-	watch := &readyWatcher{ready: make(chan string, 1)}
+	watch := &readyWatcher{ready: make(chan string, 1), pattern: opts.Ready}
 	cmd.Stdout = watch
 	cmd.Stderr = opts.Stderr
 	dieWithParent(cmd)
@@ -104,6 +108,18 @@ func (c *Child) Stop() error {
 	return c.err
 }
 
+// Kill ends the child with SIGKILL, as a crash or the kernel would: no shutdown code runs.
+// It waits for the process to be gone. Stop after Kill does nothing more.
+func (c *Child) Kill() error {
+	var err error
+	c.once.Do(func() {
+		err = c.cmd.Process.Kill()
+		<-c.exited
+		c.cancel()
+	})
+	return err
+}
+
 func diedOfSIGTERM(ee *exec.ExitError) bool {
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
@@ -118,6 +134,7 @@ type readyWatcher struct {
 	found   bool
 	at      time.Time
 	ready   chan string
+	pattern *regexp.Regexp // the ready line; nil: the sandbox's
 }
 
 const keptLines = 8
@@ -140,7 +157,7 @@ func (w *readyWatcher) Write(p []byte) (int, error) {
 		if len(w.lines) < keptLines {
 			w.lines = append(w.lines, line)
 		}
-		if m := readyLine.FindStringSubmatch(line); m != nil {
+		if m := cmp.Or(w.pattern, readyLine).FindStringSubmatch(line); m != nil {
 			w.found, w.at = true, now
 			w.partial = nil
 			w.ready <- m[1]

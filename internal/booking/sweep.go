@@ -31,6 +31,10 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return fmt.Errorf("booking: re-enqueue %s: %w", id, err)
 		}
 	}
+	// A write-back whose worker died is still "running" to River: resume it from its lease.
+	if err := s.resumeOrphans(ctx); err != nil {
+		return err
+	}
 	// Read the feed until it is caught up (or for at most 5 s: the next sweep goes on).
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		n, err := s.FollowDiary(ctx)

@@ -24,6 +24,9 @@ const WritebackQueue = "writeback"
 // its time with a placeholder, convert a placeholder, or undo what a cancellation left.
 type WritebackArgs struct {
 	AppointmentID string `json:"appointment_id"`
+	// Takeover is the River job id of a write-back whose worker died holding it (takeover.go):
+	// a job of its own, since River keeps the dead one "running" and so unique for a while.
+	Takeover int64 `json:"takeover,omitempty"`
 }
 
 // Kind names the job in River's table.
@@ -45,8 +48,10 @@ type WritebackWorker struct {
 	Service *Service
 }
 
-// Timeout bounds one run: a few EMIS calls, each bounded by the client's call timeout.
-func (w *WritebackWorker) Timeout(*river.Job[WritebackArgs]) time.Duration { return 2 * time.Minute }
+// Timeout bounds one run: a few EMIS calls, each bounded by the client's call timeout. It is
+// also how long River waits before rescuing a job whose process died (app.go), so it is short;
+// a run cut off here is retried, and reads back whatever it may have written.
+func (w *WritebackWorker) Timeout(*river.Job[WritebackArgs]) time.Duration { return 45 * time.Second }
 
 // NextRetry backs off 1 s, 2 s, 4 s ... up to 30 s: a booking should land soon after EMIS recovers.
 func (w *WritebackWorker) NextRetry(job *river.Job[WritebackArgs]) time.Time {
@@ -72,9 +77,6 @@ const (
 	RuleStaff = "staff"
 )
 
-// leaseFor outlasts a job's timeout, so a lease only lapses when its worker is gone.
-const leaseFor = 3 * time.Minute
-
 // Writeback brings EMIS in line with one appointment. Only the holder of the appointment's
 // lease writes, so two jobs never write one booking twice; each step re-reads the row, so a
 // cancellation made meanwhile is honoured before the job ends.
@@ -92,6 +94,8 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 			s.log().Error("release appointment lease", "appointment", id, "err", err)
 		}
 	}()
+	ctx, release := s.holdLease(ctx, id, token)
+	defer release()
 	retries := 0
 	for range 10 {
 		a, err := s.Store.Appointment(ctx, s.Store.DBQ(), id)
@@ -102,6 +106,10 @@ func (s *Service) Writeback(ctx context.Context, id string) error {
 			return err
 		}
 		more, err := s.step(ctx, a)
+		if errors.Is(err, store.ErrLeaseLost) || errors.Is(context.Cause(ctx), store.ErrLeaseLost) {
+			s.log().Warn("write-back stopped: another worker has the booking", "appointment", id)
+			return nil // that worker finishes it, reading back anything this one may have sent
+		}
 		if err != nil {
 			s.noteError(ctx, a, err)
 			// A transient EMIS failure is tried again here after a short pause, twice,
@@ -396,12 +404,12 @@ func (s *Service) recordSeen(ctx context.Context, a store.AppointmentRow, st see
 
 // attempt records, before the call, that a write is about to be sent: if the process dies or
 // the call times out, the next run reads back instead of writing blind.
+// It is also the fence: only the holder of the appointment's lease gets past it (lease.go).
 func (s *Service) attempt(ctx context.Context, a store.AppointmentRow) error {
-	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+	if err := s.fenceWrite(ctx, a); err != nil {
 		return err
 	}
-	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-		store.Set{Column: "write_unknown", Value: 1}, store.Set{Column: "write_attempts", Value: a.WriteAttempts + 1})
+	return s.Store.AddEMISCalls(ctx, a.ID, 1)
 }
 
 // written records a definite write outcome without changing the state; when herolink's own

@@ -19,8 +19,21 @@ import (
 // DefaultCallTimeout bounds every Partner API call that the caller's context does not bound sooner.
 const DefaultCallTimeout = 30 * time.Second
 
-// maxResponseBytes caps what one answer may be; a busy practice's 8-week session list is far below.
-const maxResponseBytes = 64 << 20
+// maxResponseBytes caps what one answer may be, read into memory whole. The largest answers
+// are session lists: a busy practice's 14 days are about 270 KB of XML, so the longest horizon
+// (56 days) is about 1.1 MB; 16 MiB leaves more than ten times that and bounds what a broken or
+// hostile endpoint can make herolink hold per call.
+const maxResponseBytes = 16 << 20
+
+// ErrAnswerTooLarge is an answer longer than maxResponseBytes; it is not read further.
+var ErrAnswerTooLarge = fmt.Errorf("emis: answer larger than %d MiB", maxResponseBytes>>20)
+
+// ErrRedirected is an EMIS answer that redirects elsewhere. herolink never follows it: the
+// request carries the API password and session id, which must go to the configured EMIS only.
+var ErrRedirected = errors.New("emis: EMIS answered with a redirect, which herolink does not follow")
+
+// noRedirects stops the HTTP client at the first redirect and returns it as the answer.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Config says where EMIS is and who we are to it.
 type Config struct {
@@ -55,6 +68,11 @@ func NewCaller(cfg Config) (*Caller, error) {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
 		c.http = &http.Client{Transport: t}
 	}
+	// Whoever built the client, it never follows a redirect: a 307 or 308 would re-send the
+	// form, password included, to wherever it points.
+	hc := *c.http
+	hc.CheckRedirect = noRedirects
+	c.http = &hc
 	if c.timeout <= 0 {
 		c.timeout = DefaultCallTimeout
 	}
@@ -112,6 +130,17 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 		return nil, &TransportError{Method: method, Err: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		where := "elsewhere"
+		if loc, err := resp.Location(); err == nil {
+			where = "to " + loc.Host // the host only: a query could carry anything
+		}
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode,
+			Err: fmt.Errorf("%w (%s %s); check the EMIS URL", ErrRedirected, resp.Status, where)}
+	}
+	if resp.ContentLength > maxResponseBytes {
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: ErrAnswerTooLarge}
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("read answer: %w", err)}
@@ -120,7 +149,7 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("unexpected status %s", resp.Status)}
 	}
 	if len(body) > maxResponseBytes {
-		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: errors.New("answer larger than 64 MiB")}
+		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: ErrAnswerTooLarge}
 	}
 	env, err := DecodeEnvelope(body)
 	if err != nil {

@@ -39,6 +39,9 @@ type Store struct {
 // timeout. SQLite allows one writer; River's driver needs the pool limited to one connection,
 // so every statement queues on it: keep transactions short and never call EMIS inside one.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + filepath.ToSlash(path) +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -49,6 +52,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := makePrivate(path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	read, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
 	if err != nil {

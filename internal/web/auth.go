@@ -2,8 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +111,14 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "login", "", v)
 		return
 	}
+	client := clientAddr(r)
+	// A locked account or a refused address is refused before the password is looked at, so
+	// the right password found by guessing does not open it either.
+	if err := s.signins.Check(username, client); err != nil {
+		s.log.Warn("staff sign-in refused: throttled", "username", clipLog(username), "client", client, "err", err)
+		s.throttled(w, r, v, err)
+		return
+	}
 	u, err := staff.Authenticate(r.Context(), s.cfg.Store, username, password)
 	if errors.Is(err, staff.ErrMalformedHash) {
 		// An operator's problem; the person at the form is told only what anyone would be.
@@ -115,10 +126,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		err = staff.ErrWrongCredentials
 	}
 	if errors.Is(err, staff.ErrWrongCredentials) {
-		s.log.Info("staff sign-in refused")
+		s.log.Warn("staff sign-in refused: wrong username or password", "username", clipLog(username), "client", client)
 		select {
 		case <-time.After(s.failedSignInDelay):
 		case <-r.Context().Done():
+		}
+		if lerr := s.signins.Failed(username, client); lerr != nil {
+			s.log.Warn("staff sign-in locked", "username", clipLog(username), "client", client, "err", lerr)
+			s.throttled(w, r, v, lerr)
+			return
 		}
 		v.Errors = []fieldError{{"username", "The username or password is not right"}}
 		s.render(w, r, http.StatusUnprocessableEntity, "login", "", v)
@@ -128,6 +144,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, nil, "sign in", err)
 		return
 	}
+	s.signins.Succeeded(username)
 	// A new token at every sign-in: a session id planted before sign-in is never promoted.
 	if old, err := r.Cookie(cookieName); err == nil {
 		_ = s.cfg.Sessions.Delete(r.Context(), old.Value)
@@ -179,4 +196,43 @@ func safeNext(next string) string {
 		return "/admin/"
 	}
 	return next
+}
+
+// throttled answers a sign-in refused by the throttle: 429, when to try again, and what to do.
+func (s *server) throttled(w http.ResponseWriter, r *http.Request, v loginView, err error) {
+	var te *staff.ThrottledError
+	if !errors.As(err, &te) {
+		s.serverError(w, r, nil, "sign in", err)
+		return
+	}
+	wait := max(te.Wait, time.Second)
+	at := te.Until.UTC().Format("15:04 UTC")
+	msg := fmt.Sprintf("Too many failed sign-ins from your network. Sign-in from here is paused until %s (about %d minutes).", at, minutesUp(wait))
+	if te.Account {
+		msg = fmt.Sprintf("This account is locked after too many failed sign-ins. Try again after %s (about %d minutes). If you have forgotten your password, ask whoever administers herolink for your practice.", at, minutesUp(wait))
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+	v.Errors = []fieldError{{"username", msg}}
+	s.render(w, r, http.StatusTooManyRequests, "login", "", v)
+}
+
+func minutesUp(d time.Duration) int { return int((d + time.Minute - 1) / time.Minute) }
+
+// clientAddr is the address the request came from. herolink does not trust X-Forwarded-For: a
+// proxy in front would make every client one address, which the per-address limit tolerates
+// (the per-account lock still applies).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clipLog keeps a typed username short in logs (it may be anything a person typed).
+func clipLog(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }

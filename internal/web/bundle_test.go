@@ -43,6 +43,7 @@ type testBundle struct {
 
 type bundleOpts struct {
 	secureCookies bool
+	signins       *staff.Throttle
 }
 
 func setup(t *testing.T, opts ...bundleOpts) *testBundle {
@@ -80,7 +81,7 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	bk := &booking.Service{Store: st, Conns: svc, Log: log}
 	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log, Booking: bk,
 		Explain:       &slotsync.Explainer{Store: st, Conns: svc},
-		SecureCookies: o.secureCookies, SandboxURL: emisSrv.URL})
+		SecureCookies: o.secureCookies, SandboxURL: emisSrv.URL, SignIns: o.signins})
 	web := httptest.NewServer(h)
 	t.Cleanup(web.Close)
 	demo, err := w.Org(sandbox.DemoCDB)

@@ -26,8 +26,9 @@ type Config struct {
 	Booking       *booking.Service // nil: the bookings page says bookings are not enabled
 	APIKeys       *apikey.Service  // the partner API's keys; nil: one over Store (tests)
 	Log           *slog.Logger
-	SecureCookies bool   // mark the session cookie Secure (serve over HTTPS)
-	SandboxURL    string // the EMIS sandbox's pages, linked from the form in demos; "" in production
+	SecureCookies bool            // mark the session cookie Secure (serve over HTTPS)
+	SandboxURL    string          // the EMIS sandbox's pages, linked from the form in demos; "" in production
+	SignIns       *staff.Throttle // failed sign-ins per account and address; nil: the defaults
 }
 
 type server struct {
@@ -37,6 +38,7 @@ type server struct {
 	pending *pendingForms
 	// failedSignInDelay is added to every refused sign-in, on top of the password hash's cost.
 	failedSignInDelay time.Duration
+	signins           *staff.Throttle
 }
 
 // New builds the handler for /admin, /healthz and /readyz.
@@ -45,6 +47,9 @@ func New(cfg Config) http.Handler {
 		pending: newPendingForms(pendingTTL, pendingMax, pendingPerSession)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.signins = cfg.SignIns; s.signins == nil {
+		s.signins = &staff.Throttle{}
 	}
 	if s.cfg.APIKeys == nil {
 		s.cfg.APIKeys = &apikey.Service{Store: cfg.Store, Log: s.log}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Server serves a World over HTTP: the Partner API, the admin JSON API and the HTML pages
@@ -31,7 +32,22 @@ func NewServer(w *World, log *slog.Logger) *Server {
 	return s
 }
 
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(rw, r) }
+// maxRequestBytes bounds any request body, whatever the route (each surface bounds its own
+// below this: the Partner API and the admin API 1 MiB, page forms less).
+const maxRequestBytes = 1<<20 + 1<<10
+
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(rw, r.Body, maxRequestBytes)
+	s.mux.ServeHTTP(rw, r)
+}
+
+// HTTPServer is how to serve the sandbox: a client gets 10 s to send its headers and 30 s for
+// the whole request, so one that stops sending mid-body does not hold a connection for ever.
+// There is no write timeout: injected stalls (faults.go) answer late on purpose.
+func HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+}
 
 // World is the world this server serves.
 func (s *Server) World() *World { return s.world }
