@@ -1,0 +1,126 @@
+package booking_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"herolink/internal/booking"
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/mapping"
+	"herolink/internal/matching"
+	"herolink/internal/store"
+)
+
+var stranger = matching.Demographics{FamilyName: "Nobody-Known", GivenName: "Pat", DateOfBirth: "1990-01-01", Postcode: "ZZ9 9ZZ"}
+
+// waits runs the write-back of a booking that needs a placeholder and checks that it waits:
+// still confirming, nothing written in EMIS, staff alerted with the reason.
+func (b *bundle) waits(t *testing.T, a booking.Appointment, slot string, reasonHas ...string) {
+	t.Helper()
+	err := b.svc.Writeback(context.Background(), a.ID)
+	var wait *booking.PlaceholderWaitError
+	if !errors.As(err, &wait) {
+		t.Fatalf("write-back = %v, want it to wait for the slot type", err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StateConfirming {
+		t.Fatalf("state = %s (failure %q), want confirming: the booking waits", got.State, got.FailureCode)
+	}
+	if sl := b.emisSlot(t, slot); sl.Notes != "" {
+		t.Fatalf("EMIS slot = %+v, want nothing written while the slot type cannot take a placeholder", sl)
+	}
+	_, waiting, err := b.svc.StaffQueue(context.Background(), b.practiceID)
+	if err != nil || len(waiting) != 1 || !waiting[0].Alerted {
+		t.Fatalf("staff queue: %+v, %v; want the booking waiting, staff alerted", waiting, err)
+	}
+	for _, want := range reasonHas {
+		if !strings.Contains(waiting[0].LastError, want) {
+			t.Fatalf("staff are told %q; it lacks %q", waiting[0].LastError, want)
+		}
+	}
+}
+
+func TestABookingNeedingAPlaceholderWaitsWhileTheSlotTypeIsUnbookableAndCompletesWhenItIsBack(t *testing.T) {
+	b := setup(t)
+	unreg := unregisteredType(t, b)
+	no, yes := false, true
+	if _, err := b.org.EditSlotType(unreg, sandbox.SlotTypeInput{Bookable: &no}); err != nil {
+		t.Fatal(err)
+	}
+	slot := b.freeSlots(t, 1)[0]
+	a := b.confirmed(t, slot.ID, stranger)
+	b.waits(t, a, slot.ID, "not bookable", "Appts config", "tick Bookable")
+
+	if _, err := b.org.EditSlotType(unreg, sandbox.SlotTypeInput{Bookable: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("state = %s, want placeholder once the slot type is bookable again", got.State)
+	}
+	if sl := b.emisSlot(t, slot.ID); sl.Type.TypeID != unreg || !strings.Contains(sl.Notes, a.Reference) {
+		t.Fatalf("EMIS slot = %+v, want the placeholder", sl)
+	}
+}
+
+// Deleting the slot type in EMIS used to fail the booking at once with a false "slot no
+// longer exists": EMIS answers "not found" for the slot type, not the slot.
+func TestABookingNeedingAPlaceholderWaitsWhileTheSlotTypeIsDeletedAndCompletesWithItsReplacement(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	unreg := unregisteredType(t, b)
+	if err := b.org.DeleteSlotType(unreg); err != nil {
+		t.Fatal(err)
+	}
+	slot := b.freeSlots(t, 1)[0]
+	a := b.confirmed(t, slot.ID, stranger)
+	b.waits(t, a, slot.ID, "deleted in EMIS", "click Add", "Hero unregistered patient")
+
+	// The practice follows the guide again, and staff give the feature to the new slot type.
+	name, colour := "Hero unregistered patient", "#ffeb3b"
+	yes := true
+	added, err := b.org.AddSlotType(sandbox.SlotTypeInput{Name: &name, Colour: &colour, Bookable: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps := &mapping.Service{Store: b.store, Conns: b.practices}
+	if _, err := maps.RefreshFromEMIS(ctx, "staff", b.practiceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := maps.SetFeature(ctx, "staff", b.practiceID, unreg, store.FeatureNotBookable); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := maps.SetFeature(ctx, "staff", b.practiceID, added.ID, store.FeatureUnregistered); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("state = %s (failure %q), want placeholder", got.State, got.FailureCode)
+	}
+	if sl := b.emisSlot(t, slot.ID); sl.Type.TypeID != added.ID {
+		t.Fatalf("EMIS slot = %+v, want the new slot type %d", sl, added.ID)
+	}
+}
+
+// A rename keeps the EMIS id: placeholders still reserve the time, under the new name.
+func TestARenamedUnregisteredSlotTypeStillTakesPlaceholders(t *testing.T) {
+	b := setup(t)
+	unreg := unregisteredType(t, b)
+	name := "Online walk-in"
+	if _, err := b.org.EditSlotType(unreg, sandbox.SlotTypeInput{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	slot := b.freeSlots(t, 1)[0]
+	a := b.written(t, slot.ID, stranger)
+	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
+		t.Fatalf("state = %s, want placeholder", got.State)
+	}
+	if sl := b.emisSlot(t, slot.ID); sl.Type.TypeID != unreg || sl.Type.Description != name {
+		t.Fatalf("EMIS slot type = %+v, want %d %q", sl.Type, unreg, name)
+	}
+}
