@@ -10,6 +10,7 @@ import (
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/mapping"
 	"herolink/internal/matching"
+	"herolink/internal/practice"
 	"herolink/internal/store"
 )
 
@@ -122,5 +123,68 @@ func TestARenamedUnregisteredSlotTypeStillTakesPlaceholders(t *testing.T) {
 	}
 	if sl := b.emisSlot(t, slot.ID); sl.Type.TypeID != unreg || sl.Type.Description != name {
 		t.Fatalf("EMIS slot type = %+v, want %d %q", sl.Type, unreg, name)
+	}
+}
+
+func TestWhileEMISRefusesThePracticesCredentialsNewHoldsAreRefusedAndConfirmedBookingsWaitUntilFixed(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, emisNo := b.emisPatient(t)
+	slots := b.freeSlots(t, 2)
+	a := b.confirmed(t, slots[0].ID, d)
+
+	// Someone sets a fresh API password in EMAS Manager → Edit Users; the health check notices.
+	if err := b.org.SetAPIPassword(sandbox.HeroProductKey, "Herouser", "FreshApi2027x"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := b.practices.CheckHealth(ctx, b.practiceID); u.Status != store.HealthFailing {
+		t.Fatalf("health = %+v, want failing", u)
+	}
+	_, err := b.svc.Reserve(ctx, b.group, "key_test", booking.ReserveRequest{SlotID: slots[1].ID})
+	wantCode(t, err, booking.CodePracticeUnavailable)
+	for _, secret := range []string{"password", "API", "EMIS", "credential", "Herouser", "A81001", "refused"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Fatalf("the partner is told why (%q): %v", secret, err)
+		}
+	}
+	if err := b.svc.Writeback(ctx, a.ID); err == nil {
+		t.Fatal("the write-back succeeded with credentials EMIS refuses")
+	}
+	if got := b.get(t, a.ID); got.State != booking.StateConfirming {
+		t.Fatalf("state = %s, want confirming: the booking waits", got.State)
+	}
+
+	// The practice enters the new API password: the waiting booking completes, holds are taken.
+	res, err := b.practices.Connect(ctx, practice.Actor{Name: "pm"}, practice.ConnectRequest{Replace: true,
+		Form: practice.Form{ODS: sandbox.DemoODS, Username: "Herouser", Password: "FreshApi2027x"}, Spaces: practice.SpacesKeep})
+	if err != nil || !res.Saved {
+		t.Fatalf("reconnect: %+v, %v", res, err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(t, a.ID); got.State != booking.StateBooked {
+		t.Fatalf("state = %s, want booked once the practice fixed its credentials", got.State)
+	}
+	if sl := b.emisSlot(t, slots[0].ID); len(sl.Patients) != 1 || sl.Patients[0].DBID != emisNo {
+		t.Fatalf("EMIS slot = %+v", sl)
+	}
+	if _, err := b.svc.Reserve(ctx, b.group, "key_test", booking.ReserveRequest{SlotID: slots[1].ID}); err != nil {
+		t.Fatalf("a hold after the fix: %v", err)
+	}
+}
+
+// A passing EMIS error degrades the connection but does not stop bookings: they wait for EMIS.
+func TestADegradedConnectionStillTakesHolds(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	if err := b.world.SetFaults(sandbox.Faults{Global: sandbox.FaultConfig{ErrorRate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := b.practices.CheckHealth(ctx, b.practiceID); u.Status != store.HealthDegraded {
+		t.Fatalf("health = %+v, want degraded", u)
+	}
+	if _, err := b.svc.Reserve(ctx, b.group, "key_test", booking.ReserveRequest{SlotID: b.freeSlots(t, 1)[0].ID}); err != nil {
+		t.Fatalf("hold while EMIS errors: %v", err)
 	}
 }
