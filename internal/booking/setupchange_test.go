@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"herolink/internal/booking"
 	"herolink/internal/emis/sandbox"
@@ -186,5 +187,45 @@ func TestADegradedConnectionStillTakesHolds(t *testing.T) {
 	}
 	if _, err := b.svc.Reserve(ctx, b.group, "key_test", booking.ReserveRequest{SlotID: b.freeSlots(t, 1)[0].ID}); err != nil {
 		t.Fatalf("hold while EMIS errors: %v", err)
+	}
+}
+
+func TestASlotSearchInThePastOrBeyondTheSyncedWindowIsRefusedNamingTheWindow(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	now := time.Now()
+	first, last := b.svc.SyncWindow()
+	day := func(n int) time.Time { return now.AddDate(0, 0, n) }
+	for _, c := range []struct {
+		name     string
+		from, to time.Time
+		field    string
+	}{
+		{"wholly in the past", day(-10), day(-3), "end_date"},
+		{"wholly beyond the window", day(15), day(20), "start_date"},
+		{"overlapping the past", day(-3), day(3), ""},
+		{"overlapping the window's end", day(10), day(20), ""},
+	} {
+		_, err := b.svc.Slots(ctx, b.group, booking.SlotQuery{From: c.from, To: c.to})
+		if c.field == "" {
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		var be *booking.Error
+		if !asError(err, &be) || be.Code != booking.CodeInvalid || len(be.Fields) != 1 || be.Fields[0].Field != c.field {
+			t.Fatalf("%s: %v, want a validation error on %s", c.name, err, c.field)
+		}
+		if !strings.Contains(be.Message, first.String()) || !strings.Contains(be.Message, last.String()) || !strings.Contains(be.Message, "14 days") {
+			t.Fatalf("%s: %q does not name the window %s to %s", c.name, be.Message, first, last)
+		}
+	}
+	// The window follows the sync horizon.
+	b.svc.SyncHorizonDays = 7
+	_, err := b.svc.Slots(ctx, b.group, booking.SlotQuery{From: day(8), To: day(9)})
+	wantCode(t, err, booking.CodeInvalid)
+	if !strings.Contains(err.Error(), "7 days") {
+		t.Fatalf("horizon 7: %v", err)
 	}
 }
