@@ -156,7 +156,7 @@ func diagnoseNoAccess(c Checklist, h string) {
 	switch {
 	case strings.Contains(h, "not activated"):
 		c.passUpTo(StepActivated)
-		c.set(StepActivated, Fail, "Hero Health is not activated for this practice. "+fixActivate)
+		c.set(StepActivated, Fail, "Hero Health is not activated for this practice. "+fixActivate+" "+fixAdminRBAC)
 	case strings.Contains(h, "edit users"):
 		c.passUpTo(StepEditUsers)
 		c.set(StepEditUsers, Fail, "The user is not ticked for Hero Health in Edit Users. "+fixEditUsers)
@@ -174,7 +174,7 @@ func diagnoseNoAccess(c Checklist, h string) {
 	default:
 		c.passUpTo(StepActivated)
 		c.set(StepActivated, Fail, "EMIS says this user has no access to Hero Health. One of these is missing in EMAS Manager: "+
-			"(1) Hero Health activated: "+fixActivate+" (2) the user ticked in Edit Users: "+fixEditUsers+
+			"(1) Hero Health activated: "+fixActivate+" "+fixAdminRBAC+" (2) the user ticked in Edit Users: "+fixEditUsers+
 			" (3) Auto Login and Allow Login ticked: "+fixLoginAccess+" "+fixRepeat)
 	}
 }

@@ -127,6 +127,11 @@ func ContractWarning(me *emis.CurrentUser, today emis.Date) string {
 		me.Username, end, when, fixContractEnd)
 }
 
+// fixAdminRBAC is the guide, under Activate Application: "If you can't access EMAS Manager,
+// confirm that your admin account has RBAC activity". It is the account of the person doing the
+// setup, not Herouser's; DOMAIN.md names the activity.
+const fixAdminRBAC = "If you can't access EMAS Manager, confirm that your own admin account (the one you are signed in to EMIS Web with, not Herouser) has the RBAC activity B0062 Local System Administration, which is needed to open EMAS Manager. It can be added to your role profile, or ask your system administrator for help."
+
 const fixContractEnd = "In EMIS Web go to EMIS ball → Configuration → Organisation Configuration → Users, open the user, and on the Role tab clear the Contract end date (the guide says: do not set one)."
 
 var isoDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
@@ -153,4 +158,18 @@ func expiredDiagnosis(h string) string {
 // expiredReason is the health reason for Logon outcome 2.
 func expiredReason(h string) string {
 	return "EMIS refuses herolink's logon: the user account has expired (outcome 2). " + expiredDiagnosis(h)
+}
+
+// noteConnectWarning puts a warning the connection test found (the contract end date) into the
+// new connection's health reason, so the practice page shows it from the start.
+func (s *Service) noteConnectWarning(ctx context.Context, practiceID, connID int64, by, username string, c Checklist) {
+	w := c.Get(StepAccount).Message
+	if w == "" {
+		return
+	}
+	u := store.HealthUpdate{PracticeID: practiceID, ConnectionID: connID, Status: store.HealthConnected,
+		Reason: "connected by " + by + " as EMIS user " + username + ". " + w, NextCheck: s.nextCheck(0)}
+	if err := s.Store.RecordHealth(ctx, u); err != nil {
+		s.log().Error("record the connection test's warning", "practice", practiceID, "err", err)
+	}
 }

@@ -170,6 +170,10 @@ func TestAContractEndDateIsWarnedWithTheDateAndDaysLeftThenFailsHealthWhenPassed
 		!strings.Contains(acct.Message, "Contract end date") {
 		t.Fatalf("connection test: saved=%v account=%+v", res.Saved, acct)
 	}
+	// The practice page shows the connection's health reason: it warns from the start.
+	if p, err := b.store.PracticeByID(ctx, res.PracticeID); err != nil || !strings.Contains(p.HealthReason, end.String()) || !strings.Contains(p.HealthReason, "10 days left") {
+		t.Fatalf("health reason after connecting: %q, %v", p.HealthReason, err)
+	}
 	// Health stays connected, and warns.
 	u, err := b.service.CheckHealth(ctx, res.PracticeID)
 	if err != nil || u.Status != store.HealthConnected || !strings.Contains(u.Reason, end.String()) || !strings.Contains(u.Reason, "10 days left") {

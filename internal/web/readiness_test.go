@@ -51,3 +51,15 @@ func TestReadinessJSONSaysNotReadyWithTheReasonWhenTheUnregisteredSlotTypeIsMade
 		t.Fatalf("warnings is not a list: %s", r.raw)
 	}
 }
+
+func TestThePracticePageWarnsOfTheEMISUsersContractEndDateWithTheDaysLeft(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	end := b.world.Today().AddDays(9).String()
+	if _, err := b.demo.EditUser("Herouser", sandbox.UserInput{ContractEnd: &end}); err != nil {
+		t.Fatal(err)
+	}
+	id := b.connectDirectly(t, sandbox.DemoODS, "Herouser", sandbox.DemoAPIPassword)
+	c := b.signedIn(t, "alice", store.RoleSupport, 0)
+	mustSay(t, c.get(practicePath(id)), "contract end date of "+end, "9 days left", "clear the Contract end date")
+}
