@@ -41,6 +41,16 @@ func (s *Service) checkSlotTypes(ctx context.Context, p store.Practice, cfg *emi
 		}
 	}
 	why, blocking, ok := mapping.UnregisteredCondition(stored)
+	if blocking && why.Code == mapping.CodeUnregisteredDeleted {
+		followed, err := s.followReplacement(ctx, p, stored)
+		if err != nil {
+			return err
+		}
+		if followed != "" {
+			u.Reason += ". " + followed
+			return nil
+		}
+	}
 	switch {
 	case !ok || why.Code == "":
 	case blocking:
@@ -49,6 +59,38 @@ func (s *Service) checkSlotTypes(ctx context.Context, p store.Practice, cfg *emi
 		u.Reason += ". Note: " + why.Message + " " + why.Fix
 	}
 	return nil
+}
+
+// followReplacement handles the practice following the guide again after deleting the slot
+// type for unregistered patients: when EMIS now lists exactly one bookable slot type with the
+// guide's name that staff have not given another feature, it takes over Unregistered Patient
+// Booking (audited), and the bookings waiting for a placeholder are written. Anything less
+// certain is left to staff on the mapping page.
+func (s *Service) followReplacement(ctx context.Context, p store.Practice, types []store.EMISSlotType) (string, error) {
+	var old, repl *store.EMISSlotType
+	n := 0
+	for i, t := range types {
+		switch {
+		case t.Feature == store.FeatureUnregistered && t.Gone:
+			old = &types[i]
+		case !t.Gone && t.EMISBookable && t.Feature == store.FeatureUnset && emis.IsUnregisteredSlotTypeName(t.Name):
+			repl = &types[i]
+			n++
+		}
+	}
+	if old == nil || repl == nil || n != 1 {
+		return "", nil
+	}
+	maps := &mapping.Service{Store: s.Store, Log: s.Log}
+	if _, err := maps.SetFeature(ctx, "herolink", p.ID, old.EMISID, store.FeatureNotBookable); err != nil {
+		return "", fmt.Errorf("practice: retire the deleted unregistered slot type of %s: %w", p.ODS, err)
+	}
+	if _, err := maps.SetFeature(ctx, "herolink", p.ID, repl.EMISID, store.FeatureUnregistered); err != nil {
+		return "", fmt.Errorf("practice: adopt the new unregistered slot type of %s: %w", p.ODS, err)
+	}
+	s.log().Info("unregistered slot type replaced in EMIS: followed", "ods", p.ODS, "old", old.EMISID, "new", repl.EMISID)
+	return fmt.Sprintf("The slot type %q for unregistered patients was deleted in EMIS and a new %q added: herolink now uses the new one (EMIS id %d)",
+		old.Name, repl.Name, repl.EMISID), nil
 }
 
 // slotTypeChanges says, in words, how EMIS's slot types differ from herolink's copy.

@@ -123,6 +123,20 @@ func TestHealthAndReadinessSayWhenTheUnregisteredSlotTypeIsDeletedInEMIS(t *test
 	if !found {
 		t.Fatalf("no audit entry says the slot type was deleted: %+v", entries)
 	}
+
+	// The practice follows the guide's Step 3 again: herolink takes the new slot type.
+	b.admin(t, http.MethodPost, "/slot-types", map[string]any{"name": "Hero unregistered patient", "bookable": true})
+	u, err = b.service.CheckHealth(ctx, id)
+	if err != nil || u.Status != store.HealthConnected || !strings.Contains(u.Reason, "herolink now uses the new one") {
+		t.Fatalf("after adding it again: %+v, %v", u, err)
+	}
+	now, _ := b.store.UnregisteredSlotTypeID(ctx, id)
+	if now == 0 || now == unreg {
+		t.Fatalf("unregistered slot type = %d, want the new one (not %d)", now, unreg)
+	}
+	if r, _ := maps.Readiness(ctx, id); strings.Contains(reasonCodes(r.Reasons()), "unregistered") {
+		t.Fatalf("readiness still says %s", reasonCodes(r.Reasons()))
+	}
 }
 
 // A rename keeps the slot type's EMIS id: herolink follows the id (placeholders keep
