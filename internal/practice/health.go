@@ -57,7 +57,8 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 		// The practice keeps working in EMIS: a slot type or the user's contract changed since
 		// the last check is noticed here, within one health interval.
 		if err := s.checkSlotTypes(ctx, p, cfg, &u); err != nil {
-			return u, err
+			// herolink's own failure: the logon's outcome is still recorded below.
+			s.log().Error("health check: compare the slot types", "ods", p.ODS, "err", err)
 		}
 		s.checkContract(me, &u)
 	}
