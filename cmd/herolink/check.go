@@ -102,7 +102,11 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if title == "" {
 				title = "Connection form: " + strings.TrimPrefix(c.Step, "form.")
 			}
-			fmt.Fprintf(stdout, "%s  %s\n", marks[c.Status], title)
+			mark := marks[c.Status]
+			if c.Status == string(practice.Pass) && strings.HasPrefix(c.Message, "Warning:") {
+				mark = "WARN" // passed, but something will stop it later (a contract end date)
+			}
+			fmt.Fprintf(stdout, "%s  %s\n", mark, title)
 			if c.Message != "" {
 				fmt.Fprintf(stdout, "      %s\n", c.Message)
 			}

@@ -228,6 +228,7 @@ func TestBookingRefusalsMapToTheirStatusAndCode(t *testing.T) {
 		{refuse(booking.CodeInvalidState, "booked"), http.StatusConflict, "invalid_state"},
 		{refuse(booking.CodeCancellationWindow, "too late"), http.StatusConflict, "cancellation_window_closed"},
 		{refuse(booking.CodePracticeNotReady, "not connected"), http.StatusConflict, "practice_not_ready"},
+		{refuse(booking.CodePracticeUnavailable, "cannot take online bookings just now"), http.StatusConflict, "practice_unavailable"},
 		{refuse("something_new", "a code this API does not know"), http.StatusInternalServerError, "internal_error"},
 		{errBoom, http.StatusInternalServerError, "internal_error"},
 	} {

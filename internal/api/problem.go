@@ -76,6 +76,8 @@ var titles = map[string]string{
 	string(booking.CodeInvalidState):       "Invalid state",
 	string(booking.CodeCancellationWindow): "Cancellation window closed",
 	string(booking.CodePracticeNotReady):   "Practice not ready",
+
+	string(booking.CodePracticeUnavailable): "Practice unavailable",
 }
 
 func problem(status int, code, detail string) *Problem {
@@ -142,6 +144,10 @@ var bookingStatus = map[booking.Code]int{
 	booking.CodeInvalidState:       http.StatusConflict,
 	booking.CodeCancellationWindow: http.StatusConflict,
 	booking.CodePracticeNotReady:   http.StatusConflict,
+
+	// The practice's connection is failing for credentials or set-up: it cannot take bookings
+	// until staff act (a state, like not ready), and the partner is not told why.
+	booking.CodePracticeUnavailable: http.StatusConflict,
 }
 
 // fromBooking turns a booking refusal into a problem; nil for an unexpected error.

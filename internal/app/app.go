@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	bookings := &booking.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "booking"),
 		HoldDuration: cfg.HoldDuration, AlertAfter: cfg.BookingAlertAfter}
+	bookings.SyncHorizonDays = cfg.SyncHorizonDays
 
 	workers := river.NewWorkers()
 	practice.AddWorkers(workers, svc)
@@ -202,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux.Handle("/v1/", partner)
 	mux.Handle("/openapi.json", partner)
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
+	explain.HorizonDays = cfg.SyncHorizonDays
 	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = mux

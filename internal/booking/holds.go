@@ -18,6 +18,26 @@ const (
 	maxComment     = 500
 )
 
+// CodePracticeUnavailable refuses a new hold while the practice's EMIS connection is failing
+// for its credentials or set-up (not a passing EMIS error): a booking made now could not reach
+// EMIS until the practice acts. The partner is told only that; the cause is for staff.
+const CodePracticeUnavailable Code = "practice_unavailable"
+
+// practiceAvailable refuses holds at a practice whose connection is failing. A degraded
+// connection (EMIS slow or erroring) still takes bookings: they wait and are written when EMIS
+// answers.
+func (s *Service) practiceAvailable(ctx context.Context, practiceID int64) error {
+	p, err := s.Store.PracticeByID(ctx, practiceID)
+	if err != nil {
+		return err
+	}
+	if p.HealthStatus == store.HealthFailing {
+		s.log().Info("hold refused: the practice's EMIS connection is failing", "practice", practiceID, "reason", p.HealthReason)
+		return refuse(CodePracticeUnavailable, "the practice cannot take online bookings just now; try again later or contact the practice")
+	}
+	return nil
+}
+
 func validateReserve(r ReserveRequest) *Error {
 	var errs []FieldError
 	if r.SlotID == "" {
@@ -89,6 +109,9 @@ func (s *Service) newHold(ctx context.Context, group, owner string, r ReserveReq
 	}
 	typeID, err := s.checkType(ctx, r, f)
 	if err != nil {
+		return store.AppointmentRow{}, err
+	}
+	if err := s.practiceAvailable(ctx, f.PracticeID); err != nil {
 		return store.AppointmentRow{}, err
 	}
 	// Without a slot type for unregistered patients, a booking herolink cannot match would

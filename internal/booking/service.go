@@ -41,6 +41,9 @@ type Service struct {
 	// RematchEvery is how often a placeholder's patient is searched for again in EMIS, so a
 	// patient reception registers later is booked without staff (default 15 minutes).
 	RematchEvery time.Duration
+	// SyncHorizonDays is how many days of diary the sync keeps fresh (14 if zero): slot
+	// searches wholly outside that window are refused with the window named.
+	SyncHorizonDays int
 	// BookedBy is the name EMIS shows as the booker.
 	BookedBy string
 	// Now is the clock; time.Now when nil.

@@ -103,6 +103,38 @@ func (s *Service) findInGroup(ctx context.Context, practices []int64, prefix, pu
 	return found{}, false
 }
 
+// SyncWindow is the dates herolink keeps in step with EMIS, and so can offer: today in London
+// and the sync horizon's days after it (--sync-horizon-days; 14 when not set, at most 56).
+func (s *Service) SyncWindow() (first, last emis.Date) {
+	days := s.SyncHorizonDays
+	switch {
+	case days <= 0:
+		days = 14
+	case days > 56:
+		days = 56
+	}
+	first = emis.Today(s.now())
+	return first, first.AddDays(days - 1)
+}
+
+// validateWindow refuses a range wholly in the past or wholly beyond the synced window: its
+// answer would be empty, which a partner could not tell from a full diary. A range that
+// overlaps the window answers the part within it.
+func (s *Service) validateWindow(from, to time.Time) *Error {
+	first, last := s.SyncWindow()
+	window := fmt.Sprintf("slots are offered from today, %s, to %s (%d days, the window herolink keeps in step with the practices' diaries)",
+		first, last, last.DaysSince(first)+1)
+	switch {
+	case emis.DateOf(to).Before(first):
+		msg := fmt.Sprintf("the range %s to %s is in the past: %s", emis.DateOf(from), emis.DateOf(to), window)
+		return &Error{Code: CodeInvalid, Message: msg, Fields: []FieldError{{Field: "end_date", Code: "in_the_past", Message: msg}}}
+	case last.Before(emis.DateOf(from)):
+		msg := fmt.Sprintf("the range %s to %s is beyond the synced window: %s", emis.DateOf(from), emis.DateOf(to), window)
+		return &Error{Code: CodeInvalid, Message: msg, Fields: []FieldError{{Field: "start_date", Code: "beyond_window", Message: msg}}}
+	}
+	return nil
+}
+
 func validateRange(from, to time.Time) *Error {
 	if from.IsZero() || to.IsZero() {
 		return &Error{Code: CodeInvalid, Message: "start_date and end_date are required",
@@ -146,6 +178,9 @@ func decodeCursor(c string) (start, practice, slot int64, ok bool) {
 // Slots lists free, bookable, unheld future slots of the practice group in time order.
 func (s *Service) Slots(ctx context.Context, group string, q SlotQuery) (SlotPage, error) {
 	if e := validateRange(q.From, q.To); e != nil {
+		return SlotPage{}, e
+	}
+	if e := s.validateWindow(q.From, q.To); e != nil {
 		return SlotPage{}, e
 	}
 	if q.Limit == 0 {

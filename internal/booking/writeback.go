@@ -285,8 +285,8 @@ func (s *Service) towardsPlaceholder(ctx context.Context, conn *emis.Conn, a sto
 	case seenGone:
 		return true, s.fail(ctx, a, "slot_gone")
 	}
-	if unreg == 0 {
-		return false, fmt.Errorf("booking: practice %d has no slot type set for unregistered patients; the placeholder for %s cannot be written", a.PracticeID, a.Reference)
+	if err := s.placeholderTypeReady(ctx, conn, a, unreg); err != nil {
+		return false, err // the slot type is gone or unbookable: the booking waits, staff alerted
 	}
 	notes, err := s.placeholderNotes(ctx, a)
 	if err != nil {
@@ -302,9 +302,9 @@ func (s *Service) towardsPlaceholder(ctx context.Context, conn *emis.Conn, a sto
 	case errors.Is(err, emis.ErrSlotBooked):
 		return true, s.fail(ctx, a, "slot_taken")
 	case errors.Is(err, emis.ErrSlotNotBookable):
-		return true, s.fail(ctx, a, "not_bookable")
+		return s.placeholderRefused(ctx, conn, a, unreg, err, "not_bookable")
 	case errors.Is(err, emis.ErrNotFound):
-		return true, s.fail(ctx, a, "slot_gone")
+		return s.placeholderRefused(ctx, conn, a, unreg, err, "slot_gone")
 	}
 	return false, err
 }

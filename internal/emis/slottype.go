@@ -64,3 +64,9 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// IsUnregisteredSlotTypeName says whether name is the guide's slot type name, ignoring case,
+// spacing and punctuation.
+func IsUnregisteredSlotTypeName(name string) bool {
+	return normaliseName(name) == normaliseName(UnregisteredSlotTypeName)
+}

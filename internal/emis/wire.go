@@ -70,6 +70,10 @@ type CurrentUser struct {
 	JobCategory string   `xml:"JobCategory"`
 	RoleProfile string   `xml:"RoleProfile"`
 	Activities  []string `xml:"ActivityList>Activity"`
+	// The Role tab's contract dates, yyyy-mm-dd; ContractEnd is empty when none is set (as the
+	// guide asks). EMIS refuses the logon (outcome 2) the day after the end date.
+	ContractStart string `xml:"ContractStartDate,omitempty"`
+	ContractEnd   string `xml:"ContractEndDate,omitempty"`
 }
 
 // AppointmentConfiguration answers GetAppointmentConfiguration.

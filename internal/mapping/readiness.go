@@ -23,12 +23,32 @@ type Item struct {
 	Title string // what must be true, as a statement
 	Done  bool
 	ToDo  string // what to do about it, in plain words; empty when done
+	// Why is what is wrong and its fix, when herolink knows more than the title says (the
+	// connection's failure, the unregistered slot type deleted or not bookable in EMIS).
+	Why Reason
+	// Note is a warning on a done item: it works, but the practice should know.
+	Note string
 }
 
 // Readiness says what is still missing before bookings can flow. Ready when every item is done.
 type Readiness struct {
 	Items []Item
 	Ready bool
+	// Warnings do not stop bookings but change what the practice sees (a renamed slot type).
+	Warnings []Reason
+}
+
+// Reasons lists why bookings cannot flow, one per item not done, with a stable code.
+func (r Readiness) Reasons() []Reason {
+	out := []Reason{}
+	for _, it := range r.Missing() {
+		why := it.Why
+		if why.Code == "" {
+			why = Reason{Code: it.Key + "_missing", Message: "Not done yet: " + it.Title + ".", Fix: it.ToDo}
+		}
+		out = append(out, why)
+	}
+	return out
 }
 
 // Missing lists the items not done yet.
@@ -59,9 +79,12 @@ func readiness(su Setup, sync store.SyncStatus) Readiness {
 		bookableItem(su),
 		firstSyncItem(sync),
 	}
-	r := Readiness{Items: items, Ready: true}
+	r := Readiness{Items: items, Ready: true, Warnings: []Reason{}}
 	for _, it := range items {
 		r.Ready = r.Ready && it.Done
+	}
+	if why, blocking, ok := UnregisteredCondition(slotTypesOf(su)); ok && !blocking && why.Code != "" {
+		r.Warnings = append(r.Warnings, why)
 	}
 	return r
 }
@@ -76,8 +99,10 @@ func connectionItem(p store.Practice) Item {
 	case store.HealthConnected:
 	case store.HealthFailing:
 		it.ToDo = "Fix the EMIS connection, then check it again from the practice page." + found
+		it.Why = Reason{Code: "connection_failing", Message: "The EMIS connection is failing, so bookings cannot be written.", Fix: p.HealthReason}
 	case store.HealthDegraded:
 		it.ToDo = "EMIS is not answering reliably; herolink keeps trying. If this lasts more than an hour, contact herolink support." + found
+		it.Why = Reason{Code: "connection_degraded", Message: "EMIS is not answering reliably." + found, Fix: "herolink keeps trying. If this lasts more than an hour, contact herolink support."}
 	default:
 		it.ToDo = "Connect the practice to EMIS: fill in the connection form with the Herouser's API password."
 	}
@@ -120,17 +145,14 @@ func locationsItem(su Setup) Item {
 
 func unregisteredItem(su Setup) Item {
 	it := Item{Key: ItemUnregistered, Title: "Exactly one slot type is for unregistered patients"}
-	for _, t := range su.SlotTypes {
-		if t.Feature != store.FeatureUnregistered {
-			continue
-		}
-		switch {
-		case t.Gone:
-			it.ToDo = fmt.Sprintf("The slot type %q, for unregistered patients, is no longer in EMIS. Set it to Not Bookable, then give the feature to the slot type that replaces it.", t.Name)
-		case !t.EMISBookable:
-			it.ToDo = fmt.Sprintf("EMIS now marks the slot type %q, for unregistered patients, as not bookable, so herolink cannot reserve time with it. Tick Bookable for it in EMIS (Appts config → Slot types), then refresh from EMIS.", t.Name)
-		default:
+	if why, blocking, ok := UnregisteredCondition(slotTypesOf(su)); ok {
+		if blocking {
+			it.Why, it.ToDo = why, why.Message+" "+why.Fix
+		} else {
 			it.Done = true
+			if why.Code != "" {
+				it.Note = why.Message + " " + why.Fix
+			}
 		}
 		return it
 	}
@@ -144,7 +166,16 @@ func unregisteredItem(su Setup) Item {
 	default:
 		it.ToDo = "Create the slot type \"Hero unregistered patient\" in EMIS (Appts config → Slot types, Bookable ticked), refresh from EMIS, then set it to Unregistered Patient Booking."
 	}
+	it.Why = Reason{Code: CodeUnregisteredNotSet, Message: "No slot type is set for unregistered patients, so herolink could not reserve the time of a patient it cannot match.", Fix: it.ToDo}
 	return it
+}
+
+func slotTypesOf(su Setup) []store.EMISSlotType {
+	out := make([]store.EMISSlotType, len(su.SlotTypes))
+	for i, t := range su.SlotTypes {
+		out[i] = t.EMISSlotType
+	}
+	return out
 }
 
 func bookableItem(su Setup) Item {

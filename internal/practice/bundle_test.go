@@ -52,13 +52,14 @@ type bundleOpts struct {
 	preconfigured bool
 	stripHints    bool // EMIS answers outcome codes without error texts, as a terse real EMIS may
 	supplierID    string
+	now           func() time.Time // the sandbox's clock; time.Now if nil
 }
 
 var stripErrorText = regexp.MustCompile(`<Error>[^<]*</Error>`)
 
 func setup(t *testing.T, o bundleOpts) *testBundle {
 	t.Helper()
-	w := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: o.preconfigured})
+	w := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: o.preconfigured, Now: o.now})
 	var h http.Handler = sandbox.NewServer(w, nil)
 	if o.stripHints {
 		inner := h

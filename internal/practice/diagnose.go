@@ -156,7 +156,7 @@ func diagnoseNoAccess(c Checklist, h string) {
 	switch {
 	case strings.Contains(h, "not activated"):
 		c.passUpTo(StepActivated)
-		c.set(StepActivated, Fail, "Hero Health is not activated for this practice. "+fixActivate)
+		c.set(StepActivated, Fail, "Hero Health is not activated for this practice. "+fixActivate+" "+fixAdminRBAC)
 	case strings.Contains(h, "edit users"):
 		c.passUpTo(StepEditUsers)
 		c.set(StepEditUsers, Fail, "The user is not ticked for Hero Health in Edit Users. "+fixEditUsers)
@@ -174,7 +174,7 @@ func diagnoseNoAccess(c Checklist, h string) {
 	default:
 		c.passUpTo(StepActivated)
 		c.set(StepActivated, Fail, "EMIS says this user has no access to Hero Health. One of these is missing in EMAS Manager: "+
-			"(1) Hero Health activated: "+fixActivate+" (2) the user ticked in Edit Users: "+fixEditUsers+
+			"(1) Hero Health activated: "+fixActivate+" "+fixAdminRBAC+" (2) the user ticked in Edit Users: "+fixEditUsers+
 			" (3) Auto Login and Allow Login ticked: "+fixLoginAccess+" "+fixRepeat)
 	}
 }
@@ -182,17 +182,7 @@ func diagnoseNoAccess(c Checklist, h string) {
 // diagnoseExpired explains Logon outcome 2: the user account cannot log on now.
 func diagnoseExpired(c Checklist, h string) {
 	c.passUpTo(StepAccount)
-	open := "In EMIS Web go to EMIS ball → Configuration → Organisation Configuration → Users and open the user. "
-	switch {
-	case strings.Contains(h, "contract ended"):
-		c.set(StepAccount, Fail, "The user's contract has ended. "+open+"On the Role tab clear the Contract end date (the guide says not to set one).")
-	case strings.Contains(h, "contract starts"):
-		c.set(StepAccount, Fail, "The user's contract has not started yet. "+open+"On the Role tab set the Contract start date to today's date.")
-	case strings.Contains(h, "must change password"):
-		c.set(StepAccount, Fail, "The user is set to change password on next sign in. "+open+"Untick \"User must change password on next sign in\".")
-	default:
-		c.set(StepAccount, Fail, "EMIS says the user account has expired. "+open+"Check: the Contract start date is today or earlier, no Contract end date is set, and \"User must change password on next sign in\" is unticked.")
-	}
+	c.set(StepAccount, Fail, expiredDiagnosis(h))
 }
 
 // probe makes the read-only calls herolink needs and checks the slot type. It reports
@@ -251,6 +241,7 @@ func (t *Tester) probe(ctx context.Context, c Checklist, sessionID string, f For
 		return false
 	}
 	c.set(StepRole, Pass, "")
+	c.set(StepAccount, Pass, ContractWarning(&me, today))
 	diagnoseSlotType(c, cfg.SlotTypes)
 	return false
 }

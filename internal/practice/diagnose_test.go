@@ -68,7 +68,8 @@ func TestEveryFailureModeGetsItsOwnDiagnosis(t *testing.T) {
 			step: practice.StepUser, says: []string{"case-sensitive"}},
 		{name: "Hero Health not activated in EMAS Manager",
 			breakEMIS: func(t *testing.T, o *sandbox.Org) { must(t, o.Deactivate(sandbox.HeroProductKey)) },
-			step:      practice.StepActivated, says: []string{"not activated", "Activate Application", "green tick"}},
+			step:      practice.StepActivated, says: []string{"not activated", "Activate Application", "green tick",
+				"If you can't access EMAS Manager", "your own admin account", "B0062 Local System Administration"}},
 		{name: "user not ticked in Edit Users",
 			breakEMIS: func(t *testing.T, o *sandbox.Org) { must(t, o.ClearAPIPassword(sandbox.HeroProductKey, "Herouser")) },
 			step:      practice.StepEditUsers, says: []string{"not ticked", "Edit Users"}},
@@ -178,7 +179,8 @@ func TestDiagnosisFromOutcomeCodesAloneNamesEveryPossibleCause(t *testing.T) {
 		{name: "outcome 3", password: emisUserPassword, step: practice.StepAPIPassword,
 			says: []string{"most likely cause: the EMIS user password", "API password", "spaces", "capitals", "username exactly as in EMIS"}},
 		{name: "outcome 4", breakEMIS: func(t *testing.T, o *sandbox.Org) { must(t, o.Deactivate(sandbox.HeroProductKey)) },
-			step: practice.StepActivated, says: []string{"no access to Hero Health", "Activate Application", "Edit Users", "Auto Login and Allow Login"}},
+			step: practice.StepActivated, says: []string{"no access to Hero Health", "Activate Application",
+				"your own admin account", "B0062 Local System Administration", "Edit Users", "Auto Login and Allow Login"}},
 		{name: "outcome 2", breakEMIS: func(t *testing.T, o *sandbox.Org) {
 			yes := true
 			_, err := o.EditUser("Herouser", sandbox.UserInput{MustChangePassword: &yes})

@@ -43,11 +43,25 @@ func (s *Service) CheckHealth(ctx context.Context, practiceID int64) (store.Heal
 	}
 	u := store.HealthUpdate{PracticeID: practiceID, ConnectionID: conn.ID}
 	session, err := s.Tester.Caller.Connect(ctx, emis.Credentials{CDB: p.CDB, Username: conn.Username, APIPassword: string(password)})
+	var cfg *emis.AppointmentConfiguration
+	var me *emis.CurrentUser
 	if err == nil {
-		_, err = session.GetAppointmentConfiguration(ctx)
+		cfg, err = session.GetAppointmentConfiguration(ctx)
+		if err == nil {
+			me = s.currentUser(ctx, session)
+		}
 		_ = session.Logout(ctx)
 	}
 	classifyHealth(&u, err)
+	if err == nil {
+		// The practice keeps working in EMIS: a slot type or the user's contract changed since
+		// the last check is noticed here, within one health interval.
+		if err := s.checkSlotTypes(ctx, p, cfg, &u); err != nil {
+			// herolink's own failure: the logon's outcome is still recorded below.
+			s.log().Error("health check: compare the slot types", "ods", p.ODS, "err", err)
+		}
+		s.checkContract(me, &u)
+	}
 	if u.Status == store.HealthDegraded {
 		u.ConsecutiveFailures = p.ConsecutiveFailures + 1
 	}
@@ -80,7 +94,7 @@ func classifyHealth(u *store.HealthUpdate, err error) {
 		u.Reason = "EMIS says the user has no access to Hero Health: check EMAS Manager (Hero Health activated, the user ticked in Edit Users, Auto Login and Allow Login ticked)."
 	case errors.Is(err, emis.ErrLogonExpired):
 		u.Status = store.HealthFailing
-		u.Reason = "EMIS says the user account has expired: check the contract dates and \"User must change password on next sign in\" in Organisation Configuration → Users."
+		u.Reason = expiredReason(hint(err))
 	case errors.Is(err, emis.ErrAccessDenied):
 		u.Status = store.HealthFailing
 		u.Reason = "EMIS denies access to the appointment book: the user's RBAC role must be Practice Manager SJR004."

@@ -147,7 +147,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 	if req.Replace {
 		action = "connection.replaced"
 	}
-	_, err = s.Store.ActivateConnection(ctx, store.NewConnection{PracticeID: p.ID, Username: form.Username, PasswordSealed: sealed,
+	conn, err := s.Store.ActivateConnection(ctx, store.NewConnection{PracticeID: p.ID, Username: form.Username, PasswordSealed: sealed,
 		KeyID: keyID, ConnectedBy: who.Name, Checklist: string(checklist), NextCheck: s.nextCheck(0), Replaces: seen},
 		store.AuditEntry{Actor: who.Name, Action: action, Detail: fmt.Sprintf("ODS %s, EMIS user %s; checklist %s", form.ODS, form.Username, passSummary(test.Checks))})
 	if errors.Is(err, store.ErrConnectionChanged) {
@@ -163,6 +163,7 @@ func (s *Service) Connect(ctx context.Context, who Actor, req ConnectRequest) (C
 		return res, err
 	}
 	res.Saved = true
+	s.noteConnectWarning(ctx, p.ID, conn.ID, who.Name, form.Username, test.Checks)
 	s.forget(p.ID)
 	if s.OnConnected != nil {
 		s.OnConnected(ctx, p.ID)

@@ -24,6 +24,33 @@ type Explainer struct {
 	Conns       ConnSource
 	ActiveTypes func(ctx context.Context, practiceID int64) ([]int, error)
 	Now         func() time.Time
+	HorizonDays int // the scheduler's sync horizon (14 if zero): dates beyond it are not synced
+}
+
+// window answers whether the date is among those herolink keeps in step with EMIS, and
+// says plainly how to change the window when it is beyond it.
+func (x *Explainer) window(date emis.Date, now time.Time) (Answer, bool) {
+	days := x.HorizonDays
+	switch {
+	case days <= 0:
+		days = 14
+	case days > 56:
+		days = 56
+	}
+	first := emis.Today(now)
+	last := first.AddDays(days - 1)
+	a := Answer{Question: "Is the date within the days herolink keeps in step with EMIS?"}
+	switch {
+	case date.Before(first):
+		a.Detail = fmt.Sprintf("%s has passed: herolink keeps today (%s) to %s in step with EMIS, and past slots are never offered.", date, first, last)
+	case last.Before(date):
+		a.Detail = fmt.Sprintf("No: %s is beyond the synced window. herolink keeps %d days of the diary in step with EMIS, today (%s) to %s, and offers only those; this date's slots appear once it is within %d days. "+
+			"To offer slots further ahead, a herolink administrator starts herolink with --sync-horizon-days (or the environment variable HEROLINK_SYNC_HORIZON_DAYS) set to more days, at most 56.",
+			date, days, first, last, days)
+	default:
+		a.OK, a.Detail = true, fmt.Sprintf("Yes: herolink keeps %d days in step with EMIS, today (%s) to %s.", days, first, last)
+	}
+	return a, a.OK
 }
 
 // Explain looks for the slot at a London wall-clock date and time in a session holder's diary.
@@ -58,6 +85,10 @@ func (x *Explainer) Explain(ctx context.Context, practiceID int64, date emis.Dat
 		detail += fmt.Sprintf(" The last %d attempts failed: %s", st.ConsecutiveFailures, st.LastError)
 	}
 	out = append(out, Answer{Question: "When was the last sync?", OK: syncOK, Detail: detail})
+
+	// The synced window: a date beyond it is never in herolink's copy, whatever EMIS holds.
+	win, inWindow := x.window(date, now)
+	out = append(out, win)
 
 	// 1. The session in EMIS, asked live.
 	var session *emis.Session
@@ -117,7 +148,7 @@ func (x *Explainer) Explain(ctx context.Context, practiceID int64, date emis.Dat
 			d += " That slot type is not active for online booking: set it to Bookable on the practice's slot types page."
 		}
 		out = append(out, Answer{Question: "Is the slot type active?", OK: ok, Detail: d})
-		out = append(out, x.slotState(ctx, practiceID, slot, at, now))
+		out = append(out, x.slotState(ctx, practiceID, slot, at, now, inWindow))
 	}
 	return out, nil
 }
@@ -138,7 +169,7 @@ func (x *Explainer) activeSet(ctx context.Context, practiceID int64) (map[int]bo
 }
 
 // slotState says whether the slot is free in EMIS and in herolink's copy.
-func (x *Explainer) slotState(ctx context.Context, practiceID int64, slot *emis.Slot, at, now time.Time) Answer {
+func (x *Explainer) slotState(ctx context.Context, practiceID int64, slot *emis.Slot, at, now time.Time, inWindow bool) Answer {
 	a := Answer{Question: "Is the slot free?"}
 	switch {
 	case !at.After(now):
@@ -146,6 +177,9 @@ func (x *Explainer) slotState(ctx context.Context, practiceID int64, slot *emis.
 		return a
 	case slot.Status != emis.SlotAvailable:
 		a.Detail = fmt.Sprintf("In EMIS the slot is %s.", slot.Status)
+		return a
+	case !inWindow:
+		a.Detail = "Free in EMIS, but its date is beyond the days herolink keeps in step with EMIS (see above), so it is not offered yet."
 		return a
 	}
 	stored, err := x.Store.DiarySlotsBetween(ctx, practiceID, at, at.Add(time.Minute))

@@ -299,26 +299,6 @@ func toAppointmentTypeJSON(a store.AppointmentType) appointmentTypeJSON {
 		Channel: a.Channel, Published: a.Published}
 }
 
-type readinessItemJSON struct {
-	Key      string `json:"key"`
-	Title    string `json:"title"`
-	Done     bool   `json:"done"`
-	WhatToDo string `json:"what_to_do"`
-}
-
-type readinessJSON struct {
-	Ready bool                `json:"ready"`
-	Items []readinessItemJSON `json:"items"`
-}
-
-func toReadinessJSON(r mapping.Readiness) readinessJSON {
-	out := readinessJSON{Ready: r.Ready, Items: []readinessItemJSON{}}
-	for _, it := range r.Items {
-		out.Items = append(out.Items, readinessItemJSON{Key: it.Key, Title: it.Title, Done: it.Done, WhatToDo: it.ToDo})
-	}
-	return out
-}
-
 func mapJSON[A, B any](xs []A, f func(A) B) []B {
 	out := make([]B, 0, len(xs))
 	for _, x := range xs {

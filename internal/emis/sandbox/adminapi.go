@@ -186,6 +186,13 @@ func (s *Server) routeAdmin() {
 		t, err := o.EditSlotType(id, in)
 		return http.StatusOK, t, err
 	}))
+	m.HandleFunc("DELETE "+org+"/slot-types/{id}", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
+		id, err := strconv.Atoi(r.PathValue("id"))
+		if err != nil {
+			return 0, nil, invalid("slot type id %q is not a number", r.PathValue("id"))
+		}
+		return http.StatusNoContent, nil, o.DeleteSlotType(id)
+	}))
 	m.HandleFunc("GET "+org+"/sites", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
 		return http.StatusOK, o.ListSites(), nil
 	}))

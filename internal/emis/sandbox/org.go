@@ -269,7 +269,7 @@ func (o *Org) AddSlotType(in SlotTypeInput) (SlotType, error) {
 			return SlotType{}, &ConflictError{Msg: fmt.Sprintf("a slot type called %q already exists", t.Name)}
 		}
 	}
-	next := 1
+	next := int(o.NextIDs[deletedSlotTypeFloor]) + 1 // EMIS never reuses a deleted slot type's id
 	for _, t := range o.SlotTypes {
 		if t.ID >= next {
 			next = t.ID + 1

@@ -161,7 +161,8 @@ func (w *World) dispatch(method string, p url.Values) answer {
 	case emis.MethodGetCurrentUser:
 		return ok(emis.CurrentUser{DBID: user.DBID, Username: user.Username, Title: user.Title,
 			FirstNames: user.FirstName, LastName: user.LastName, JobCategory: user.JobCategory,
-			RoleProfile: user.RBACRole, Activities: Roles[user.RBACRole]})
+			RoleProfile: user.RBACRole, Activities: Roles[user.RBACRole],
+			ContractStart: user.ContractStart, ContractEnd: user.ContractEnd})
 	case emis.MethodGetAppointmentConfiguration:
 		return ok(o.wireConfiguration())
 	case emis.MethodGetAppointmentSessions:
