@@ -92,7 +92,8 @@ func hashSession(raw emis.RawSession) string {
 // that fails before it has read anything leaves the stored diary as it was.
 func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, error) {
 	var res Result
-	conn, err := e.Conns.Conn(ctx, practiceID)
+	// Logging on is two reads of EMIS; a refusal is not transient and is never repeated.
+	conn, err := retry(ctx, e, func(ctx context.Context) (*emis.Conn, error) { return e.Conns.Conn(ctx, practiceID) })
 	if err != nil {
 		return res, err
 	}

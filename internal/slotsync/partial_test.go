@@ -304,3 +304,23 @@ func gauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+func TestALogonThatFailsOnceIsTriedAgainWithinThePass(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	b.engine.RetryPause = time.Millisecond
+	var logons atomic.Int32
+	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/InitializeWithID") && logons.Add(1) == 1 {
+			http.Error(rw, "busy", http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	if res, err := b.engine.Sync(context.Background(), b.practiceID, b.full()); err != nil || !res.FirstSyncDone {
+		t.Fatalf("one failed logon failed the pass: %+v, %v", res, err)
+	}
+	if logons.Load() != 2 {
+		t.Fatalf("%d logons, want the failed one and its retry", logons.Load())
+	}
+}
