@@ -20,7 +20,7 @@ type IncompleteError struct {
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("slotsync: the slots of %d sessions could not be read (their previous copy is kept): %v", e.Unread, e.Err)
+	return fmt.Sprintf("slotsync: slots of %d session(s) could not be read; their previous copy is kept and they are read again next pass: %v", e.Unread, e.Err)
 }
 
 func (e *IncompleteError) Unwrap() error { return e.Err }
