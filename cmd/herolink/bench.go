@@ -100,6 +100,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	drain := fs.Duration("drain", 90*time.Second, "after the change stream, how long to wait for changes not yet seen")
 	p50 := fs.Duration("latency-p50", 150*time.Millisecond, "median latency injected into every Partner API call")
 	p99 := fs.Duration("latency-p99", 600*time.Millisecond, "99th percentile of the injected latency")
+	errRate := fs.Float64("error-rate", 0, "share of Partner API calls answering 503 (the sandbox's global faults, warm-up included)")
+	timeoutRate := fs.Float64("timeout-rate", 0, "share of Partner API calls that stall until herolink gives up")
 	syncConc := fs.Int("sync-concurrency", 256, "sync passes in flight")
 	slotConc := fs.Int("slot-concurrency", 8, "GetSlotsForSession calls in flight per pass")
 	full := fs.Duration("full-interval", 45*time.Second, "full-horizon pass interval per practice")
@@ -131,6 +133,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("bench sync: --horizon-days must be between 1 and 56")
 	case *p50 < 0 || *p99 < *p50:
 		return errors.New("bench sync: --latency-p99 must be at least --latency-p50")
+	case !(*errRate >= 0 && *timeoutRate >= 0 && *errRate+*timeoutRate <= 1):
+		return errors.New("bench sync: --error-rate and --timeout-rate must be shares between 0 and 1 adding up to at most 1")
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -138,7 +142,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	for i, n := range list {
 		opts := bench.SyncOptions{Exe: exe, Stderr: stderr, Progress: stderr, Practices: n, Seed: *seed,
-			LatencyP50: *p50, LatencyP99: *p99, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
+			LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate, TimeoutRate: *timeoutRate, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
 			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
 			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
 		var prof *os.File

@@ -176,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	bookings.River = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
+	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync")}
 	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
 		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
 		Concurrency: cfg.SyncConcurrency}

@@ -33,7 +33,8 @@ type herolinkOptions struct {
 	OnChange        func(practiceID int64, changes []store.SlotChange)
 	// Backdate, while backdating is on, makes the store record each write as made a random
 	// time up to Backdate ago (0: never).
-	Backdate time.Duration
+	Backdate    time.Duration
+	ReadTimeout time.Duration // the engine's bound on one EMIS read (0: its default)
 }
 
 // herolinkUnderTest is herolink's sync as internal/app wires it, in this process, on a fresh data
@@ -95,7 +96,7 @@ func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTes
 		Tester: &practice.Tester{Caller: caller,
 			Directory: &practice.HTTPDirectory{BaseURL: strings.TrimRight(opts.SandboxURL, "/") + "/sandbox/v1/directory"}}}
 	h.engine = &slotsync.Engine{Store: h.store, Conns: h.practices, SlotConcurrency: opts.SlotConcurrency,
-		OnChange: opts.OnChange}
+		OnChange: opts.OnChange, ReadTimeout: opts.ReadTimeout}
 	h.sched = &slotsync.Scheduler{Engine: h.engine, Store: h.store, HorizonDays: opts.HorizonDays,
 		FullInterval: opts.FullInterval, NearInterval: opts.NearInterval, Concurrency: opts.SyncConcurrency}
 	h.registry = prometheus.NewRegistry()

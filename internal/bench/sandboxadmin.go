@@ -73,10 +73,12 @@ func (a *sandboxAdmin) do(ctx context.Context, method, path string, in, out any)
 	return nil
 }
 
-// setLatency makes every Partner API call wait a log-normal delay with this median and 99th
-// percentile.
-func (a *sandboxAdmin) setLatency(ctx context.Context, p50, p99 time.Duration) error {
-	f := sandbox.Faults{Global: sandbox.FaultConfig{LatencyP50MS: msFloat(p50), LatencyP99MS: msFloat(p99)}}
+// setFaults makes every Partner API call wait a log-normal delay with this median and 99th
+// percentile, and these shares of calls answer 503 (errors) or stall until the caller gives up
+// (timeouts).
+func (a *sandboxAdmin) setFaults(ctx context.Context, p50, p99 time.Duration, errorRate, timeoutRate float64) error {
+	f := sandbox.Faults{Global: sandbox.FaultConfig{LatencyP50MS: msFloat(p50), LatencyP99MS: msFloat(p99),
+		ErrorRate: errorRate, TimeoutRate: timeoutRate}}
 	return a.do(ctx, http.MethodPut, "/sandbox/v1/faults", f, nil)
 }
 

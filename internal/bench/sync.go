@@ -30,6 +30,10 @@ type SyncOptions struct {
 	DiaryWeeks int    // weeks of diary the sandbox releases ahead of today; 4 if zero
 
 	LatencyP50, LatencyP99 time.Duration // injected into every Partner API call
+	// ErrorRate and TimeoutRate are the shares of Partner API calls that answer 503 or stall,
+	// set on the sandbox's global faults from the start (the warm-up included).
+	ErrorRate, TimeoutRate float64
+	ReadTimeout            time.Duration // the engine's bound on one EMIS read; its default (10 s) if zero
 
 	SyncConcurrency int           // scheduler passes in flight; 256 if zero
 	SlotConcurrency int           // GetSlotsForSession calls in flight per pass; 8 if zero
@@ -113,6 +117,7 @@ type SyncResult struct {
 	FullPasses         int64   `json:"full_passes"`
 	NearPasses         int64   `json:"near_passes"`
 	FailedPasses       int64   `json:"failed_passes"`
+	IncompletePasses   int64   `json:"incomplete_passes"` // applied what they read; some sessions left for the next pass
 	FullPassMeanS      float64 `json:"full_pass_mean_s"`
 	NearPassMeanS      float64 `json:"near_pass_mean_s"`
 	OldestFullPassAgeS float64 `json:"oldest_full_pass_age_s"`
@@ -132,6 +137,9 @@ type SyncResult struct {
 	NearIntervalS        float64 `json:"near_interval_s"`
 	LatencyP50Ms         float64 `json:"latency_p50_ms"`
 	LatencyP99Ms         float64 `json:"latency_p99_ms"`
+	ErrorRate            float64 `json:"error_rate"`
+	TimeoutRate          float64 `json:"timeout_rate"`
+	EMISFaults           int64   `json:"emis_faults"` // injected errors and timeouts during the measurement
 	ChangeEveryS         float64 `json:"change_every_s"`
 	DrainS               float64 `json:"drain_s"`
 	RefreshBackdateS     float64 `json:"refresh_backdate_s"`
@@ -159,6 +167,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res = SyncResult{Practices: opts.Practices, DurationS: opts.Duration.Seconds(), SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullIntervalS: opts.FullInterval.Seconds(), NearIntervalS: opts.NearInterval.Seconds(),
 		LatencyP50Ms: msFloat(opts.LatencyP50), LatencyP99Ms: msFloat(opts.LatencyP99), ChangeEveryS: opts.ChangeEvery.Seconds(),
+		ErrorRate: opts.ErrorRate, TimeoutRate: opts.TimeoutRate,
 		DrainS: opts.Drain.Seconds(), RefreshBackdateS: opts.RefreshBackdate.Seconds()}
 	progress := func(format string, args ...any) {
 		if opts.Progress != nil {
@@ -185,8 +194,8 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	}()
 	admin := newSandboxAdmin(child.BaseURL, 32)
 	defer admin.close()
-	if opts.LatencyP50 > 0 || opts.LatencyP99 > 0 {
-		if err := admin.setLatency(ctx, opts.LatencyP50, opts.LatencyP99); err != nil {
+	if opts.LatencyP50 > 0 || opts.LatencyP99 > 0 || opts.ErrorRate > 0 || opts.TimeoutRate > 0 {
+		if err := admin.setFaults(ctx, opts.LatencyP50, opts.LatencyP99, opts.ErrorRate, opts.TimeoutRate); err != nil {
 			return res, err
 		}
 	}
@@ -202,7 +211,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	tracker := newChangeTracker(nil)
 	h, err := newHerolink(ctx, herolinkOptions{SandboxURL: child.BaseURL, SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullInterval: opts.FullInterval, NearInterval: opts.NearInterval,
-		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate})
+		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate, ReadTimeout: opts.ReadTimeout})
 	if err != nil {
 		return res, err
 	}
@@ -301,9 +310,12 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		return res, err
 	}
 	passes1, _ := h.passStats()
-	fresh := h.sched.Freshness()
+	fresh, ferr := h.sched.StoredFreshness(ctx)
 	if err := ctx.Err(); err != nil {
 		return res, err
+	}
+	if ferr != nil {
+		return res, ferr
 	}
 
 	// Changes made near the end get the drain to appear; the sync keeps running meanwhile.
@@ -334,9 +346,11 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.SandboxCPUSeconds = round(sandboxCPU.Seconds(), 2)
 	res.OtherCPUCores = round(other.Seconds()/elapsed.Seconds(), 2)
 	d := passes1.minus(passes0)
-	res.FullPasses = int64(d.Passes["full/ok"] + d.Passes["full/error"])
-	res.NearPasses = int64(d.Passes["near/ok"] + d.Passes["near/error"])
+	res.FullPasses = int64(d.Passes["full/ok"] + d.Passes["full/error"] + d.Passes["full/incomplete"])
+	res.NearPasses = int64(d.Passes["near/ok"] + d.Passes["near/error"] + d.Passes["near/incomplete"])
 	res.FailedPasses = int64(d.Passes["full/error"] + d.Passes["near/error"])
+	res.IncompletePasses = int64(d.Passes["full/incomplete"] + d.Passes["near/incomplete"])
+	res.EMISFaults = (stats1.Faults["error"] - stats0.Faults["error"]) + (stats1.Faults["timeout"] - stats0.Faults["timeout"])
 	res.FullPassMeanS, res.NearPassMeanS = round(d.meanSeconds("full"), 3), round(d.meanSeconds("near"), 3)
 	res.OldestFullPassAgeS = round(fresh.OldestAge.Seconds(), 1)
 	res.StalePractices = fresh.Stale
@@ -468,6 +482,7 @@ func (r SyncResult) Table() Table {
 	t.Add("  refused by EMIS (skipped)", r.ChangesRefused, "", "")
 	t.Add("  no free slot found / behind / errors", fmt.Sprintf("%d / %d / %d", r.ChangesNoSlot, r.ChangesBehind, r.ChangeErrors), "", "")
 	t.Add("EMIS calls per practice per hour", r.EMISCallsPerPracticeHour, "%.1f", "")
+	t.Add("  injected errors and timeouts", r.EMISFaults, "", "calls")
 	for _, m := range emis.Methods {
 		if n := r.EMISCallsByMethod[m]; n > 0 {
 			t.Add("  "+m, n, "", "calls")
@@ -475,6 +490,7 @@ func (r SyncResult) Table() Table {
 	}
 	t.Add("sync passes full / near", fmt.Sprintf("%d / %d", r.FullPasses, r.NearPasses), "", "")
 	t.Add("  failed", r.FailedPasses, "", "")
+	t.Add("  incomplete (applied what they read)", r.IncompletePasses, "", "")
 	t.Add("  mean duration full / near", fmt.Sprintf("%.2f / %.2f", r.FullPassMeanS, r.NearPassMeanS), "", "s")
 	t.Add("  oldest full pass at the end", r.OldestFullPassAgeS, "%.1f", "s ago")
 	t.Add("  practices stale (> 2 full intervals)", r.StalePractices, "", "")
@@ -490,6 +506,7 @@ func (r SyncResult) Table() Table {
 	t.Add("settings: passes in flight x slot calls each", fmt.Sprintf("%d x %d", r.SyncConcurrency, r.SlotConcurrency), "", "")
 	t.Add("settings: full / near interval", fmt.Sprintf("%g / %g", r.FullIntervalS, r.NearIntervalS), "", "s")
 	t.Add("settings: latency p50 / p99", fmt.Sprintf("%g / %g", r.LatencyP50Ms, r.LatencyP99Ms), "", "ms")
+	t.Add("settings: EMIS error / timeout rate", fmt.Sprintf("%g / %g", r.ErrorRate, r.TimeoutRate), "", "")
 	t.Add("settings: each practice changes every", r.ChangeEveryS, "%g", "s")
 	t.Add("settings: drain after the stream", r.DrainS, "%g", "s")
 	t.Add("settings: first sync's slot reads backdated up to", r.RefreshBackdateS, "%g", "s")

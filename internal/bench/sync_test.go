@@ -185,3 +185,25 @@ func TestChangeTrackerMatchesBookingsOfRegisteredSlotsOnly(t *testing.T) {
 		t.Error("pending set wrong")
 	}
 }
+
+func TestRunSyncUnderEMISErrorsAndTimeoutsStillSeesTheChanges(t *testing.T) {
+	exe := testExe(t)
+	if testing.Short() {
+		t.Skip("runs the sync against a faulty sandbox child for about 10 seconds")
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
+		Stderr: os.Stderr, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
+		ErrorRate: 0.1, TimeoutRate: 0.05, ReadTimeout: 300 * time.Millisecond,
+		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
+		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ErrorRate != 0.1 || res.TimeoutRate != 0.05 || res.EMISFaults == 0 {
+		t.Fatalf("the faults were not injected: %+v", res)
+	}
+	if res.FirstSyncDone != 3 || res.Changes < 3 || res.Unobserved != 0 || res.StalenessMaxS > 10 {
+		t.Fatalf("under faults the sync fell behind: %+v", res)
+	}
+}

@@ -80,6 +80,15 @@ func ParseClock(s string) (int, error) {
 	return t.Hour()*60 + t.Minute(), nil
 }
 
+// ParseEndClock reads a session's end time: HH:MM, or 24:00 for a session that runs to
+// midnight, which is how EMIS writes the end of the day (a start time is never 24:00).
+func ParseEndClock(s string) (int, error) {
+	if s == "24:00" {
+		return 24 * 60, nil
+	}
+	return ParseClock(s)
+}
+
 // FormatClock writes minutes after midnight as HH:MM.
 func FormatClock(minuteOfDay int) string {
 	return fmt.Sprintf("%02d:%02d", minuteOfDay/60, minuteOfDay%60)

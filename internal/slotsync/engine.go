@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -46,6 +47,14 @@ type Engine struct {
 	OnChange func(practiceID int64, changes []store.SlotChange)
 	// Calls counts EMIS calls made, by method (may be nil).
 	Calls func(method string)
+	// Reads of EMIS that fail transiently (no answer, an HTTP error, a technical error) are
+	// tried up to Attempts times (3 if zero), RetryPause apart at first (200 ms if zero,
+	// doubling, jittered), each bounded by ReadTimeout (10 s if zero): a read is safe to
+	// repeat, and one stalled call must not hold a pass for the client's whole call timeout.
+	Attempts    int
+	RetryPause  time.Duration
+	ReadTimeout time.Duration
+	Log         *slog.Logger // skipped sessions are logged here; slog.Default() if nil
 }
 
 // Result says what one pass did.
@@ -55,6 +64,8 @@ type Result struct {
 	Changed       int // new or changed summaries
 	Removed       int
 	SlotsRead     int // sessions whose slots were read
+	Unread        int // sessions whose slots could not be read: kept as they were, read next pass
+	Skipped       int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
 	Refreshed     int // of which rolling refreshes
 	SlotChanges   int
 	FirstSyncDone bool
@@ -73,11 +84,16 @@ func hashSession(raw emis.RawSession) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Sync runs one pass for a practice over a window. It reads EMIS first and writes the result in
-// one transaction at the end, so a pass that fails leaves the stored diary as it was.
+// Sync runs one pass for a practice over a window. It reads EMIS first and writes what it
+// proved in one transaction at the end. Reads that fail transiently are tried again within the
+// pass; a session whose slots still cannot be read keeps its previous copy and is read again by
+// the next pass, while the rest is applied: the pass then returns an *IncompleteError. A session
+// or slot EMIS sends that herolink cannot understand is skipped with a logged reason. A pass
+// that fails before it has read anything leaves the stored diary as it was.
 func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, error) {
 	var res Result
-	conn, err := e.Conns.Conn(ctx, practiceID)
+	// Logging on is two reads of EMIS; a refusal is not transient and is never repeated.
+	conn, err := retry(ctx, e, func(ctx context.Context) (*emis.Conn, error) { return e.Conns.Conn(ctx, practiceID) })
 	if err != nil {
 		return res, err
 	}
@@ -89,8 +105,10 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	if err != nil {
 		return res, err
 	}
-	e.count(emis.MethodGetAppointmentSessions, &res)
-	raw, err := conn.GetAppointmentSessionsRaw(ctx, w.From, w.To, 0)
+	raw, err := retry(ctx, e, func(ctx context.Context) ([]emis.RawSession, error) {
+		e.count(emis.MethodGetAppointmentSessions, &res)
+		return conn.GetAppointmentSessionsRaw(ctx, w.From, w.To, 0)
+	})
 	if err != nil {
 		return res, fmt.Errorf("slotsync: read sessions: %w", err)
 	}
@@ -99,14 +117,20 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		return res, err
 	}
 	byHash := make(map[string]store.StoredSession, len(stored))
+	byID := make(map[int64]store.StoredSession, len(stored))
 	for _, s := range stored {
 		byHash[s.Hash] = s
+		byID[s.ID] = s
 	}
 	now := e.now()
 	nearEnd := emis.Today(now).AddDays(e.nearDays() - 1).String()
 	seen := make(map[int64]bool, len(raw))
 	diff := store.DiaryDiff{PracticeID: practiceID, Slots: map[int64][]store.SlotRow{}}
 	var toRead []fetch
+	// A new or changed session whose slots are to be read is stored only with them: stored
+	// earlier, its new summary would make the next pass think its slots were up to date.
+	pending := map[int64]store.SessionRow{}
+	undecodable := 0
 	refreshBudget := e.maxRefresh()
 	res.Sessions = len(raw)
 	for _, r := range raw {
@@ -123,22 +147,42 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		}
 		sess, err := r.Decode()
 		if err != nil {
-			return res, fmt.Errorf("slotsync: decode a session: %w", err)
-		}
-		row, err := sessionRow(sess, h)
-		if err != nil {
-			return res, err
+			undecodable++
+			res.Skipped++
+			e.log().Warn("sync: skipped a session EMIS sent that is not well-formed", "practice", practiceID, "err", err)
+			continue
 		}
 		seen[sess.DBID] = true
+		row, err := sessionRow(sess, h)
+		if err != nil {
+			// Kept as it was, not removed: EMIS still lists it. Its slots say what can be
+			// booked, so a session already stored still has them read.
+			res.Skipped++
+			old, had := byID[sess.DBID]
+			e.log().Warn("sync: skipped a session EMIS sent that herolink cannot understand; its stored copy is kept",
+				"practice", practiceID, "session", sess.DBID, "stored", had, "reason", err)
+			if had && !old.SlotsSyncedAt.IsZero() && hasActiveType(sess, active) {
+				toRead = append(toRead, fetch{sess.DBID, old.Date})
+			}
+			continue
+		}
 		res.Changed++
-		diff.Upsert = append(diff.Upsert, row)
 		if hasActiveType(sess, active) {
+			pending[sess.DBID] = row
 			toRead = append(toRead, fetch{sess.DBID, row.Date})
+		} else {
+			diff.Upsert = append(diff.Upsert, row)
 		}
 	}
-	for _, s := range stored {
-		if !seen[s.ID] {
-			diff.Remove = append(diff.Remove, s.ID)
+	if undecodable > 0 {
+		// Which stored session an unreadable element is cannot be known: removing none is
+		// the answer that claims nothing EMIS did not say.
+		e.log().Warn("sync: stored sessions EMIS no longer lists are kept this pass", "practice", practiceID, "unreadable", undecodable)
+	} else {
+		for _, s := range stored {
+			if !seen[s.ID] {
+				diff.Remove = append(diff.Remove, s.ID)
+			}
 		}
 	}
 	res.Removed = len(diff.Remove)
@@ -147,17 +191,25 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	if first && len(toRead) > 0 {
 		_ = e.Store.RecordSyncProgress(ctx, practiceID, 0, len(toRead))
 	}
-	slots, err := e.readSlots(ctx, conn, practiceID, toRead, first, &res)
-	if err != nil {
-		return res, err
-	}
-	for id, s := range slots {
+	rs := e.readSlots(ctx, conn, practiceID, toRead, first, &res)
+	for id, s := range rs.slots {
 		diff.Slots[id] = s
+		if row, ok := pending[id]; ok {
+			diff.Upsert = append(diff.Upsert, row)
+		}
 	}
-	res.SlotsRead = len(slots)
+	res.SlotsRead = len(rs.slots)
+	res.Unread = rs.unread
+	res.Skipped += rs.skipped
+	diff.Full = w.Full
+	var incomplete *IncompleteError
+	if rs.unread > 0 {
+		incomplete = &IncompleteError{Unread: rs.unread, Read: len(rs.slots), Err: rs.firstErr}
+		diff.Incomplete = incomplete.Error()
+	}
 	if w.Full {
 		diff.PruneBefore = emis.Today(now).String()
-		diff.FirstSyncDone = true
+		diff.FirstSyncDone = incomplete == nil
 	}
 	// Once EMIS has been read, the write is not cut short by the pass's deadline: losing a
 	// first sync's hundreds of slot reads to a deadline hit while committing would make a big
@@ -173,11 +225,12 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	if e.OnChange != nil && len(changes) > 0 {
 		e.OnChange(practiceID, changes)
 	}
+	if incomplete != nil {
+		return res, incomplete
+	}
 	return res, nil
 }
 
-// readSlots reads the slots of the listed sessions with bounded concurrency. A session that
-// vanished between the two calls (5 not found) is simply skipped: the next pass removes it.
 // applyTimeout bounds writing one pass's result.
 const applyTimeout = 30 * time.Second
 
@@ -187,41 +240,61 @@ type fetch struct {
 	date string
 }
 
-func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int64, list []fetch, first bool, res *Result) (map[int64][]store.SlotRow, error) {
-	out := make(map[int64][]store.SlotRow, len(list))
+// slotReads is what reading the slots of a pass's sessions gave.
+type slotReads struct {
+	slots    map[int64][]store.SlotRow // complete slot lists of the sessions read
+	unread   int                       // sessions whose slots EMIS did not give (retried next pass)
+	skipped  int                       // sessions with a slot herolink cannot understand
+	firstErr error
+}
+
+// readSlots reads the slots of the listed sessions with bounded concurrency, each read retried
+// while it fails transiently. A session that vanished between the two calls (5 not found) is
+// simply skipped: the next pass removes it. A session that cannot be read, or whose context
+// ran out, is counted unread; one holding a slot herolink cannot understand is skipped whole,
+// since a partial list would remove the slots left out.
+func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int64, list []fetch, first bool, res *Result) slotReads {
+	out := slotReads{slots: make(map[int64][]store.SlotRow, len(list))}
 	if len(list) == 0 {
-		return out, nil
+		return out
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var mu sync.Mutex
-	var firstErr error
 	done := 0
 	sem := make(chan struct{}, e.slotConcurrency())
 	var wg sync.WaitGroup
-	for _, f := range list {
+	for i, f := range list {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
+			mu.Lock()
+			out.unread += len(list) - i
+			if out.firstErr == nil {
+				out.firstErr = fmt.Errorf("slotsync: read slots: %w", ctx.Err())
+			}
+			mu.Unlock()
 			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			slots, err := conn.GetSlotsForSession(ctx, f.id)
+			slots, err := retry(ctx, e, func(ctx context.Context) ([]emis.Slot, error) {
+				mu.Lock()
+				e.count(emis.MethodGetSlotsForSession, res)
+				mu.Unlock()
+				return conn.GetSlotsForSession(ctx, f.id)
+			})
 			mu.Lock()
 			defer mu.Unlock()
-			e.count(emis.MethodGetSlotsForSession, res)
 			switch {
 			case errors.Is(err, emis.ErrNotFound):
 				return
 			case err != nil:
-				if firstErr == nil {
-					firstErr = fmt.Errorf("slotsync: read slots of session %d: %w", f.id, err)
-					cancel()
+				out.unread++
+				if out.firstErr == nil {
+					out.firstErr = fmt.Errorf("slotsync: read slots of session %d: %w", f.id, err)
 				}
 				return
 			}
@@ -229,15 +302,14 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 			for _, s := range slots {
 				row, err := slotRow(s, f.id)
 				if err != nil {
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
+					out.skipped++
+					e.log().Warn("sync: skipped the slots of a session holding a slot herolink cannot understand; their stored copy is kept",
+						"practice", practiceID, "session", f.id, "slot", s.DBID, "reason", err)
 					return
 				}
 				rows = append(rows, row)
 			}
-			out[f.id] = rows
+			out.slots[f.id] = rows
 			done++
 			if first && done%20 == 0 {
 				_ = e.Store.RecordSyncProgress(context.WithoutCancel(ctx), practiceID, done, len(list))
@@ -245,10 +317,14 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	return out
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
 	}
-	return out, ctx.Err()
+	return slog.Default()
 }
 
 func (e *Engine) count(method string, res *Result) {
@@ -330,9 +406,12 @@ func sessionRow(s emis.Session, hash string) (store.SessionRow, error) {
 	if err != nil {
 		return store.SessionRow{}, fmt.Errorf("slotsync: session %d: %w", s.DBID, err)
 	}
-	end, err := emis.ParseClock(s.EndTime)
+	end, err := emis.ParseEndClock(s.EndTime)
 	if err != nil {
-		return store.SessionRow{}, fmt.Errorf("slotsync: session %d: %w", s.DBID, err)
+		return store.SessionRow{}, fmt.Errorf("slotsync: session %d: end: %w", s.DBID, err)
+	}
+	if end <= start {
+		return store.SessionRow{}, fmt.Errorf("slotsync: session %d: ends at %s, not after its start %s", s.DBID, s.EndTime, s.StartTime)
 	}
 	row := store.SessionRow{ID: s.DBID, Date: d.String(), StartAt: d.At(start), EndAt: d.At(end), SlotLength: s.SlotLength,
 		Name: s.Name, SiteID: s.Site.DBID, Hash: hash}

@@ -20,11 +20,22 @@ import (
 )
 
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu      sync.Mutex
+	now     time.Time
+	running time.Time // set: the clock moves with the wall clock from then on
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running.IsZero() {
+		return c.now.Add(time.Since(c.running))
+	}
+	return c.now
+}
+
+// Run makes the clock move with the wall clock from now on, for tests of the scheduler.
+func (c *clock) Run() { c.mu.Lock(); c.running = time.Now(); c.mu.Unlock() }
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
@@ -41,6 +52,10 @@ type testBundle struct {
 	practiceID int64
 	changes    []store.SlotChange
 	failSlots  atomic.Bool // the EMIS server fails every GetSlotsForSession
+	// intercept, when set, sees every Partner API request first; it answers (true) or lets
+	// the sandbox answer (false). inner is the sandbox's own handler.
+	intercept atomic.Pointer[func(rw http.ResponseWriter, r *http.Request) bool]
+	inner     http.Handler
 }
 
 // setup connects the demo practice through the real connection path and builds an engine.
@@ -54,6 +69,9 @@ func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if b.failSlots.Load() && strings.HasSuffix(r.URL.Path, "/GetSlotsForSession") {
 			http.Error(rw, "down", http.StatusServiceUnavailable)
+			return
+		}
+		if f := b.intercept.Load(); f != nil && (*f)(rw, r) {
 			return
 		}
 		inner.ServeHTTP(rw, r)
@@ -79,6 +97,7 @@ func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	}
 	demo, _ := w.Org(sandbox.DemoCDB)
 	b.world, b.demo, b.store, b.practices, b.clock, b.practiceID = w, demo, st, svc, c, res.PracticeID
+	b.inner = inner
 	b.engine = &slotsync.Engine{Store: st, Conns: svc, Now: c.Now, MaxRefreshPerPass: 1000,
 		OnChange: func(_ int64, ch []store.SlotChange) { b.changes = append(b.changes, ch...) }}
 	return b

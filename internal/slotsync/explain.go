@@ -103,7 +103,7 @@ func (x *Explainer) Explain(ctx context.Context, practiceID int64, date emis.Dat
 		}
 		for i, s := range sessions {
 			start, _ := emis.ParseClock(s.StartTime)
-			end, _ := emis.ParseClock(s.EndTime)
+			end, _ := emis.ParseEndClock(s.EndTime) // 24:00: the session runs to midnight
 			if minute < start || minute >= end {
 				continue
 			}

@@ -78,3 +78,20 @@ func TestWhyCantISeeThisSlotAnswersTheFourQuestions(t *testing.T) {
 		}
 	}
 }
+
+func TestWhyCantISeeThisSlotFindsASessionRunningToMidnight(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	x := &slotsync.Explainer{Store: b.store, Conns: b.practices, Now: b.clock.Now}
+	day := emis.Today(b.clock.Now()).AddDays(5)
+	_, err := b.demo.AddSession(sandbox.SessionInput{Date: day.String(), StartTime: "23:00", EndTime: "24:00",
+		SlotLength: 15, SiteID: 101, HolderID: 201, SlotTypeID: 1, Name: "Overnight"})
+	must(t, err)
+	got, err := x.Explain(context.Background(), b.practiceID, day, 23*60+30, 201)
+	must(t, err)
+	for _, a := range got {
+		if a.Question == "Is the session in EMIS?" && !a.OK {
+			t.Fatalf("a session ending 24:00 was not found at 23:30: %+v", a)
+		}
+	}
+}

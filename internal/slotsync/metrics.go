@@ -1,6 +1,8 @@
 package slotsync
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,7 +17,8 @@ type Metrics struct {
 	sched       *Scheduler
 }
 
-// NewMetrics registers the sync's metrics; freshness gauges read the scheduler at scrape time.
+// NewMetrics registers the sync's metrics; freshness gauges read the database (through the
+// scheduler's store) at scrape time, so a restart does not forget how old the diaries are.
 func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 	m := &Metrics{
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_total",
@@ -37,7 +40,11 @@ func (m *Metrics) CountCall(method string) { m.emisCalls.WithLabelValues(method)
 
 func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.Duration) {
 	result := "ok"
-	if err != nil {
+	var incomplete *IncompleteError
+	switch {
+	case errors.As(err, &incomplete):
+		result = "incomplete" // applied what it read; some sessions left for the next pass
+	case err != nil:
 		result = "error"
 	}
 	m.passes.WithLabelValues(kind, result).Inc()
@@ -47,8 +54,8 @@ func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.D
 
 var (
 	descPractices = prometheus.NewDesc("herolink_sync_practices", "Practices the sync keeps fresh, by state.", []string{"state"}, nil)
-	descOldest    = prometheus.NewDesc("herolink_sync_oldest_full_pass_age_seconds", "Time since the least recently fully synced practice's last full pass.", nil, nil)
-	descStale     = prometheus.NewDesc("herolink_sync_stale_practices", "Practices whose last full pass is older than twice the full interval.", nil, nil)
+	descOldest    = prometheus.NewDesc("herolink_sync_oldest_full_pass_age_seconds", "Time since the least recently fully synced practice's last complete full pass.", nil, nil)
+	descStale     = prometheus.NewDesc("herolink_sync_stale_practices", "Practices whose last complete full pass is older than twice the full interval.", nil, nil)
 )
 
 // Describe implements prometheus.Collector for the freshness gauges.
@@ -60,7 +67,13 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector for the freshness gauges.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
-	f := m.sched.Freshness()
+	f, err := m.sched.StoredFreshness(context.Background())
+	if err != nil {
+		for _, d := range []*prometheus.Desc{descPractices, descOldest, descStale} {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
+		return
+	}
 	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.Practices-f.FirstSyncing-f.Failing), "fresh")
 	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.FirstSyncing), "first_sync")
 	ch <- prometheus.MustNewConstMetric(descPractices, prometheus.GaugeValue, float64(f.Failing), "failing")

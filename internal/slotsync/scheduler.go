@@ -2,6 +2,7 @@ package slotsync
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
@@ -16,7 +17,8 @@ import (
 // less often, a practice again at once after a booking or a mapping change (SyncNow). At most
 // one pass per practice is in flight, at most Concurrency in all; a practice whose passes fail
 // backs off alone, and a slow one holds one worker for at most PassTimeout, so neither delays
-// healthy practices.
+// healthy practices. Full and near passes keep their own schedules and back off apart: a full
+// pass that keeps failing never stops the near-term days from being kept fresh.
 type Scheduler struct {
 	Engine       *Engine
 	Store        *store.Store
@@ -38,14 +40,14 @@ type Scheduler struct {
 }
 
 type entry struct {
-	id          int64
-	nextFull    time.Time
-	nextNear    time.Time
-	running     bool
-	failures    int
-	retryAt     time.Time
-	lastSuccess time.Time
-	firstDone   bool
+	id           int64
+	nextFull     time.Time
+	nextNear     time.Time
+	running      bool
+	fullFailures int // consecutive failed full passes: the full schedule's backoff
+	nearFailures int // the same for near passes
+	lastSuccess  time.Time
+	firstDone    bool
 }
 
 func (s *Scheduler) init() {
@@ -136,7 +138,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case id := <-s.kick:
 			s.mu.Lock()
 			if e, ok := s.practices[id]; ok {
-				e.nextFull, e.retryAt = time.Time{}, time.Time{}
+				e.nextFull = time.Time{}
 			} else {
 				s.practices[id] = &entry{id: id}
 			}
@@ -186,7 +188,7 @@ func (s *Scheduler) due() []dueJob {
 	defer s.mu.Unlock()
 	var jobs []dueJob
 	for _, e := range s.practices {
-		if e.running || now.Before(e.retryAt) {
+		if e.running {
 			continue
 		}
 		switch {
@@ -236,26 +238,64 @@ func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full b
 	now := s.now()
 	fullEvery := orDefault(s.FullInterval, 45*time.Second)
 	nearEvery := orDefault(s.NearInterval, 15*time.Second)
+	// An incomplete pass that read some sessions, or missed a single one, keeps the schedule
+	// (one stubborn session must not slow the whole practice); one that could read none of
+	// several is EMIS failing, and backs off like a failed pass.
+	var incomplete *IncompleteError
+	partial := errors.As(err, &incomplete) && (incomplete.Read > 0 || incomplete.Unread == 1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e.running = false
-	if err != nil {
-		if ctx.Err() != nil && context.Cause(ctx) == context.Canceled {
-			return // shutting down
+	if err != nil && ctx.Err() != nil && context.Cause(ctx) == context.Canceled {
+		return // shutting down
+	}
+	if err != nil && !partial {
+		// The failed kind of pass backs off alone; the other keeps its schedule, so a full
+		// pass that fails every time (one odd session, a slow far-off day) never stops the
+		// near-term days from being kept fresh.
+		switch {
+		case res.EMISCalls == 0:
+			// Failed before asking EMIS about its window (no connection): the practice, not
+			// the window, is failing, and both schedules back off together.
+			n := max(e.fullFailures, e.nearFailures) + 1
+			e.fullFailures, e.nearFailures = n, n
+			e.nextFull = now.Add(backoff(n))
+			e.nextNear = e.nextFull
+		case full:
+			e.fullFailures++
+			e.nextFull = now.Add(backoff(e.fullFailures))
+		default:
+			e.nearFailures++
+			e.nextNear = now.Add(backoff(e.nearFailures))
 		}
-		e.failures++
-		backoff := min(5*time.Minute, time.Duration(1<<min(e.failures, 8))*time.Second)
-		e.retryAt = now.Add(backoff + time.Duration(rand.Int64N(int64(backoff)/4+1)))
-		log.Warn("sync pass failed", "practice", e.id, "kind", kind, "failures", e.failures, "err", err)
-		_ = s.Store.RecordSyncFailure(context.WithoutCancel(ctx), e.id, err.Error())
+		log.Warn("sync pass failed", "practice", e.id, "kind", kind, "failures", max(e.fullFailures, e.nearFailures), "err", err)
+		if incomplete == nil {
+			_ = s.Store.RecordSyncFailure(context.WithoutCancel(ctx), e.id, err.Error())
+		}
 		return
 	}
-	e.failures, e.retryAt = 0, time.Time{}
+	if partial {
+		// What was read is applied; the sessions left unread are read again by the next
+		// pass, on the usual schedule.
+		log.Info("sync pass incomplete", "practice", e.id, "kind", kind, "unread", incomplete.Unread, "read", incomplete.Read, "err", incomplete.Err)
+	}
 	if full {
-		e.lastSuccess, e.firstDone = now, true
+		e.fullFailures, e.nearFailures = 0, 0
+		if !partial {
+			e.lastSuccess, e.firstDone = now, true
+		}
 		e.nextFull = now.Add(fullEvery - time.Duration(rand.Int64N(int64(fullEvery)/10+1)))
+	} else {
+		e.nearFailures = 0
 	}
 	e.nextNear = now.Add(nearEvery)
+}
+
+// backoff is the pause after n consecutive failures: 2 s doubling to 5 minutes, plus up to a
+// quarter more at random so that practices failing together do not retry together.
+func backoff(n int) time.Duration {
+	b := min(5*time.Minute, time.Duration(1<<min(n, 9))*time.Second)
+	return b + time.Duration(rand.Int64N(int64(b)/4+1))
 }
 
 // Freshness summarises how fresh the stored diaries are, for metrics and the admin page.
@@ -267,7 +307,29 @@ type Freshness struct {
 	Stale        int           // practices whose last full pass is older than twice FullInterval
 }
 
-// Freshness reads the scheduler's view.
+// StoredFreshness reads how fresh the stored diaries are from the database, which remembers
+// the last complete full pass of every practice across restarts. Without a store it is the
+// scheduler's own view (Freshness).
+func (s *Scheduler) StoredFreshness(ctx context.Context) (Freshness, error) {
+	if s.Store == nil {
+		return s.Freshness(), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	now := s.now()
+	staleAfter := 2 * orDefault(s.FullInterval, 45*time.Second)
+	sf, err := s.Store.SyncFreshness(ctx, now.Add(-staleAfter))
+	if err != nil {
+		return Freshness{}, err
+	}
+	f := Freshness{Practices: sf.Practices, FirstSyncing: sf.FirstSyncing, Failing: sf.Failing, Stale: sf.Stale}
+	if !sf.OldestFull.IsZero() {
+		f.OldestAge = max(0, now.Sub(sf.OldestFull))
+	}
+	return f, nil
+}
+
+// Freshness reads the scheduler's in-memory view: the passes this process has run.
 func (s *Scheduler) Freshness() Freshness {
 	s.init()
 	now := s.now()
@@ -280,7 +342,7 @@ func (s *Scheduler) Freshness() Freshness {
 			f.FirstSyncing++
 			continue
 		}
-		if e.failures > 0 {
+		if e.fullFailures > 0 || e.nearFailures > 0 {
 			f.Failing++
 		}
 		age := now.Sub(e.lastSuccess)

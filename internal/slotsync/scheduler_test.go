@@ -35,6 +35,7 @@ func TestAFailingOrSlowPracticeDoesNotDelayHealthyOnes(t *testing.T) {
 	b := setup(t, time.Now(), 4)
 	b.clock = nil
 	b.engine.Now = nil
+	b.engine.RetryPause = 10 * time.Millisecond // the failing practice retries each read: keep its passes short
 	ids := b.connectGenerated(t, 4)
 	must(t, b.world.SetFaults(sandbox.Faults{Organisations: map[string]sandbox.FaultConfig{
 		strconv.Itoa(sandbox.GeneratedCDB(1)): {ErrorRate: 1},    // failing

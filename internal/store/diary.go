@@ -85,6 +85,8 @@ type DiaryDiff struct {
 	Remove        []int64             // sessions EMIS no longer has
 	PruneBefore   string              // delete sessions dated before this (yyyy-mm-dd); "" to keep
 	FirstSyncDone bool                // this pass completes the practice's first sync
+	Full          bool                // a pass over the whole horizon: its success is the practice's freshness
+	Incomplete    string              // why some sessions could not be read ("": everything was): no success is recorded
 	wasFirst      bool                // set by ApplyDiary: the practice had no first sync before
 }
 
@@ -216,25 +218,7 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
 			return err
 		}
-		if !touched && !d.wasFirst {
-			// Most passes find nothing new: record the success without recounting the diary,
-			// which would cost two COUNT(*) scans of the practice on every pass.
-			_, err = tx.ExecContext(ctx, `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
-				consecutive_failures = 0 WHERE practice_id = ?`, now, now, d.PracticeID)
-			return err
-		}
-		first := 0
-		if d.FirstSyncDone {
-			first = 1
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_attempt_at,
-			last_error, consecutive_failures, sessions, slots)
-			VALUES (?, ?, ?, ?, '', 0, (SELECT COUNT(*) FROM diary_sessions WHERE practice_id = ?), (SELECT COUNT(*) FROM diary_slots WHERE practice_id = ?))
-			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = MAX(sync_state.first_sync_done, excluded.first_sync_done),
-			last_success_at = excluded.last_success_at, last_attempt_at = excluded.last_attempt_at, last_error = '',
-			consecutive_failures = 0, sessions = excluded.sessions, slots = excluded.slots`,
-			d.PracticeID, first, now, now, d.PracticeID, d.PracticeID)
-		return err
+		return recordPassTx(ctx, tx, d, now, touched || d.wasFirst)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)

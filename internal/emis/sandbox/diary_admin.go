@@ -68,7 +68,7 @@ func (o *Org) AddSession(in SessionInput) (SessionView, error) {
 	if err != nil {
 		return SessionView{}, invalid("start_time: %v", err)
 	}
-	end, err := emis.ParseClock(in.EndTime)
+	end, err := emis.ParseEndClock(in.EndTime)
 	if err != nil {
 		return SessionView{}, invalid("end_time: %v", err)
 	}

@@ -23,6 +23,19 @@ type FaultConfig struct {
 	ResetRate             float64  `json:"reset_rate,omitempty"`               // connection closed, nothing applied
 	StallMS               float64  `json:"stall_ms,omitempty"`                 // how long a timeout stalls; 120000 if 0
 	Outages               []Outage `json:"outages,omitempty"`                  // windows when every call answers 503
+	// FailSlotsOf lists appointment sessions (DBIDs) whose GetSlotsForSession always answers
+	// 503: a fault aimed at exactly one read, for tests that must not depend on chance.
+	FailSlotsOf []int64 `json:"fail_slots_of,omitempty"`
+}
+
+// failsSlotsOf reports whether GetSlotsForSession of this session is set to fail.
+func (c FaultConfig) failsSlotsOf(session string) bool {
+	for _, id := range c.FailSlotsOf {
+		if strconv.FormatInt(id, 10) == session {
+			return true
+		}
+	}
+	return false
 }
 
 // Outage is a window of unavailability.
@@ -100,7 +113,7 @@ func (w *World) Faults() Faults {
 
 func (c FaultConfig) isZero() bool {
 	return c.LatencyMS == 0 && c.LatencyP50MS == 0 && c.ErrorRate == 0 && c.TimeoutRate == 0 &&
-		c.TimeoutAfterWriteRate == 0 && c.ResetRate == 0 && len(c.Outages) == 0
+		c.TimeoutAfterWriteRate == 0 && c.ResetRate == 0 && len(c.Outages) == 0 && len(c.FailSlotsOf) == 0
 }
 
 func (w *World) faultFor(cdb int) (FaultConfig, bool) {

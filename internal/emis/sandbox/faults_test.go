@@ -186,3 +186,26 @@ func TestStateFileKeepsChangesAcrossARestart(t *testing.T) {
 		t.Fatalf("loading another seed's state: %v", err)
 	}
 }
+
+func TestAFaultAimedAtOneSessionFailsOnlyThatSessionsSlotRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, conn := connected(t, sandbox.Options{Seed: 1})
+	target := findSlot(t, b, conn, freeFuture(b))
+	other := findSlot(t, b, conn, func(s emis.Slot) bool { return freeFuture(b)(s) && s.SessionDBID != target.SessionDBID })
+	setFaults(t, b, sandbox.Faults{Organisations: map[string]sandbox.FaultConfig{
+		strconv.Itoa(sandbox.DemoCDB): {FailSlotsOf: []int64{target.SessionDBID}}}})
+	for range 3 { // every time, not by chance
+		_, err := conn.GetSlotsForSession(ctx, target.SessionDBID)
+		var te *emis.TransportError
+		if !errors.As(err, &te) || te.StatusCode != 503 {
+			t.Fatalf("slots of the aimed-at session: err = %v, want HTTP 503", err)
+		}
+	}
+	if _, err := conn.GetSlotsForSession(ctx, other.SessionDBID); err != nil {
+		t.Fatalf("another session's slots: %v", err)
+	}
+	if _, err := conn.GetAppointmentSessions(ctx, emis.Today(time.Now()), emis.Today(time.Now()).AddDays(6), 0); err != nil {
+		t.Fatalf("the session list: %v", err)
+	}
+}

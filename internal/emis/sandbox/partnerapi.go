@@ -44,6 +44,9 @@ func (s *Server) servePartnerAPI(rw http.ResponseWriter, r *http.Request) {
 	if faulty {
 		var delay time.Duration
 		kind, delay = fc.decide(w.now())
+		if kind == faultNone && method == emis.MethodGetSlotsForSession && fc.failsSlotsOf(p.Get("appointmentSessionId")) {
+			kind = faultError
+		}
 		if delay > 0 {
 			t := time.NewTimer(delay)
 			select {
