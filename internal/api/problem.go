@@ -108,10 +108,6 @@ func (p *Problem) with(name, value string) *Problem {
 	return p
 }
 
-func notFound(what string) *Problem {
-	return problem(http.StatusNotFound, codeNotFound, "There is no "+what+" with this id in your practice group.")
-}
-
 func retryAfter(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)
 	if s < 1 {

@@ -130,7 +130,6 @@ type changeStream struct {
 	Workers   int           // concurrent bookings
 	PatientID int64         // the patient booked (exists at every generated practice)
 	Rand      *rand.Rand    // used by the pacing goroutine only
-	window    time.Duration // width of the random window slots are looked for in
 	attempted atomic.Int64  // changes the pacing asked for
 	made      atomic.Int64  // bookings EMIS accepted
 	refused   atomic.Int64  // bookings EMIS refused (409): not counted as changes

@@ -196,21 +196,12 @@ func validXMLRune(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
-func (n plainNode) child(name string) (plainNode, bool) {
-	for _, c := range n.children {
-		if string(c.name) == name {
-			return c, true
-		}
-	}
-	return plainNode{}, false
-}
-
 // decodeSlotListPlain reads a SlotList in the plain subset. It refuses (ok false) anything
 // it would read differently from encoding/xml: unknown or repeated fields, text where an
 // element was expected, numbers that do not parse.
 func decodeSlotListPlain(data []byte) (slots []Slot, ok bool) {
 	root, ok := parsePlain(data)
-	if !ok || string(root.name) != "SlotList" || root.text != nil && len(root.text) != 0 {
+	if !ok || string(root.name) != "SlotList" || len(root.text) != 0 {
 		return nil, false
 	}
 	slots = make([]Slot, 0, len(root.children))
@@ -310,7 +301,7 @@ func plainInt(n plainNode) (int64, bool) {
 
 func plainSlotType(n plainNode) (SlotTypeRef, bool) {
 	var t SlotTypeRef
-	if n.text != nil && len(n.text) != 0 {
+	if len(n.text) != 0 {
 		return t, false
 	}
 	var seen uint8
@@ -340,12 +331,12 @@ func plainSlotType(n plainNode) (SlotTypeRef, bool) {
 }
 
 func plainPatients(n plainNode) ([]PatientBrief, bool) {
-	if n.text != nil && len(n.text) != 0 {
+	if len(n.text) != 0 {
 		return nil, false
 	}
 	var out []PatientBrief
 	for _, el := range n.children {
-		if string(el.name) != "Patient" || el.text != nil && len(el.text) != 0 {
+		if string(el.name) != "Patient" || len(el.text) != 0 {
 			return nil, false
 		}
 		var p PatientBrief

@@ -153,15 +153,6 @@ func (w *World) OrgByODS(ods string) (*Org, error) {
 	return nil, fmt.Errorf("organisation with ODS code %q: %w", ods, ErrNotFound)
 }
 
-func (w *World) orgBySerial(serial int) *Org {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if serial <= 0 || serial >= len(w.serial) {
-		return nil
-	}
-	return w.serial[serial]
-}
-
 // Orgs lists organisations ordered by CDB.
 func (w *World) Orgs() []*Org {
 	w.mu.RLock()
