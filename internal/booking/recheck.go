@@ -103,7 +103,7 @@ func (s *Service) recheckLink(ctx context.Context, conn *emis.Conn, a store.Appo
 		return false, fmt.Errorf("booking: re-read EMIS record of %s: %w", a.Reference, err)
 	}
 	record := detailsOfRecord(*rec)
-	if len(disagreements(detailsOfPatient(pat), record)) == 0 {
+	if len(disagreements(detailsOfPatient(pat), record)) == 0 || stillLinkable(pat, *rec, a.EMISPatientID) {
 		return true, nil
 	}
 	confirmed, err := s.Store.ConfirmedMismatches(ctx, a.PatientID, a.PracticeID, a.EMISPatientID)
@@ -116,6 +116,14 @@ func (s *Service) recheckLink(ctx context.Context, conn *emis.Conn, a store.Appo
 		}
 	}
 	return false, s.dropLink(ctx, a, RuleEMISRecordChanged)
+}
+
+// stillLinkable says whether matching's own rules, given this one record, would link the
+// patient to it now: an NHS number and date of birth that agree link although the surname
+// differs (married since registering), exactly as they did when matching made the link.
+func stillLinkable(p store.PatientRow, rec emis.Patient, emisNumber int64) bool {
+	v := matching.Decide(demographicsOf(p), []matching.Candidate{matching.CandidateFromEMIS(rec)})
+	return v.Outcome == matching.Linked && v.EMISNumber == emisNumber
 }
 
 // dropLink turns the booking towards a placeholder and forgets the patient's link to the record.

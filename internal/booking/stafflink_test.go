@@ -264,3 +264,31 @@ func TestASecondStaffLinkWhileTheFirstIsBeingBookedIsRefused(t *testing.T) {
 		t.Fatalf("the row names EMIS number %d, want the first link's %d", row.EMISPatientID, emisNo)
 	}
 }
+
+// A patient who gives another surname than EMIS holds (married since registering) but the
+// same NHS number, date of birth and first name is linked by matching's NHS number rule; the
+// re-check before writing must accept what matching accepted, or every such booking would be
+// a placeholder telling the partner the record "changed".
+func TestAPatientLinkedByNHSNumberUnderAnotherSurnameIsBookedNotPlaceholdered(t *testing.T) {
+	b := setup(t)
+	d, emisNo := b.emisPatient(t)
+	d.FamilyName = "Marriedname"
+	slot := b.freeSlots(t, 1)[0]
+	a := b.written(t, slot.ID, d)
+	row := b.row(t, a.ID)
+	if row.State != string(booking.StateBooked) || row.EMISPatientID != emisNo {
+		t.Fatalf("booking = %s (%s), EMIS number %d: want booked into record %d, as matching linked it", row.State, row.MatchRule, row.EMISPatientID, emisNo)
+	}
+	// The same holds for the next booking by patient_id, which re-reads the record.
+	slot2 := b.freeSlots(t, 2)[1]
+	next := b.reserve(t, slot2.ID)
+	if _, err := b.svc.Book(context.Background(), b.group, next.ID, booking.PatientInput{PatientID: b.get(t, a.ID).PatientID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, next.ID); err != nil {
+		t.Fatal(err)
+	}
+	if row := b.row(t, next.ID); row.State != string(booking.StateBooked) || row.EMISPatientID != emisNo {
+		t.Fatalf("next booking = %s (%s): want booked into record %d", row.State, row.MatchRule, emisNo)
+	}
+}
