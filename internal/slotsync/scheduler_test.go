@@ -89,11 +89,13 @@ func TestSyncNowBringsAReceptionBookingInAtOnce(t *testing.T) {
 	must(t, err)
 	start := time.Now()
 	sched.SyncNow(b.practiceID)
-	waitFor(t, 5*time.Second, func() bool {
+	// "At once" against intervals of an hour: the bound is loose enough for the race detector
+	// on a loaded 2-core machine, and still an hour short of what the schedule alone would take.
+	waitFor(t, 30*time.Second, func() bool {
 		got, _ := b.storedSlotNow(t, sl.DBID)
 		return got.Status == emis.SlotBooked
 	})
-	if took := time.Since(start); took > 2*time.Second {
+	if took := time.Since(start); took > 30*time.Second {
 		t.Fatalf("SyncNow took %s", took)
 	}
 	f := sched.Freshness()

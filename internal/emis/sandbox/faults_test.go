@@ -44,7 +44,7 @@ func TestTimeoutAfterWriteLeavesTheBookingAppliedButUnanswered(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b, _ := connected(t, sandbox.Options{Seed: 1})
-	impatient, _ := emis.NewCaller(emis.Config{BaseURL: b.srv.URL, SupplierID: sandbox.DefaultSupplierID, CallTimeout: 300 * time.Millisecond})
+	impatient, _ := emis.NewCaller(emis.Config{BaseURL: b.srv.URL, SupplierID: sandbox.DefaultSupplierID, CallTimeout: 2 * time.Second})
 	conn, err := impatient.Connect(ctx, emis.Credentials{CDB: sandbox.DemoCDB, Username: "Herouser", APIPassword: sandbox.DemoAPIPassword})
 	if err != nil {
 		t.Fatal(err)
