@@ -375,13 +375,16 @@ func (s *Service) readSlot(ctx context.Context, conn *emis.Conn, a store.Appoint
 
 // classify recognises our own writes by the reference herolink puts in EMIS's notes, and an
 // appointment as ours only when it is also for the patient herolink means: anything else is
-// someone else's, never to be finished or undone as ours.
+// someone else's, never to be finished or undone as ours. A free slot carrying our reference is
+// our placeholder whatever its slot type: one written before the practice replaced or unmapped
+// its unregistered slot type keeps the old type's id, and must still be undone or converted
+// (EMIS clears the notes when an appointment is cancelled, and herolink when it gives a slot back).
 func classify(sl emis.Slot, a store.AppointmentRow, unreg int) seen {
 	ours := strings.Contains(sl.Notes, a.Reference)
 	switch {
 	case sl.Status == emis.SlotBooked && ours && len(sl.Patients) == 1 && sl.Patients[0].DBID == a.EMISPatientID && a.EMISPatientID != 0:
 		return seenOurAppointment
-	case sl.Status == emis.SlotAvailable && ours && unreg != 0 && sl.Type.TypeID == unreg:
+	case sl.Status == emis.SlotAvailable && ours:
 		return seenOurPlaceholder
 	case sl.Status == emis.SlotAvailable && sl.Notes == "":
 		return seenFree

@@ -1,0 +1,84 @@
+package booking_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"herolink/internal/booking"
+	"herolink/internal/emis/sandbox"
+	"herolink/internal/mapping"
+	"herolink/internal/store"
+)
+
+// replaceUnregisteredType is the practice following the guide after deleting its unregistered
+// slot type: a new one added in EMIS, the old one Not Bookable in herolink, the new one mapped.
+// Placeholders already in EMIS keep the old slot type's id.
+func (b *bundle) replaceUnregisteredType(t *testing.T) (old, added int) {
+	t.Helper()
+	ctx := context.Background()
+	old = unregisteredType(t, b)
+	if err := b.org.DeleteSlotType(old); err != nil {
+		t.Fatal(err)
+	}
+	name, colour, yes := "Hero unregistered patient", "#ffeb3b", true
+	nt, err := b.org.AddSlotType(sandbox.SlotTypeInput{Name: &name, Colour: &colour, Bookable: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps := &mapping.Service{Store: b.store, Conns: b.practices}
+	if _, err := maps.RefreshFromEMIS(ctx, "staff", b.practiceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := maps.SetFeature(ctx, "staff", b.practiceID, old, store.FeatureNotBookable); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := maps.SetFeature(ctx, "staff", b.practiceID, nt.ID, store.FeatureUnregistered); err != nil {
+		t.Fatal(err)
+	}
+	return old, nt.ID
+}
+
+// A placeholder written before the practice replaced its unregistered slot type still carries
+// the patient's details in EMIS. Cancelling it must clear it there, not report
+// "cancelled in EMIS" while EMIS keeps the time reserved with the patient's name in the notes.
+func TestAPlaceholderCancelledAfterTheUnregisteredSlotTypeWasReplacedIsClearedInEMIS(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	a := b.placeholder(t, slot.ID)
+	b.replaceUnregisteredType(t)
+	if _, err := b.svc.Cancel(ctx, b.group, a.ID, booking.CancelRequest{Reason: "no longer needed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if sl := b.emisSlot(t, slot.ID); strings.Contains(sl.Notes, a.Reference) {
+		t.Fatalf("EMIS slot after the cancellation = %+v: the placeholder and the patient's details are still there", sl)
+	}
+}
+
+// Staff linking such a placeholder books the patient into the slot; it is not a false
+// "slot taken" that leaves the placeholder in EMIS.
+func TestAStaffLinkOfAPlaceholderWrittenUnderAReplacedSlotTypeBooksThePatient(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, emisNo := b.emisPatient(t)
+	a := b.placeholderFor(t, unmatchable(d))
+	b.replaceUnregisteredType(t)
+	if err := b.staffLink(ctx, a.ID, emisNo); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := b.get(t, a.ID)
+	if got.State != booking.StateBooked {
+		t.Fatalf("state = %s (failure %q), want booked into the placeholder's slot", got.State, got.FailureCode)
+	}
+	sl := b.emisSlot(t, a.SlotID)
+	if len(sl.Patients) != 1 || sl.Patients[0].DBID != emisNo {
+		t.Fatalf("EMIS slot = %+v, want the linked patient's appointment", sl)
+	}
+}
