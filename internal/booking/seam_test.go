@@ -82,3 +82,36 @@ func TestAStaffLinkOfAPlaceholderWrittenUnderAReplacedSlotTypeBooksThePatient(t 
 		t.Fatalf("EMIS slot = %+v, want the linked patient's appointment", sl)
 	}
 }
+
+// Matching links on the NHS number and date of birth even when the surname differs (a married
+// name): the link check tells the partner "linked". The re-check before writing must not then
+// undo that very link as "the record changed": the booking goes into the record, as matching
+// decided, rather than becoming a placeholder whose reason says something changed.
+func TestAPatientMatchingLinksByNHSNumberDespiteANewSurnameIsBookedNotDroppedByTheRecheck(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, emisNo := b.emisPatient(t)
+	d.FamilyName = "Marriedname"
+	slot := b.freeSlots(t, 1)[0]
+	p, err := b.svc.RegisterPatient(ctx, b.group, booking.PatientInput{Demographics: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if check, err := b.svc.PatientLinkCheck(ctx, b.group, p.ID, 0); err != nil || !check.Linked {
+		t.Fatalf("link check = %+v, %v; the premise is that matching links these details", check, err)
+	}
+	a := b.reserve(t, slot.ID)
+	if _, err := b.svc.Book(ctx, b.group, a.ID, booking.PatientInput{PatientID: p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := b.get(t, a.ID)
+	if got.State != booking.StateBooked {
+		t.Fatalf("state = %s (partner told %q), want booked: the link check said linked and nothing changed in EMIS", got.State, got.PlaceholderReason)
+	}
+	if sl := b.emisSlot(t, slot.ID); len(sl.Patients) != 1 || sl.Patients[0].DBID != emisNo {
+		t.Fatalf("EMIS slot = %+v, want the appointment in EMIS number %d", sl, emisNo)
+	}
+}
