@@ -115,3 +115,40 @@ func TestAPatientMatchingLinksByNHSNumberDespiteANewSurnameIsBookedNotDroppedByT
 		t.Fatalf("EMIS slot = %+v, want the appointment in EMIS number %d", sl, emisNo)
 	}
 }
+
+// While the practice's connection is "failing" for a set-up reason that leaves EMIS answering
+// (its unregistered slot type made not bookable), herolink's bookings there are still read back
+// every interval: one EMIS lost without any change the sync can see is found.
+func TestBookingsAreStillVerifiedWhileThePracticeIsFailingOnlyForItsSetUp(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	slot := b.freeSlots(t, 1)[0]
+	a := b.written(t, slot.ID, d)
+	b.follow(t)
+	v := b.verifier()
+	b.verify(t, v)
+
+	no := false
+	if _, err := b.org.EditSlotType(unregisteredType(t, b), sandbox.SlotTypeInput{Bookable: &no}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := b.practices.CheckHealth(ctx, b.practiceID); u.Status != store.HealthFailing {
+		t.Fatalf("health = %s, the premise is a practice failing for its set-up", u.Status)
+	}
+	ours := b.emisSlot(t, slot.ID)
+	other := b.otherFreeSlot(t, ours)
+	_, someone := b.emisPatient(t)
+	if err := b.org.ReceptionCancel(ours.DBID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.org.ReceptionBook(sandbox.BookInput{SlotID: other.DBID, PatientID: someone}); err != nil {
+		t.Fatal(err)
+	}
+	b.follow(t)
+	b.clock.advance(verifyEvery)
+	res := b.verify(t, v)
+	if got := b.get(t, a.ID); got.State != booking.StateCancelled {
+		t.Fatalf("after EMIS lost the booking and one interval passed: %s (verification %+v), want cancelled", got.State, res)
+	}
+}
