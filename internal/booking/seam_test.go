@@ -152,3 +152,27 @@ func TestBookingsAreStillVerifiedWhileThePracticeIsFailingOnlyForItsSetUp(t *tes
 		t.Fatalf("after EMIS lost the booking and one interval passed: %s (verification %+v), want cancelled", got.State, res)
 	}
 }
+
+// Reception moves herolink's appointment to another slot, and the partner cancels before
+// herolink has noticed the move: the cancellation must still take the appointment out of EMIS,
+// wherever reception put it, not leave it in the patient's record while herolink says
+// "cancelled in EMIS".
+func TestACancellationRightAfterReceptionMovedTheAppointmentCancelsItWhereItIsNow(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.emisPatient(t)
+	slots := b.freeSlots(t, 2)
+	a := b.written(t, slots[0].ID, d)
+	if _, err := b.org.MoveAppointment(b.emisSlot(t, slots[0].ID).DBID, b.emisSlot(t, slots[1].ID).DBID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Cancel(ctx, b.group, a.ID, booking.CancelRequest{Reason: "feeling better"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeback(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.artefacts(t)[a.Reference]; n != 0 {
+		t.Fatalf("after the cancellation EMIS still holds %d appointment(s) of %s (slot now %+v)", n, a.Reference, b.emisSlot(t, slots[1].ID))
+	}
+}

@@ -208,6 +208,12 @@ func (s *Service) step(ctx context.Context, a store.AppointmentRow) (more bool, 
 		if state, err = s.readBack(ctx, conn, a, unreg); err != nil {
 			return false, err
 		}
+		if g == goalEmpty && cancelsMovedAway(a, state) {
+			// Before recording the slot as not ours: a failed look is looked for again.
+			if found, err := s.cancelMovedAway(ctx, conn, a, unreg); found || err != nil {
+				return false, err
+			}
+		}
 		if err := s.recordSeen(ctx, a, state); err != nil {
 			return false, err
 		}
