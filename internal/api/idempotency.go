@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"herolink/internal/booking"
 	"herolink/internal/store"
@@ -27,7 +28,8 @@ var keptHeaders = []string{"Content-Type", "Location"}
 // first request's answer (below 500) is kept for IdempotencyTTL and replayed to a retry with
 // the same body; a different body is refused (422 idempotency_key_reused) and a retry while
 // the first is still being answered is told to wait (409 idempotency_in_progress). A 5xx
-// answer is not kept, so the request can be retried with the same key.
+// answer, or a refusal for a passing condition (practice_unavailable), is not kept, so the
+// request can be retried with the same key.
 //
 // The key's use commits with the operation (booking.WithCommitHook): if the process dies after
 // the operation's commit and before its answer is kept, the retry is answered from what the
@@ -113,7 +115,7 @@ func (s *server) answerCommitted(w http.ResponseWriter, r *http.Request, c *call
 func (s *server) keep(ctx context.Context, c *call, key string, cw *capture) {
 	// The answer is kept even if the client has gone: its retry must find it.
 	ctx = context.WithoutCancel(ctx)
-	if cw.status >= 500 || cw.status == 0 {
+	if cw.status >= 500 || cw.status == 0 || passingRefusal(cw) {
 		if err := s.cfg.Store.AbandonIdempotent(ctx, c.key.ID, key); err != nil {
 			s.log.Error("partner API: forget failed idempotent request", "err", err)
 		}
@@ -189,3 +191,17 @@ func (c *capture) Write(b []byte) (int, error) {
 }
 
 func (c *capture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// passingRefusal says whether an answer refuses for a condition expected to pass, whose
+// problem tells the partner to try again later (practice_unavailable: the practice's connection
+// is failing). Nothing was made, so, as after a server error, the claim is forgotten and a
+// retry with the same key runs again rather than replaying the refusal for the key's lifetime.
+func passingRefusal(cw *capture) bool {
+	if cw.status != http.StatusConflict || !strings.HasPrefix(cw.Header().Get("Content-Type"), "application/problem+json") {
+		return false
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	return json.Unmarshal(cw.body.Bytes(), &p) == nil && p.Code == string(booking.CodePracticeUnavailable)
+}

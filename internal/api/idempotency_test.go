@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"herolink/internal/booking"
 	"herolink/internal/store"
 )
 
@@ -220,5 +221,20 @@ func TestOnlyOneRequestWithAnIdempotencyKeyCanCommitItsOperation(t *testing.T) {
 	rec, started, err := b.store.BeginIdempotent(ctx, b.keyAID, "slow", "h", time.Minute, 24*time.Hour)
 	if err != nil || started || rec.Ref != "apt_retry" || rec.Status != 0 {
 		t.Fatalf("later: %+v started %v, %v", rec, started, err)
+	}
+}
+
+// practice_unavailable says "try again later": the practice's connection is failing for a while.
+// A retry of the same request with the same Idempotency-Key once the practice is fixed must run
+// again, not replay the refusal for the key's 24 hours (nothing was made: there is nothing to
+// keep exactly once).
+func TestAHoldRefusedWhileThePracticeCannotTakeBookingsCanBeRetriedWithTheSameKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := idem(req{method: "POST", path: "/v1/appointments", body: `{"slot_id":"` + b.slotOf(b.groupA) + `"}`}, "when-fixed")
+	b.booking.failNext("Reserve", refuse(booking.CodePracticeUnavailable, "the practice cannot take online bookings just now; try again later"))
+	mustProblem(t, b.send(t, r), http.StatusConflict, "practice_unavailable")
+	if res := b.send(t, r); res.status != http.StatusCreated || res.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the retry after the practice was fixed answered %d %v\n%s", res.status, res.header, res.body)
 	}
 }

@@ -103,7 +103,7 @@ func (s *Service) recheckLink(ctx context.Context, conn *emis.Conn, a store.Appo
 		return false, fmt.Errorf("booking: re-read EMIS record of %s: %w", a.Reference, err)
 	}
 	record := detailsOfRecord(*rec)
-	if len(disagreements(detailsOfPatient(pat), record)) == 0 || stillLinkable(pat, *rec, a.EMISPatientID) {
+	if len(disagreements(detailsOfPatient(pat), record)) == 0 || stillMatched(pat, *rec, a.EMISPatientID) {
 		return true, nil
 	}
 	confirmed, err := s.Store.ConfirmedMismatches(ctx, a.PatientID, a.PracticeID, a.EMISPatientID)
@@ -118,11 +118,14 @@ func (s *Service) recheckLink(ctx context.Context, conn *emis.Conn, a store.Appo
 	return false, s.dropLink(ctx, a, RuleEMISRecordChanged)
 }
 
-// stillLinkable says whether matching's own rules, given this one record, would link the
-// patient to it now: an NHS number and date of birth that agree link although the surname
-// differs (married since registering), exactly as they did when matching made the link.
-func stillLinkable(p store.PatientRow, rec emis.Patient, emisNumber int64) bool {
-	v := matching.Decide(demographicsOf(p), []matching.Candidate{matching.CandidateFromEMIS(rec)})
+// stillMatched says whether matching's own rules, given the linked record alone, still link it
+// to the patient's details. They link on the NHS number and date of birth despite another
+// surname (a married name), so a link matching makes is not at once undone here as "the
+// record changed" (which would also tell the partner the register's surname differs).
+func stillMatched(p store.PatientRow, rec emis.Patient, emisNumber int64) bool {
+	c := matching.CandidateFromEMIS(rec)
+	c.EMISNumber = emisNumber // the record was read by this number
+	v := matching.Decide(demographicsOf(p), []matching.Candidate{c})
 	return v.Outcome == matching.Linked && v.EMISNumber == emisNumber
 }
 

@@ -208,6 +208,12 @@ func (s *Service) step(ctx context.Context, a store.AppointmentRow) (more bool, 
 		if state, err = s.readBack(ctx, conn, a, unreg); err != nil {
 			return false, err
 		}
+		if g == goalEmpty && cancelsMovedAway(a, state) {
+			// Before recording the slot as not ours: a failed look is looked for again.
+			if found, err := s.cancelMovedAway(ctx, conn, a, unreg); found || err != nil {
+				return false, err
+			}
+		}
 		if err := s.recordSeen(ctx, a, state); err != nil {
 			return false, err
 		}
@@ -375,13 +381,16 @@ func (s *Service) readSlot(ctx context.Context, conn *emis.Conn, a store.Appoint
 
 // classify recognises our own writes by the reference herolink puts in EMIS's notes, and an
 // appointment as ours only when it is also for the patient herolink means: anything else is
-// someone else's, never to be finished or undone as ours.
+// someone else's, never to be finished or undone as ours. A free slot carrying our reference is
+// our placeholder whatever its slot type: one written before the practice replaced or unmapped
+// its unregistered slot type keeps the old type's id, and must still be undone or converted
+// (EMIS clears the notes when an appointment is cancelled, and herolink when it gives a slot back).
 func classify(sl emis.Slot, a store.AppointmentRow, unreg int) seen {
 	ours := strings.Contains(sl.Notes, a.Reference)
 	switch {
 	case sl.Status == emis.SlotBooked && ours && len(sl.Patients) == 1 && sl.Patients[0].DBID == a.EMISPatientID && a.EMISPatientID != 0:
 		return seenOurAppointment
-	case sl.Status == emis.SlotAvailable && ours && unreg != 0 && sl.Type.TypeID == unreg:
+	case sl.Status == emis.SlotAvailable && ours:
 		return seenOurPlaceholder
 	case sl.Status == emis.SlotAvailable && sl.Notes == "":
 		return seenFree

@@ -82,10 +82,13 @@ func (s *Store) MarkVerified(ctx context.Context, ids []string, t time.Time) err
 }
 
 // PracticesReachable lists the practices whose EMIS connection is worth calling: an active
-// connection, credentials not refused, and health not failing (credentials or set-up).
+// connection whose credentials EMIS has not refused, as the sync's. Health "failing" is not a
+// reason to skip: it also means a set-up fault that leaves EMIS answering (the unregistered
+// slot type deleted or not bookable), and bookings there must still be read back; a practice
+// whose EMIS refuses the calls costs the verifier one call a run.
 func (s *Store) PracticesReachable(ctx context.Context) (map[int64]bool, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT p.id FROM practices p WHERE p.credentials_rejected = 0
-		AND p.health_status != 'failing' AND EXISTS
+		AND EXISTS
 		(SELECT 1 FROM emis_connections c WHERE c.practice_id = p.id AND c.state = 'active')`)
 	if err != nil {
 		return nil, fmt.Errorf("store: reachable practices: %w", err)
