@@ -47,12 +47,26 @@ type appointmentJSON struct {
 	UpdatedAt         string       `json:"updated_at"`
 }
 
+// placeholderReasons are the codes a placeholder's partner may be told: none names another record.
+var placeholderReasons = map[string]bool{booking.LinkNoUniqueMatch: true, booking.LinkDetailsIncomplete: true,
+	booking.LinkPracticeUnavailable: true, booking.PlaceholderLinkedRecordChanged: true}
+
+// partnerPlaceholderReason passes on only a code this layer knows to be safe, whatever the
+// booking core says: a matching rule's own name ("nhs_number_dob_mismatch") would tell a partner
+// what the register holds.
+func partnerPlaceholderReason(r string) string {
+	if r == "" || placeholderReasons[r] {
+		return r
+	}
+	return booking.LinkNoUniqueMatch
+}
+
 func toAppointmentJSON(a booking.Appointment) appointmentJSON {
 	out := appointmentJSON{ID: a.ID, Reference: a.Reference, State: string(a.State), PracticeID: practiceID(a.PracticeID),
 		SlotID: a.SlotID, Start: mustTime(a.StartAt), End: mustTime(a.EndAt), AppointmentTypeID: str(a.AppointmentTypeID),
 		LocationID: str(a.LocationID), PractitionerIDs: a.PractitionerIDs, ReservedUntil: formatTime(a.ReservedUntil),
 		Description: a.Description, Comment: a.Comment, PatientID: str(a.PatientID), EMISReference: str(a.EMISReference),
-		PlaceholderReason: str(a.PlaceholderReason), Alternatives: a.Alternatives, RescheduledFrom: str(a.RescheduledFrom), RescheduledTo: str(a.RescheduledTo),
+		PlaceholderReason: str(partnerPlaceholderReason(a.PlaceholderReason)), Alternatives: a.Alternatives, RescheduledFrom: str(a.RescheduledFrom), RescheduledTo: str(a.RescheduledTo),
 		CancelledBy: str(a.CancelledBy), CancelReason: str(a.CancelReason), CreatedAt: mustTime(a.CreatedAt),
 		UpdatedAt: mustTime(a.UpdatedAt)}
 	if out.PractitionerIDs == nil {
