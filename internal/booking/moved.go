@@ -23,24 +23,35 @@ func (s *Service) followReceptionMove(ctx context.Context, conn *emis.Conn, a st
 	if a.State != string(StateBooked) || a.EMISPatientID == 0 || a.MatchRule == RuleBookedInEMIS {
 		return false, nil
 	}
-	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+	x, found, err := s.findMoved(ctx, conn, a, func(x emis.Slot) bool { return classifyElsewhere(x, a, unreg) })
+	if err != nil || !found {
 		return false, err
+	}
+	if _, err := s.followSlot(ctx, a, old, x); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// findMoved looks among the patient's appointments (GetPatientAppointments, today and the next
+// movedSearchDays) for this booking in a slot other than its own, recognised by ours (herolink's
+// reference and the patient herolink means).
+func (s *Service) findMoved(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, ours func(emis.Slot) bool) (emis.Slot, bool, error) {
+	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+		return emis.Slot{}, false, err
 	}
 	today := emis.Today(s.now())
 	appts, err := conn.GetPatientAppointments(ctx, a.EMISPatientID, today, today.AddDays(movedSearchDays-1))
 	if errors.Is(err, emis.ErrPatientNotFound) || errors.Is(err, emis.ErrNothingToReturn) {
-		return false, nil
+		return emis.Slot{}, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("booking: look for %s moved in EMIS: %w", a.Reference, err)
+		return emis.Slot{}, false, fmt.Errorf("booking: look for %s moved in EMIS: %w", a.Reference, err)
 	}
 	for _, x := range appts {
-		if x.DBID != a.SlotID && classifyElsewhere(x, a, unreg) {
-			if _, err := s.followSlot(ctx, a, old, x); err != nil {
-				return false, err
-			}
-			return true, nil
+		if x.DBID != a.SlotID && ours(x) {
+			return x, true, nil
 		}
 	}
-	return false, nil
+	return emis.Slot{}, false, nil
 }

@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"herolink/internal/emis"
 	"herolink/internal/store"
@@ -21,34 +20,21 @@ func cancelsMovedAway(a store.AppointmentRow, state seen) bool {
 // reference, the same patient) in another slot, and cancels it there. It answers whether it
 // found one; when it did, the write is recorded as for the booking's own slot.
 func (s *Service) cancelMovedAway(ctx context.Context, conn *emis.Conn, a store.AppointmentRow, unreg int) (bool, error) {
-	if err := s.Store.AddEMISCalls(ctx, a.ID, 1); err != nil {
+	x, found, err := s.findMoved(ctx, conn, a, func(x emis.Slot) bool { return classify(x, a, unreg) == seenOurAppointment })
+	if err != nil || !found {
 		return false, err
 	}
-	today := emis.Today(s.now())
-	appts, err := conn.GetPatientAppointments(ctx, a.EMISPatientID, today, today.AddDays(movedSearchDays-1))
-	if errors.Is(err, emis.ErrPatientNotFound) || errors.Is(err, emis.ErrNothingToReturn) {
-		return false, nil
+	if err := s.attempt(ctx, a); err != nil {
+		return true, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("booking: look for %s moved in EMIS before cancelling it: %w", a.Reference, err)
+	err = conn.CancelAppointment(ctx, x.DBID, "Cancelled in herolink "+a.Reference)
+	if err != nil && !errors.Is(err, emis.ErrSlotNotBooked) {
+		return true, s.settleFailedWrite(ctx, a, err) // read back, and looked for, again
 	}
-	for _, x := range appts {
-		if x.DBID == a.SlotID || classify(x, a, unreg) != seenOurAppointment {
-			continue
-		}
-		if err := s.attempt(ctx, a); err != nil {
-			return true, err
-		}
-		err := conn.CancelAppointment(ctx, x.DBID, "Cancelled in herolink "+a.Reference)
-		if err != nil && !errors.Is(err, emis.ErrSlotNotBooked) {
-			return true, s.settleFailedWrite(ctx, a, err) // read back, and looked for, again
-		}
-		there := a
-		there.SlotID, there.EMISSlotTypeID = x.DBID, x.Type.TypeID
-		if err := s.written(ctx, there, "", err == nil); err != nil {
-			return true, err
-		}
-		return true, s.Store.AddAppointmentEvent(ctx, s.Store.DBQ(), a.ID, "appointment.cancelled_in_emis", "moved by reception")
+	there := a
+	there.SlotID, there.EMISSlotTypeID = x.DBID, x.Type.TypeID
+	if err := s.written(ctx, there, "", err == nil); err != nil {
+		return true, err
 	}
-	return false, nil
+	return true, s.Store.AddAppointmentEvent(ctx, s.Store.DBQ(), a.ID, "appointment.cancelled_in_emis", "moved by reception")
 }
