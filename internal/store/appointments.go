@@ -233,17 +233,23 @@ func (s *Store) LiveRescheduleOf(ctx context.Context, id string) (string, error)
 // PlaceholdersWaitingSince lists placeholders written before t that staff have not been
 // alerted about.
 func (s *Store) PlaceholdersWaitingSince(ctx context.Context, t time.Time) ([]AppointmentRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
+	return s.queryAppointments(ctx, "placeholders waiting", `SELECT `+appointmentColumns+` FROM appointments
 		WHERE state = 'placeholder' AND alerted_at IS NULL AND written_at < ? ORDER BY written_at LIMIT 1000`, t.UnixMilli())
+}
+
+// queryAppointments runs a query selecting appointmentColumns and scans every row; what names
+// the list in errors.
+func (s *Store) queryAppointments(ctx context.Context, what, query string, args ...any) ([]AppointmentRow, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: placeholders waiting: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []AppointmentRow
 	for rows.Next() {
 		a, err := scanAppointment(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		out = append(out, a)
 	}
@@ -271,21 +277,8 @@ func (s *Store) AppointmentsWhere(ctx context.Context, practiceID int64, states 
 	for _, st := range states {
 		args = append(args, st)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE practice_id = ?
+	return s.queryAppointments(ctx, "appointments", `SELECT `+appointmentColumns+` FROM appointments WHERE practice_id = ?
 		AND state IN (?`+strings.Repeat(", ?", len(states)-1)+`) ORDER BY start_at, id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: appointments: %w", err)
-	}
-	defer rows.Close()
-	var out []AppointmentRow
-	for rows.Next() {
-		a, err := scanAppointment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // AppointmentsNeedingEMIS lists appointments whose EMIS side is not settled: confirming, a

@@ -47,22 +47,9 @@ func (s *Store) RecordSlotTx(ctx context.Context, q Queryer, practiceID, slotID 
 // BookingsToVerify lists live bookings (booked or placeholder) starting at or after from that
 // were not read back from EMIS since before, the longest unverified first, at most limit.
 func (s *Store) BookingsToVerify(ctx context.Context, from, before time.Time, limit int) ([]AppointmentRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
+	return s.queryAppointments(ctx, "bookings to verify", `SELECT `+appointmentColumns+` FROM appointments
 		WHERE state IN ('booked', 'placeholder') AND start_at >= ? AND verified_at < ?
 		ORDER BY verified_at, practice_id, session_id LIMIT ?`, from.UnixMilli(), before.UnixMilli(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: bookings to verify: %w", err)
-	}
-	defer rows.Close()
-	var out []AppointmentRow
-	for rows.Next() {
-		a, err := scanAppointment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // MarkVerified records that the bookings were read back from EMIS at t.
