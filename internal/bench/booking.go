@@ -143,14 +143,11 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	defer os.RemoveAll(dir)
 
 	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, DiaryWeeks: 6})
-	emisLn, err := net.Listen("tcp", "127.0.0.1:0")
+	emisURL, stopEMIS, err := serveSandbox(world)
 	if err != nil {
 		return res, err
 	}
-	emisSrv := sandbox.HTTPServer(sandbox.NewServer(world, nil))
-	go func() { _ = emisSrv.Serve(emisLn) }()
-	defer emisSrv.Close()
-	emisURL := "http://" + emisLn.Addr().String()
+	defer stopEMIS()
 
 	a, err := app.New(ctx, app.Config{DataDir: dir, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		EMISCallTimeout: o.CallTimeout, SyncHorizonDays: 42, WritebackWorkers: o.WritebackWorkers,

@@ -142,14 +142,11 @@ func RunRestart(ctx context.Context, o RestartOptions) (RestartResult, error) {
 	defer os.RemoveAll(dir)
 
 	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, DiaryWeeks: 6})
-	emisLn, err := net.Listen("tcp", "127.0.0.1:0")
+	emisURL, stopEMIS, err := serveSandbox(world)
 	if err != nil {
 		return res, err
 	}
-	emisSrv := sandbox.HTTPServer(sandbox.NewServer(world, nil))
-	go func() { _ = emisSrv.Serve(emisLn) }()
-	defer emisSrv.Close()
-	emisURL := "http://" + emisLn.Addr().String()
+	defer stopEMIS()
 
 	// Seed the data directory in this process (connect, map, first sync), then hand it to serve.
 	progress("preparing the demo practice (connect, map, first sync of 6 weeks)")

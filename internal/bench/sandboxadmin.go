@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -104,3 +105,15 @@ func (a *sandboxAdmin) receptionBook(ctx context.Context, cdb int, slotID, patie
 }
 
 func msFloat(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// serveSandbox serves world's Partner and admin APIs on a free loopback port in this process,
+// for benchmarks that drive herolink against it; stop closes the server.
+func serveSandbox(world *sandbox.World) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := sandbox.HTTPServer(sandbox.NewServer(world, nil))
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
