@@ -245,6 +245,11 @@ func TestADeductedPatientIsNeverBookedAgainstTheirOldRecord(t *testing.T) {
 	if row := b.row(t, a.ID); row.State != string(booking.StatePlaceholder) || row.MatchRule != booking.RuleEMISPatientNotFound {
 		t.Fatalf("booking = %s (%s), want a placeholder", row.State, row.MatchRule)
 	}
+	// The re-check, not EMIS's refusal, is what stops it: the link to the old record is
+	// forgotten, so no later booking is even tried against it.
+	if n := b.linkCount(t, pid); n != 0 {
+		t.Fatalf("the link to the deducted patient's record is still stored (%d)", n)
+	}
 }
 
 func TestASecondStaffLinkWhileTheFirstIsBeingBookedIsRefused(t *testing.T) {
