@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -236,7 +237,8 @@ func (s *server) linkProblem(w http.ResponseWriter, r *http.Request, p store.Pra
 }
 
 func isJSONContentType(ct string) bool {
-	return ct == "application/json" || len(ct) > len("application/json") && ct[:len("application/json")] == "application/json" && ct[len("application/json")] == ';'
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 func jsonErrorText(err error) string {
