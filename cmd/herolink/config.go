@@ -18,12 +18,12 @@ import (
 // variable; a flag given on the command line wins.
 type serverFlags struct {
 	addr, dataDir, databaseURL, emisURL, directoryURL, supplierID, logLevel string
-	healthInterval, emisTimeout                                time.Duration
-	secureCookies                                              bool
-	syncHorizonDays, syncConcurrency                           int
-	syncFull, syncNear                                         time.Duration
-	apiRate, apiBurst, writebackWorkers                        int
-	bookingAlertAfter                                          time.Duration
+	healthInterval, emisTimeout                                             time.Duration
+	secureCookies                                                           bool
+	syncHorizonDays, syncConcurrency                                        int
+	syncFull, syncNear                                                      time.Duration
+	apiRate, apiBurst, writebackWorkers                                     int
+	bookingAlertAfter                                                       time.Duration
 }
 
 func envInt(name string, def int) int {
