@@ -96,9 +96,11 @@ func (s *Store) ReadQ() Queryer { return s.read }
 // state change and enqueues its job atomically.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error { return s.inTx(ctx, fn) }
 
-// Appointment reads one appointment.
+// Appointment reads one appointment. Read inside a transaction (q is a *Tx), it locks the row
+// until the transaction ends, so a decision taken on what it read cannot be raced by another
+// instance: what SQLite's single writer gave for free, PostgreSQL gives with FOR UPDATE.
 func (s *Store) Appointment(ctx context.Context, q Queryer, id string) (AppointmentRow, error) {
-	a, err := scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = ?`, id))
+	a, err := scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments WHERE id = ?`+lockIn(q), id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return a, fmt.Errorf("store: appointment %s: %w", id, err)
 	}
@@ -108,7 +110,7 @@ func (s *Store) Appointment(ctx context.Context, q Queryer, id string) (Appointm
 // LiveAppointmentOnSlot returns the live hold or booking on a slot, if any.
 func (s *Store) LiveAppointmentOnSlot(ctx context.Context, q Queryer, practiceID, slotID int64) (AppointmentRow, error) {
 	return scanAppointment(q.QueryRowContext(ctx, `SELECT `+appointmentColumns+` FROM appointments
-		WHERE practice_id = ? AND slot_id = ? AND state IN ('reserved', 'confirming', 'booked', 'placeholder')`, practiceID, slotID))
+		WHERE practice_id = ? AND slot_id = ? AND state IN ('reserved', 'confirming', 'booked', 'placeholder')`+lockIn(q), practiceID, slotID))
 }
 
 // InsertHold inserts a reserved appointment. A hold on the same slot whose time has run out is

@@ -186,6 +186,14 @@ func (t *Tx) forUpdate() string {
 	return ""
 }
 
+// lockIn is the row lock for a read through q: FOR UPDATE when q is a PostgreSQL transaction.
+func lockIn(q Queryer) string {
+	if tx, ok := q.(*Tx); ok {
+		return tx.forUpdate()
+	}
+	return ""
+}
+
 type pgRows struct{ pgx.Rows }
 
 func (r pgRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
