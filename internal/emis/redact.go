@@ -85,6 +85,9 @@ func redact(text string, params url.Values) string {
 	}
 	// Runs quoted from inside a value: from each position, the longest run found in a value.
 	for i := 0; i+minQuoted <= len(lower); i++ {
+		if lower[i] == ' ' {
+			continue // a run starts at a word, so that the message keeps its spaces
+		}
 		longest := 0
 		for _, v := range values {
 			if !strings.Contains(v, lower[i:i+minQuoted]) {
@@ -102,6 +105,9 @@ func redact(text string, params url.Values) string {
 			}
 			longest = max(longest, lo)
 		}
+		for longest > 0 && lower[i+longest-1] == ' ' {
+			longest--
+		}
 		mark(i, i+longest)
 	}
 	var b strings.Builder
@@ -116,14 +122,16 @@ func redact(text string, params url.Values) string {
 	return b.String()
 }
 
-// asciiLower lowers ASCII letters only, so that byte offsets in the result are the text's.
+// asciiLower lowers ASCII letters only, byte by byte, so that byte offsets in the result are
+// the text's even when the text is not valid UTF-8.
 func asciiLower(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 // wordAt reports whether s[i:j] stands alone: no letter or digit touches it on either side.
