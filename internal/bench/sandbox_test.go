@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 )
@@ -33,7 +35,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "listen on 127.0.0.1:0: no network today")
 		os.Exit(2)
 	}
-	os.Exit(m.Run())
+	// The tests themselves: no goroutine they start may outlive them.
+	goleak.VerifyTestMain(m)
 }
 
 func serveFakeSandbox(args []string) int {

@@ -92,13 +92,13 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	c.log.LogAttrs(ctx, slog.LevelDebug, "emis call", slog.String("method", method),
 		slog.Duration("elapsed", time.Since(start)), slog.Bool("ok", err == nil && env.Outcome == OutcomeSuccess))
 	if err != nil {
-		return nil, err
+		return nil, redactError(err, params)
 	}
 	if env.Outcome != OutcomeSuccess {
-		return env, &OutcomeError{Method: method, Outcome: env.Outcome, Text: env.Error}
+		return env, redactError(&OutcomeError{Method: method, Outcome: env.Outcome, Text: env.Error}, params)
 	}
 	if err := c.decodeResult(method, env.Result.Data, result); err != nil {
-		return env, err
+		return env, redactError(err, params)
 	}
 	return env, nil
 }
@@ -221,14 +221,15 @@ type Credentials struct {
 	APIPassword string
 }
 
-// LogValue keeps the API password out of every log line.
+// LogValue keeps the API password and the username out of every log line: the CDB number
+// names the connection, and a login name is half of what an attacker needs.
 func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int("cdb", c.CDB), slog.String("username", c.Username))
+	return slog.GroupValue(slog.Int("cdb", c.CDB))
 }
 
-// String keeps the API password out of every formatted error.
+// String keeps the API password and the username out of every formatted error.
 func (c Credentials) String() string {
-	return fmt.Sprintf("cdb %d user %q", c.CDB, c.Username)
+	return fmt.Sprintf("cdb %d", c.CDB)
 }
 
 // GoString keeps the API password out of %#v.
@@ -244,6 +245,13 @@ type Conn struct {
 	sessionID string
 	refused   error // a logon EMIS refused: never tried again by this connection
 }
+
+// String names the practice only: a connection printed with %v must not spill the password,
+// the username or the session id held inside it.
+func (s *Conn) String() string { return "emis connection to " + s.creds.String() }
+
+// GoString is String for %#v.
+func (s *Conn) GoString() string { return "emis.Conn{" + s.creds.String() + "}" }
 
 // refusal reports whether a logon error means the credentials or EMAS settings are refused
 // (as opposed to EMIS being unreachable).
