@@ -25,6 +25,9 @@ const benchUsage = `Usage:
   herolink bench restart [flags]  run serve as a child process, confirm bookings, SIGKILL serve
                                   while they are being written and start it again: how long the
                                   bookings in flight take to reach EMIS, and none lost or doubled
+  herolink bench chaos [flags]    the sandbox and N serve instances on one database as child
+                                  processes; partner traffic while instances (and the sandbox
+                                  once) are SIGKILLed: nothing lost, doubled or stuck
 
 Run "herolink bench NAME -h" for a benchmark's flags.
 `
@@ -44,6 +47,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchBooking(ctx, args[1:], stdout, stderr)
 	case "restart":
 		return runBenchRestart(ctx, args[1:], stdout, stderr)
+	case "chaos":
+		return runBenchChaos(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
