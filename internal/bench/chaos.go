@@ -186,7 +186,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	dbURL, dropDB, err := prepareChaosDatabase(ctx, o.DatabaseURL)
+	dbURL, dropDB, err := prepareBenchDatabase(ctx, o.DatabaseURL, "herolink_chaos")
 	if err != nil {
 		return res, err
 	}
