@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"herolink/internal/store"
 )
 
 // errNoPostgresYet: an in-process store on PostgreSQL needs store.Open (the store seam of issue
@@ -56,6 +59,15 @@ func prepareBenchDatabase(ctx context.Context, serverURL, prefix string) (dbURL 
 		_, _ = c.Exec(dctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	}
 	return db.String(), drop, nil
+}
+
+// openBenchStore opens the store of an in-process benchmark: SQLite in dir when dbURL is empty.
+// When the store seam lands this becomes store.Open(ctx, store.Options{DatabaseURL: dbURL, DataDir: dir}).
+func openBenchStore(ctx context.Context, dir, dbURL string) (*store.Store, error) {
+	if dbURL != "" {
+		return nil, errNoPostgresYet
+	}
+	return store.OpenSQLite(ctx, filepath.Join(dir, "herolink.db"))
 }
 
 // redactURL is a database URL fit for an error message: no password.
