@@ -15,9 +15,10 @@ import (
 	"herolink/internal/vault"
 )
 
-// openStore opens and migrates the database of a data directory, for admin commands.
-func openStore(ctx context.Context, dataDir string) (*store.Store, error) {
-	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "herolink.db"))
+// openStore opens and migrates the database (PostgreSQL when HEROLINK_DATABASE_URL or
+// --database-url names one, else SQLite in the data directory), for admin commands.
+func openStore(ctx context.Context, dataDir, databaseURL string) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Options{DatabaseURL: databaseURL, DataDir: dataDir})
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +37,7 @@ func runStaff(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", env("HEROLINK_DATA_DIR", "data"), "data directory")
+	databaseURL := fs.String("database-url", env("HEROLINK_DATABASE_URL", ""), "postgres:// URL; empty: SQLite in the data directory (HEROLINK_DATABASE_URL)")
 	username := fs.String("username", "", "sign-in name")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "support (sees every practice) or practice (sees one)")
@@ -55,7 +57,7 @@ func runStaff(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(pw) < 12 {
 		return errors.New("the staff password must be at least 12 characters")
 	}
-	st, err := openStore(ctx, *dataDir)
+	st, err := openStore(ctx, *dataDir, *databaseURL)
 	if err != nil {
 		return err
 	}
@@ -101,6 +103,7 @@ func runVault(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("vault rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", env("HEROLINK_DATA_DIR", "data"), "data directory")
+	databaseURL := fs.String("database-url", env("HEROLINK_DATABASE_URL", ""), "postgres:// URL; empty: SQLite in the data directory (HEROLINK_DATABASE_URL)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -108,7 +111,7 @@ func runVault(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, *dataDir)
+	st, err := openStore(ctx, *dataDir, *databaseURL)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,13 @@ import (
 // serverFlags are the settings serve and demo share. Every flag has a HEROLINK_* environment
 // variable; a flag given on the command line wins.
 type serverFlags struct {
-	addr, dataDir, emisURL, directoryURL, supplierID, logLevel string
-	healthInterval, emisTimeout                                time.Duration
-	secureCookies                                              bool
-	syncHorizonDays, syncConcurrency                           int
-	syncFull, syncNear                                         time.Duration
-	apiRate, apiBurst, writebackWorkers                        int
-	bookingAlertAfter                                          time.Duration
+	addr, dataDir, databaseURL, emisURL, directoryURL, supplierID, logLevel string
+	healthInterval, emisTimeout                                             time.Duration
+	secureCookies                                                           bool
+	syncHorizonDays, syncConcurrency                                        int
+	syncFull, syncNear                                                      time.Duration
+	apiRate, apiBurst, writebackWorkers                                     int
+	bookingAlertAfter                                                       time.Duration
 }
 
 func envInt(name string, def int) int {
@@ -84,6 +84,7 @@ func envBool(name string, def bool) bool {
 func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir string, secure bool) {
 	fs.StringVar(&f.addr, "addr", env("HEROLINK_ADDR", defaultAddr), "HTTP listen address (HEROLINK_ADDR)")
 	fs.StringVar(&f.dataDir, "data-dir", env("HEROLINK_DATA_DIR", defaultDataDir), "directory for the database and the key file (HEROLINK_DATA_DIR)")
+	fs.StringVar(&f.databaseURL, "database-url", env("HEROLINK_DATABASE_URL", ""), "postgres://user:password@host:port/db to run on PostgreSQL; empty: SQLite in the data directory (HEROLINK_DATABASE_URL)")
 	fs.StringVar(&f.emisURL, "emis-url", env("HEROLINK_EMIS_URL", ""), "base URL of the EMIS Partner API (HEROLINK_EMIS_URL)")
 	fs.StringVar(&f.directoryURL, "directory-url", env("HEROLINK_DIRECTORY_URL", ""), "ODS to CDB directory; default EMIS_URL/sandbox/v1/directory (HEROLINK_DIRECTORY_URL)")
 	fs.StringVar(&f.supplierID, "supplier-id", env("HEROLINK_SUPPLIER_ID", sandbox.DefaultSupplierID), "Hero Health's supplier id issued by EMIS (HEROLINK_SUPPLIER_ID)")
@@ -110,7 +111,7 @@ func (f *serverFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func (f *serverFlags) config(log *slog.Logger) app.Config {
-	return app.Config{DataDir: f.dataDir, Addr: f.addr, EMISURL: f.emisURL, DirectoryURL: f.directoryURL,
+	return app.Config{DataDir: f.dataDir, DatabaseURL: f.databaseURL, Addr: f.addr, EMISURL: f.emisURL, DirectoryURL: f.directoryURL,
 		SupplierID: f.supplierID, HealthInterval: f.healthInterval, EMISCallTimeout: f.emisTimeout,
 		SecureCookies: f.secureCookies, Log: log, SyncHorizonDays: f.syncHorizonDays, SyncFullInterval: f.syncFull,
 		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency, APIRateLimit: float64(f.apiRate), APIBurst: f.apiBurst,

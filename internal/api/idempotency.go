@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -81,7 +80,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, c *call, o o
 		// statement of the operation's own transaction.
 		lost := false
 		if o.answer != nil {
-			r = r.WithContext(booking.WithCommitHook(ctx, func(ctx context.Context, tx *sql.Tx, ref string) error {
+			r = r.WithContext(booking.WithCommitHook(ctx, func(ctx context.Context, tx *store.Tx, ref string) error {
 				err := s.cfg.Store.MarkIdempotentTx(ctx, tx, c.key.ID, key, hash, ref)
 				lost = errors.Is(err, store.ErrIdempotencyClaimLost)
 				return err

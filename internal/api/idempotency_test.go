@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -198,7 +197,7 @@ func TestOnlyOneRequestWithAnIdempotencyKeyCanCommitItsOperation(t *testing.T) {
 	now := time.Now()
 	b.store.SetClock(func() time.Time { return now })
 	mark := func(ref string) error {
-		return b.store.InTx(ctx, func(tx *sql.Tx) error { return b.store.MarkIdempotentTx(ctx, tx, b.keyAID, "slow", "h", ref) })
+		return b.store.InTx(ctx, func(tx *store.Tx) error { return b.store.MarkIdempotentTx(ctx, tx, b.keyAID, "slow", "h", ref) })
 	}
 	if _, started, err := b.store.BeginIdempotent(ctx, b.keyAID, "slow", "h", time.Minute, 24*time.Hour); err != nil || !started {
 		t.Fatal(started, err)

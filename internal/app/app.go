@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,11 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/api/apikey"
 	"herolink/internal/booking"
 	"herolink/internal/emis"
+	"herolink/internal/jobs"
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
@@ -37,7 +36,7 @@ import (
 // Config is everything herolink needs to run. Zero values take the documented defaults.
 type Config struct {
 	DataDir         string        // holds herolink.db and secret.keys; created 0700 if missing
-	DatabasePath    string        // SQLite file; DataDir/herolink.db if empty
+	DatabaseURL     string        // postgres://...; empty: SQLite at DataDir/herolink.db
 	Addr            string        // HTTP listen address
 	EMISURL         string        // base URL of EMIS's Partner API (the sandbox's in demo)
 	DirectoryURL    string        // ODS -> CDB directory; EMISURL/sandbox/v1/directory if empty
@@ -74,7 +73,7 @@ type App struct {
 	Keys      *apikey.Service
 	Booking   *booking.Service
 	Mapping   *mapping.Service
-	River     *river.Client[*sql.Tx]
+	River     jobs.Queue
 	Sync      *slotsync.Scheduler
 	Metrics   *prometheus.Registry
 	Handler   http.Handler
@@ -91,9 +90,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("app: data directory: %w", err)
-	}
-	if cfg.DatabasePath == "" {
-		cfg.DatabasePath = filepath.Join(cfg.DataDir, "herolink.db")
 	}
 	if cfg.EMISURL == "" {
 		return nil, errors.New("app: the EMIS URL is required (--emis-url or HEROLINK_EMIS_URL)")
@@ -122,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.OpenSQLite(ctx, cfg.DatabasePath)
+	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
 	}
@@ -155,12 +151,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Every live booking is read back from EMIS within one full sync interval (issue 9).
 	booking.AddVerifyWorker(workers, &booking.Verifier{Service: bookings, Every: verifyEvery(cfg)})
 	river.AddWorker(workers, &purgeWorker{store: st})
-	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
+	rc, err := jobs.New(st, &river.Config{
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
 			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}},
 		Workers:           workers,
 		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob(), booking.VerifyJob(cfg.BookingSweepInterval)},
-		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly
+		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly (PostgreSQL is told at once)
 		// A job left running by a killed process is retried after this long (River's default
 		// is an hour; River also waits for a kind's own Timeout, 45 s for write-backs). The
 		// booking sweep does not wait for it: a write-back whose lease lapsed (20 s without

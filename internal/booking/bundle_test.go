@@ -2,7 +2,6 @@ package booking_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +13,11 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/booking"
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
+	"herolink/internal/jobs"
 	"herolink/internal/mapping"
 	"herolink/internal/matching"
 	"herolink/internal/practice"
@@ -38,7 +37,7 @@ type bundle struct {
 	practices  *practice.Service
 	engine     *slotsync.Engine
 	svc        *booking.Service
-	river      *river.Client[*sql.Tx]
+	river      jobs.Queue
 	practiceID int64
 	group      string
 	clock      *clock
@@ -98,7 +97,7 @@ func setup(t *testing.T) *bundle {
 	svc := &booking.Service{Store: st, Conns: ps, Log: log, Now: clk.now, MatchDeadline: time.Hour, AlertAfter: time.Hour}
 	workers := river.NewWorkers()
 	booking.AddWorkers(workers, svc)
-	rc, err := river.NewClient(riversqlite.New(st.DB()), &river.Config{
+	rc, err := jobs.New(st, &river.Config{
 		Queues:        map[string]river.QueueConfig{booking.WritebackQueue: {MaxWorkers: 4}},
 		Workers:       workers,
 		FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,

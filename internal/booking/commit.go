@@ -2,7 +2,8 @@ package booking
 
 import (
 	"context"
-	"database/sql"
+
+	"herolink/internal/store"
 )
 
 // CommitHook runs inside the transaction that makes an operation's change (a hold, a
@@ -11,7 +12,7 @@ import (
 //
 // The partner API uses it to record an Idempotency-Key's use in the same commit as the
 // operation, so a process killed between the two can never make a retry run it again.
-type CommitHook func(ctx context.Context, tx *sql.Tx, ref string) error
+type CommitHook func(ctx context.Context, tx *store.Tx, ref string) error
 
 type commitHookKey struct{}
 
@@ -21,7 +22,7 @@ func WithCommitHook(ctx context.Context, h CommitHook) context.Context {
 }
 
 // commit runs the context's hook, if any, in tx.
-func commit(ctx context.Context, tx *sql.Tx, ref string) error {
+func commit(ctx context.Context, tx *store.Tx, ref string) error {
 	if h, ok := ctx.Value(commitHookKey{}).(CommitHook); ok && h != nil {
 		return h(ctx, tx, ref)
 	}

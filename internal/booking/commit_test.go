@@ -2,11 +2,11 @@ package booking_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 
 	"herolink/internal/booking"
+	"herolink/internal/store"
 )
 
 // Each partner operation runs the commit hook inside its own transaction, with what it made:
@@ -24,9 +24,9 @@ func TestAnOperationAndItsCommitHookCommitTogetherOrNotAtAll(t *testing.T) {
 		}
 		return n
 	}
-	failing := booking.WithCommitHook(ctx, func(context.Context, *sql.Tx, string) error { return errRefused })
+	failing := booking.WithCommitHook(ctx, func(context.Context, *store.Tx, string) error { return errRefused })
 	var ref string
-	recording := booking.WithCommitHook(ctx, func(_ context.Context, tx *sql.Tx, r string) error {
+	recording := booking.WithCommitHook(ctx, func(_ context.Context, tx *store.Tx, r string) error {
 		ref = r
 		return nil
 	})

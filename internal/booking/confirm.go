@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,7 +31,7 @@ func (s *Service) Book(ctx context.Context, group, id string, p PatientInput) (A
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Appointment{}, err
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if isNew {
 			if err := s.Store.InsertPatient(ctx, tx, pat); err != nil {
 				return err
@@ -61,7 +60,7 @@ func (s *Service) Book(ctx context.Context, group, id string, p PatientInput) (A
 }
 
 // enqueue inserts the appointment's write-back job in the caller's transaction.
-func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, id string) error {
+func (s *Service) enqueue(ctx context.Context, tx *store.Tx, id string) error {
 	if s.River == nil {
 		return errors.New("booking: no job queue configured")
 	}
@@ -103,7 +102,7 @@ func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest)
 			return Appointment{}, err
 		}
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{a.State},
 			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()},
 			store.Set{Column: "cancelled_by", Value: by}, store.Set{Column: "cancel_reason", Value: c.Reason}); err != nil {
@@ -194,7 +193,7 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	} else if l, err := s.Store.PatientLink(ctx, old.PatientID, row.PracticeID); err == nil {
 		emisPatient = l.EMISPatientID
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
 			return err
 		}

@@ -160,12 +160,7 @@ func TestTheDatabaseRefusesAHoldOnASlotWhoseCancellationIsUnconfirmed(t *testing
 	}
 	row.ID, row.Reference, row.State, row.ReservedUntil = "apt_second", "HL-SECOND1", string(booking.StateReserved), time.Now().Add(time.Hour)
 	row.PatientID, row.RescheduledFrom = "", ""
-	tx, err := b.store.DB().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if err := b.store.InsertHold(ctx, tx, row); err == nil {
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error { return b.store.InsertHold(ctx, tx, row) }); err == nil {
 		t.Fatal("a second hold was stored on a slot EMIS still holds")
 	}
 }

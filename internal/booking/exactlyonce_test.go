@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/booking"
 	"herolink/internal/emis/sandbox"
+	"herolink/internal/jobs"
 	"herolink/internal/matching"
 )
 
@@ -23,7 +23,7 @@ func (b *bundle) startRiver(t *testing.T) (stop func()) {
 	t.Helper()
 	workers := river.NewWorkers()
 	booking.AddWorkers(workers, b.svc)
-	rc, err := river.NewClient(riversqlite.New(b.store.DB()), &river.Config{
+	rc, err := jobs.New(b.store, &river.Config{
 		Queues:               map[string]river.QueueConfig{booking.WritebackQueue: {MaxWorkers: 8}},
 		Workers:              workers,
 		FetchCooldown:        20 * time.Millisecond,

@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -122,7 +121,7 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 		// Reception gave the time to a patient in EMIS itself: the reconciliation happened
 		// there. Who that patient is stays EMIS's business: herolink does not adopt it as its
 		// own patient's record.
-		return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		return s.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
 				store.Set{Column: "state", Value: string(StateBooked)}, store.Set{Column: "emis_written", Value: ""},
 				store.Set{Column: "match_rule", Value: RuleBookedInEMIS}); err != nil {
@@ -132,7 +131,7 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 		})
 	}
 	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State},
 			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "emis_written", Value: ""},
 			store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()}, store.Set{Column: "cancelled_by", Value: "emis"},
@@ -190,7 +189,7 @@ func (s *Service) followMove(ctx context.Context, a store.AppointmentRow) error 
 	if d.StartAt.Equal(a.StartAt) && d.LengthMin == a.LengthMin {
 		return nil
 	}
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "start_at", Value: d.StartAt.UnixMilli()},
 			store.Set{Column: "length_min", Value: d.LengthMin}); err != nil {
 			return err

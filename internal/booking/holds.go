@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,7 +83,7 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 	if err != nil {
 		return Appointment{}, err
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
 			return err
 		}
@@ -154,7 +153,7 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 			return Appointment{}, &Error{Code: CodeInvalid, Message: "appointment_type_id is not the slot's appointment type",
 				Fields: []FieldError{{Field: "appointment_type_id", Code: "mismatch", Message: "the slot's type is " + prefixedID(prefixAppointmentType, a.AppointmentTypeID)}}}
 		}
-		err := s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
 				store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment}); err != nil {
 				return err
@@ -174,7 +173,7 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 		return Appointment{}, err
 	}
 	row.ID, row.Reference = a.ID, a.Reference
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// Move the row to the new slot: the unique index refuses it if the slot was taken.
 		err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
 			store.Set{Column: "slot_id", Value: row.SlotID}, store.Set{Column: "session_id", Value: row.SessionID},

@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -71,7 +70,7 @@ func (s *Service) RegisterPatient(ctx context.Context, group string, p PatientIn
 		return Patient{}, err
 	}
 	row.Owner = ownerOf(ctx)
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.InsertPatient(ctx, tx, row); err != nil {
 			return err
 		}

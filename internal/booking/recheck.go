@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -133,7 +132,7 @@ func stillMatched(p store.PatientRow, rec emis.Patient, emisNumber int64) bool {
 func (s *Service) dropLink(ctx context.Context, a store.AppointmentRow, rule string) error {
 	s.log().Warn("linked EMIS record no longer agrees: booking goes to a placeholder", "appointment", a.ID,
 		"practice", a.PracticeID, "rule", rule)
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "write_unknown", Value: 0},
 			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: rule},
 			store.Set{Column: "matched_at", Value: s.now().UnixMilli()}); err != nil {

@@ -2,13 +2,11 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"herolink/internal/emis"
+	"herolink/internal/jobs"
 	"herolink/internal/store"
 )
 
@@ -24,7 +22,7 @@ type Service struct {
 	Store *store.Store
 	// River enqueues write-back jobs in the caller's transaction. Set after the River client
 	// is built (the client's workers need the Service first).
-	River *river.Client[*sql.Tx]
+	River jobs.Queue
 	Conns ConnSource
 	Log   *slog.Logger
 	// HoldDuration overrides every practice's hold length when non-zero (benchmarks, tests).

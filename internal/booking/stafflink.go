@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,7 +103,7 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 		detail = fmt.Sprintf("booking %s: staff confirmed EMIS number %d although the record's %s disagree with what the patient typed; reason: %s",
 			a.Reference, req.EMISNumber, strings.Join(check.Disagree, ", "), req.Reason)
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// Only a placeholder nobody is linking or converting changes: checked again inside the
 		// transaction (one writer), so two members of staff linking at once cannot both win.
 		cur, err := s.Store.Appointment(ctx, tx, id)
@@ -191,7 +190,7 @@ func (s *Service) readForLink(ctx context.Context, a store.AppointmentRow, pat s
 
 // confirmStaffLink stores the patient's link once EMIS holds the appointment staff asked for:
 // until then nothing says the patient is linked. Runs in finish's transaction.
-func (s *Service) confirmStaffLink(ctx context.Context, tx *sql.Tx, a store.AppointmentRow) error {
+func (s *Service) confirmStaffLink(ctx context.Context, tx *store.Tx, a store.AppointmentRow) error {
 	if a.MatchRule != RuleStaff || a.EMISPatientID == 0 {
 		return nil
 	}

@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -57,7 +56,7 @@ func (s *Service) alertPlaceholders(ctx context.Context) error {
 		return err
 	}
 	for _, a := range waiting {
-		if err := s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
 				store.Set{Column: "alerted_at", Value: s.now().UnixMilli()}); err != nil {
 				return ignoreChanged(err)

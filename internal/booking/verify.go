@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -290,7 +289,7 @@ func (s *Service) followSlot(ctx context.Context, a store.AppointmentRow, old, n
 	if now.DBID == a.SlotID && start.Equal(a.StartAt) && now.SlotLength == a.LengthMin {
 		return false, nil
 	}
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		set := []store.Set{{Column: "slot_id", Value: now.DBID}, {Column: "session_id", Value: now.SessionDBID},
 			{Column: "start_at", Value: start.UnixMilli()}, {Column: "length_min", Value: now.SlotLength}}
 		if now.Type.TypeID != 0 && a.State == string(StateBooked) {

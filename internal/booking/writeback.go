@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -424,7 +423,7 @@ func (s *Service) attempt(ctx context.Context, a store.AppointmentRow) error {
 // written records a definite write outcome without changing the state; when herolink's own
 // write landed, the diary copy records it in the same transaction (recordWrite).
 func (s *Service) written(ctx context.Context, a store.AppointmentRow, what string, landed bool) error {
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
 			store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0}); err != nil || !landed {
 			return err
@@ -441,7 +440,7 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 	if what == "placeholder" {
 		state = StatePlaceholder
 	}
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
 			store.Set{Column: "state", Value: string(state)}, store.Set{Column: "emis_written", Value: what},
 			store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "written_at", Value: s.now().UnixMilli()},
@@ -492,7 +491,7 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 func (s *Service) fail(ctx context.Context, a store.AppointmentRow, code string) error {
 	alts := s.alternatives(ctx, a)
 	js, _ := json.Marshal(alts)
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// A placeholder fails too when the practice gave its time away while it was being
 		// converted: the partner is told, with alternatives, rather than left with nothing.
 		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
@@ -563,7 +562,7 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: v.Rule},
 			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
 	}
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
 			EMISPatientID: v.EMISNumber, Rule: v.Rule, LinkedBy: "matching"}); err != nil {
 			return err

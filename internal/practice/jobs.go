@@ -2,9 +2,10 @@ package practice
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
+
+	"herolink/internal/jobs"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -65,7 +66,10 @@ func (w *HealthSweepWorker) Work(ctx context.Context, job *river.Job[HealthSweep
 	if err != nil {
 		return err
 	}
-	client := river.ClientFromContext[*sql.Tx](ctx)
+	client, err := jobs.FromContext(ctx)
+	if err != nil {
+		return err
+	}
 	for _, p := range due {
 		if _, err := client.Insert(ctx, HealthCheckArgs{PracticeID: p.ID}, nil); err != nil {
 			return err

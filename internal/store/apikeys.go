@@ -45,7 +45,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	return k, err
 }
 
-func insertAPIKeyTx(ctx context.Context, tx *sql.Tx, k APIKey, now int64) error {
+func insertAPIKeyTx(ctx context.Context, tx *Tx, k APIKey, now int64) error {
 	owner := k.Owner
 	if owner == "" {
 		owner = k.ID // a new partner
@@ -58,7 +58,7 @@ func insertAPIKeyTx(ctx context.Context, tx *sql.Tx, k APIKey, now int64) error 
 // CreateAPIKey stores a new key's hash and its audit line in one transaction.
 func (s *Store) CreateAPIKey(ctx context.Context, k APIKey, audit AuditEntry) error {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := insertAPIKeyTx(ctx, tx, k, now); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, groupID string) ([]APIKey, erro
 }
 
 // revokeAPIKeyTx revokes a working key of the group; ErrNotFound if there is none.
-func revokeAPIKeyTx(ctx context.Context, tx *sql.Tx, groupID, id, rotatedTo string, now int64) error {
+func revokeAPIKeyTx(ctx context.Context, tx *Tx, groupID, id, rotatedTo string, now int64) error {
 	var to any
 	if rotatedTo != "" {
 		to = rotatedTo
@@ -130,7 +130,7 @@ func revokeAPIKeyTx(ctx context.Context, tx *sql.Tx, groupID, id, rotatedTo stri
 // the group has no such working key.
 func (s *Store) RevokeAPIKey(ctx context.Context, groupID, id string, audit AuditEntry) error {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := revokeAPIKeyTx(ctx, tx, groupID, id, "", now); err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, groupID, id string, audit Audi
 // group has no such working key.
 func (s *Store) RotateAPIKey(ctx context.Context, groupID, oldID string, next APIKey, audit AuditEntry) error {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := insertAPIKeyTx(ctx, tx, next, now); err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ var ErrIdempotencyClaimLost = errors.New("store: the Idempotency-Key was used by
 // refuse. Expired rows of every key are purged on the way.
 func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string, lease, keep time.Duration) (rec Idempotency, started bool, err error) {
 	now := s.nowMS()
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, now); err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string,
 // that the operation made ref. Only the first operation for a key may commit: if another
 // already did (the lease of a slow first request ran out and a retry took it over), it
 // answers ErrIdempotencyClaimLost and the caller's transaction must roll back.
-func (s *Store) MarkIdempotentTx(ctx context.Context, tx *sql.Tx, apiKeyID, key, hash, ref string) error {
+func (s *Store) MarkIdempotentTx(ctx context.Context, tx *Tx, apiKeyID, key, hash, ref string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET result_ref = ?
 		WHERE api_key_id = ? AND idem_key = ? AND request_hash = ? AND status = 0 AND result_ref = ''`, ref, apiKeyID, key, hash)
 	if err != nil {

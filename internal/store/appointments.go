@@ -85,13 +85,6 @@ func scanAppointment(row interface{ Scan(...any) error }) (AppointmentRow, error
 	return a, nil
 }
 
-// Queryer is what reads need: the database or a transaction.
-type Queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // DBQ is the database as a Queryer, for reads outside a transaction.
 func (s *Store) DBQ() Queryer { return s.db }
 
@@ -101,7 +94,7 @@ func (s *Store) ReadQ() Queryer { return s.read }
 
 // InTx runs fn in a transaction, committing if it returns nil: how the booking core writes a
 // state change and enqueues its job atomically.
-func (s *Store) InTx(ctx context.Context, fn func(*sql.Tx) error) error { return s.inTx(ctx, fn) }
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error { return s.inTx(ctx, fn) }
 
 // Appointment reads one appointment.
 func (s *Store) Appointment(ctx context.Context, q Queryer, id string) (AppointmentRow, error) {
@@ -121,7 +114,7 @@ func (s *Store) LiveAppointmentOnSlot(ctx context.Context, q Queryer, practiceID
 // InsertHold inserts a reserved appointment. A hold on the same slot whose time has run out is
 // expired first, in the same transaction; any other live row makes the unique index refuse the
 // insert, which is answered as ErrSlotHeld. The database decides, not a check before the insert.
-func (s *Store) InsertHold(ctx context.Context, tx *sql.Tx, a AppointmentRow) error {
+func (s *Store) InsertHold(ctx context.Context, tx *Tx, a AppointmentRow) error {
 	now := s.nowMS()
 	if _, err := tx.ExecContext(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
 		WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now); err != nil {

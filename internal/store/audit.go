@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -17,7 +16,7 @@ type AuditEntry struct {
 	Detail     string
 }
 
-func appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry, now int64) error {
+func appendAuditTx(ctx context.Context, tx *Tx, e AuditEntry, now int64) error {
 	var pid any
 	if e.PracticeID != 0 {
 		pid = e.PracticeID
@@ -29,7 +28,7 @@ func appendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry, now int64) err
 
 // AppendAudit adds a line to the audit trail.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return appendAuditTx(ctx, tx, e, s.nowMS()) })
+	err := s.inTx(ctx, func(tx *Tx) error { return appendAuditTx(ctx, tx, e, s.nowMS()) })
 	if err != nil {
 		return fmt.Errorf("store: append audit: %w", err)
 	}
@@ -65,6 +64,6 @@ func (s *Store) ListAudit(ctx context.Context, practiceID int64, limit int) ([]A
 }
 
 // AppendAuditTx adds a line to the audit trail inside the caller's transaction.
-func (s *Store) AppendAuditTx(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+func (s *Store) AppendAuditTx(ctx context.Context, tx *Tx, e AuditEntry) error {
 	return appendAuditTx(ctx, tx, e, s.nowMS())
 }

@@ -95,7 +95,7 @@ const changeRetention = 7 * 24 * time.Hour
 
 // recordChangesTx appends slot changes to the durable feed. The first sync's "changes" are the
 // whole diary appearing, not changes in EMIS, and are not recorded.
-func recordChangesTx(ctx context.Context, tx *sql.Tx, practiceID int64, changes []SlotChange, now int64, first bool) error {
+func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []SlotChange, now int64, first bool) error {
 	if first || len(changes) == 0 {
 		return nil
 	}
@@ -157,7 +157,7 @@ func (s *Store) DiaryChangesAfter(ctx context.Context, after int64, limit int) (
 func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, error) {
 	now := s.nowMS()
 	var changes []SlotChange
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		var done int
 		err := tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`, d.PracticeID).Scan(&done)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -234,7 +234,7 @@ type oldSlot struct {
 	StartAt   int64
 }
 
-func slotsOfTx(ctx context.Context, tx *sql.Tx, practiceID, sessionID int64) ([]oldSlot, error) {
+func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldSlot, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
 		WHERE practice_id = ? AND session_id = ?`, practiceID, sessionID)
 	if err != nil {
@@ -254,7 +254,7 @@ func slotsOfTx(ctx context.Context, tx *sql.Tx, practiceID, sessionID int64) ([]
 
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
-func replaceSlotsTx(ctx context.Context, tx *sql.Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
+func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
 	upsert, err := tx.PrepareContext(ctx, `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, slot_id) DO UPDATE SET session_id = excluded.session_id,
 		start_at = excluded.start_at, length_min = excluded.length_min, type_id = excluded.type_id, status = excluded.status,

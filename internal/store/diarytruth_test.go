@@ -61,11 +61,11 @@ func TestTheSlotRuleMigrationAppliesOverBookingsMadeUnderTheOldRule(t *testing.T
 		t.Fatalf("the old booking's undoing in EMIS was forgotten: %+v, %v", old, err)
 	}
 	// From now on a slot whose cancellation is unconfirmed takes no hold.
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer tx.rollback(ctx)
 	err = s.InsertHold(ctx, tx, AppointmentRow{ID: "hold", Reference: "HL-hold", PracticeGroupID: "grp", PracticeID: 1, SlotID: 8,
 		SessionID: 1, LengthMin: 10, EMISSlotTypeID: 1, State: "reserved"})
 	if !errors.Is(err, ErrSlotHeld) {

@@ -213,7 +213,7 @@ func (s *Store) BookingPolicy(ctx context.Context, practiceID int64) (BookingPol
 
 // SetBookingPolicy changes a practice's hold length and cancellation cut-off.
 func (s *Store) SetBookingPolicy(ctx context.Context, practiceID int64, p BookingPolicy, audit AuditEntry) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE practices SET hold_minutes = ?, cancel_cutoff_minutes = ? WHERE id = ?`,
 			int(p.Hold/time.Minute), int(p.CancelCutoff/time.Minute), practiceID); err != nil {
 			return fmt.Errorf("store: booking policy: %w", err)

@@ -88,7 +88,7 @@ type ConfigurationSaved struct {
 func (s *Store) SaveEMISConfiguration(ctx context.Context, practiceID int64, cfg EMISConfiguration, audit AuditEntry) (ConfigurationSaved, error) {
 	now := s.nowMS()
 	res := ConfigurationSaved{Sites: len(cfg.Sites), Holders: len(cfg.Holders), SlotTypes: len(cfg.SlotTypes)}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		res.Gone, res.Removed = nil, 0
 		seen := map[int64]bool{}
 		for _, site := range cfg.Sites {
@@ -150,7 +150,7 @@ func (s *Store) SaveEMISConfiguration(ctx context.Context, practiceID int64, cfg
 
 // retireMissing deletes the rows of table (aliased t in referenced) that EMIS no longer lists,
 // or marks them gone when referenced says herolink refers to them.
-func retireMissing(ctx context.Context, tx *sql.Tx, res *ConfigurationSaved, practiceID int64, table, nameColumn, kind string, seen map[int64]bool, referenced string) error {
+func retireMissing(ctx context.Context, tx *Tx, res *ConfigurationSaved, practiceID int64, table, nameColumn, kind string, seen map[int64]bool, referenced string) error {
 	rows, err := tx.QueryContext(ctx, `SELECT t.emis_id, t.`+nameColumn+`, t.gone, `+referenced+` FROM `+table+` t WHERE t.practice_id = ?`, practiceID)
 	if err != nil {
 		return err
@@ -345,7 +345,7 @@ func (s *Store) EMISSlotType(ctx context.Context, practiceID int64, emisID int) 
 // A second Unregistered type is refused by the database: ErrUnregisteredTaken.
 func (s *Store) SetSlotTypeFeature(ctx context.Context, practiceID int64, emisID int, feature string, publish *AppointmentType, audit AuditEntry) error {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE emis_slot_types SET feature = ? WHERE practice_id = ? AND emis_id = ?`, feature, practiceID, emisID)
 		if err != nil {
 			return err
@@ -469,7 +469,7 @@ func (s *Store) PractitionerByHolder(ctx context.Context, practiceID, emisHolder
 // a session holder mapped already (ErrHolderTaken) or unknown (ErrNotInEMIS).
 func (s *Store) CreatePractitioner(ctx context.Context, p Practitioner, audit AuditEntry) (Practitioner, error) {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO practitioners (practice_id, name, emis_holder_id, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			p.PracticeID, p.Name, nullID(p.EMISHolderID), now).Scan(&p.ID); err != nil {
 			return err
@@ -486,7 +486,7 @@ func (s *Store) CreatePractitioner(ctx context.Context, p Practitioner, audit Au
 
 // UpdatePractitioner saves a practitioner's name and session holder (0: unmapped).
 func (s *Store) UpdatePractitioner(ctx context.Context, p Practitioner, audit AuditEntry) (Practitioner, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := updateOne(ctx, tx, `UPDATE practitioners SET name = ?, emis_holder_id = ? WHERE practice_id = ? AND id = ?`,
 			p.Name, nullID(p.EMISHolderID), p.PracticeID, p.ID); err != nil {
 			return err
@@ -502,7 +502,7 @@ func (s *Store) UpdatePractitioner(ctx context.Context, p Practitioner, audit Au
 
 // DeletePractitioner removes a practitioner.
 func (s *Store) DeletePractitioner(ctx context.Context, practiceID, id int64, audit AuditEntry) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := updateOne(ctx, tx, `DELETE FROM practitioners WHERE practice_id = ? AND id = ?`, practiceID, id); err != nil {
 			return err
 		}
@@ -579,7 +579,7 @@ func (s *Store) LocationBySite(ctx context.Context, practiceID, emisSiteID int64
 // mapped already (ErrSiteTaken) or unknown (ErrNotInEMIS).
 func (s *Store) CreateLocation(ctx context.Context, l Location, audit AuditEntry) (Location, error) {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO locations (practice_id, name, emis_site_id, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			l.PracticeID, l.Name, nullID(l.EMISSiteID), now).Scan(&l.ID); err != nil {
 			return err
@@ -596,7 +596,7 @@ func (s *Store) CreateLocation(ctx context.Context, l Location, audit AuditEntry
 
 // UpdateLocation saves a location's name and site (0: unmapped).
 func (s *Store) UpdateLocation(ctx context.Context, l Location, audit AuditEntry) (Location, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := updateOne(ctx, tx, `UPDATE locations SET name = ?, emis_site_id = ? WHERE practice_id = ? AND id = ?`,
 			l.Name, nullID(l.EMISSiteID), l.PracticeID, l.ID); err != nil {
 			return err
@@ -612,7 +612,7 @@ func (s *Store) UpdateLocation(ctx context.Context, l Location, audit AuditEntry
 
 // DeleteLocation removes a location.
 func (s *Store) DeleteLocation(ctx context.Context, practiceID, id int64, audit AuditEntry) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := updateOne(ctx, tx, `DELETE FROM locations WHERE practice_id = ? AND id = ?`, practiceID, id); err != nil {
 			return err
 		}
@@ -626,7 +626,7 @@ func (s *Store) DeleteLocation(ctx context.Context, practiceID, id int64, audit 
 }
 
 // updateOne runs a statement that must change exactly one row: none is ErrNotFound.
-func updateOne(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
+func updateOne(ctx context.Context, tx *Tx, q string, args ...any) error {
 	r, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return err
@@ -657,16 +657,6 @@ func mappingErr(err, taken error, what string) error {
 // The drivers say which constraint refused a row only in their messages; SQLite says
 // "UNIQUE constraint failed" and "FOREIGN KEY constraint failed", PostgreSQL "violates unique
 // constraint" and "violates foreign key constraint".
-func isUniqueViolation(err error) bool {
-	m := err.Error()
-	return strings.Contains(m, "UNIQUE constraint") || strings.Contains(m, "unique constraint")
-}
-
-func isForeignKeyViolation(err error) bool {
-	m := err.Error()
-	return strings.Contains(m, "FOREIGN KEY constraint") || strings.Contains(m, "foreign key constraint")
-}
-
 // ImportResult says what importing practitioners and locations from EMIS did.
 type ImportResult struct {
 	PractitionersCreated int // one per session holder not mapped yet
@@ -687,7 +677,7 @@ func (r ImportResult) Changed() bool {
 func (s *Store) ImportFromEMIS(ctx context.Context, practiceID int64, audit AuditEntry) (ImportResult, error) {
 	now := s.nowMS()
 	var res ImportResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		res = ImportResult{}
 		created, linked, err := importInto(ctx, tx, practiceID, now,
 			`SELECT h.emis_id, h.display_name FROM emis_holders h WHERE h.practice_id = ? AND h.gone = 0
@@ -728,7 +718,7 @@ func (s *Store) ImportFromEMIS(ctx context.Context, practiceID int64, audit Audi
 }
 
 // importInto maps each unmapped EMIS row to an unmapped record of the same name, or creates one.
-func importInto(ctx context.Context, tx *sql.Tx, practiceID, now int64, unmappedEMIS, unmappedOwn, link, insert string) (created, linked int, err error) {
+func importInto(ctx context.Context, tx *Tx, practiceID, now int64, unmappedEMIS, unmappedOwn, link, insert string) (created, linked int, err error) {
 	type named struct {
 		id   int64
 		name string
@@ -840,7 +830,7 @@ func (s *Store) AppointmentType(ctx context.Context, practiceID, id int64) (Appo
 // UpdateAppointmentType saves an appointment type's name, duration and channel.
 func (s *Store) UpdateAppointmentType(ctx context.Context, a AppointmentType, audit AuditEntry) (AppointmentType, error) {
 	now := s.nowMS()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if err := updateOne(ctx, tx, `UPDATE appointment_types SET name = ?, duration_minutes = ?, channel = ?, updated_at = ?
 			WHERE practice_id = ? AND id = ?`, a.Name, a.DurationMinutes, a.Channel, now, a.PracticeID, a.ID); err != nil {
 			return err

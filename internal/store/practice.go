@@ -115,7 +115,7 @@ func (s *Store) EnsurePractice(ctx context.Context, ods string, cdb int, name st
 	}
 	now := s.nowMS()
 	group := "pg_" + randomHex(8)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO practice_groups (id, name, created_at) VALUES (?, ?, ?)`, group, name, now); err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ var ErrConnectionChanged = errors.New("store: the practice's connection changed 
 func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit AuditEntry) (Connection, error) {
 	now := s.nowMS()
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		var current int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`, nc.PracticeID).Scan(&current)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -221,7 +221,7 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 }
 
 // setHealthTx updates a practice's health and records an event when the status or reason changed.
-func setHealthTx(ctx context.Context, tx *sql.Tx, practiceID int64, status, reason string, rejected bool, now, next int64, failures int) error {
+func setHealthTx(ctx context.Context, tx *Tx, practiceID int64, status, reason string, rejected bool, now, next int64, failures int) error {
 	var oldStatus, oldReason string
 	if err := tx.QueryRowContext(ctx, `SELECT health_status, health_reason FROM practices WHERE id = ?`, practiceID).Scan(&oldStatus, &oldReason); err != nil {
 		return err
@@ -265,7 +265,7 @@ func (s *Store) RecordHealth(ctx context.Context, u HealthUpdate) error {
 	if !u.NextCheck.IsZero() {
 		next = u.NextCheck.UnixMilli()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if u.ConnectionID != 0 {
 			// A check of credentials that were replaced meanwhile says nothing about the new ones.
 			var active int64
@@ -347,7 +347,7 @@ type SealedSecret struct {
 // new key or none do.
 func (s *Store) ResealAll(ctx context.Context, fn func(SealedSecret) (keyID string, sealed []byte, err error)) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, key_id, password_sealed FROM emis_connections WHERE password_sealed IS NOT NULL`)
 		if err != nil {
 			return err

@@ -69,7 +69,7 @@ func (s *Store) StaffUserByUsername(ctx context.Context, username string) (Staff
 
 // UpdateStaffPassword replaces a staff user's password hash and signs out all their sessions.
 func (s *Store) UpdateStaffPassword(ctx context.Context, id int64, hash string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Store) UpdateStaffPassword(ctx context.Context, id int64, hash string) 
 // CreateSession stores a sign-in session by the hash of its token, and drops expired ones so
 // the table stays the size of the sessions in use.
 func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int64, expires time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE expires_at <= ?`, s.nowMS()); err != nil {
 			return err
 		}

@@ -5,34 +5,54 @@ package store
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
-
-//go:embed migrations/*.sql
-var migrationFS embed.FS
 
 // ErrNotFound is returned when a row asked for does not exist.
 var ErrNotFound = errors.New("store: not found")
 
 // Store is herolink's database.
 type Store struct {
-	db *sql.DB
-	// read is a pool of read-only connections for the partner API's hottest reads (slot
-	// search): in WAL mode they read the last commit in parallel, on every core, instead of
-	// queueing behind writes on db's one connection.
-	read *sql.DB
+	dialect Dialect
+	db      *conn
+	// read is a pool for the partner API's hottest reads (slot search). On SQLite it is a
+	// pool of read-only connections: in WAL mode they read the last commit in parallel, on
+	// every core, instead of queueing behind writes on db's one connection. On PostgreSQL it
+	// is db itself.
+	read *conn
 	now  func() time.Time
+}
+
+// Options says which database to open.
+type Options struct {
+	// DatabaseURL is a postgres:// URL; empty means SQLite in DataDir.
+	DatabaseURL string
+	// DataDir holds herolink.db when DatabaseURL is empty.
+	DataDir string
+}
+
+// Open opens the database the options name: SQLite in the data directory when no URL is
+// given, PostgreSQL for a postgres:// URL.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	switch {
+	case o.DatabaseURL == "":
+		if o.DataDir == "" {
+			return nil, errors.New("store: a data directory is required for SQLite")
+		}
+		return OpenSQLite(ctx, filepath.Join(o.DataDir, "herolink.db"))
+	case strings.HasPrefix(o.DatabaseURL, "postgres://"), strings.HasPrefix(o.DatabaseURL, "postgresql://"):
+		return OpenPostgres(ctx, o.DatabaseURL)
+	default:
+		return nil, errDatabaseURL(o.DatabaseURL)
+	}
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL and a busy
@@ -64,14 +84,63 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &Store{db: db, read: read, now: time.Now}, nil
+	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now}, nil
 }
 
-// DB is the pool, for River.
-func (s *Store) DB() *sql.DB { return s.db }
+// OpenPostgres connects to the PostgreSQL database at url (pgx's pool; pool_max_conns and
+// the other pgxpool settings may be given in the URL).
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message can quote the URL, password included: say only what kind of problem.
+		return nil, errors.New("store: the PostgreSQL URL cannot be parsed: check its form (postgres://user:password@host:port/database)")
+	}
+	if cfg.MaxConns < 16 && !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s: %w", cfg.ConnConfig.Host, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactPg(err))
+	}
+	c := &conn{dialect: Postgres, pool: pool}
+	return &Store{dialect: Postgres, db: c, read: c, now: time.Now}, nil
+}
+
+// redactPg keeps a connection error's kind without the connection string it may quote.
+func redactPg(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.New("cannot connect (is the server running and the address right?)")
+	}
+	return err
+}
+
+// Dialect says which engine the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB is the SQLite pool, for River's riversqlite driver; nil on PostgreSQL.
+func (s *Store) DB() *sql.DB { return s.db.sql }
+
+// Pool is the PostgreSQL pool, for River's riverpgxv5 driver; nil on SQLite.
+func (s *Store) Pool() *pgxpool.Pool { return s.db.pool }
 
 // Close closes the pool.
-func (s *Store) Close() error { return errors.Join(s.read.Close(), s.db.Close()) }
+func (s *Store) Close() error {
+	if s.read != s.db {
+		return errors.Join(s.read.Close(), s.db.Close())
+	}
+	return s.db.Close()
+}
 
 // SetClock replaces the clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
@@ -81,63 +150,17 @@ func (s *Store) nowMS() int64 { return s.now().UnixMilli() }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Migrate applies herolink's migrations that have not run yet, each in its own transaction,
-// then River's.
-func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(filepath.Base(name), ".sql")
-		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			return fmt.Errorf("store: read schema_migrations: %w", err)
-		}
-		if n > 0 {
-			continue
-		}
-		body, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, s.nowMS())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", version, err)
-		}
-	}
-	migrator, err := rivermigrate.New(riversqlite.New(s.db), nil)
-	if err != nil {
-		return fmt.Errorf("store: river migrator: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("store: river migrations: %w", err)
-	}
-	return nil
-}
-
 // inTx runs fn in a transaction, committing if it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+		_ = tx.rollback(context.WithoutCancel(ctx))
 		return err
 	}
-	return tx.Commit()
+	return tx.commit(ctx)
 }
 
 func msTime(ms sql.NullInt64) time.Time {

@@ -12,7 +12,7 @@ import (
 // an incomplete one records its reason and counts as a failure, and the last success stays where
 // it was, since the sessions left unread are not known to be current. recount recounts the
 // practice's stored sessions and slots (two COUNT(*) scans; skipped when nothing was written).
-func recordPassTx(ctx context.Context, tx *sql.Tx, d DiaryDiff, now int64, recount bool) error {
+func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, recount bool) error {
 	var full any // NULL keeps the stored value
 	if d.Full && d.Incomplete == "" {
 		full = now

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"herolink/internal/booking"
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
+	"herolink/internal/jobs"
 	"herolink/internal/mapping"
 	"herolink/internal/matching"
 	"herolink/internal/slotsync"
@@ -35,7 +35,7 @@ func (b *testBundle) withPlaceholder(t *testing.T) (int64, booking.Appointment) 
 	if _, err := eng.Sync(ctx, pid, slotsync.Window{From: today, To: today.AddDays(7), Full: true}); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := river.NewClient(riversqlite.New(b.store.DB()), &river.Config{})
+	rc, err := jobs.New(b.store, &river.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,305 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is the database engine a Store runs on.
+type Dialect int
+
+const (
+	// SQLite is the embedded default: one file in the data directory, one writer.
+	SQLite Dialect = iota
+	// Postgres is the scale-out engine: several instances share one database.
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Row is one row of a query's answer.
+type Row interface{ Scan(dest ...any) error }
+
+// Rows is a query's answer, read row by row; Close it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Queryer is what reads and single statements need: the database, the read pool or a
+// transaction. SQL inside the store is written with ? placeholders in the common dialect of
+// SQLite and PostgreSQL; the Queryer rewrites them to $n for PostgreSQL.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) Row
+}
+
+// conn is a pool on either engine.
+type conn struct {
+	dialect Dialect
+	sql     *sql.DB       // SQLite
+	pool    *pgxpool.Pool // PostgreSQL
+}
+
+func (c *conn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if c.pool != nil {
+		tag, err := c.pool.Exec(ctx, rebind(q), args...)
+		return pgResult(tag), err
+	}
+	return c.sql.ExecContext(ctx, q, args...)
+}
+
+func (c *conn) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
+	if c.pool != nil {
+		rows, err := c.pool.Query(ctx, rebind(q), args...)
+		if err != nil {
+			return nil, err
+		}
+		return pgRows{rows}, nil
+	}
+	return c.sql.QueryContext(ctx, q, args...)
+}
+
+func (c *conn) QueryRowContext(ctx context.Context, q string, args ...any) Row {
+	if c.pool != nil {
+		return c.pool.QueryRow(ctx, rebind(q), args...)
+	}
+	return c.sql.QueryRowContext(ctx, q, args...)
+}
+
+func (c *conn) PingContext(ctx context.Context) error {
+	if c.pool != nil {
+		return c.pool.Ping(ctx)
+	}
+	return c.sql.PingContext(ctx)
+}
+
+func (c *conn) Close() error {
+	if c.pool != nil {
+		c.pool.Close()
+		return nil
+	}
+	return c.sql.Close()
+}
+
+// BeginTx starts a transaction. On SQLite it takes the write lock at once (_txlock=immediate);
+// on PostgreSQL it is READ COMMITTED, so a read that a later write depends on takes a row lock
+// (forUpdate) where SQLite's single writer used to hide the race.
+func (c *conn) BeginTx(ctx context.Context) (*Tx, error) {
+	if c.pool != nil {
+		tx, err := c.pool.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &Tx{dialect: Postgres, pg: tx}, nil
+	}
+	tx, err := c.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{dialect: SQLite, sql: tx}, nil
+}
+
+// Tx is a transaction on either engine: what the domain packages pass back into the store so
+// that a state change, its audit entry and its job commit or roll back together.
+type Tx struct {
+	dialect Dialect
+	sql     *sql.Tx
+	pg      pgx.Tx
+}
+
+// SQLTx is the SQLite transaction, for River's riversqlite driver; nil on PostgreSQL.
+func (t *Tx) SQLTx() *sql.Tx { return t.sql }
+
+// PgxTx is the PostgreSQL transaction, for River's riverpgxv5 driver; nil on SQLite.
+func (t *Tx) PgxTx() pgx.Tx { return t.pg }
+
+// Dialect says which engine the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.pg != nil {
+		tag, err := t.pg.Exec(ctx, rebind(q), args...)
+		return pgResult(tag), err
+	}
+	return t.sql.ExecContext(ctx, q, args...)
+}
+
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
+	if t.pg != nil {
+		rows, err := t.pg.Query(ctx, rebind(q), args...)
+		if err != nil {
+			return nil, err
+		}
+		return pgRows{rows}, nil
+	}
+	return t.sql.QueryContext(ctx, q, args...)
+}
+
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) Row {
+	if t.pg != nil {
+		return t.pg.QueryRow(ctx, rebind(q), args...)
+	}
+	return t.sql.QueryRowContext(ctx, q, args...)
+}
+
+func (t *Tx) commit(ctx context.Context) error {
+	if t.pg != nil {
+		return t.pg.Commit(ctx)
+	}
+	return t.sql.Commit()
+}
+
+func (t *Tx) rollback(ctx context.Context) error {
+	if t.pg != nil {
+		return t.pg.Rollback(ctx)
+	}
+	return t.sql.Rollback()
+}
+
+// forUpdate is the row lock a read inside a transaction takes when a later write depends on
+// it: needed on PostgreSQL, where two transactions run at once; SQLite has no such clause and
+// needs none, since its transactions take the one write lock when they begin.
+func (t *Tx) forUpdate() string {
+	if t.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
+
+type pgResult pgconn.CommandTag
+
+func (r pgResult) LastInsertId() (int64, error) {
+	return 0, errors.New("store: LastInsertId is not available on PostgreSQL: use RETURNING")
+}
+func (r pgResult) RowsAffected() (int64, error) { return pgconn.CommandTag(r).RowsAffected(), nil }
+
+// rebinds caches the $n form of each statement: the store's statements are constants or a
+// bounded set of shapes, so this stays small.
+var rebinds sync.Map
+
+// rebind rewrites ? placeholders to PostgreSQL's $1, $2... Question marks inside string
+// literals, quoted identifiers and comments are left alone.
+func rebind(q string) string {
+	if v, ok := rebinds.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(q) && q[j] != c {
+				j++
+			}
+			if j >= len(q) {
+				j = len(q) - 1
+			}
+			b.WriteString(q[i : j+1])
+			i = j
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i - 1
+			}
+			b.WriteString(q[i : i+j+1])
+			i += j
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	rebinds.Store(q, out)
+	return out
+}
+
+// isUniqueViolation says whether err is the database refusing a row that a unique index or
+// key forbids, read from the engine's error code (SQLSTATE 23505), never its message.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKeyViolation says whether err is a reference to a row that does not exist
+// (SQLSTATE 23503).
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// errDatabaseURL is a --database-url the store cannot use.
+func errDatabaseURL(url string) error {
+	scheme, _, _ := strings.Cut(url, "://")
+	return fmt.Errorf("store: the database URL must start with postgres:// or postgresql://, not %q", scheme+"://")
+}
+
+// Stmt is a statement run many times in one transaction.
+type Stmt interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+	Close() error
+}
+
+// PrepareContext prepares q for repeated use in the transaction: a real prepared statement on
+// SQLite; on PostgreSQL pgx already prepares and caches each statement per connection.
+func (t *Tx) PrepareContext(ctx context.Context, q string) (Stmt, error) {
+	if t.pg != nil {
+		return pgStmt{tx: t.pg, q: rebind(q)}, nil
+	}
+	return t.sql.PrepareContext(ctx, q)
+}
+
+type pgStmt struct {
+	tx pgx.Tx
+	q  string
+}
+
+func (s pgStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	tag, err := s.tx.Exec(ctx, s.q, args...)
+	return pgResult(tag), err
+}
+
+func (s pgStmt) Close() error { return nil }
