@@ -155,10 +155,7 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	}
 	defer stopEMIS()
 
-	if dbURL != "" {
-		return res, errNoPostgresYet // app.Config has no database URL before the store seam
-	}
-	a, err := app.New(ctx, app.Config{DataDir: dir, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
+	a, err := app.New(ctx, app.Config{DataDir: dir, DatabaseURL: dbURL, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		EMISCallTimeout: o.CallTimeout, SyncHorizonDays: 42, WritebackWorkers: o.WritebackWorkers,
 		BookingSweepInterval: 2 * time.Second, APIRateLimit: 1e9, APIBurst: 1 << 30,
 		Log: slog.New(slog.DiscardHandler)})

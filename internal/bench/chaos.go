@@ -135,10 +135,7 @@ type chaosSeed struct {
 // makes the keys, in this process, before any instance starts.
 func seedChaos(ctx context.Context, dir, databaseURL, emisURL string) (chaosSeed, error) {
 	var s chaosSeed
-	if databaseURL != "" {
-		return s, errNoPostgresYet
-	}
-	a, err := app.New(ctx, app.Config{DataDir: dir, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
+	a, err := app.New(ctx, app.Config{DataDir: dir, DatabaseURL: databaseURL, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		SyncHorizonDays: 42, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return s, err

@@ -7,18 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"herolink/internal/store"
 )
-
-// errNoPostgresYet: an in-process store on PostgreSQL needs store.Open (the store seam of issue
-// 10); until it is on this branch the in-process benches run on SQLite only.
-var errNoPostgresYet = errors.New("PostgreSQL is not wired into this build yet (store.Open and serve --database-url): run without --database-url")
 
 // prepareBenchDatabase makes the database a benchmark runs on. Empty: SQLite in the data
 // directory, nothing to prepare. A PostgreSQL server URL: a fresh, empty database named
@@ -59,15 +52,6 @@ func prepareBenchDatabase(ctx context.Context, serverURL, prefix string) (dbURL 
 		_, _ = c.Exec(dctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	}
 	return db.String(), drop, nil
-}
-
-// openBenchStore opens the store of an in-process benchmark: SQLite in dir when dbURL is empty.
-// When the store seam lands this becomes store.Open(ctx, store.Options{DatabaseURL: dbURL, DataDir: dir}).
-func openBenchStore(ctx context.Context, dir, dbURL string) (*store.Store, error) {
-	if dbURL != "" {
-		return nil, errNoPostgresYet
-	}
-	return store.OpenSQLite(ctx, filepath.Join(dir, "herolink.db"))
 }
 
 // redactURL is a database URL fit for an error message: no password.

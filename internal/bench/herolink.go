@@ -70,7 +70,7 @@ func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTes
 		return h, err
 	}
 	h.dropDB = drop
-	if h.store, err = openBenchStore(ctx, h.dir, dbURL); err != nil {
+	if h.store, err = store.Open(ctx, store.Options{DatabaseURL: dbURL, DataDir: h.dir}); err != nil {
 		return h, err
 	}
 	if err = h.store.Migrate(ctx); err != nil {
