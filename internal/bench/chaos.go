@@ -42,13 +42,13 @@ type ChaosOptions struct {
 }
 
 // ErrSQLiteOneInstance refuses several instances on SQLite: its file is one process's.
-var ErrSQLiteOneInstance = errors.New("SQLite allows one instance: give --database-url postgres://... for --instances above 1")
+var ErrSQLiteOneInstance = errors.New("SQLite allows one instance: give --database-url postgres://HOST/DB for --instances above 1")
 
 // Validate checks the options a person chose; defaults fill the rest.
 func (o ChaosOptions) Validate() error {
 	switch {
 	case o.DatabaseURL != "" && !strings.HasPrefix(o.DatabaseURL, "postgres://") && !strings.HasPrefix(o.DatabaseURL, "postgresql://"):
-		return errors.New("--database-url must be empty (SQLite) or postgres://...")
+		return errors.New("--database-url must be empty (SQLite) or a postgres:// URL")
 	case o.Instances < 1 || o.Instances > 16:
 		return errors.New("--instances must be between 1 and 16")
 	case o.DatabaseURL == "" && o.Instances > 1:

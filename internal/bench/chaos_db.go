@@ -23,7 +23,7 @@ func prepareBenchDatabase(ctx context.Context, serverURL, prefix string) (dbURL 
 	}
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, errors.New("the database URL must be postgres://...")
+		return "", nil, errors.New("the database URL must be a postgres:// URL")
 	}
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
