@@ -345,20 +345,29 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 		}
 	}
 	stopWatch()
+	wg.Wait() // the watches have returned: their figures may be read
 	res.Acknowledged, res.Booked, res.Placeholders, res.Failed = counts.Acknowledged, counts.Booked, counts.Placeholders, counts.Failed
 	res.Cancelled, res.Lost, res.Duplicated, res.Stuck = counts.Cancelled, counts.Lost, counts.Duplicated, counts.Stuck
 	res.DoubleSynced = dsw.doubled
 
+	// Takeover: for each kill, each booking in flight then until herolink answered it final
+	// (its write-back was taken over), and the practice until a sync pass completed again.
 	var takeover []time.Duration
+	syncResumed := 0
 	for _, k := range kills {
 		for _, id := range k.pending {
 			if t, ok := d.finalTime(id); ok && t.After(k.at) {
 				takeover = append(takeover, t.Sub(k.at))
 			}
 		}
+		if t, ok := dsw.resumedAfter(k.at); ok {
+			takeover = append(takeover, t.Sub(k.at))
+			syncResumed++
+		}
 	}
 	res.TakeoverP99S = sortedPercentile(takeover, 0.99).Seconds()
-	progress("takeover: %d bookings in flight at the kills reached a final state", len(takeover))
+	progress("takeover: %d write-backs in flight at the kills reached a final state; sync resumed after %d of %d kills",
+		len(takeover)-syncResumed, syncResumed, len(kills))
 	return res, nil
 }
 

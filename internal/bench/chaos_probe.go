@@ -153,11 +153,23 @@ type doubleSyncWatch struct {
 	last      []float64
 	windows   int
 	doubled   int
+	advanced  []time.Time // the ends of the windows in which some instance completed a pass
 }
 
 func newDoubleSyncWatch(instances []*chaosProc) *doubleSyncWatch {
 	return &doubleSyncWatch{instances: instances, hc: &http.Client{Timeout: 5 * time.Second},
 		last: make([]float64, len(instances))}
+}
+
+// resumedAfter is the first window end after t in which some instance completed a sync pass.
+// Read it only once run has returned.
+func (w *doubleSyncWatch) resumedAfter(t time.Time) (time.Time, bool) {
+	for _, a := range w.advanced {
+		if a.After(t) {
+			return a, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // run reads every instance's counter each interval until ctx ends.
@@ -186,6 +198,9 @@ func (w *doubleSyncWatch) run(ctx context.Context, interval time.Duration) {
 			w.last[i] = v
 		}
 		w.windows++
+		if syncing > 0 {
+			w.advanced = append(w.advanced, time.Now())
+		}
 		if syncing > 1 {
 			w.doubled++
 		}
