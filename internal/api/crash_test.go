@@ -57,7 +57,7 @@ func TestARetryAfterAKillBetweenTheOperationAndItsAnswerNeverRunsTheOperationTwi
 	count := func(query string) int {
 		t.Helper()
 		var n int
-		if err := st.DB().QueryRowContext(ctx, query).Scan(&n); err != nil {
+		if err := st.DBQ().QueryRowContext(ctx, query).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

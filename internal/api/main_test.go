@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"herolink/internal/api/apikey"
 	"herolink/internal/api/apitest"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -72,14 +72,7 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 		o = opts[0]
 	}
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	pa, err := st.EnsurePractice(ctx, "A81001", 29001, "Riverside")
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func TestTheRunningAppPurgesIdempotencyAnswersPastTheirDay(t *testing.T) {
 		key     string
 		expires int64
 	}{{"old", now - 1000}, {"fresh", now + 3600_000}} {
-		if _, err := a.Store.DB().ExecContext(ctx, `INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, status, body, lease_until, created_at, expires_at)
+		if _, err := a.Store.DBQ().ExecContext(ctx, `INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, status, body, lease_until, created_at, expires_at)
 			VALUES (?, ?, 'h', 201, '{"family_name":"Example"}', 0, ?, ?)`, keys[0].ID, row.key, now, row.expires); err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestTheRunningAppPurgesIdempotencyAnswersPastTheirDay(t *testing.T) {
 	defer func() { stop(); <-done }()
 	count := func(key string) int {
 		var n int
-		if err := a.Store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = ?`, key).Scan(&n); err != nil {
+		if err := a.Store.DBQ().QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = ?`, key).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -23,6 +23,7 @@ import (
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
 )
 
@@ -60,14 +61,7 @@ func setup(t *testing.T) *bundle {
 	srv := httptest.NewServer(sandbox.NewServer(w, nil))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	clk := &clock{}
 	st.SetClock(clk.now)
 	keys, err := vault.LoadFile(filepath.Join(dir, "secret.keys"))

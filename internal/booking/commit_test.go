@@ -19,7 +19,7 @@ func TestAnOperationAndItsCommitHookCommitTogetherOrNotAtAll(t *testing.T) {
 	count := func(query string, args ...any) int {
 		t.Helper()
 		var n int
-		if err := b.store.DB().QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		if err := b.store.DBQ().QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -173,7 +173,7 @@ func TestADiaryChangeDoesNotCancelAPlaceholderEMISStillHoldsWhileItsTypeIsUnmapp
 	slot := b.freeSlots(t, 1)[0]
 	a := b.placeholder(t, slot.ID)
 	b.follow(t)
-	if _, err := b.store.DB().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
+	if _, err := b.store.DBQ().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
 		t.Fatal(err)
 	}
 	// Reception moves the session half an hour earlier: every slot in it changes.

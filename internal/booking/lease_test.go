@@ -95,7 +95,7 @@ func TestABookingWhoseWorkerDiedIsResumedByTheNextSweep(t *testing.T) {
 	}
 	dead := jobs.Jobs[0].ID
 	// The process died mid-run: River's row says running, the lease is the dead worker's.
-	if _, err := b.store.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ? WHERE id = ?`,
+	if _, err := b.store.DBQ().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = ? WHERE id = ?`,
 		time.Now().Add(-time.Minute).UTC(), dead); err != nil {
 		t.Fatal(err)
 	}

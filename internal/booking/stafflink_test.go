@@ -39,7 +39,7 @@ func unmatchable(d matching.Demographics) matching.Demographics {
 
 func (b *bundle) auditHas(t *testing.T, action string, parts ...string) bool {
 	t.Helper()
-	rows, err := b.store.DB().Query(`SELECT actor, detail FROM audit_log WHERE action = ?`, action)
+	rows, err := b.store.DBQ().QueryContext(context.Background(), `SELECT actor, detail FROM audit_log WHERE action = ?`, action)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func (b *bundle) auditHas(t *testing.T, action string, parts ...string) bool {
 func (b *bundle) linkCount(t *testing.T, patientID string) int {
 	t.Helper()
 	var n int
-	if err := b.store.DB().QueryRow(`SELECT COUNT(*) FROM patient_links WHERE patient_id = ?`, patientID).Scan(&n); err != nil {
+	if err := b.store.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM patient_links WHERE patient_id = ?`, patientID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -199,7 +199,7 @@ func TestVerificationReadsEachSessionOnceBoundsItsCallsAndSkipsAPracticeThatIsDo
 	// A practice whose credentials EMIS refused is not called (a refused password is never
 	// sent again). One failing only for its set-up still is: seam_test.go.
 	b.clock.advance(verifyEvery)
-	if _, err := b.store.DB().ExecContext(ctx, `UPDATE practices SET health_status = 'failing', credentials_rejected = 1 WHERE id = ?`, b.practiceID); err != nil {
+	if _, err := b.store.DBQ().ExecContext(ctx, `UPDATE practices SET health_status = 'failing', credentials_rejected = 1 WHERE id = ?`, b.practiceID); err != nil {
 		t.Fatal(err)
 	}
 	before = b.slotReads(t)
@@ -226,7 +226,7 @@ func TestVerificationNeverCancelsABookingEMISStillHolds(t *testing.T) {
 	if _, err := b.org.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: emisNo, Notes: "phoned in, see letter"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.store.DB().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
+	if _, err := b.store.DBQ().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unset' WHERE practice_id = ? AND feature = 'unregistered'`, b.practiceID); err != nil {
 		t.Fatal(err)
 	}
 	if res := b.verify(t, b.verifier()); res.Verified != 2 || res.Reflected != 0 {

@@ -16,6 +16,7 @@ import (
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
 )
 
@@ -51,14 +52,7 @@ func setup(t *testing.T) *testBundle {
 	srv := httptest.NewServer(sandbox.NewServer(w, nil))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	keys, err := vault.LoadFile(filepath.Join(dir, "secret.keys"))
 	if err != nil {
 		t.Fatal(err)

@@ -290,8 +290,8 @@ func TestTheDatabaseRefusesDuplicateMappingsWithoutTheService(t *testing.T) {
 	if _, err := b.store.UpdatePractitioner(ctx, c, audit); !errors.Is(err, store.ErrHolderTaken) {
 		t.Fatalf("update onto a taken holder: %v, want ErrHolderTaken", err)
 	}
-	if _, err := b.store.DB().ExecContext(ctx, `INSERT INTO practitioners (practice_id, name, emis_holder_id, created_at) VALUES (?, 'raw', ?, 0)`,
-		b.practiceID, h.ID); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+	if _, err := b.store.DBQ().ExecContext(ctx, `INSERT INTO practitioners (practice_id, name, emis_holder_id, created_at) VALUES (?, 'raw', ?, 0)`,
+		b.practiceID, h.ID); !store.IsUniqueViolation(err) {
 		t.Fatalf("raw SQL duplicate: %v, want a UNIQUE constraint failure", err)
 	}
 	if _, err := b.store.CreatePractitioner(ctx, store.Practitioner{PracticeID: b.practiceID, Name: "D", EMISHolderID: 424242}, audit); !errors.Is(err, store.ErrNotInEMIS) {
@@ -310,8 +310,8 @@ func TestTheDatabaseRefusesDuplicateMappingsWithoutTheService(t *testing.T) {
 	if _, err := b.store.CreateLocation(ctx, store.Location{PracticeID: b.practiceID, Name: "L2", EMISSiteID: site.ID}, audit); !errors.Is(err, store.ErrSiteTaken) {
 		t.Fatalf("second location on one site: %v, want ErrSiteTaken", err)
 	}
-	if _, err := b.store.DB().ExecContext(ctx, `INSERT INTO locations (practice_id, name, emis_site_id, created_at) VALUES (?, 'raw', ?, 0)`,
-		b.practiceID, site.ID); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+	if _, err := b.store.DBQ().ExecContext(ctx, `INSERT INTO locations (practice_id, name, emis_site_id, created_at) VALUES (?, 'raw', ?, 0)`,
+		b.practiceID, site.ID); !store.IsUniqueViolation(err) {
 		t.Fatalf("raw SQL duplicate location: %v", err)
 	}
 
@@ -319,7 +319,7 @@ func TestTheDatabaseRefusesDuplicateMappingsWithoutTheService(t *testing.T) {
 	if err := b.store.SetSlotTypeFeature(ctx, b.practiceID, 1, store.FeatureUnregistered, nil, audit); !errors.Is(err, store.ErrUnregisteredTaken) {
 		t.Fatalf("second unregistered type: %v, want ErrUnregisteredTaken", err)
 	}
-	if _, err := b.store.DB().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unregistered' WHERE practice_id = ? AND emis_id = 2`, b.practiceID); err == nil {
+	if _, err := b.store.DBQ().ExecContext(ctx, `UPDATE emis_slot_types SET feature = 'unregistered' WHERE practice_id = ? AND emis_id = 2`, b.practiceID); err == nil {
 		t.Fatal("raw SQL made a second unregistered type")
 	}
 	// The service explains what the database refused.

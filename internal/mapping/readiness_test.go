@@ -71,13 +71,13 @@ func TestReadinessListsWhatIsMissingUntilBookingsCanFlow(t *testing.T) {
 	}
 
 	// The first sync in progress, then done.
-	_, err = b.store.DB().ExecContext(ctx, `INSERT INTO sync_state (practice_id, progress_done, progress_total) VALUES (?, 12, 80)`, b.practiceID)
+	_, err = b.store.DBQ().ExecContext(ctx, `INSERT INTO sync_state (practice_id, progress_done, progress_total) VALUES (?, 12, 80)`, b.practiceID)
 	must(t, err)
 	r, _ = b.svc.Readiness(ctx, b.practiceID)
 	if it := item(t, r, mapping.ItemFirstSync); it.Done || !strings.Contains(it.ToDo, "12 of 80 sessions") {
 		t.Fatalf("first sync running: %+v", it)
 	}
-	_, err = b.store.DB().ExecContext(ctx, `UPDATE sync_state SET first_sync_done = 1 WHERE practice_id = ?`, b.practiceID)
+	_, err = b.store.DBQ().ExecContext(ctx, `UPDATE sync_state SET first_sync_done = 1 WHERE practice_id = ?`, b.practiceID)
 	must(t, err)
 	r, _ = b.svc.Readiness(ctx, b.practiceID)
 	if !r.Ready || len(r.Missing()) != 0 {

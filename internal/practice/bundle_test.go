@@ -17,6 +17,7 @@ import (
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/practice"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
 )
 
@@ -79,13 +80,11 @@ func setup(t *testing.T, o bundleOpts) *testBundle {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "herolink.db")
-	st, err := store.OpenSQLite(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
+	var st *store.Store
+	if storetest.Engine() == store.Postgres {
+		st = storetest.Open(t)
+	} else {
+		st = storetest.OpenSQLiteAt(t, dbPath) // the test reads the file
 	}
 	keys, err := vault.LoadFile(filepath.Join(dir, "secret.keys"))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
 )
 
@@ -78,14 +79,7 @@ func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "h.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	keys, _ := vault.LoadFile(filepath.Join(dir, "k"))
 	caller, _ := emis.NewCaller(emis.Config{BaseURL: srv.URL, SupplierID: sandbox.DefaultSupplierID, CallTimeout: 5 * time.Second})
 	svc := &practice.Service{Store: st, Vault: keys, Now: c.Now, Tester: &practice.Tester{Now: c.Now,

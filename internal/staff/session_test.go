@@ -3,12 +3,12 @@ package staff_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"herolink/internal/staff"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 )
 
 type testBundle struct {
@@ -20,14 +20,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	hash, err := staff.HashPassword("Support1!")
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +81,7 @@ func TestSessionTokensAreRandomAndStoredOnlyAsHashes(t *testing.T) {
 		t.Fatalf("tokens %q and %q: want two different 43-character base64url tokens", t1, t2)
 	}
 	var n int
-	if err := b.store.DB().QueryRow(`SELECT COUNT(*) FROM staff_sessions WHERE token_hash IN (?, ?)`, t1, t2).Scan(&n); err != nil || n != 0 {
+	if err := b.store.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM staff_sessions WHERE token_hash IN (?, ?)`, t1, t2).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("raw tokens found in the database: %d, %v", n, err)
 	}
 	for _, bad := range []string{"", "not-a-token", t1 + "x", t1[:42]} {

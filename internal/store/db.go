@@ -62,7 +62,7 @@ type conn struct {
 
 func (c *conn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if c.pool != nil {
-		tag, err := c.pool.Exec(ctx, rebind(q), args...)
+		tag, err := c.pool.Exec(ctx, rebind(q), pgArgs(args)...)
 		return pgResult(tag), err
 	}
 	return c.sql.ExecContext(ctx, q, args...)
@@ -70,7 +70,7 @@ func (c *conn) ExecContext(ctx context.Context, q string, args ...any) (sql.Resu
 
 func (c *conn) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
 	if c.pool != nil {
-		rows, err := c.pool.Query(ctx, rebind(q), args...)
+		rows, err := c.pool.Query(ctx, rebind(q), pgArgs(args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +81,7 @@ func (c *conn) QueryContext(ctx context.Context, q string, args ...any) (Rows, e
 
 func (c *conn) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if c.pool != nil {
-		return c.pool.QueryRow(ctx, rebind(q), args...)
+		return pgRow{c.pool.QueryRow(ctx, rebind(q), pgArgs(args)...)}
 	}
 	return c.sql.QueryRowContext(ctx, q, args...)
 }
@@ -138,7 +138,7 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.pg != nil {
-		tag, err := t.pg.Exec(ctx, rebind(q), args...)
+		tag, err := t.pg.Exec(ctx, rebind(q), pgArgs(args)...)
 		return pgResult(tag), err
 	}
 	return t.sql.ExecContext(ctx, q, args...)
@@ -146,7 +146,7 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (Rows, error) {
 	if t.pg != nil {
-		rows, err := t.pg.Query(ctx, rebind(q), args...)
+		rows, err := t.pg.Query(ctx, rebind(q), pgArgs(args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +157,7 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (Rows, err
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if t.pg != nil {
-		return t.pg.QueryRow(ctx, rebind(q), args...)
+		return pgRow{t.pg.QueryRow(ctx, rebind(q), pgArgs(args)...)}
 	}
 	return t.sql.QueryRowContext(ctx, q, args...)
 }
@@ -189,6 +189,60 @@ func (t *Tx) forUpdate() string {
 type pgRows struct{ pgx.Rows }
 
 func (r pgRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
+
+func (r pgRows) Scan(dest ...any) error { return r.Rows.Scan(pgDest(dest)...) }
+
+type pgRow struct{ pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error { return r.Row.Scan(pgDest(dest)...) }
+
+// Flags are 0/1 integer columns, as SQLite has no boolean type: one schema for both engines.
+// So a Go bool is written as 0 or 1, and read from either an integer column or a PostgreSQL
+// boolean expression (lease_until IS NULL ...), as database/sql does for SQLite.
+func pgArgs(args []any) []any {
+	copied := false
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if !copied { // args is the caller's
+				args, copied = append([]any(nil), args...), true
+			}
+			if b {
+				args[i] = int64(1)
+			} else {
+				args[i] = int64(0)
+			}
+		}
+	}
+	return args
+}
+
+func pgDest(dest []any) []any {
+	for i, d := range dest {
+		if b, ok := d.(*bool); ok {
+			dest[i] = flag{b}
+		}
+	}
+	return dest
+}
+
+// flag scans an integer or boolean into a bool.
+type flag struct{ b *bool }
+
+func (f flag) Scan(src any) error {
+	switch v := src.(type) {
+	case bool:
+		*f.b = v
+	case int64:
+		*f.b = v != 0
+	case int32:
+		*f.b = v != 0
+	case nil:
+		*f.b = false
+	default:
+		return fmt.Errorf("store: cannot read %T as a flag", src)
+	}
+	return nil
+}
 
 type pgResult pgconn.CommandTag
 
@@ -298,8 +352,12 @@ type pgStmt struct {
 }
 
 func (s pgStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	tag, err := s.tx.Exec(ctx, s.q, args...)
+	tag, err := s.tx.Exec(ctx, s.q, pgArgs(args)...)
 	return pgResult(tag), err
 }
 
 func (s pgStmt) Close() error { return nil }
+
+// IsUniqueViolation says whether err is a unique index refusing a row, on either engine: for
+// tests that check the database itself enforces a rule.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

@@ -25,6 +25,7 @@ import (
 	"herolink/internal/slotsync"
 	"herolink/internal/staff"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
 )
 
@@ -52,20 +53,12 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	ctx := context.Background()
 	w := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, Practices: 1})
 	emisSrv := httptest.NewServer(sandbox.NewServer(w, nil))
 	t.Cleanup(emisSrv.Close)
 
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	keys, err := vault.LoadFile(filepath.Join(dir, "secret.keys"))
 	if err != nil {
 		t.Fatal(err)

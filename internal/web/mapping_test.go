@@ -439,7 +439,7 @@ func TestTheMappingPageSetsUpBookingWithFormsAndSaysWhatIsMissing(t *testing.T) 
 	mustHave(t, r, `value="GP appointment"`, `value="15"`)
 
 	// The first sync done: ready.
-	if _, err := b.store.DB().ExecContext(context.Background(), `INSERT INTO sync_state (practice_id, first_sync_done) VALUES (?, 1)`, id); err != nil {
+	if _, err := b.store.DBQ().ExecContext(context.Background(), `INSERT INTO sync_state (practice_id, first_sync_done) VALUES (?, 1)`, id); err != nil {
 		t.Fatal(err)
 	}
 	mustSay(t, c.get(mapPath(id, "/mapping")), "Ready: bookings can flow")

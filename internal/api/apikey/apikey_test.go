@@ -3,7 +3,6 @@ package apikey_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"herolink/internal/api/apikey"
 	"herolink/internal/store"
+	"herolink/internal/store/storetest"
 )
 
 type testBundle struct {
@@ -35,14 +35,7 @@ func (c *clock) Add(d time.Duration) {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "herolink.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	p, err := st.EnsurePractice(ctx, "A81001", 29001, "Riverside")
 	if err != nil {
 		t.Fatal(err)

@@ -49,10 +49,24 @@ func Open(t testing.TB) *store.Store {
 	}
 }
 
+// Engine is the engine EngineEnv chooses.
+func Engine() store.Dialect {
+	if os.Getenv(EngineEnv) == "postgres" {
+		return store.Postgres
+	}
+	return store.SQLite
+}
+
 // OpenSQLite opens a migrated SQLite store in a temporary directory.
 func OpenSQLite(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "herolink.db"))
+	return OpenSQLiteAt(t, filepath.Join(t.TempDir(), "herolink.db"))
+}
+
+// OpenSQLiteAt opens a migrated SQLite store at path, for tests that read the file.
+func OpenSQLiteAt(t testing.TB, path string) *store.Store {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
