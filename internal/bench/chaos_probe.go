@@ -182,27 +182,32 @@ func (w *doubleSyncWatch) run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		syncing := 0
-		for i, p := range w.instances {
-			if !p.alive() {
-				continue
-			}
-			v, err := syncPassCounter(ctx, w.hc, p.url())
-			if err != nil {
-				continue
-			}
-			// A restarted instance starts counting from zero again.
-			if v > w.last[i] || (v > 0 && v < w.last[i]) {
-				syncing++
-			}
-			w.last[i] = v
+		w.step(ctx)
+	}
+}
+
+// step reads every live instance's counter once: one window.
+func (w *doubleSyncWatch) step(ctx context.Context) {
+	syncing := 0
+	for i, p := range w.instances {
+		if !p.alive() {
+			continue
 		}
-		w.windows++
-		if syncing > 0 {
-			w.advanced = append(w.advanced, time.Now())
+		v, err := syncPassCounter(ctx, w.hc, p.url())
+		if err != nil {
+			continue
 		}
-		if syncing > 1 {
-			w.doubled++
+		// A restarted instance starts counting from zero again.
+		if v > w.last[i] || (v > 0 && v < w.last[i]) {
+			syncing++
 		}
+		w.last[i] = v
+	}
+	w.windows++
+	if syncing > 0 {
+		w.advanced = append(w.advanced, time.Now())
+	}
+	if syncing > 1 {
+		w.doubled++
 	}
 }
