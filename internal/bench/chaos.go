@@ -349,6 +349,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 	res.Acknowledged, res.Booked, res.Placeholders, res.Failed = counts.Acknowledged, counts.Booked, counts.Placeholders, counts.Failed
 	res.Cancelled, res.Lost, res.Duplicated, res.Stuck = counts.Cancelled, counts.Lost, counts.Duplicated, counts.Stuck
 	res.DoubleSynced = dsw.doubled
+	progress("double-sync watch: %d of %d windows had more than one instance completing sync passes", dsw.doubled, dsw.windows)
 
 	// Takeover: for each kill, each booking in flight then until herolink answered it final
 	// (its write-back was taken over), and the practice until a sync pass completed again.
