@@ -213,7 +213,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 	}
 
 	// Short sync intervals, so that two instances syncing the one practice at once would show
-	// in most windows of the double-sync watch.
+	// in many windows of the double-sync watch.
 	args := []string{"--data-dir", dir, "--emis-url", emisURL, "--directory-url", emisURL + "/sandbox/v1/directory",
 		"--sync-horizon-days", "42", "--sync-near-interval", "3s", "--sync-full-interval", "15s",
 		"--api-rate-limit", "1000000", "--api-burst", "1000000", "--emis-timeout", "5s",

@@ -146,7 +146,7 @@ func syncPassCounter(ctx context.Context, hc *http.Client, base string) (float64
 // doubleSyncWatch counts the windows in which more than one instance completed a sync pass.
 // The chaos world has one practice, so two instances completing passes in the same window
 // were syncing that practice at once. Windows shorter than the near-term interval make a
-// pass of each instance land in most windows when nothing stops two instances syncing.
+// pass of each instance land in many windows when nothing stops two instances syncing.
 type doubleSyncWatch struct {
 	instances []*chaosProc
 	hc        *http.Client
