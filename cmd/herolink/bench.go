@@ -25,6 +25,9 @@ const benchUsage = `Usage:
   herolink bench restart [flags]  run serve as a child process, confirm bookings, SIGKILL serve
                                   while they are being written and start it again: how long the
                                   bookings in flight take to reach EMIS, and none lost or doubled
+  herolink bench chaos [flags]    the sandbox and N serve instances on one database as child
+                                  processes; partner traffic while instances (and the sandbox
+                                  once) are SIGKILLed: nothing lost, doubled or stuck
 
 Run "herolink bench NAME -h" for a benchmark's flags.
 `
@@ -44,6 +47,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchBooking(ctx, args[1:], stdout, stderr)
 	case "restart":
 		return runBenchRestart(ctx, args[1:], stdout, stderr)
+	case "chaos":
+		return runBenchChaos(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil
@@ -112,6 +117,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "during the warm-up, date slot reads a random time up to this long ago so that the rolling refreshes fall due during the measurement (0: not; this overstates the steady refresh rate when the warm-up is long, see docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
 	asJSON := fs.Bool("json", false, "print one JSON object per size instead of tables")
+	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which each run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,7 +147,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("bench sync: find this binary to run the sandbox from: %w", err)
 	}
 	for i, n := range list {
-		opts := bench.SyncOptions{Exe: exe, Stderr: stderr, Progress: stderr, Practices: n, Seed: *seed,
+		opts := bench.SyncOptions{Exe: exe, Stderr: stderr, Progress: stderr, Practices: n, Seed: *seed, DatabaseURL: *dbURL,
 			LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate, TimeoutRate: *timeoutRate, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
 			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
 			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
@@ -189,6 +195,7 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := flag.NewFlagSet("bench booking", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which the run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
 	holds := fs.Int("hold-attempts", 1000, "concurrent reservation attempts")
 	holdSlots := fs.Int("hold-slots", 100, "free slots the attempts compete for")
 	bookings := fs.Int("bookings", 1000, "confirmations written into EMIS under faults")
@@ -214,7 +221,7 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	case *clients < 1 || *searchFor <= 0 || *callTimeout <= 0 || *workers < 1:
 		return errors.New("bench booking: --search-clients, --search-duration, --call-timeout and --writeback-workers must be positive")
 	}
-	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, HoldAttempts: *holds, HoldSlots: *holdSlots,
+	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
 		Bookings: *bookings, ErrorRate: *errRate, TimeoutRate: *timeoutRate, CallTimeout: *callTimeout, WritebackWorkers: *workers,
 		SearchClients: *clients, SearchDuration: *searchFor})
 	if err != nil {

@@ -22,7 +22,8 @@ import (
 
 // BookingOptions configure `herolink bench booking`.
 type BookingOptions struct {
-	Progress io.Writer // progress lines; nil: none
+	Progress    io.Writer // progress lines; nil: none
+	DatabaseURL string    // "": SQLite in a temporary data directory; postgres://: a fresh database on that server
 
 	HoldAttempts int // concurrent reservation attempts (1,000)
 	HoldSlots    int // on this many free slots (100)
@@ -141,6 +142,11 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
+	dbURL, dropDB, err := prepareBenchDatabase(ctx, o.DatabaseURL, "herolink_bench_booking")
+	if err != nil {
+		return res, err
+	}
+	defer dropDB()
 
 	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, DiaryWeeks: 6})
 	emisURL, stopEMIS, err := serveSandbox(world)
@@ -149,7 +155,7 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	}
 	defer stopEMIS()
 
-	a, err := app.New(ctx, app.Config{DataDir: dir, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
+	a, err := app.New(ctx, app.Config{DataDir: dir, DatabaseURL: dbURL, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		EMISCallTimeout: o.CallTimeout, SyncHorizonDays: 42, WritebackWorkers: o.WritebackWorkers,
 		BookingSweepInterval: 2 * time.Second, APIRateLimit: 1e9, APIBurst: 1 << 30,
 		Log: slog.New(slog.DiscardHandler)})

@@ -25,8 +25,9 @@ import (
 // herolinkOptions say how to build the herolink under test.
 type herolinkOptions struct {
 	SandboxURL      string
-	SyncConcurrency int // passes in flight
-	SlotConcurrency int // GetSlotsForSession calls in flight per pass
+	DatabaseURL     string // "": SQLite in the data directory; postgres://: a fresh database on that server
+	SyncConcurrency int    // passes in flight
+	SlotConcurrency int    // GetSlotsForSession calls in flight per pass
 	FullInterval    time.Duration
 	NearInterval    time.Duration
 	HorizonDays     int
@@ -50,6 +51,7 @@ type herolinkUnderTest struct {
 	sched      *slotsync.Scheduler
 	registry   *prometheus.Registry
 	backdating atomic.Bool
+	dropDB     func()
 }
 
 func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTest, err error) {
@@ -63,7 +65,12 @@ func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTes
 	if h.dir, err = os.MkdirTemp("", "herolink-bench-sync-"); err != nil {
 		return h, err
 	}
-	if h.store, err = store.OpenSQLite(ctx, filepath.Join(h.dir, "herolink.db")); err != nil {
+	dbURL, drop, err := prepareBenchDatabase(ctx, opts.DatabaseURL, "herolink_bench_sync")
+	if err != nil {
+		return h, err
+	}
+	h.dropDB = drop
+	if h.store, err = store.Open(ctx, store.Options{DatabaseURL: dbURL, DataDir: h.dir}); err != nil {
 		return h, err
 	}
 	if err = h.store.Migrate(ctx); err != nil {
@@ -111,6 +118,9 @@ func (h *herolinkUnderTest) close() {
 	}
 	if h.store != nil {
 		_ = h.store.Close()
+	}
+	if h.dropDB != nil {
+		h.dropDB()
 	}
 	if h.dir != "" {
 		_ = os.RemoveAll(h.dir)

@@ -20,10 +20,11 @@ import (
 
 // SyncOptions configure `herolink bench sync` for one size.
 type SyncOptions struct {
-	Exe      string    // the herolink binary to run `emis-sandbox` from
-	Env      []string  // the child's environment; nil: this process's
-	Stderr   io.Writer // the child's stderr; nil: discarded
-	Progress io.Writer // progress lines during the long phases; nil: none
+	DatabaseURL string    // "": SQLite in a temporary data directory; postgres://: a fresh database on that server
+	Exe         string    // the herolink binary to run `emis-sandbox` from
+	Env         []string  // the child's environment; nil: this process's
+	Stderr      io.Writer // the child's stderr; nil: discarded
+	Progress    io.Writer // progress lines during the long phases; nil: none
 
 	Practices  int    // generated practices in the sandbox, all connected to herolink (>= 1)
 	Seed       uint64 // seed of the generated practices
@@ -211,7 +212,8 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	tracker := newChangeTracker(nil)
 	h, err := newHerolink(ctx, herolinkOptions{SandboxURL: child.BaseURL, SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullInterval: opts.FullInterval, NearInterval: opts.NearInterval,
-		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate, ReadTimeout: opts.ReadTimeout})
+		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate, ReadTimeout: opts.ReadTimeout,
+		DatabaseURL: opts.DatabaseURL})
 	if err != nil {
 		return res, err
 	}
