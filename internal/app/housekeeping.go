@@ -21,6 +21,10 @@ type purgeWorker struct {
 
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
 	_, err := w.store.PurgeIdempotency(ctx)
+	if err == nil {
+		// Failed sign-ins older than the throttle's longest window (15 minutes by default).
+		_, err = w.store.PurgeSignInFailures(ctx, time.Now(), time.Hour)
+	}
 	return err
 }
 

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,9 +11,13 @@ import (
 // Throttle limits password guessing at the sign-in form: an account is locked for LockFor
 // after MaxFailures failed sign-ins within Window (whatever the address), and a client address
 // is refused for LockFor after PerAddress failures within Window (whatever the account). While
-// either applies, even the right password is refused, so guessing gains nothing. It lives in
-// memory: a restart forgets it, which costs an attacker a restart they cannot cause.
+// either applies, even the right password is refused, so guessing gains nothing. With Shared
+// set (herolink's database), failures are counted there: every instance on the database sees
+// the same locks, and a restart forgets nothing. Without it they live in memory (tests).
 type Throttle struct {
+	// Shared counts failures in the database; nil: in this process's memory.
+	Shared FailureStore
+
 	MaxFailures int              // per account; 10 if zero
 	PerAddress  int              // per client address; 30 if zero
 	Window      time.Duration    // failures older than this are forgotten; 15 minutes if zero
@@ -24,6 +29,14 @@ type Throttle struct {
 	mu       sync.Mutex
 	accounts map[string]*failures
 	addrs    map[string]*failures
+}
+
+// FailureStore is where failures are counted when several instances share them
+// (*store.Store).
+type FailureStore interface {
+	SignInLockedUntil(ctx context.Context, kind, key string) (time.Time, error)
+	RecordSignInFailure(ctx context.Context, kind, key string, now time.Time, limit int, window, lock time.Duration) (time.Time, bool, error)
+	ClearSignInFailures(ctx context.Context, kind, key string) error
 }
 
 // failures is what is remembered of one account or address.
@@ -85,8 +98,26 @@ func accountKey(username string) string {
 	return k
 }
 
-// Check refuses (*ThrottledError) a sign-in for a locked account or a refused address.
-func (t *Throttle) Check(username, addr string) error {
+// Check refuses (*ThrottledError) a sign-in for a locked account or a refused address. A
+// database that cannot be read refuses too: the lock must not fail open.
+func (t *Throttle) Check(ctx context.Context, username, addr string) error {
+	if t.Shared != nil {
+		now := t.now()
+		until, err := t.Shared.SignInLockedUntil(ctx, "account", accountKey(username))
+		if err != nil {
+			return err
+		}
+		if now.Before(until) {
+			return &ThrottledError{Account: true, Until: until, Wait: until.Sub(now)}
+		}
+		if until, err = t.Shared.SignInLockedUntil(ctx, "address", addrKey(addr)); err != nil {
+			return err
+		}
+		if now.Before(until) {
+			return &ThrottledError{Until: until, Wait: until.Sub(now)}
+		}
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -101,8 +132,27 @@ func (t *Throttle) Check(username, addr string) error {
 
 // Failed records a failed sign-in and says (*ThrottledError) when it locked the account or
 // the address.
-func (t *Throttle) Failed(username, addr string) error {
+func (t *Throttle) Failed(ctx context.Context, username, addr string) error {
 	perAccount, perAddress, tracked, window, lock := t.limits()
+	if t.Shared != nil {
+		now := t.now()
+		until, locked, err := t.Shared.RecordSignInFailure(ctx, "account", accountKey(username), now, perAccount, window, lock)
+		if err != nil {
+			return err
+		}
+		var terr error
+		if locked {
+			terr = &ThrottledError{Account: true, Until: until, Wait: until.Sub(now)}
+		}
+		until, locked, err = t.Shared.RecordSignInFailure(ctx, "address", addrKey(addr), now, perAddress, window, lock)
+		if err != nil {
+			return err
+		}
+		if locked && terr == nil {
+			terr = &ThrottledError{Until: until, Wait: until.Sub(now)}
+		}
+		return terr
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -120,10 +170,22 @@ func (t *Throttle) Failed(username, addr string) error {
 }
 
 // Succeeded forgets an account's failures: only consecutive failures count towards its lock.
-func (t *Throttle) Succeeded(username string) {
+func (t *Throttle) Succeeded(ctx context.Context, username string) error {
+	if t.Shared != nil {
+		return t.Shared.ClearSignInFailures(ctx, "account", accountKey(username))
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.accounts, accountKey(username))
+	return nil
+}
+
+// addrKey bounds a client address's length as accountKey bounds a username's.
+func addrKey(addr string) string {
+	if len(addr) > 128 {
+		return addr[:128]
+	}
+	return addr
 }
 
 // record counts one failure under key and locks it when it reaches limit within window.

@@ -1,6 +1,7 @@
 package staff_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"herolink/internal/staff"
 )
+
+var ctx = context.Background()
 
 type fakeClock struct{ t time.Time }
 
@@ -31,22 +34,22 @@ func wantThrottled(t *testing.T, err error, account bool) *staff.ThrottledError 
 func TestTenFailedSignInsLockTheAccountForFifteenMinutes(t *testing.T) {
 	th, clk := newThrottle()
 	for i := range 9 {
-		if err := th.Failed("Ada", fmt.Sprintf("10.0.0.%d", i)); err != nil {
+		if err := th.Failed(ctx, "Ada", fmt.Sprintf("10.0.0.%d", i)); err != nil {
 			t.Fatalf("failure %d already locked: %v", i+1, err)
 		}
 	}
-	te := wantThrottled(t, th.Failed(" ada ", "10.0.0.99"), true) // the tenth, however the name is typed
+	te := wantThrottled(t, th.Failed(ctx, " ada ", "10.0.0.99"), true) // the tenth, however the name is typed
 	if te.Wait != 15*time.Minute {
 		t.Errorf("locked for %s, want 15m", te.Wait)
 	}
-	wantThrottled(t, th.Check("ADA", "192.0.2.1"), true) // from anywhere
-	if err := th.Check("grace", "192.0.2.1"); err != nil {
+	wantThrottled(t, th.Check(ctx, "ADA", "192.0.2.1"), true) // from anywhere
+	if err := th.Check(ctx, "grace", "192.0.2.1"); err != nil {
 		t.Errorf("another account was refused: %v", err)
 	}
 	clk.advance(14*time.Minute + 59*time.Second)
-	wantThrottled(t, th.Check("ada", "192.0.2.1"), true)
+	wantThrottled(t, th.Check(ctx, "ada", "192.0.2.1"), true)
 	clk.advance(time.Second)
-	if err := th.Check("ada", "192.0.2.1"); err != nil {
+	if err := th.Check(ctx, "ada", "192.0.2.1"); err != nil {
 		t.Errorf("still locked after 15 minutes: %v", err)
 	}
 }
@@ -54,7 +57,7 @@ func TestTenFailedSignInsLockTheAccountForFifteenMinutes(t *testing.T) {
 func TestFailuresSpreadOverMoreThanTheWindowDoNotLock(t *testing.T) {
 	th, clk := newThrottle()
 	for i := range 30 {
-		if err := th.Failed("ada", fmt.Sprintf("10.0.0.%d", i)); err != nil {
+		if err := th.Failed(ctx, "ada", fmt.Sprintf("10.0.0.%d", i)); err != nil {
 			t.Fatalf("failure %d, two minutes apart, locked: %v", i+1, err)
 		}
 		clk.advance(2 * time.Minute)
@@ -64,11 +67,11 @@ func TestFailuresSpreadOverMoreThanTheWindowDoNotLock(t *testing.T) {
 func TestASuccessfulSignInClearsTheAccountsFailures(t *testing.T) {
 	th, _ := newThrottle()
 	for range 9 {
-		_ = th.Failed("ada", "10.0.0.1")
+		_ = th.Failed(ctx, "ada", "10.0.0.1")
 	}
-	th.Succeeded("ada")
+	th.Succeeded(ctx, "ada")
 	for range 9 {
-		if err := th.Failed("ada", "10.0.0.2"); err != nil {
+		if err := th.Failed(ctx, "ada", "10.0.0.2"); err != nil {
 			t.Fatalf("locked although the failures before the success should not count: %v", err)
 		}
 	}
@@ -78,15 +81,15 @@ func TestOneAddressGuessingManyAccountsIsRefused(t *testing.T) {
 	th, clk := newThrottle()
 	var err error
 	for i := range 30 {
-		err = th.Failed(fmt.Sprintf("user%d", i), "203.0.113.7")
+		err = th.Failed(ctx, fmt.Sprintf("user%d", i), "203.0.113.7")
 	}
 	wantThrottled(t, err, false)
-	wantThrottled(t, th.Check("someone-else", "203.0.113.7"), false)
-	if err := th.Check("someone-else", "203.0.113.8"); err != nil {
+	wantThrottled(t, th.Check(ctx, "someone-else", "203.0.113.7"), false)
+	if err := th.Check(ctx, "someone-else", "203.0.113.8"); err != nil {
 		t.Errorf("another address was refused: %v", err)
 	}
 	clk.advance(15 * time.Minute)
-	if err := th.Check("someone-else", "203.0.113.7"); err != nil {
+	if err := th.Check(ctx, "someone-else", "203.0.113.7"); err != nil {
 		t.Errorf("the address is still refused after 15 minutes: %v", err)
 	}
 }
@@ -95,10 +98,10 @@ func TestTheThrottleRemembersABoundedNumberOfAccounts(t *testing.T) {
 	th, _ := newThrottle()
 	th.MaxTracked = 100
 	for range 10 {
-		_ = th.Failed("ada", "10.0.0.1")
+		_ = th.Failed(ctx, "ada", "10.0.0.1")
 	}
 	for i := range 1000 {
-		_ = th.Failed(fmt.Sprintf("spray%d", i), fmt.Sprintf("10.1.%d.%d", i/250, i%250))
+		_ = th.Failed(ctx, fmt.Sprintf("spray%d", i), fmt.Sprintf("10.1.%d.%d", i/250, i%250))
 	}
-	wantThrottled(t, th.Check("ada", "10.9.9.9"), true) // a live lock is not what gets evicted
+	wantThrottled(t, th.Check(ctx, "ada", "10.9.9.9"), true) // a live lock is not what gets evicted
 }

@@ -114,7 +114,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	client := clientAddr(r)
 	// A locked account or a refused address is refused before the password is looked at, so
 	// the right password found by guessing does not open it either.
-	if err := s.signins.Check(username, client); err != nil {
+	if err := s.signins.Check(r.Context(), username, client); err != nil {
+		var te *staff.ThrottledError
+		if !errors.As(err, &te) {
+			s.serverError(w, r, nil, "sign in", err)
+			return
+		}
 		s.log.Warn("staff sign-in refused: throttled", "username", clipLog(username), "client", client, "err", err)
 		s.throttled(w, r, v, err)
 		return
@@ -131,7 +136,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(s.failedSignInDelay):
 		case <-r.Context().Done():
 		}
-		if lerr := s.signins.Failed(username, client); lerr != nil {
+		if lerr := s.signins.Failed(r.Context(), username, client); lerr != nil {
+			var te *staff.ThrottledError
+			if !errors.As(lerr, &te) {
+				s.serverError(w, r, nil, "sign in", lerr)
+				return
+			}
 			s.log.Warn("staff sign-in locked", "username", clipLog(username), "client", client, "err", lerr)
 			s.throttled(w, r, v, lerr)
 			return
@@ -144,7 +154,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, nil, "sign in", err)
 		return
 	}
-	s.signins.Succeeded(username)
+	if err := s.signins.Succeeded(r.Context(), username); err != nil {
+		s.log.Warn("staff sign-in: could not clear earlier failures", "err", err)
+	}
 	// A new token at every sign-in: a session id planted before sign-in is never promoted.
 	if old, err := r.Cookie(cookieName); err == nil {
 		_ = s.cfg.Sessions.Delete(r.Context(), old.Value)

@@ -49,7 +49,9 @@ func New(cfg Config) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.signins = cfg.SignIns; s.signins == nil {
-		s.signins = &staff.Throttle{}
+		// Counted in the database: every instance sees the same locks, and a restart forgets
+		// nothing.
+		s.signins = &staff.Throttle{Shared: cfg.Store}
 	}
 	if s.cfg.APIKeys == nil {
 		s.cfg.APIKeys = &apikey.Service{Store: cfg.Store, Log: s.log}
