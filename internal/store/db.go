@@ -81,7 +81,7 @@ func (c *conn) QueryContext(ctx context.Context, q string, args ...any) (Rows, e
 
 func (c *conn) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if c.pool != nil {
-		return c.pool.QueryRow(ctx, rebind(q), args...)
+		return pgRow{c.pool.QueryRow(ctx, rebind(q), args...)}
 	}
 	return c.sql.QueryRowContext(ctx, q, args...)
 }
@@ -157,7 +157,7 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (Rows, err
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if t.pg != nil {
-		return t.pg.QueryRow(ctx, rebind(q), args...)
+		return pgRow{t.pg.QueryRow(ctx, rebind(q), args...)}
 	}
 	return t.sql.QueryRowContext(ctx, q, args...)
 }
@@ -189,6 +189,38 @@ func (t *Tx) forUpdate() string {
 type pgRows struct{ pgx.Rows }
 
 func (r pgRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
+
+func (r pgRows) Scan(dest ...any) error { return r.Rows.Scan(intBools(dest)...) }
+
+type pgRow struct{ pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error { return r.Row.Scan(intBools(dest)...) }
+
+// intBools lets a 0/1 INTEGER column be read into a Go bool on PostgreSQL as on SQLite (whose
+// driver converts): the schema keeps flags as integers, one set of migrations for both engines,
+// and pgx refuses to scan int8 into *bool. A real boolean (EXISTS, a comparison) still reads.
+func intBools(dest []any) []any {
+	for i, d := range dest {
+		if b, ok := d.(*bool); ok {
+			dest[i] = intBool{b}
+		}
+	}
+	return dest
+}
+
+type intBool struct{ b *bool }
+
+func (s intBool) Scan(src any) error {
+	switch v := src.(type) {
+	case bool:
+		*s.b = v
+	case int64:
+		*s.b = v != 0
+	default:
+		return fmt.Errorf("store: cannot read %T as a flag", src)
+	}
+	return nil
+}
 
 type pgResult pgconn.CommandTag
 
