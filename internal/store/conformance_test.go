@@ -109,7 +109,9 @@ func setUp(t *testing.T, st *store.Store, ods string) fixture {
 }
 
 // slotAt is the start of the n-th 10-minute slot of the session on day d after epoch.
-func slotAt(d, n int) time.Time { return epoch.AddDate(0, 0, d).Add(time.Duration(n) * 10 * time.Minute) }
+func slotAt(d, n int) time.Time {
+	return epoch.AddDate(0, 0, d).Add(time.Duration(n) * 10 * time.Minute)
+}
 
 // diary stores session 900+d on day d (site 501, holder 601) with slots 1000*d+n, all of slot
 // type 1 and Available unless statuses says otherwise, as a full sync pass would.
