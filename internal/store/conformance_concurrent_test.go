@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"herolink/internal/store"
 	"herolink/internal/store/storetest"
 )
 
@@ -46,4 +47,110 @@ func TestConcurrentRequestsWithOneIdempotencyKeyRunOnce(t *testing.T) {
 			t.Fatalf("%d concurrent requests with one key: %d ran, errors %v; want exactly one run, no error", n, started, errs)
 		}
 	}
+}
+
+// waitForLockWait returns once n sessions of the database wait for a lock: the signal that
+// the transactions under test are where the test put them, instead of a sleep.
+func waitForLockWait(t *testing.T, st *store.Store, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); lockWaiters(t, st) < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d sessions wait for a lock after 20 s", n)
+		}
+	}
+}
+
+// The diary change feed is read by id with a cursor. On PostgreSQL ids come from a sequence
+// when a row is inserted, not when it commits: a pass that took its ids first and commits last
+// must not be skipped by a reader that already moved its cursor past a later pass's ids.
+// Practice 1's pass is held just before it commits (the test holds its sync_state row), with its
+// changes written; practice 2's pass runs meanwhile; a reader reads the feed as booking's
+// FollowDiary does; then practice 1's pass commits and the reader reads again.
+func TestTheDiaryFeedSkipsNoChangeCommittedLate(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	st.SetClock(func() time.Time { return epoch })
+	p1, p2 := setUp(t, st, "A81001"), setUp(t, st, "B82002")
+	diary(t, st, p1.practice.ID, 1, slot(1, 0), slot(1, 1))
+	diary(t, st, p2.practice.ID, 1, slot(1, 0), slot(1, 1))
+	booked := func(d, n int) store.SlotRow { s := slot(d, n); s.Status, s.PatientID = "Booked", 77; return s }
+
+	// The blocker: a transaction holding practice 1's sync_state row, which its pass writes last.
+	blockerHeld, releaseBlocker, blockerDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release := func() { once.Do(func() { close(releaseBlocker) }) }
+	t.Cleanup(release) // before the store closes, even when the test fails
+	go func() {
+		blockerDone <- st.InTx(ctx, func(tx *store.Tx) error {
+			var x int
+			if err := tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ? FOR UPDATE`, p1.practice.ID).Scan(&x); err != nil {
+				return err
+			}
+			close(blockerHeld)
+			<-releaseBlocker
+			return nil
+		})
+	}()
+	<-blockerHeld
+	pass1 := make(chan error, 1)
+	go func() {
+		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: p1.practice.ID,
+			Slots: map[int64][]store.SlotRow{901: {booked(1, 0), booked(1, 1)}}})
+		pass1 <- err
+	}()
+	waitForLockWait(t, st, 1) // practice 1's pass has written its changes and waits to finish
+	pass2 := make(chan error, 1)
+	go func() {
+		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: p2.practice.ID,
+			Slots: map[int64][]store.SlotRow{901: {booked(1, 0)}}})
+		pass2 <- err
+	}()
+	// Practice 2's pass either commits, or waits behind practice 1's (the feed's order).
+	for deadline := time.Now().Add(20 * time.Second); pass2 != nil; time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-pass2:
+			must(t, err)
+			pass2 = nil
+			continue
+		default:
+		}
+		if lockWaiters(t, st) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("practice 2's pass neither finished nor waited")
+		}
+	}
+	var seen []store.DiaryChange
+	read := func() {
+		after, err := st.FeedCursor(ctx, "test")
+		must(t, err)
+		got, err := st.DiaryChangesAfter(ctx, after, 100)
+		must(t, err)
+		if len(got) > 0 {
+			seen = append(seen, got...)
+			must(t, st.SetFeedCursor(ctx, st.DBQ(), "test", got[len(got)-1].Seq))
+		}
+	}
+	read()
+	release()
+	must(t, <-blockerDone)
+	must(t, <-pass1)
+	if pass2 != nil {
+		must(t, <-pass2)
+	}
+	read()
+	all, err := st.DiaryChangesAfter(ctx, 0, 100)
+	must(t, err)
+	if len(all) != 4 || len(seen) != len(all) {
+		t.Fatalf("the feed holds %d changes; a reader following it with a cursor saw %d: %+v", len(all), len(seen), seen)
+	}
+}
+
+func lockWaiters(t *testing.T, st *store.Store) int {
+	t.Helper()
+	var waiting int
+	must(t, st.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+	return waiting
 }

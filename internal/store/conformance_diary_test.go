@@ -206,3 +206,48 @@ func TestConformanceFeedCursorAndSlotRecords(t *testing.T) {
 		}
 	})
 }
+
+// The feed's ids and times increase in the order passes commit, across practices, and a
+// reader following it with a cursor sees every change once.
+func TestTheDiaryFeedIsInCommitOrder(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		a, b := setUp(t, st, "A81001"), setUp(t, st, "B82002")
+		diary(t, st, a.practice.ID, 1, slot(1, 0), slot(1, 1), slot(1, 2))
+		diary(t, st, b.practice.ID, 1, slot(1, 0), slot(1, 1), slot(1, 2))
+		var seen []store.DiaryChange
+		var order []int64
+		for round := range 6 {
+			c.advance(time.Second)
+			p := a.practice.ID
+			if round%2 == 1 {
+				p = b.practice.ID
+			}
+			sl := []store.SlotRow{slot(1, 0), slot(1, 1), slot(1, 2)}
+			sl[round%3].Status, sl[round%3].PatientID = "Booked", int64(round+1)
+			_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: p, Slots: map[int64][]store.SlotRow{901: sl}})
+			must(t, err)
+			order = append(order, p)
+			after, _ := st.FeedCursor(ctx, "test")
+			got, err := st.DiaryChangesAfter(ctx, after, 100)
+			must(t, err)
+			if len(got) == 0 {
+				t.Fatalf("round %d: no change read", round)
+			}
+			seen = append(seen, got...)
+			must(t, st.SetFeedCursor(ctx, st.DBQ(), "test", got[len(got)-1].Seq))
+		}
+		all, _ := st.DiaryChangesAfter(ctx, 0, 100)
+		if len(all) != len(seen) {
+			t.Fatalf("the feed holds %d changes, the reader saw %d", len(all), len(seen))
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i].Seq <= all[i-1].Seq || all[i].At.Before(all[i-1].At) {
+				t.Fatalf("feed out of order at %d: %+v then %+v", i, all[i-1], all[i])
+			}
+		}
+		if all[0].PracticeID != order[0] || all[len(all)-1].PracticeID != order[len(order)-1] {
+			t.Fatalf("the feed's first and last changes are not the first and last passes': %+v", all)
+		}
+	})
+}
