@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -153,4 +154,40 @@ func lockWaiters(t *testing.T, st *store.Store) int {
 	must(t, st.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
 	return waiting
+}
+
+// One live appointment per slot with two transactions open at once: the second hold waits for
+// the first's commit and is then refused; no code before the insert decides it.
+func TestTwoOpenTransactionsCannotBothHoldASlot(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	st.SetClock(func() time.Time { return epoch })
+	f := setUp(t, st, "A81001")
+	inserted, commit, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release := func() { once.Do(func() { close(commit) }) }
+	t.Cleanup(release)
+	go func() {
+		firstDone <- st.InTx(ctx, func(tx *store.Tx) error {
+			if err := st.InsertHold(ctx, tx, hold(f.practice, "apt_1", 1, 0)); err != nil {
+				return err
+			}
+			close(inserted)
+			<-commit
+			return nil
+		})
+	}()
+	select {
+	case <-inserted:
+	case err := <-firstDone:
+		t.Fatalf("the first hold: %v", err)
+	}
+	second := make(chan error, 1)
+	go func() { second <- insertHold(t, st, hold(f.practice, "apt_2", 1, 0)) }()
+	waitForLockWait(t, st, 1) // the second insert waits on the first's uncommitted row
+	release()
+	must(t, <-firstDone)
+	if err := <-second; !errors.Is(err, store.ErrSlotHeld) {
+		t.Fatalf("a second hold while the first was uncommitted: %v, want ErrSlotHeld", err)
+	}
 }
