@@ -184,7 +184,17 @@ func TestTwoOpenTransactionsCannotBothHoldASlot(t *testing.T) {
 	}
 	second := make(chan error, 1)
 	go func() { second <- insertHold(t, st, hold(f.practice, "apt_2", 1, 0)) }()
-	waitForLockWait(t, st, 1) // the second insert waits on the first's uncommitted row
+	// The second insert must wait on the first's uncommitted row.
+	for deadline := time.Now().Add(20 * time.Second); lockWaiters(t, st) < 1; time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-second:
+			t.Fatalf("a second hold on the slot of an uncommitted one did not wait: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second hold neither waited nor finished in 20 s")
+		}
+	}
 	release()
 	must(t, <-firstDone)
 	if err := <-second; !errors.Is(err, store.ErrSlotHeld) {
