@@ -201,3 +201,100 @@ func TestTwoOpenTransactionsCannotBothHoldASlot(t *testing.T) {
 		t.Fatalf("a second hold while the first was uncommitted: %v, want ErrSlotHeld", err)
 	}
 }
+
+// holdRow holds a row lock in an open transaction (lock is a SELECT ... FOR UPDATE) until the
+// returned release is called, or the test ends.
+func holdRow(t *testing.T, st *store.Store, lock string, args ...any) (release func(), done <-chan error) {
+	t.Helper()
+	ctx := context.Background()
+	held, stop, out := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release = func() { once.Do(func() { close(stop) }) }
+	t.Cleanup(release)
+	go func() {
+		out <- st.InTx(ctx, func(tx *store.Tx) error {
+			rows, err := tx.QueryContext(ctx, lock, args...)
+			if err != nil {
+				return err
+			}
+			rows.Close()
+			close(held)
+			<-stop
+			return nil
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-out:
+		t.Fatalf("%s: %v", lock, err)
+	}
+	return release, out
+}
+
+// Two people replace one practice's credentials at once, each having seen the same connection:
+// one wins, the other is told the connection changed meanwhile (and must look again), never
+// a database error.
+func TestTwoReplacementsOfOneConnectionAtOnceOneIsToldItChanged(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	p := newPractice(t, st, "A81001")
+	first := connect(t, st, p)
+	release, blocker := holdRow(t, st, `SELECT id FROM emis_connections WHERE id = ? FOR UPDATE`, first.ID)
+	results := make(chan error, 2)
+	for _, who := range []string{"alice", "bob"} {
+		go func() {
+			_, err := st.ActivateConnection(ctx, store.NewConnection{PracticeID: p.ID, Username: who, ConnectedBy: who, Checklist: "[]",
+				Replaces: first.ID}, auditOf("connect"))
+			results <- err
+		}()
+	}
+	waitForLockWait(t, st, 2)
+	release()
+	must(t, <-blocker)
+	var ok, changed int
+	var other []error
+	for range 2 {
+		switch err := <-results; {
+		case err == nil:
+			ok++
+		case errors.Is(err, store.ErrConnectionChanged):
+			changed++
+		default:
+			other = append(other, err)
+		}
+	}
+	if ok != 1 || changed != 1 {
+		t.Fatalf("two replacements at once: %d succeeded, %d told it changed, other errors %v; want 1, 1, none", ok, changed, other)
+	}
+}
+
+// Two health checks with one outcome recorded at once add one health event, not two.
+func TestTwoHealthChecksAtOnceRecordOneChange(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	p := newPractice(t, st, "A81001")
+	connect(t, st, p)
+	release, blocker := holdRow(t, st, `SELECT id FROM practices WHERE id = ? FOR UPDATE`, p.ID)
+	results := make(chan error, 2)
+	for range 2 {
+		go func() {
+			results <- st.RecordHealth(ctx, store.HealthUpdate{PracticeID: p.ID, Status: store.HealthDegraded, Reason: "EMIS slow"})
+		}()
+	}
+	waitForLockWait(t, st, 2)
+	release()
+	must(t, <-blocker)
+	must(t, <-results)
+	must(t, <-results)
+	hist, err := st.HealthHistory(ctx, p.ID, 10)
+	must(t, err)
+	degraded := 0
+	for _, h := range hist {
+		if h.Status == store.HealthDegraded {
+			degraded++
+		}
+	}
+	if degraded != 1 {
+		t.Fatalf("two identical checks at once left %d 'degraded' events, want 1: %+v", degraded, hist)
+	}
+}
