@@ -298,3 +298,33 @@ func TestTwoHealthChecksAtOnceRecordOneChange(t *testing.T) {
 		t.Fatalf("two identical checks at once left %d 'degraded' events, want 1: %+v", degraded, hist)
 	}
 }
+
+// Two sync passes of one practice at once (two instances before the per-practice sync lease,
+// or a pass that outlived its lease): a change EMIS made once reaches the feed once.
+func TestTwoSyncPassesOfOnePracticeRecordAChangeOnce(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	st.SetClock(func() time.Time { return epoch })
+	f := setUp(t, st, "A81001")
+	diary(t, st, f.practice.ID, 1, slot(1, 0), slot(1, 1))
+	release, blocker := holdRow(t, st, `SELECT slot_id FROM diary_slots WHERE practice_id = ? AND slot_id = 1000 FOR UPDATE`, f.practice.ID)
+	booked := slot(1, 0)
+	booked.Status, booked.PatientID = "Booked", 77
+	results := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: f.practice.ID, Slots: map[int64][]store.SlotRow{901: {booked, slot(1, 1)}}})
+			results <- err
+		}()
+	}
+	waitForLockWait(t, st, 2)
+	release()
+	must(t, <-blocker)
+	must(t, <-results)
+	must(t, <-results)
+	feed, err := st.DiaryChangesAfter(ctx, 0, 10)
+	must(t, err)
+	if len(feed) != 1 {
+		t.Fatalf("reception's one booking reached the feed %d times: %+v", len(feed), feed)
+	}
+}

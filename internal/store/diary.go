@@ -254,9 +254,12 @@ type oldSlot struct {
 	StartAt   int64
 }
 
+// slotsOfTx reads a session's stored slots, locked: what differs from them is written and
+// recorded in the feed, so a second pass of the practice at once on PostgreSQL waits and then
+// compares with the first's result instead of recording the same change again.
 func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldSlot, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
-		WHERE practice_id = ? AND session_id = ?`, practiceID, sessionID)
+		WHERE practice_id = ? AND session_id = ?`+tx.forUpdate(), practiceID, sessionID)
 	if err != nil {
 		return nil, err
 	}
