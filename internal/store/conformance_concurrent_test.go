@@ -328,3 +328,29 @@ func TestTwoSyncPassesOfOnePracticeRecordAChangeOnce(t *testing.T) {
 		t.Fatalf("reception's one booking reached the feed %d times: %+v", len(feed), feed)
 	}
 }
+
+// Two write-back workers asking for one booking's lease at once: exactly one gets it.
+func TestTwoWorkersAskingForOneLeaseAtOnceOneGetsIt(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	st.SetClock(func() time.Time { return epoch })
+	f := setUp(t, st, "A81001")
+	must(t, insertHold(t, st, hold(f.practice, "apt_1", 1, 0)))
+	release, blocker := holdRow(t, st, `SELECT id FROM appointments WHERE id = ? FOR UPDATE`, "apt_1")
+	results := make(chan bool, 2)
+	for _, token := range []string{"worker-a", "worker-b"} {
+		go func() {
+			ok, err := st.LeaseAppointment(ctx, "apt_1", token, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- ok
+		}()
+	}
+	waitForLockWait(t, st, 2)
+	release()
+	must(t, <-blocker)
+	if a, b := <-results, <-results; a == b {
+		t.Fatalf("two workers asking at once: got %v and %v, want exactly one lease", a, b)
+	}
+}
