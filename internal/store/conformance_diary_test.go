@@ -163,6 +163,20 @@ func TestConformanceDiaryAndSyncState(t *testing.T) {
 		if s, _ := st.SyncStatus(ctx, pid); s.Sessions != 0 || s.Slots != 0 {
 			t.Fatalf("after pruning: %+v", s)
 		}
+		// Passes that write nothing: a near one keeps the last full success, a full one moves it.
+		lastFull, _ := st.SyncFreshness(ctx, epoch)
+		c.advance(time.Minute)
+		_, err = st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid})
+		must(t, err)
+		fr, _ = st.SyncFreshness(ctx, epoch)
+		if s, _ := st.SyncStatus(ctx, pid); !s.LastSuccessAt.Equal(c.t) || s.ConsecutiveFailures != 0 || !fr.OldestFull.Equal(lastFull.OldestFull) {
+			t.Fatalf("after a near pass that wrote nothing: %+v, %+v", s, fr)
+		}
+		_, err = st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true})
+		must(t, err)
+		if fr, _ := st.SyncFreshness(ctx, epoch); !fr.OldestFull.Equal(c.t) {
+			t.Fatalf("after a full pass that wrote nothing: %+v", fr)
+		}
 		if _, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: 424242, Upsert: []store.SessionRow{{ID: 1, Date: "2026-03-03"}}}); err == nil {
 			t.Fatal("a diary of an unknown practice was stored")
 		}
