@@ -161,6 +161,9 @@ func TestAnIdempotencyKeyAnswersItsFirstRequestAndRefusesAnother(t *testing.T) {
 		// A first request that died: its claim is taken over once its lease ends, by the same request only.
 		_, started, err = st.BeginIdempotent(ctx, "key1", "idem-2", "req-C", lease, keep)
 		must(t, err)
+		if !started {
+			t.Fatal("a new key was not claimed")
+		}
 		c.advance(lease)
 		if _, started, _ = st.BeginIdempotent(ctx, "key1", "idem-2", "req-D", lease, keep); started {
 			t.Fatal("another request took over a lapsed claim")
