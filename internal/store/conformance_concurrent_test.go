@@ -354,3 +354,48 @@ func TestTwoWorkersAskingForOneLeaseAtOnceOneGetsIt(t *testing.T) {
 		t.Fatalf("two workers asking at once: got %v and %v, want exactly one lease", a, b)
 	}
 }
+
+// The deterministic sibling: a claim of the key is in flight (the test's own uncommitted row)
+// when two requests with it arrive; when it goes away, exactly one of them runs.
+func TestTwoRequestsWaitingOnOneIdempotencyKeyRunOnce(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenPostgres(t)
+	st.SetClock(func() time.Time { return epoch })
+	p := newPractice(t, st, "A81001")
+	must(t, st.CreateAPIKey(ctx, apiKey(p.PracticeGroupID, "key1"), auditOf("k")))
+	held, stop, blocker := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	release := func() { once.Do(func() { close(stop) }) }
+	t.Cleanup(release)
+	go func() {
+		blocker <- st.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, lease_until, created_at, expires_at)
+				VALUES ('key1', 'idem-1', 'other', 0, 0, ?)`, epoch.Add(time.Hour).UnixMilli()); err != nil {
+				return err
+			}
+			close(held)
+			<-stop
+			return errors.New("the in-flight claim goes away")
+		})
+	}()
+	<-held
+	type result struct {
+		started bool
+		err     error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			_, started, err := st.BeginIdempotent(ctx, "key1", "idem-1", "req", time.Minute, time.Hour)
+			results <- result{started, err}
+		}()
+	}
+	waitForLockWait(t, st, 2)
+	release()
+	<-blocker
+	a, b := <-results, <-results
+	if a.err != nil || b.err != nil || a.started == b.started {
+		t.Fatalf("two requests with one key once the claim went away: started %v (%v) and %v (%v); want exactly one run, no error",
+			a.started, a.err, b.started, b.err)
+	}
+}
