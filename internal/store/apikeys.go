@@ -197,17 +197,25 @@ func (s *Store) BeginIdempotent(ctx context.Context, apiKeyID, key, hash string,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, now); err != nil {
 			return err
 		}
+		// Claim first, then read: on PostgreSQL two requests with one key run at once, and a
+		// read-then-insert would let both see no row and the second fail on the primary key.
+		// ON CONFLICT DO NOTHING waits for the other's claim to commit; FOR UPDATE then holds
+		// the row while deciding whether to take it over.
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, lease_until, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (api_key_id, idem_key) DO NOTHING`,
+			apiKeyID, key, hash, now+lease.Milliseconds(), now, now+keep.Milliseconds())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			started = true
+			return nil
+		}
 		var headers string
 		var leaseUntil int64
-		err := tx.QueryRowContext(ctx, `SELECT request_hash, status, headers, body, lease_until, result_ref FROM idempotency_keys
-			WHERE api_key_id = ? AND idem_key = ?`, apiKeyID, key).Scan(&rec.RequestHash, &rec.Status, &headers, &rec.Body, &leaseUntil, &rec.Ref)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			started = true
-			_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (api_key_id, idem_key, request_hash, lease_until, created_at, expires_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, apiKeyID, key, hash, now+lease.Milliseconds(), now, now+keep.Milliseconds())
-			return err
-		case err != nil:
+		err = tx.QueryRowContext(ctx, `SELECT request_hash, status, headers, body, lease_until, result_ref FROM idempotency_keys
+			WHERE api_key_id = ? AND idem_key = ?`+tx.forUpdate(), apiKeyID, key).Scan(&rec.RequestHash, &rec.Status, &headers, &rec.Body, &leaseUntil, &rec.Ref)
+		if err != nil {
 			return err
 		}
 		rec.LeaseUntil = time.UnixMilli(leaseUntil)

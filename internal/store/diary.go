@@ -99,6 +99,9 @@ func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []Sl
 	if first || len(changes) == 0 {
 		return nil
 	}
+	if err := lockFeedTx(ctx, tx); err != nil {
+		return err
+	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO diary_changes (practice_id, at, slot_id, session_id, old_status, new_status,
 		old_patient, new_patient, old_type_id, new_type_id, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
@@ -117,6 +120,23 @@ func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []Sl
 	}
 	// Retention: cheap with the index on at; done by whichever pass writes changes.
 	_, err = tx.ExecContext(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
+	return err
+}
+
+// feedLockKey is the PostgreSQL advisory lock that orders the diary change feed ("diaryfeed").
+const feedLockKey int64 = 0x6469617279666565
+
+// lockFeedTx makes the feed's ids commit in order. Readers follow the feed with a cursor (the
+// last id handled), so an id must never become visible after a larger one: on PostgreSQL a
+// sequence hands out ids at insert, and a pass that took its ids first but committed last
+// would be skipped for good. A transaction-scoped advisory lock, taken before the first insert
+// and held until commit, lets one pass at a time write changes; passes that change nothing do
+// not take it. SQLite's single writer already orders them.
+func lockFeedTx(ctx context.Context, tx *Tx) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, feedLockKey)
 	return err
 }
 
@@ -234,9 +254,12 @@ type oldSlot struct {
 	StartAt   int64
 }
 
+// slotsOfTx reads a session's stored slots, locked: what differs from them is written and
+// recorded in the feed, so a second pass of the practice at once on PostgreSQL waits and then
+// compares with the first's result instead of recording the same change again.
 func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldSlot, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
-		WHERE practice_id = ? AND session_id = ?`, practiceID, sessionID)
+		WHERE practice_id = ? AND session_id = ?`+tx.forUpdate(), practiceID, sessionID)
 	if err != nil {
 		return nil, err
 	}

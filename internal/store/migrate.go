@@ -104,7 +104,7 @@ func (t *Tx) execScript(ctx context.Context, script string) (any, error) {
 }
 
 // The migrations are written once, in the SQLite dialect, with only these differences from
-// PostgreSQL; postgresDDL rewrites each, and TestMigrationsTranslate checks that nothing else
+// PostgreSQL; postgresDDL rewrites each, and TestEveryMigrationTranslatesForPostgreSQL checks that nothing else
 // SQLite-only remains. Reviewed list:
 //   - INTEGER PRIMARY KEY (SQLite's rowid alias, numbered when the insert leaves it out)
 //     becomes an identity column; a key that is also a reference (sync_state.practice_id)

@@ -186,8 +186,10 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 	now := s.nowMS()
 	var id int64
 	err := s.inTx(ctx, func(tx *Tx) error {
+		// Locked: on PostgreSQL a second replacement waits here, then finds the connection it
+		// saw no longer active and is told so.
 		var current int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`, nc.PracticeID).Scan(&current)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`+tx.forUpdate(), nc.PracticeID).Scan(&current)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -211,8 +213,9 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 		audit.PracticeID = nc.PracticeID
 		return appendAuditTx(ctx, tx, audit, now)
 	})
-	if errors.Is(err, ErrConnectionChanged) {
-		return Connection{}, err
+	if errors.Is(err, ErrConnectionChanged) || isUniqueViolation(err) {
+		// The unique index on the active connection: a first connection made meanwhile.
+		return Connection{}, ErrConnectionChanged
 	}
 	if err != nil {
 		return Connection{}, fmt.Errorf("store: activate connection: %w", err)
@@ -223,7 +226,9 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 // setHealthTx updates a practice's health and records an event when the status or reason changed.
 func setHealthTx(ctx context.Context, tx *Tx, practiceID int64, status, reason string, rejected bool, now, next int64, failures int) error {
 	var oldStatus, oldReason string
-	if err := tx.QueryRowContext(ctx, `SELECT health_status, health_reason FROM practices WHERE id = ?`, practiceID).Scan(&oldStatus, &oldReason); err != nil {
+	// Locked: the event is written only when the status changes, which two checks recorded at
+	// once on PostgreSQL would otherwise both believe.
+	if err := tx.QueryRowContext(ctx, `SELECT health_status, health_reason FROM practices WHERE id = ?`+tx.forUpdate(), practiceID).Scan(&oldStatus, &oldReason); err != nil {
 		return err
 	}
 	rej := 0
@@ -269,7 +274,7 @@ func (s *Store) RecordHealth(ctx context.Context, u HealthUpdate) error {
 		if u.ConnectionID != 0 {
 			// A check of credentials that were replaced meanwhile says nothing about the new ones.
 			var active int64
-			err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`, u.PracticeID).Scan(&active)
+			err := tx.QueryRowContext(ctx, `SELECT id FROM emis_connections WHERE practice_id = ? AND state = 'active'`+tx.forUpdate(), u.PracticeID).Scan(&active)
 			if errors.Is(err, sql.ErrNoRows) || err == nil && active != u.ConnectionID {
 				return nil
 			}

@@ -38,7 +38,7 @@ func (s *Store) CreateStaffUser(ctx context.Context, u StaffUser) (StaffUser, er
 	err := s.db.QueryRowContext(ctx, `INSERT INTO staff_users (username, display_name, password_hash, role, practice_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, u.Username, u.DisplayName, u.PasswordHash, u.Role, pid, s.nowMS()).Scan(&u.ID)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "unique") {
+		if isUniqueViolation(err) { // the engine's code (SQLSTATE 23505), not its message
 			return StaffUser{}, fmt.Errorf("staff user %q: %w", u.Username, ErrDuplicate)
 		}
 		return StaffUser{}, fmt.Errorf("store: create staff user: %w", err)
