@@ -420,9 +420,13 @@ func TestAnAppointmentChangeGivenNoTimeOrTypeKeepsWhatWasRecorded(t *testing.T) 
 		}{
 			{"a match attempt that timed out keeps the last search time", "confirming",
 				func(id string) error { return st.RecordMatchAttempt(ctx, st.DBQ(), id, "match_timed_out", time.Time{}) },
-				func(b, a store.AppointmentRow) bool { return a.MatchRule == "match_timed_out" && a.MatchedAt.Equal(b.MatchedAt) }},
+				func(b, a store.AppointmentRow) bool {
+					return a.MatchRule == "match_timed_out" && a.MatchedAt.Equal(b.MatchedAt)
+				}},
 			{"a dropped match without a search keeps the last search time", "confirming",
-				func(id string) error { return st.DropPatientMatch(ctx, st.DBQ(), id, "emis_patient_not_found", time.Time{}) },
+				func(id string) error {
+					return st.DropPatientMatch(ctx, st.DBQ(), id, "emis_patient_not_found", time.Time{})
+				},
 				func(b, a store.AppointmentRow) bool { return a.EMISPatientID == 0 && a.MatchedAt.Equal(b.MatchedAt) }},
 			{"an error noted without an alert keeps the earlier alert", "confirming",
 				func(id string) error { return st.NoteError(ctx, st.DBQ(), id, "again", time.Time{}) },
@@ -431,7 +435,9 @@ func TestAnAppointmentChangeGivenNoTimeOrTypeKeepsWhatWasRecorded(t *testing.T) 
 				func(id string) error {
 					return st.MoveBookingSlot(ctx, st.DBQ(), id, "booked", store.SlotMove{SlotID: 900_000, SessionID: 2, StartAt: at, LengthMin: 10})
 				},
-				func(b, a store.AppointmentRow) bool { return a.SlotID == 900_000 && a.EMISSlotTypeID == b.EMISSlotTypeID }},
+				func(b, a store.AppointmentRow) bool {
+					return a.SlotID == 900_000 && a.EMISSlotTypeID == b.EMISSlotTypeID
+				}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := f.seed(t, tc.state)
