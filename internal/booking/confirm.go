@@ -25,7 +25,7 @@ func (s *Service) Book(ctx context.Context, group, id string, p PatientInput) (A
 	if err != nil {
 		return Appointment{}, err
 	}
-	var emisPatient any
+	var emisPatient int64
 	if l, err := s.Store.PatientLink(ctx, pat.ID, a.PracticeID); err == nil {
 		emisPatient = l.EMISPatientID
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -37,9 +37,7 @@ func (s *Service) Book(ctx context.Context, group, id string, p PatientInput) (A
 				return err
 			}
 		}
-		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
-			store.Set{Column: "state", Value: string(StateConfirming)}, store.Set{Column: "patient_id", Value: pat.ID},
-			store.Set{Column: "emis_patient_id", Value: emisPatient}, store.Set{Column: "confirmed_at", Value: s.now().UnixMilli()}); err != nil {
+		if err := s.Store.ConfirmBooking(ctx, tx, id, pat.ID, emisPatient, s.now()); err != nil {
 			return err
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.confirming", ""); err != nil {
@@ -103,9 +101,7 @@ func (s *Service) Cancel(ctx context.Context, group, id string, c CancelRequest)
 		}
 	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{a.State},
-			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()},
-			store.Set{Column: "cancelled_by", Value: by}, store.Set{Column: "cancel_reason", Value: c.Reason}); err != nil {
+		if err := s.Store.CancelBooking(ctx, tx, id, a.State, store.Cancellation{By: by, Reason: c.Reason, At: s.now()}); err != nil {
 			return err
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, id, "appointment.cancelled", by); err != nil {
@@ -187,7 +183,7 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	if row.Description == "" {
 		row.Description, row.Comment = old.Description, old.Comment
 	}
-	var emisPatient any
+	var emisPatient int64
 	if row.PracticeID == old.PracticeID && old.EMISPatientID != 0 {
 		emisPatient = old.EMISPatientID
 	} else if l, err := s.Store.PatientLink(ctx, old.PatientID, row.PracticeID); err == nil {
@@ -197,8 +193,7 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
 			return err
 		}
-		if err := s.Store.UpdateAppointment(ctx, tx, row.ID, nil, store.Set{Column: "emis_patient_id", Value: emisPatient},
-			store.Set{Column: "confirmed_at", Value: s.now().UnixMilli()}); err != nil {
+		if err := s.Store.ConfirmReschedule(ctx, tx, row.ID, emisPatient, s.now()); err != nil {
 			return err
 		}
 		if err := s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.confirming", "rescheduled from "+old.ID); err != nil {

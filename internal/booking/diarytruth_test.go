@@ -85,11 +85,10 @@ func TestACancelledBookingsSlotIsNotOfferedUntilEMISConfirmsTheCancellation(t *t
 				Notes: "herolink " + a.Reference, BookedBy: "herolink"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.store.UpdateAppointment(ctx, b.store.DBQ(), a.ID, nil, store.Set{Column: "emis_patient_id", Value: emisNo},
-				store.Set{Column: "match_rule", Value: "nhs_number"}, store.Set{Column: "write_unknown", Value: 1},
-				store.Set{Column: "write_attempts", Value: 1}); err != nil {
+			if err := b.store.RecordPatientMatch(ctx, b.store.DBQ(), a.ID, emisNo, "nhs_number", time.Now()); err != nil {
 				t.Fatal(err)
 			}
+			diedMidWrite(t, b, a.ID)
 			setFaults(t, b, sandbox.FaultConfig{ErrorRate: 1})
 			if _, err := b.svc.Cancel(ctx, b.group, a.ID, booking.CancelRequest{Reason: "feeling better"}); err != nil {
 				t.Fatal(err)
@@ -111,10 +110,7 @@ func TestACancelledBookingsSlotIsNotOfferedUntilEMISConfirmsTheCancellation(t *t
 			if err := b.org.ReceptionCancel(b.emisSlot(t, slot.ID).DBID); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.store.UpdateAppointment(ctx, b.store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 1},
-				store.Set{Column: "write_attempts", Value: 1}); err != nil {
-				t.Fatal(err)
-			}
+			diedMidWrite(t, b, a.ID)
 			b.sync(t) // the copy now says Available, as EMIS does; herolink has not confirmed it
 			return a
 		}},
@@ -188,5 +184,21 @@ func TestADiaryChangeDoesNotCancelAPlaceholderEMISStillHoldsWhileItsTypeIsUnmapp
 	b.follow(t)
 	if got := b.get(t, a.ID); got.State != booking.StatePlaceholder {
 		t.Fatalf("the placeholder EMIS still holds became %s", got.State)
+	}
+}
+
+// diedMidWrite leaves the appointment as a write-back worker that died during its first write
+// leaves it: the write recorded as sent (outcome unknown), the worker's lease gone.
+func diedMidWrite(t *testing.T, b *bundle, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if ok, err := b.store.LeaseAppointment(ctx, id, "lease_died", time.Minute); err != nil || !ok {
+		t.Fatalf("lease %s: %v %v", id, ok, err)
+	}
+	if err := b.store.FenceWrite(ctx, id, "lease_died", 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.ReleaseAppointment(ctx, id, "lease_died"); err != nil {
+		t.Fatal(err)
 	}
 }

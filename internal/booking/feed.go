@@ -122,9 +122,7 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 		// there. Who that patient is stays EMIS's business: herolink does not adopt it as its
 		// own patient's record.
 		return s.Store.InTx(ctx, func(tx *store.Tx) error {
-			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
-				store.Set{Column: "state", Value: string(StateBooked)}, store.Set{Column: "emis_written", Value: ""},
-				store.Set{Column: "match_rule", Value: RuleBookedInEMIS}); err != nil {
+			if err := s.Store.RecordBookedInEMIS(ctx, tx, a.ID, RuleBookedInEMIS); err != nil {
 				return ignoreChanged(err)
 			}
 			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
@@ -132,10 +130,8 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 	}
 	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State},
-			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "emis_written", Value: ""},
-			store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()}, store.Set{Column: "cancelled_by", Value: "emis"},
-			store.Set{Column: "cancel_reason", Value: "cancelled, removed or blocked in EMIS"}); err != nil {
+		if err := s.Store.RecordCancelledInEMIS(ctx, tx, a.ID, a.State,
+			store.Cancellation{By: "emis", Reason: "cancelled, removed or blocked in EMIS", At: s.now()}); err != nil {
 			return ignoreChanged(err)
 		}
 		if sl.DBID == a.SlotID {
@@ -190,8 +186,7 @@ func (s *Service) followMove(ctx context.Context, a store.AppointmentRow) error 
 		return nil
 	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "start_at", Value: d.StartAt.UnixMilli()},
-			store.Set{Column: "length_min", Value: d.LengthMin}); err != nil {
+		if err := s.Store.MoveBookingTime(ctx, tx, a.ID, d.StartAt, d.LengthMin); err != nil {
 			return err
 		}
 		return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.moved_in_emis", d.StartAt.UTC().Format(time.RFC3339))

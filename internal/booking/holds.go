@@ -154,8 +154,7 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 				Fields: []FieldError{{Field: "appointment_type_id", Code: "mismatch", Message: "the slot's type is " + prefixedID(prefixAppointmentType, a.AppointmentTypeID)}}}
 		}
 		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
-				store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment}); err != nil {
+			if err := s.Store.EditHold(ctx, tx, id, r.Description, r.Comment); err != nil {
 				return err
 			}
 			return commit(ctx, tx, id)
@@ -175,12 +174,7 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 	row.ID, row.Reference = a.ID, a.Reference
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// Move the row to the new slot: the unique index refuses it if the slot was taken.
-		err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StateReserved)},
-			store.Set{Column: "slot_id", Value: row.SlotID}, store.Set{Column: "session_id", Value: row.SessionID},
-			store.Set{Column: "practice_id", Value: row.PracticeID}, store.Set{Column: "start_at", Value: row.StartAt.UnixMilli()},
-			store.Set{Column: "length_min", Value: row.LengthMin}, store.Set{Column: "emis_slot_type_id", Value: row.EMISSlotTypeID},
-			store.Set{Column: "appointment_type_id", Value: row.AppointmentTypeID}, store.Set{Column: "reserved_until", Value: row.ReservedUntil.UnixMilli()},
-			store.Set{Column: "description", Value: r.Description}, store.Set{Column: "comment", Value: r.Comment})
+		err := s.Store.MoveHold(ctx, tx, id, row)
 		if err != nil {
 			return err
 		}

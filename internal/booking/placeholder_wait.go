@@ -61,8 +61,7 @@ func (s *Service) waitForPlaceholderType(ctx context.Context, a store.Appointmen
 	wait := &PlaceholderWaitError{Reference: a.Reference, Reason: reason}
 	if a.AlertedAt.IsZero() {
 		ctx := context.WithoutCancel(ctx)
-		if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-			store.Set{Column: "alerted_at", Value: s.now().UnixMilli()}, store.Set{Column: "last_error", Value: clip(wait.Error(), 500)}); err != nil {
+		if err := s.Store.NoteError(ctx, s.Store.DBQ(), a.ID, clip(wait.Error(), 500), s.now()); err != nil {
 			return err
 		}
 		s.log().Error("booking waits for the unregistered slot type: staff alerted", "appointment", a.ID, "practice", a.PracticeID, "reason", reason)

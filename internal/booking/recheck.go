@@ -133,9 +133,7 @@ func (s *Service) dropLink(ctx context.Context, a store.AppointmentRow, rule str
 	s.log().Warn("linked EMIS record no longer agrees: booking goes to a placeholder", "appointment", a.ID,
 		"practice", a.PracticeID, "rule", rule)
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "write_unknown", Value: 0},
-			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: rule},
-			store.Set{Column: "matched_at", Value: s.now().UnixMilli()}); err != nil {
+		if err := s.Store.DropPatientMatch(ctx, tx, a.ID, rule, s.now()); err != nil {
 			return err
 		}
 		if err := s.Store.UnlinkPatient(ctx, tx, a.PatientID, a.PracticeID, a.EMISPatientID); err != nil {

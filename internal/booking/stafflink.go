@@ -113,8 +113,7 @@ func (s *Service) LinkPlaceholder(ctx context.Context, practiceID int64, id stri
 		if cur.EMISPatientID != 0 || cur.WriteUnknown || cur.EMISWritten != "placeholder" {
 			return store.ErrStateChanged
 		}
-		if err := s.Store.UpdateAppointment(ctx, tx, id, []string{string(StatePlaceholder)},
-			store.Set{Column: "emis_patient_id", Value: req.EMISNumber}, store.Set{Column: "match_rule", Value: RuleStaff}); err != nil {
+		if err := s.Store.LinkPlaceholderPatient(ctx, tx, id, req.EMISNumber, RuleStaff); err != nil {
 			return err
 		}
 		if err := s.Store.SaveStaffLink(ctx, tx, store.StaffLinkRow{AppointmentID: a.ID, PatientID: a.PatientID, PracticeID: practiceID,

@@ -57,8 +57,7 @@ func (s *Service) alertPlaceholders(ctx context.Context) error {
 	}
 	for _, a := range waiting {
 		if err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StatePlaceholder)},
-				store.Set{Column: "alerted_at", Value: s.now().UnixMilli()}); err != nil {
+			if err := s.Store.MarkPlaceholderAlerted(ctx, tx, a.ID, s.now()); err != nil {
 				return ignoreChanged(err)
 			}
 			return s.Store.AppendAuditTx(ctx, tx, store.AuditEntry{Actor: "herolink", Action: "unregistered_patient_alert", PracticeID: a.PracticeID,

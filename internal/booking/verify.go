@@ -290,12 +290,11 @@ func (s *Service) followSlot(ctx context.Context, a store.AppointmentRow, old, n
 		return false, nil
 	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		set := []store.Set{{Column: "slot_id", Value: now.DBID}, {Column: "session_id", Value: now.SessionDBID},
-			{Column: "start_at", Value: start.UnixMilli()}, {Column: "length_min", Value: now.SlotLength}}
-		if now.Type.TypeID != 0 && a.State == string(StateBooked) {
-			set = append(set, store.Set{Column: "emis_slot_type_id", Value: now.Type.TypeID})
+		m := store.SlotMove{SlotID: now.DBID, SessionID: now.SessionDBID, StartAt: start, LengthMin: now.SlotLength}
+		if a.State == string(StateBooked) {
+			m.EMISSlotTypeID = now.Type.TypeID // 0 keeps the booking's type
 		}
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{a.State}, set...); err != nil {
+		if err := s.Store.MoveBookingSlot(ctx, tx, a.ID, a.State, m); err != nil {
 			return ignoreChanged(err)
 		}
 		if old.DBID != 0 {

@@ -264,8 +264,7 @@ func (s *Service) towardsAppointment(ctx context.Context, conn *emis.Conn, a sto
 	case errors.Is(err, emis.ErrPatientNotFound):
 		// The linked EMIS number is not on the register (merged or deducted): reserve the
 		// time with a placeholder and let staff decide.
-		if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 0},
-			store.Set{Column: "emis_patient_id", Value: nil}, store.Set{Column: "match_rule", Value: RuleEMISPatientNotFound}); err != nil {
+		if err := s.Store.DropPatientMatch(ctx, s.Store.DBQ(), a.ID, RuleEMISPatientNotFound, time.Time{}); err != nil {
 			return false, err
 		}
 		return true, nil
@@ -347,7 +346,7 @@ func (s *Service) towardsEmpty(ctx context.Context, conn *emis.Conn, a store.App
 func (s *Service) settleFailedWrite(ctx context.Context, a store.AppointmentRow, err error) error {
 	var oe *emis.OutcomeError
 	if errors.As(err, &oe) {
-		_ = s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "write_unknown", Value: 0})
+		_ = s.Store.MarkWriteSettled(ctx, s.Store.DBQ(), a.ID)
 	}
 	return err
 }
@@ -406,8 +405,7 @@ func (s *Service) recordSeen(ctx context.Context, a store.AppointmentRow, st see
 	case seenOurPlaceholder:
 		written = "placeholder"
 	}
-	return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-		store.Set{Column: "emis_written", Value: written}, store.Set{Column: "write_unknown", Value: 0})
+	return s.Store.RecordWritten(ctx, s.Store.DBQ(), a.ID, written)
 }
 
 // attempt records, before the call, that a write is about to be sent: if the process dies or
@@ -424,8 +422,7 @@ func (s *Service) attempt(ctx context.Context, a store.AppointmentRow) error {
 // write landed, the diary copy records it in the same transaction (recordWrite).
 func (s *Service) written(ctx context.Context, a store.AppointmentRow, what string, landed bool) error {
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
-			store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0}); err != nil || !landed {
+		if err := s.Store.RecordWritten(ctx, tx, a.ID, what); err != nil || !landed {
 			return err
 		}
 		return s.recordWrite(ctx, tx, a, what)
@@ -441,14 +438,11 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		state = StatePlaceholder
 	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
-			store.Set{Column: "state", Value: string(state)}, store.Set{Column: "emis_written", Value: what},
-			store.Set{Column: "write_unknown", Value: 0}, store.Set{Column: "written_at", Value: s.now().UnixMilli()},
-			// The alert for waiting on EMIS is over; a placeholder may need the unregistered
-			// patient alert, which is another one.
-			store.Set{Column: "last_error", Value: ""}, store.Set{Column: "alerted_at", Value: nil})
+		// The alert for waiting on EMIS is over (CompleteBooking clears it); a placeholder may
+		// need the unregistered patient alert, which is another one.
+		err := s.Store.CompleteBooking(ctx, tx, a.ID, string(state), what, s.now())
 		if errors.Is(err, store.ErrStateChanged) {
-			if err := s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "emis_written", Value: what}, store.Set{Column: "write_unknown", Value: 0}); err != nil {
+			if err := s.Store.RecordWritten(ctx, tx, a.ID, what); err != nil {
 				return err
 			}
 			return s.recordWrite(ctx, tx, a, what)
@@ -470,10 +464,8 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		if a.RescheduledFrom == "" || a.State == string(StatePlaceholder) {
 			return nil
 		}
-		err = s.Store.UpdateAppointment(ctx, tx, a.RescheduledFrom, []string{string(StateBooked), string(StatePlaceholder)},
-			store.Set{Column: "state", Value: string(StateCancelled)}, store.Set{Column: "cancelled_at", Value: s.now().UnixMilli()},
-			store.Set{Column: "cancelled_by", Value: "reschedule"}, store.Set{Column: "cancel_reason", Value: "rescheduled to " + a.ID},
-			store.Set{Column: "rescheduled_to", Value: a.ID})
+		err = s.Store.ReleaseRescheduled(ctx, tx, a.RescheduledFrom, a.ID,
+			store.Cancellation{By: "reschedule", Reason: "rescheduled to " + a.ID, At: s.now()})
 		if errors.Is(err, store.ErrStateChanged) {
 			return nil // the old booking was cancelled meanwhile: nothing to release
 		}
@@ -494,12 +486,10 @@ func (s *Service) fail(ctx context.Context, a store.AppointmentRow, code string)
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// A placeholder fails too when the practice gave its time away while it was being
 		// converted: the partner is told, with alternatives, rather than left with nothing.
-		err := s.Store.UpdateAppointment(ctx, tx, a.ID, []string{string(StateConfirming), string(StatePlaceholder)},
-			store.Set{Column: "state", Value: string(StateFailed)}, store.Set{Column: "failure_code", Value: code},
-			store.Set{Column: "alternatives", Value: string(js)}, store.Set{Column: "write_unknown", Value: 0})
+		err := s.Store.FailBooking(ctx, tx, a.ID, code, string(js))
 		if errors.Is(err, store.ErrStateChanged) {
 			// Cancelled meanwhile: nothing of ours is in the slot, which is all a cancellation needs.
-			return s.Store.UpdateAppointment(ctx, tx, a.ID, nil, store.Set{Column: "write_unknown", Value: 0})
+			return s.Store.MarkWriteSettled(ctx, tx, a.ID)
 		}
 		if err != nil {
 			return err
@@ -540,9 +530,7 @@ func (s *Service) alternatives(ctx context.Context, a store.AppointmentRow) []st
 // the booking also becomes a placeholder, so the time is reserved while a human decides.
 func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.AppointmentRow) error {
 	if l, err := s.Store.PatientLink(ctx, a.PatientID, a.PracticeID); err == nil {
-		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil,
-			store.Set{Column: "emis_patient_id", Value: l.EMISPatientID}, store.Set{Column: "match_rule", Value: l.Rule},
-			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
+		return s.Store.RecordPatientMatch(ctx, s.Store.DBQ(), a.ID, l.EMISPatientID, l.Rule, s.now())
 	}
 	pat, err := s.Store.Patient(ctx, s.Store.DBQ(), a.PatientID)
 	if err != nil {
@@ -554,22 +542,20 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 	}
 	if err != nil {
 		if a.State == string(StateConfirming) && !a.ConfirmedAt.IsZero() && s.now().Sub(a.ConfirmedAt) > s.matchDeadline() {
-			return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: RuleMatchTimedOut})
+			// The search never answered: the time of the last answered one stands.
+			return s.Store.RecordMatchAttempt(ctx, s.Store.DBQ(), a.ID, RuleMatchTimedOut, time.Time{})
 		}
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}
 	if v.Outcome != "linked" {
-		return s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, store.Set{Column: "match_rule", Value: v.Rule},
-			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
+		return s.Store.RecordMatchAttempt(ctx, s.Store.DBQ(), a.ID, v.Rule, s.now())
 	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
 			EMISPatientID: v.EMISNumber, Rule: v.Rule, LinkedBy: "matching"}); err != nil {
 			return err
 		}
-		return s.Store.UpdateAppointment(ctx, tx, a.ID, nil,
-			store.Set{Column: "emis_patient_id", Value: v.EMISNumber}, store.Set{Column: "match_rule", Value: v.Rule},
-			store.Set{Column: "matched_at", Value: s.now().UnixMilli()})
+		return s.Store.RecordPatientMatch(ctx, tx, a.ID, v.EMISNumber, v.Rule, s.now())
 	})
 }
 
@@ -577,13 +563,13 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 // for EMIS longer than AlertAfter.
 func (s *Service) noteError(ctx context.Context, a store.AppointmentRow, cause error) {
 	ctx = context.WithoutCancel(ctx)
-	sets := []store.Set{{Column: "last_error", Value: clip(cause.Error(), 500)}}
 	alert := a.State == string(StateConfirming) && a.AlertedAt.IsZero() && !a.ConfirmedAt.IsZero() &&
 		s.now().Sub(a.ConfirmedAt) > s.alertAfter()
+	var alertedAt time.Time // zero: no alert now
 	if alert {
-		sets = append(sets, store.Set{Column: "alerted_at", Value: s.now().UnixMilli()})
+		alertedAt = s.now()
 	}
-	if err := s.Store.UpdateAppointment(ctx, s.Store.DBQ(), a.ID, nil, sets...); err != nil {
+	if err := s.Store.NoteError(ctx, s.Store.DBQ(), a.ID, clip(cause.Error(), 500), alertedAt); err != nil {
 		s.log().Error("record write-back error", "appointment", a.ID, "err", err)
 	}
 	s.log().Warn("write-back did not complete", "appointment", a.ID, "practice", a.PracticeID, "err", cause)

@@ -145,44 +145,6 @@ func nullString(s string) any {
 	return s
 }
 
-// Set is one column assignment of a conditional update. Columns are named by code, never by input.
-type Set struct {
-	Column string
-	Value  any
-}
-
-// UpdateAppointment sets columns on an appointment if it is in one of the given states (any
-// state when none are given), stamping updated_at. ErrStateChanged when it was not.
-func (s *Store) UpdateAppointment(ctx context.Context, q Queryer, id string, states []string, sets ...Set) error {
-	var b strings.Builder
-	args := make([]any, 0, len(sets)+len(states)+2)
-	b.WriteString("UPDATE appointments SET updated_at = ?")
-	args = append(args, s.nowMS())
-	for _, set := range sets {
-		b.WriteString(", " + set.Column + " = ?")
-		args = append(args, set.Value)
-	}
-	b.WriteString(" WHERE id = ?")
-	args = append(args, id)
-	if len(states) > 0 {
-		b.WriteString(" AND state IN (?" + strings.Repeat(", ?", len(states)-1) + ")")
-		for _, st := range states {
-			args = append(args, st)
-		}
-	}
-	res, err := q.ExecContext(ctx, b.String(), args...)
-	if err != nil {
-		if isUniqueViolation(err) {
-			return ErrSlotHeld
-		}
-		return fmt.Errorf("store: update appointment %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrStateChanged
-	}
-	return nil
-}
-
 // AddAppointmentEvent appends to an appointment's timeline (the webhook outbox).
 func (s *Store) AddAppointmentEvent(ctx context.Context, q Queryer, appointmentID, event, detail string) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`,
