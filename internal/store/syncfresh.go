@@ -31,7 +31,7 @@ func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, recount b
 		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_full_success_at,
 			last_attempt_at, last_error, consecutive_failures, sessions, slots)
 			VALUES (?, ?, ?, ?, ?, '', 0, (SELECT COUNT(*) FROM diary_sessions WHERE practice_id = ?), (SELECT COUNT(*) FROM diary_slots WHERE practice_id = ?))
-			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = MAX(sync_state.first_sync_done, excluded.first_sync_done),
+			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = CASE WHEN sync_state.first_sync_done > excluded.first_sync_done THEN sync_state.first_sync_done ELSE excluded.first_sync_done END,
 			last_success_at = excluded.last_success_at, last_full_success_at = COALESCE(excluded.last_full_success_at, sync_state.last_full_success_at),
 			last_attempt_at = excluded.last_attempt_at, last_error = '', consecutive_failures = 0, sessions = excluded.sessions, slots = excluded.slots`,
 			d.PracticeID, first, now, full, now, d.PracticeID, d.PracticeID)
@@ -42,7 +42,7 @@ func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, recount b
 		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_attempt_at, last_error,
 			consecutive_failures, sessions, slots)
 			VALUES (?, ?, ?, ?, 1, (SELECT COUNT(*) FROM diary_sessions WHERE practice_id = ?), (SELECT COUNT(*) FROM diary_slots WHERE practice_id = ?))
-			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = MAX(sync_state.first_sync_done, excluded.first_sync_done),
+			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = CASE WHEN sync_state.first_sync_done > excluded.first_sync_done THEN sync_state.first_sync_done ELSE excluded.first_sync_done END,
 			last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error,
 			consecutive_failures = sync_state.consecutive_failures + 1, sessions = excluded.sessions, slots = excluded.slots`,
 			d.PracticeID, first, now, d.Incomplete, d.PracticeID, d.PracticeID)
