@@ -61,6 +61,20 @@ type testBundle struct {
 // setup connects the demo practice through the real connection path and builds an engine.
 func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return setupOn(t, st, start, extra)
+}
+
+// setupOn is setup over a given migrated store (either engine).
+func setupOn(t *testing.T, st *store.Store, start time.Time, extra int) *testBundle {
+	t.Helper()
 	ctx := context.Background()
 	c := &clock{now: start}
 	w := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, Practices: extra, Now: c.Now})
@@ -78,14 +92,6 @@ func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "h.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	keys, _ := vault.LoadFile(filepath.Join(dir, "k"))
 	caller, _ := emis.NewCaller(emis.Config{BaseURL: srv.URL, SupplierID: sandbox.DefaultSupplierID, CallTimeout: 5 * time.Second})
 	svc := &practice.Service{Store: st, Vault: keys, Now: c.Now, Tester: &practice.Tester{Now: c.Now,
