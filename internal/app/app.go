@@ -52,6 +52,9 @@ type Config struct {
 	SyncFullInterval time.Duration // whole horizon per practice; 45 s if zero
 	SyncNearInterval time.Duration // the next three days; 15 s if zero
 	SyncConcurrency  int           // sync passes in flight; 32 if zero
+	// InstanceID names this process among the instances sharing the database (sync leases,
+	// /metrics); a fresh host-pid-random id if empty.
+	InstanceID string
 
 	APIRateLimit float64 // partner API requests per second per key, sustained; 20 if zero
 	APIBurst     int     // partner API requests per key at once; 40 if zero
@@ -172,10 +175,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	bookings.River = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync")}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = slotsync.NewInstanceID()
+	}
+	// Instances on one database split the practices by lease (slotsync/lease.go).
+	leases := &slotsync.Leases{Store: st, Instance: cfg.InstanceID}
+	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync"), Leases: leases}
 	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
 		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
-		Concurrency: cfg.SyncConcurrency}
+		Concurrency: cfg.SyncConcurrency, Leases: leases}
 	sched.Metrics = slotsync.NewMetrics(reg, sched)
 	engine.Calls = sched.Metrics.CountCall
 	mappings := &mapping.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "mapping"), OnChange: sched.SyncNow}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"herolink/internal/store"
 )
 
@@ -125,4 +127,24 @@ func (l *Leases) Release(ctx context.Context) error {
 	l.held, l.until = nil, time.Time{}
 	l.mu.Unlock()
 	return l.Store.ReleaseSyncLeases(ctx, l.Instance)
+}
+
+var (
+	descHeld = prometheus.NewDesc("herolink_sync_practices_held",
+		"Practices whose sync lease this instance holds: the ones it syncs.", []string{"instance"}, nil)
+	descLive = prometheus.NewDesc("herolink_sync_instances_live",
+		"Instances sharing the database's practices, as this instance saw at its last lease round.", []string{"instance"}, nil)
+)
+
+// leaseCollector exports which share of the practices this instance syncs: a count, labelled
+// with the instance id (a label per practice would be thousands of series; the admin page
+// lists them).
+type leaseCollector struct{ l *Leases }
+
+func (c leaseCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descHeld; ch <- descLive }
+
+func (c leaseCollector) Collect(ch chan<- prometheus.Metric) {
+	live, _ := c.l.Split()
+	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(len(c.l.Held())), c.l.Instance)
+	ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(live), c.l.Instance)
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"herolink/internal/emis"
 	"herolink/internal/slotsync"
@@ -249,4 +252,32 @@ func equal(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+func TestMetricsSayHowManyPracticesAnInstanceHolds(t *testing.T) {
+	b := setup(t, tuesday, 2)
+	b.store.SetClock(b.clock.Now)
+	ids := b.allPractices(t, 2)
+	a := b.instance("host-1-abcd")
+	a.round(t)
+	reg := prometheus.NewRegistry()
+	slotsync.NewMetrics(reg, &slotsync.Scheduler{Store: b.store, Leases: a.leases})
+	families, err := reg.Gather()
+	must(t, err)
+	got := map[string]string{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "instance" {
+					got[f.GetName()] = l.GetValue() + "=" + strconv.FormatFloat(m.GetGauge().GetValue(), 'f', -1, 64)
+				}
+			}
+		}
+	}
+	if want := "host-1-abcd=" + strconv.Itoa(len(ids)); got["herolink_sync_practices_held"] != want {
+		t.Fatalf("herolink_sync_practices_held: %q, want %q", got["herolink_sync_practices_held"], want)
+	}
+	if got["herolink_sync_instances_live"] != "host-1-abcd=1" {
+		t.Fatalf("herolink_sync_instances_live: %q", got["herolink_sync_instances_live"])
+	}
 }
