@@ -64,11 +64,12 @@ func (s *Store) SyncLeaseRound(ctx context.Context, holder string, ttl time.Dura
 		// Every syncable practice has a lease row; a practice that stopped being syncable
 		// loses its row, and with it any pass still writing to it.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_leases (practice_id, holder, token, expires_at)
-			SELECT p.id, '', 0, 0 FROM practices p WHERE `+syncableWhere+` ON CONFLICT (practice_id) DO NOTHING`); err != nil {
+			SELECT p.id, '', 0, 0 FROM practices p WHERE `+syncableWhere+`
+			AND NOT EXISTS (SELECT 1 FROM sync_leases l WHERE l.practice_id = p.id) ON CONFLICT (practice_id) DO NOTHING`); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_leases WHERE practice_id NOT IN
-			(SELECT p.id FROM practices p WHERE `+syncableWhere+`)`); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_leases WHERE NOT EXISTS
+			(SELECT 1 FROM practices p WHERE p.id = sync_leases.practice_id AND `+syncableWhere+`)`); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sync_leases`).Scan(&r.Practices); err != nil {
