@@ -52,6 +52,12 @@ type Config struct {
 	SyncFullInterval time.Duration // whole horizon per practice; 45 s if zero
 	SyncNearInterval time.Duration // the next three days; 15 s if zero
 	SyncConcurrency  int           // sync passes in flight; 32 if zero
+	// InstanceID names this process among the instances sharing the database (sync leases,
+	// /metrics); a fresh host-pid-random id if empty.
+	InstanceID string
+	// CachePollInterval is how often this instance looks for changes other instances made
+	// that its caches must drop (revoked API keys, replaced credentials); 250 ms if zero.
+	CachePollInterval time.Duration
 
 	APIRateLimit float64 // partner API requests per second per key, sustained; 20 if zero
 	APIBurst     int     // partner API requests per key at once; 40 if zero
@@ -77,6 +83,8 @@ type App struct {
 	Sync      *slotsync.Scheduler
 	Metrics   *prometheus.Registry
 	Handler   http.Handler
+
+	caches *cacheWatch
 }
 
 // New opens storage (running migrations), loads the vault keys and builds the services. It
@@ -172,10 +180,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	bookings.River = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync")}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = slotsync.NewInstanceID()
+	}
+	// Instances on one database split the practices by lease (slotsync/lease.go).
+	leases := &slotsync.Leases{Store: st, Instance: cfg.InstanceID}
+	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync"), Leases: leases}
 	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
 		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
-		Concurrency: cfg.SyncConcurrency}
+		Concurrency: cfg.SyncConcurrency, Leases: leases}
 	sched.Metrics = slotsync.NewMetrics(reg, sched)
 	engine.Calls = sched.Metrics.CountCall
 	mappings := &mapping.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "mapping"), OnChange: sched.SyncNow}
@@ -193,6 +206,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	sessions := &staff.Sessions{Store: st}
 	apiKeys := &apikey.Service{Store: st, Log: cfg.Log.With("component", "apikey")}
 	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, Booking: bookings, Mapping: mappings, River: rc, Sync: sched, Metrics: reg}
+	// Staff sessions and the mapping are read from the database on every use: only these
+	// two caches need telling about other instances' changes.
+	a.caches = &cacheWatch{store: st, every: cfg.CachePollInterval, log: cfg.Log.With("component", "caches"),
+		drop: map[string]func(context.Context) error{
+			store.CacheAPIKeys:     func(context.Context) error { apiKeys.ForgetAll(); return nil },
+			store.CacheConnections: svc.DropStaleConns,
+		}}
+	if a.caches.every <= 0 {
+		a.caches.every = 250 * time.Millisecond
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	partner := partnerAPI(cfg, st, apiKeys, bookings)
@@ -223,6 +246,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		_ = a.Sync.Run(syncCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.caches.run(syncCtx)
 	}()
 	wg.Add(1)
 	go func() {

@@ -92,3 +92,27 @@ func (s *Service) forget(practiceID int64) {
 	delete(s.conns.m, practiceID)
 	s.conns.mu.Unlock()
 }
+
+// DropStaleConns forgets the logged-on connections whose credentials are no longer the ones in
+// force, or were rejected: another instance replaced them or saw EMIS refuse them. The next
+// call logs on with the credentials in force.
+func (s *Service) DropStaleConns(ctx context.Context) error {
+	s.conns.mu.Lock()
+	n := len(s.conns.m)
+	s.conns.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	inForce, err := s.Store.ActiveConnectionIDs(ctx)
+	if err != nil {
+		return err
+	}
+	s.conns.mu.Lock()
+	defer s.conns.mu.Unlock()
+	for id, c := range s.conns.m {
+		if inForce[id] != c.connectionID {
+			delete(s.conns.m, id)
+		}
+	}
+	return nil
+}

@@ -55,6 +55,10 @@ type Engine struct {
 	RetryPause  time.Duration
 	ReadTimeout time.Duration
 	Log         *slog.Logger // skipped sessions are logged here; slog.Default() if nil
+	// Leases, when set, lets a pass run only for a practice this instance holds the sync
+	// lease of (ErrNotHeld), and commits its write only while the lease is still held
+	// (store.ErrSyncLeaseLost): two instances never write one practice's diary at once.
+	Leases *Leases
 }
 
 // Result says what one pass did.
@@ -92,6 +96,14 @@ func hashSession(raw emis.RawSession) string {
 // that fails before it has read anything leaves the stored diary as it was.
 func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, error) {
 	var res Result
+	var fence *store.SyncFence
+	if e.Leases != nil {
+		f, ok := e.Leases.Fence(practiceID)
+		if !ok {
+			return res, ErrNotHeld
+		}
+		fence = &f
+	}
 	// Logging on is two reads of EMIS; a refusal is not transient and is never repeated.
 	conn, err := retry(ctx, e, func(ctx context.Context) (*emis.Conn, error) { return e.Conns.Conn(ctx, practiceID) })
 	if err != nil {
@@ -202,6 +214,7 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	res.Unread = rs.unread
 	res.Skipped += rs.skipped
 	diff.Full = w.Full
+	diff.Fence = fence
 	var incomplete *IncompleteError
 	if rs.unread > 0 {
 		incomplete = &IncompleteError{Unread: rs.unread, Read: len(rs.slots), Err: rs.firstErr}

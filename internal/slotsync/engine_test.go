@@ -62,6 +62,12 @@ type testBundle struct {
 // setup connects the demo practice through the real connection path and builds an engine.
 func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	t.Helper()
+	return setupOn(t, storetest.Open(t), start, extra)
+}
+
+// setupOn is setup over a given migrated store (either engine).
+func setupOn(t *testing.T, st *store.Store, start time.Time, extra int) *testBundle {
+	t.Helper()
 	ctx := context.Background()
 	c := &clock{now: start}
 	w := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, Practices: extra, Now: c.Now})
@@ -79,7 +85,6 @@ func setup(t *testing.T, start time.Time, extra int) *testBundle {
 	}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	st := storetest.Open(t)
 	keys, _ := vault.LoadFile(filepath.Join(dir, "k"))
 	caller, _ := emis.NewCaller(emis.Config{BaseURL: srv.URL, SupplierID: sandbox.DefaultSupplierID, CallTimeout: 5 * time.Second})
 	svc := &practice.Service{Store: st, Vault: keys, Now: c.Now, Tester: &practice.Tester{Now: c.Now,

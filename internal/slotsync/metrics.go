@@ -32,6 +32,9 @@ func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 		sched: sched,
 	}
 	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.emisCalls, m)
+	if sched.Leases != nil {
+		reg.MustRegister(leaseCollector{sched.Leases})
+	}
 	return m
 }
 

@@ -32,11 +32,15 @@ type Scheduler struct {
 	Rescan       time.Duration // how often the list of practices is re-read; 30 s if zero
 	Tick         time.Duration // how often due passes are looked for; 100 ms if zero
 	Now          func() time.Time
+	// Leases, when set, splits the practices with the other instances on the database: this
+	// one syncs only those it holds, re-read every Leases.Renew instead of every Rescan.
+	Leases *Leases
 
 	mu        sync.Mutex
 	practices map[int64]*entry
 	kick      chan int64
 	once      sync.Once
+	scanned   bool // a first list of practices was read
 }
 
 type entry struct {
@@ -110,9 +114,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(orDefault(s.Tick, 100*time.Millisecond))
 	defer tick.Stop()
+	if s.Leases != nil {
+		defer s.releaseLeases(log, &wg)
+	}
+	rescanEvery := orDefault(s.Rescan, 30*time.Second)
+	if s.Leases != nil {
+		rescanEvery = s.Leases.renew()
+	}
 	var lastScan time.Time
 	for {
-		if s.now().Sub(lastScan) >= orDefault(s.Rescan, 30*time.Second) {
+		if s.now().Sub(lastScan) >= rescanEvery {
 			if err := s.rescan(ctx); err != nil {
 				log.Warn("sync: list practices", "err", err)
 			}
@@ -136,6 +147,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case id := <-s.kick:
+			if s.Leases != nil {
+				if _, held := s.Leases.Fence(id); !held {
+					continue // another instance syncs it, on its own schedule
+				}
+			}
 			s.mu.Lock()
 			if e, ok := s.practices[id]; ok {
 				e.nextFull = time.Time{}
@@ -150,14 +166,27 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // rescan adds practices that became syncable and drops those that are not any more.
 func (s *Scheduler) rescan(ctx context.Context) error {
-	ids, err := s.Store.SyncablePractices(ctx)
-	if err != nil {
-		return err
+	var ids []int64
+	var err error
+	if s.Leases != nil {
+		// On error, the leases still live as far as this instance knows: they lapse alone.
+		ids, err = s.Leases.Round(ctx)
+	} else {
+		ids, err = s.Store.SyncablePractices(ctx)
+		if err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	full := orDefault(s.FullInterval, 45*time.Second)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.Leases != nil && s.scanned {
+		// A practice taken over from another instance mid-run has a stored diary that ages
+		// while it waits: its first pass here comes within one near interval, not a full one.
+		full = orDefault(s.NearInterval, 15*time.Second)
+	}
+	s.scanned = true
 	keep := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		keep[id] = true
@@ -173,7 +202,18 @@ func (s *Scheduler) rescan(ctx context.Context) error {
 			delete(s.practices, id)
 		}
 	}
-	return nil
+	return err
+}
+
+// releaseLeases frees this instance's sync leases once its passes have ended, so that the
+// other instances take its practices at their next round rather than after the TTL.
+func (s *Scheduler) releaseLeases(log *slog.Logger, wg *sync.WaitGroup) {
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Leases.Release(ctx); err != nil {
+		log.Warn("sync: release leases", "err", err)
+	}
 }
 
 type dueJob struct {
@@ -232,6 +272,13 @@ func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full b
 	start := s.now()
 	res, err := s.Engine.Sync(ctx, e.id, w)
 	elapsed := s.now().Sub(start)
+	if errors.Is(err, ErrNotHeld) || errors.Is(err, store.ErrSyncLeaseLost) {
+		// Another instance syncs this practice now: not a failure, and nothing to back off;
+		// the next lease round drops it from this scheduler.
+		log.Info("sync pass dropped: the practice's lease is held elsewhere", "practice", e.id, "kind", kind)
+		s.release(e)
+		return
+	}
 	if s.Metrics != nil {
 		s.Metrics.observePass(kind, res, err, elapsed)
 	}

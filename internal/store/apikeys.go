@@ -123,7 +123,7 @@ func revokeAPIKeyTx(ctx context.Context, tx *Tx, groupID, id, rotatedTo string, 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return bumpCacheVersionTx(ctx, tx, CacheAPIKeys) // every instance forgets the key
 }
 
 // RevokeAPIKey stops a working key of the group at once, with its audit line. ErrNotFound if

@@ -87,6 +87,7 @@ type DiaryDiff struct {
 	FirstSyncDone bool                // this pass completes the practice's first sync
 	Full          bool                // a pass over the whole horizon: its success is the practice's freshness
 	Incomplete    string              // why some sessions could not be read ("": everything was): no success is recorded
+	Fence         *SyncFence          // the sync lease the pass ran under (nil: no lease is checked); ErrSyncLeaseLost if lost
 	wasFirst      bool                // set by ApplyDiary: the practice had no first sync before
 }
 
@@ -178,6 +179,9 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 	now := s.nowMS()
 	var changes []SlotChange
 	err := s.inTx(ctx, func(tx *Tx) error {
+		if err := checkSyncFenceTx(ctx, tx, d.PracticeID, d.Fence, now); err != nil {
+			return err
+		}
 		var done int
 		err := tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`, d.PracticeID).Scan(&done)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

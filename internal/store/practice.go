@@ -206,6 +206,12 @@ func (s *Store) ActivateConnection(ctx context.Context, nc NewConnection, audit 
 		if err != nil {
 			return err
 		}
+		if current != 0 {
+			// Other instances keep the replaced credentials logged on: they drop them.
+			if err := bumpCacheVersionTx(ctx, tx, CacheConnections); err != nil {
+				return err
+			}
+		}
 		reason := "connected by " + nc.ConnectedBy + " as EMIS user " + nc.Username
 		if err := setHealthTx(ctx, tx, nc.PracticeID, HealthConnected, reason, false, now, nc.NextCheck.UnixMilli(), 0); err != nil {
 			return err
@@ -279,6 +285,12 @@ func (s *Store) RecordHealth(ctx context.Context, u HealthUpdate) error {
 				return nil
 			}
 			if err != nil {
+				return err
+			}
+		}
+		if u.CredentialsRejected {
+			// Other instances keep the rejected credentials logged on: they drop them.
+			if err := bumpCacheVersionTx(ctx, tx, CacheConnections); err != nil {
 				return err
 			}
 		}

@@ -352,3 +352,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 	}
 	return c.key, nil
 }
+
+// ForgetAll empties the cache: another instance revoked or rotated a key, and this one cannot
+// tell which of its cached keys that was. Keys in use are read again at their next request.
+func (s *Service) ForgetAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	clear(s.cache)
+}
