@@ -103,24 +103,23 @@ func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []Sl
 	if err := lockFeedTx(ctx, tx); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO diary_changes (practice_id, at, slot_id, session_id, old_status, new_status,
-		old_patient, new_patient, old_type_id, new_type_id, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
+	b := tx.newBatch()
 	for _, c := range changes {
 		moved := 0
 		if c.Moved {
 			moved = 1
 		}
-		if _, err := stmt.ExecContext(ctx, practiceID, now, c.SlotID, c.SessionID, c.OldStatus, c.NewStatus,
+		if err := b.exec(ctx, `INSERT INTO diary_changes (practice_id, at, slot_id, session_id, old_status, new_status,
+		old_patient, new_patient, old_type_id, new_type_id, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, practiceID, now, c.SlotID, c.SessionID, c.OldStatus, c.NewStatus,
 			c.OldPatient, c.NewPatient, c.OldTypeID, c.NewTypeID, moved); err != nil {
 			return err
 		}
 	}
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
 	// Retention: cheap with the index on at; done by whichever pass writes changes.
-	_, err = tx.ExecContext(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
+	_, err := tx.ExecContext(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
 	return err
 }
 
@@ -173,6 +172,17 @@ func (s *Store) DiaryChangesAfter(ctx context.Context, after int64, limit int) (
 	return out, rows.Err()
 }
 
+const upsertSessionSQL = `INSERT INTO diary_sessions (practice_id, session_id, date, start_at, end_at,
+	slot_length, name, site_id, holder_ids, summary_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (practice_id, session_id) DO UPDATE SET date = excluded.date, start_at = excluded.start_at,
+	end_at = excluded.end_at, slot_length = excluded.slot_length, name = excluded.name, site_id = excluded.site_id,
+	holder_ids = excluded.holder_ids, summary_hash = excluded.summary_hash`
+
+const upsertSlotSQL = `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, slot_id) DO UPDATE SET session_id = excluded.session_id,
+	start_at = excluded.start_at, length_min = excluded.length_min, type_id = excluded.type_id, status = excluded.status,
+	patient_id = excluded.patient_id`
+
 // ApplyDiary applies a sync pass in one transaction and records the success. It returns the
 // slot changes it made.
 func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, error) {
@@ -217,20 +227,15 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 				return err
 			}
 		}
-		upsertSession, err := tx.PrepareContext(ctx, `INSERT INTO diary_sessions (practice_id, session_id, date, start_at, end_at,
-			slot_length, name, site_id, holder_ids, summary_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (practice_id, session_id) DO UPDATE SET date = excluded.date, start_at = excluded.start_at,
-			end_at = excluded.end_at, slot_length = excluded.slot_length, name = excluded.name, site_id = excluded.site_id,
-			holder_ids = excluded.holder_ids, summary_hash = excluded.summary_hash`)
-		if err != nil {
-			return err
-		}
-		defer upsertSession.Close()
+		sessions := tx.newBatch()
 		for _, r := range d.Upsert {
-			if _, err := upsertSession.ExecContext(ctx, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
+			if err := sessions.exec(ctx, upsertSessionSQL, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
 				r.SlotLength, r.Name, r.SiteID, joinIDs(r.HolderIDs), r.Hash); err != nil {
 				return err
 			}
+		}
+		if err := sessions.flush(ctx); err != nil {
+			return err
 		}
 		if len(d.Slots) > 0 {
 			c, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now)
@@ -282,14 +287,11 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
 func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, slot_id) DO UPDATE SET session_id = excluded.session_id,
-		start_at = excluded.start_at, length_min = excluded.length_min, type_id = excluded.type_id, status = excluded.status,
-		patient_id = excluded.patient_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer upsert.Close()
+	// Every session's rows are read first, then the writes go in two batches: deletions, then
+	// upserts. A slot EMIS moved from one session to another is then deleted (as gone from the
+	// first) before it is written under the second, never the other way round, whatever order
+	// the sessions come in.
+	dels, b := tx.newBatch(), tx.newBatch()
 	var changes []SlotChange
 	for sessionID, slots := range bySession {
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
@@ -313,20 +315,26 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			if sl.PatientID != 0 {
 				patient = sl.PatientID
 			}
-			if _, err := upsert.ExecContext(ctx, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient); err != nil {
+			if err := b.exec(ctx, upsertSlotSQL, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient); err != nil {
 				return nil, err
 			}
 		}
 		for _, o := range before {
 			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
-			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND slot_id = ?`, practiceID, o.ID); err != nil {
+			if err := dels.exec(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND slot_id = ?`, practiceID, o.ID); err != nil {
 				return nil, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id = ?`,
+		if err := b.exec(ctx, `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id = ?`,
 			now, practiceID, sessionID); err != nil {
 			return nil, err
 		}
+	}
+	if err := dels.flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.flush(ctx); err != nil {
+		return nil, err
 	}
 	return changes, nil
 }
