@@ -87,6 +87,7 @@ func (o *SyncOptions) defaults() {
 // SyncResult holds the figures of one size of `herolink bench sync`; the JSON names are the
 // --json keys.
 type SyncResult struct {
+	Database  string  `json:"database"` // sqlite or postgres
 	Practices int     `json:"practices"`
 	DurationS float64 `json:"duration_s"` // of the measured change stream
 
@@ -367,6 +368,10 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		res.SandboxRSSBytes = mem.RSS
 	}
 	res.DBBytes = dirSize(h.dir)
+	res.Database = "sqlite"
+	if opts.DatabaseURL != "" {
+		res.Database, res.DBBytes = "postgres", 0 // the data directory holds only the key file
+	}
 	progress("measured: %d changes, p99 staleness %.1f s, %d unobserved", res.Changes, res.StalenessP99S, res.Unobserved)
 	return res, nil
 }
@@ -504,7 +509,11 @@ func (r SyncResult) Table() Table {
 	t.Add("herolink peak RSS (VmHWM)", float64(r.PeakRSSBytes)/mib, "%.1f", "MiB")
 	t.Add("herolink Go heap at the end", float64(r.GoHeapBytes)/mib, "%.1f", "MiB")
 	t.Add("sandbox RSS at the end", float64(r.SandboxRSSBytes)/mib, "%.1f", "MiB")
-	t.Add("SQLite database", float64(r.DBBytes)/mib, "%.1f", "MiB")
+	if r.Database == "postgres" {
+		t.Add("database", "PostgreSQL", "", "")
+	} else {
+		t.Add("SQLite database", float64(r.DBBytes)/mib, "%.1f", "MiB")
+	}
 	t.Add("settings: passes in flight x slot calls each", fmt.Sprintf("%d x %d", r.SyncConcurrency, r.SlotConcurrency), "", "")
 	t.Add("settings: full / near interval", fmt.Sprintf("%g / %g", r.FullIntervalS, r.NearIntervalS), "", "s")
 	t.Add("settings: latency p50 / p99", fmt.Sprintf("%g / %g", r.LatencyP50Ms, r.LatencyP99Ms), "", "ms")
