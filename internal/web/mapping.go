@@ -541,7 +541,12 @@ func (s *server) readinessJSON(w http.ResponseWriter, r *http.Request, _ store.S
 		s.mappingFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toReadinessJSON(rd))
+	out := toReadinessJSON(rd)
+	if out.SyncedBy, err = s.cfg.Store.SyncLeaseHolder(r.Context(), p.ID); err != nil {
+		s.mappingFail(w, r, fmt.Errorf("read the sync lease: %w", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type refreshJSON struct {

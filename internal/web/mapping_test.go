@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/store"
@@ -253,6 +254,16 @@ func TestMappingJSONEndpointsAnswerWithTheirStatusCodes(t *testing.T) {
 	}
 	if strings.Join(missing, ",") != "first_sync" {
 		t.Fatalf("missing %v", missing)
+	}
+	// Which instance syncs the practice: none until one takes its lease.
+	if rd.body["synced_by"] != "" {
+		t.Fatalf("synced by %v before any instance took the lease", rd.body["synced_by"])
+	}
+	if _, err := b.store.SyncLeaseRound(context.Background(), "instance-a", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if rd := c.call(http.MethodGet, mapPath(id, "/readiness"), nil).want(t, http.StatusOK, ""); rd.body["synced_by"] != "instance-a" {
+		t.Fatalf("readiness after instance-a took the lease: %s", rd.raw)
 	}
 	imp := c.call(http.MethodPost, mapPath(id, "/mapping/import"), nil).want(t, http.StatusOK, "")
 	if imp.num("practitioners_created") != 7 || imp.num("locations_created") != 0 {

@@ -10,6 +10,9 @@ type readinessJSON struct {
 	Reasons  []mapping.Reason    `json:"reasons"`
 	Warnings []mapping.Reason    `json:"warnings"`
 	Items    []readinessItemJSON `json:"items"`
+	// SyncedBy is the instance holding the practice's sync lease ("" when none does): with
+	// several instances, which one to look at when its diary copy lags.
+	SyncedBy string `json:"synced_by"`
 }
 
 type readinessItemJSON struct {
