@@ -136,31 +136,7 @@ func (d *chaosDriver) learn(body []byte, acked bool) string {
 }
 
 // steady runs operations at rate per second until ctx ends, at most 16 at once.
-func (d *chaosDriver) steady(ctx context.Context, rate float64) {
-	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer t.Stop()
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			continue // everything is slow or down: do not pile up
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			d.operate(ctx)
-		}()
-	}
-}
+func (d *chaosDriver) steady(ctx context.Context, rate float64) { atRate(ctx, rate, 16, d.operate) }
 
 // operate books a new slot (one in five for a patient EMIS does not know: a placeholder), and
 // sometimes cancels or reschedules an earlier booking.

@@ -82,19 +82,13 @@ func (p *chaosProc) alive() bool {
 }
 
 // kill SIGKILLs the process: no shutdown code runs.
-func (p *chaosProc) kill() error {
-	p.mu.Lock()
-	c := p.child
-	p.child = nil
-	p.mu.Unlock()
-	if c == nil {
-		return nil
-	}
-	return c.Kill()
-}
+func (p *chaosProc) kill() error { return p.end((*Child).Kill) }
 
 // stop ends the process with SIGTERM.
-func (p *chaosProc) stop() error {
+func (p *chaosProc) stop() error { return p.end((*Child).Stop) }
+
+// end detaches the running child, if any, and ends it with how.
+func (p *chaosProc) end(how func(*Child) error) error {
 	p.mu.Lock()
 	c := p.child
 	p.child = nil
@@ -102,5 +96,5 @@ func (p *chaosProc) stop() error {
 	if c == nil {
 		return nil
 	}
-	return c.Stop()
+	return how(c)
 }

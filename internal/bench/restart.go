@@ -397,10 +397,14 @@ type driver struct {
 }
 
 // steady books at rate until ctx ends, at most 16 bookings at once.
-func (d *driver) steady(ctx context.Context, rate float64) {
+func (d *driver) steady(ctx context.Context, rate float64) { atRate(ctx, rate, 16, d.book) }
+
+// atRate calls op rate times a second until ctx ends, at most inFlight at once: when everything
+// is slow or down a tick is skipped rather than piled up. It returns once every call ended.
+func atRate(ctx context.Context, rate float64, inFlight int, op func(context.Context)) {
 	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer t.Stop()
-	sem := make(chan struct{}, 16)
+	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -412,13 +416,13 @@ func (d *driver) steady(ctx context.Context, rate float64) {
 		select {
 		case sem <- struct{}{}:
 		default:
-			continue // the server is slow or down: do not pile up
+			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			d.book(ctx)
+			op(ctx)
 		}()
 	}
 }
