@@ -48,8 +48,8 @@ func New(st *store.Store, config *river.Config) (Queue, error) {
 	return &client[*sql.Tx]{Client: c, tx: func(t *store.Tx) (*sql.Tx, bool) { return t.SQLTx(), t.Dialect() == store.SQLite }}, nil
 }
 
-// errOtherEngine is a transaction from another engine than the queue's: a wiring mistake.
-var errOtherEngine = errors.New("jobs: the transaction is not on the queue's database engine")
+// ErrOtherEngine is a transaction from another engine than the queue's: a wiring mistake.
+var ErrOtherEngine = errors.New("jobs: the transaction is not on the queue's database engine")
 
 type client[TTx any] struct {
 	*river.Client[TTx]
@@ -59,7 +59,7 @@ type client[TTx any] struct {
 func (c *client[TTx]) InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	t, ok := c.tx(tx)
 	if !ok {
-		return nil, errOtherEngine
+		return nil, ErrOtherEngine
 	}
 	return c.Client.InsertTx(ctx, t, args, opts)
 }

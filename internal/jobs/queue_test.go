@@ -76,7 +76,7 @@ func TestATransactionOfTheOtherEngineIsRefused(t *testing.T) {
 		_, err := q.InsertTx(ctx, tx, noteArgs{N: 3}, nil)
 		return err
 	})
-	if err == nil {
-		t.Fatal("a SQLite queue took a PostgreSQL transaction")
+	if !errors.Is(err, jobs.ErrOtherEngine) {
+		t.Fatalf("a SQLite queue given a PostgreSQL transaction: %v, want ErrOtherEngine", err)
 	}
 }

@@ -64,7 +64,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			ddl = postgresDDL(ddl)
 		}
 		err = s.inTx(ctx, func(tx *Tx) error {
-			if _, err := tx.execScript(ctx, ddl); err != nil {
+			if err := tx.execScript(ctx, ddl); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, s.nowMS())
@@ -96,11 +96,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // execScript runs a migration of several statements. pgx runs a parameterless multi-statement
 // string with the simple protocol; SQLite's driver runs them one after another.
-func (t *Tx) execScript(ctx context.Context, script string) (any, error) {
+func (t *Tx) execScript(ctx context.Context, script string) error {
+	var err error
 	if t.pg != nil {
-		return t.pg.Exec(ctx, script)
+		_, err = t.pg.Exec(ctx, script)
+	} else {
+		_, err = t.sql.ExecContext(ctx, script)
 	}
-	return t.sql.ExecContext(ctx, script)
+	return err
 }
 
 // The migrations are written once, in the SQLite dialect, with only these differences from
