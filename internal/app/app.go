@@ -64,6 +64,9 @@ type Config struct {
 
 	HoldDuration         time.Duration // overrides every practice's hold length (15 minutes by default) when set
 	BookingSweepInterval time.Duration // expire holds, re-enqueue stalled write-backs, follow EMIS changes; 10 s if zero
+	// OrphanWatchInterval is how often every instance looks for write-backs whose worker died
+	// (their lease lapsed); 2 s if zero.
+	OrphanWatchInterval time.Duration
 	WritebackWorkers     int           // write-back jobs in flight; 64 if zero (they mostly wait on EMIS)
 	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
 }
@@ -146,6 +149,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.BookingSweepInterval <= 0 {
 		cfg.BookingSweepInterval = 10 * time.Second
 	}
+	if cfg.OrphanWatchInterval <= 0 {
+		cfg.OrphanWatchInterval = 2 * time.Second
+	}
 	if cfg.WritebackWorkers <= 0 {
 		cfg.WritebackWorkers = 64
 	}
@@ -167,8 +173,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly (PostgreSQL is told at once)
 		// A job left running by a killed process is retried after this long (River's default
 		// is an hour; River also waits for a kind's own Timeout, 45 s for write-backs). The
-		// booking sweep does not wait for it: a write-back whose lease lapsed (20 s without
-		// renewal) gets a new job at the next sweep (booking/takeover.go).
+		// write-backs do not wait for it: one whose lease lapsed (12 s without renewal) gets a
+		// new job from the next orphan watch on any instance (booking/takeover.go, Run).
 		JobTimeout:           30 * time.Second,
 		RescueStuckJobsAfter: 45 * time.Second,
 		Logger:               slog.New(atLeast{cfg.Log.Handler(), slog.LevelWarn}).With("component", "river"),
@@ -251,6 +257,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		a.caches.run(syncCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Booking.WatchOrphans(syncCtx, a.cfg.OrphanWatchInterval)
 	}()
 	wg.Add(1)
 	go func() {

@@ -16,10 +16,12 @@ import (
 // and extended the lease (store.FenceWrite), and the worker stops writing (its context ends)
 // before a lease it could not renew can lapse. So a worker whose lease was taken over never
 // writes, and two workers never write one booking at once.
+// 12 s keeps a dead worker's booking waiting at most about 14 s (the lease, then the orphan
+// watch's next look) while leaving a live worker 8 s to get one renewal through a busy database.
 const (
-	leaseFor    = 20 * time.Second           // a lease lapses this long after its last renewal
+	leaseFor    = 12 * time.Second           // a lease lapses this long after its last renewal
 	renewEvery  = leaseFor / 4               // the live worker renews this often
-	leaseMargin = 5 * time.Second            // a worker stops this long before an unrenewed lease lapses
+	leaseMargin = 4 * time.Second            // a worker stops this long before an unrenewed lease lapses
 	stopAfter   = leaseFor - leaseMargin     // ... that is, this long after its last renewal
 	orphanAfter = 2*renewEvery + time.Second // a running job without a live lease this long is a dead worker's
 )

@@ -80,11 +80,11 @@ func TestALiveWorkerKeepsItsLeaseAndALostLeaseStopsIt(t *testing.T) {
 	}
 }
 
-// TestABookingWhoseWorkerDiedIsResumedByTheNextSweep leaves a write-back as a killed process
-// does (River still lists its job as running; the appointment's lease, no longer renewed,
-// lapses): the next sweep gives it a new job while the lease is free, not before, and that job
-// writes the booking once.
-func TestABookingWhoseWorkerDiedIsResumedByTheNextSweep(t *testing.T) {
+// TestABookingWhoseWorkerDiedIsResumedOnceItsLeaseLapses leaves a write-back as a killed
+// process does (River still lists its job as running; the appointment's lease, no longer
+// renewed, lapses): the orphan watch gives it a new job while the lease is free, not before,
+// and that job writes the booking once.
+func TestABookingWhoseWorkerDiedIsResumedOnceItsLeaseLapses(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	d, _ := b.emisPatient(t)
@@ -121,21 +121,21 @@ func TestABookingWhoseWorkerDiedIsResumedByTheNextSweep(t *testing.T) {
 		}
 		return out
 	}
-	if err := b.svc.Sweep(ctx); err != nil {
+	if err := b.svc.ResumeOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := takeovers(); len(got) != 0 {
 		t.Fatalf("a job was enqueued while the lease was still held: %v", got)
 	}
 	b.clock.advance(21 * time.Second) // nobody renews it
-	if err := b.svc.Sweep(ctx); err != nil {
+	if err := b.svc.ResumeOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := takeovers(); len(got) != 1 || got[0] != dead {
-		t.Fatalf("after the lease lapsed the sweep enqueued %v, want one job taking over job %d", got, dead)
+		t.Fatalf("after the lease lapsed the orphan watch enqueued %v, want one job taking over job %d", got, dead)
 	}
-	if err := b.svc.Sweep(ctx); err != nil || len(takeovers()) != 1 {
-		t.Fatalf("a second sweep enqueued another job: %v %v", takeovers(), err)
+	if err := b.svc.ResumeOrphans(ctx); err != nil || len(takeovers()) != 1 {
+		t.Fatalf("a second look enqueued another job: %v %v", takeovers(), err)
 	}
 	if err := b.writeback(t, a.ID); err != nil {
 		t.Fatal(err)

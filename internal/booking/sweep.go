@@ -11,7 +11,8 @@ import (
 )
 
 // Sweep expires holds, re-enqueues write-backs whose job was lost or gave up, and follows
-// the diary feed. It runs periodically; every part is safe to repeat.
+// the diary feed. It runs periodically on River's leader; every part is safe to repeat. A
+// write-back whose worker died is resumed by WatchOrphans, on every instance.
 func (s *Service) Sweep(ctx context.Context) error {
 	if n, err := s.Store.ExpireHolds(ctx); err != nil {
 		return err
@@ -29,10 +30,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 		if _, err := s.River.Insert(ctx, WritebackArgs{AppointmentID: id}, nil); err != nil {
 			return fmt.Errorf("booking: re-enqueue %s: %w", id, err)
 		}
-	}
-	// A write-back whose worker died is still "running" to River: resume it from its lease.
-	if err := s.resumeOrphans(ctx); err != nil {
-		return err
 	}
 	// Read the feed until it is caught up (or for at most 5 s: the next sweep goes on).
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {

@@ -13,14 +13,33 @@ import (
 	"herolink/internal/store"
 )
 
-// resumeOrphans gives a new job to every write-back whose worker died: River still lists the
+// WatchOrphans resumes dead workers' write-backs every interval until ctx ends. Every
+// instance runs it (app.Run), not only River's leader: the booking sweep is a periodic job that
+// only the leader runs, and when the leader is the instance that died its bookings would wait
+// for an election as well as for their leases.
+func (s *Service) WatchOrphans(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.ResumeOrphans(ctx); err != nil && ctx.Err() == nil {
+			s.log().Warn("resume write-backs of stopped workers", "err", err)
+		}
+	}
+}
+
+// ResumeOrphans gives a new job to every write-back whose worker died: River still lists the
 // job as running (and so unique: the sweep's re-enqueue is skipped) until its rescuer gets to
 // it, but the appointment's lease is free, which a live worker never lets happen for longer
 // than orphanAfter. The new job, keyed by the dead one's id, takes the lease and reads back
 // before writing, as any job after an unknown outcome does. When the dead job is rescued later
 // it finds nothing left to do. Safety never rests on this guess: a worker that was alive after
 // all is refused at its next write by the lease's token (lease.go).
-func (s *Service) resumeOrphans(ctx context.Context) error {
+func (s *Service) ResumeOrphans(ctx context.Context) error {
 	res, err := s.River.JobList(ctx, river.NewJobListParams().Kinds(WritebackArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(1000))
 	if err != nil {
