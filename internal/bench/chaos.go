@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -354,21 +355,38 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 	// Takeover: for each kill, each booking in flight then until herolink answered it final
 	// (its write-back was taken over), and the practice until a sync pass completed again.
 	var takeover []time.Duration
+	type sample struct {
+		d    time.Duration
+		what string
+	}
+	var samples []sample
 	syncResumed := 0
-	for _, k := range kills {
+	for i, k := range kills {
 		for _, id := range k.pending {
 			if t, ok := d.finalTime(id); ok && t.After(k.at) {
 				takeover = append(takeover, t.Sub(k.at))
+				later := 0 // further kills before it was final
+				for _, k2 := range kills[i+1:] {
+					if k2.at.Before(t) {
+						later++
+					}
+				}
+				samples = append(samples, sample{t.Sub(k.at), fmt.Sprintf("booking %s after kill %d (%d more kills before it was final)", id, i+1, later)})
 			}
 		}
 		if t, ok := dsw.resumedAfter(k.at); ok {
 			takeover = append(takeover, t.Sub(k.at))
+			samples = append(samples, sample{t.Sub(k.at), fmt.Sprintf("sync after kill %d", i+1)})
 			syncResumed++
 		}
 	}
 	res.TakeoverP99S = sortedPercentile(takeover, 0.99).Seconds()
 	progress("takeover: %d write-backs in flight at the kills reached a final state; sync resumed after %d of %d kills",
 		len(takeover)-syncResumed, syncResumed, len(kills))
+	sort.Slice(samples, func(i, j int) bool { return samples[i].d > samples[j].d })
+	for _, s := range samples[:min(len(samples), 8)] {
+		progress("  slowest takeovers: %5.1f s  %s", s.d.Seconds(), s.what)
+	}
 	return res, nil
 }
 
