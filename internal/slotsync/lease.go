@@ -29,8 +29,8 @@ var ErrNotHeld = errors.New("slotsync: another instance holds this practice's sy
 type Leases struct {
 	Store    *store.Store
 	Instance string        // this instance's id: NewInstanceID
-	TTL      time.Duration // how long a lease lasts unrenewed; 30 s if zero
-	Renew    time.Duration // how often leases are renewed; 10 s if zero
+	TTL      time.Duration // how long a lease lasts unrenewed; 15 s if zero
+	Renew    time.Duration // how often leases are renewed; 5 s if zero
 	Now      func() time.Time
 
 	mu    sync.Mutex
@@ -59,8 +59,10 @@ func (l *Leases) now() time.Time {
 	return time.Now()
 }
 
-func (l *Leases) ttl() time.Duration   { return orDefault(l.TTL, 30*time.Second) }
-func (l *Leases) renew() time.Duration { return orDefault(l.Renew, 10*time.Second) }
+// A killed instance's practices wait at most TTL plus one round for another instance; a round
+// is one short transaction, so renewing every 5 s costs little even at thousands of practices.
+func (l *Leases) ttl() time.Duration   { return orDefault(l.TTL, 15*time.Second) }
+func (l *Leases) renew() time.Duration { return orDefault(l.Renew, 5*time.Second) }
 
 // Round renews, frees and takes leases (store.SyncLeaseRound) and returns the practices this
 // instance holds now. On error it keeps what it held: those leases lapse on their own at the

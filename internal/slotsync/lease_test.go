@@ -281,3 +281,62 @@ func TestMetricsSayHowManyPracticesAnInstanceHolds(t *testing.T) {
 		t.Fatalf("herolink_sync_instances_live: %q", got["herolink_sync_instances_live"])
 	}
 }
+
+// A practice an instance takes over mid-run (its holder stopped) is read near-term first: the
+// days patients book are fresh again within one near interval, before the whole horizon.
+func TestAPracticeTakenOverMidRunIsReadNearTermFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setupOn(t, st, time.Now(), 0)
+		b.clock = nil
+		b.engine.Now = nil
+		a, bb := b.instance("a"), b.instance("b")
+		for _, in := range []*instance{a, bb} {
+			in.leases.Now, in.engine.Now = nil, nil
+			in.leases.Renew = 20 * time.Millisecond
+		}
+		if held := bb.round(t); len(held) != 1 {
+			t.Fatalf("B holds %v, want the one practice", held)
+		}
+		reg := prometheus.NewRegistry()
+		sched := &slotsync.Scheduler{Engine: a.engine, Store: st, Leases: a.leases, HorizonDays: 14,
+			FullInterval: time.Second, NearInterval: 300 * time.Millisecond, Tick: 5 * time.Millisecond}
+		sched.Metrics = slotsync.NewMetrics(reg, sched)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- sched.Run(ctx) }()
+		defer func() { cancel(); must(t, <-done) }()
+		// A's scheduler has had its first round (which found the practice held by B).
+		waitFor(t, 10*time.Second, func() bool { live, _ := a.leases.Split(); return live > 0 })
+		// B stops cleanly: A takes the practice at its next round.
+		must(t, bb.leases.Release(context.Background()))
+		var near, full float64
+		waitFor(t, 10*time.Second, func() bool {
+			near, full = passes(t, reg, "near"), passes(t, reg, "full")
+			return near+full > 0
+		})
+		if full > 0 || near != 1 {
+			t.Fatalf("A's first passes of the practice it took over: %v near, %v full; want the near-term days first", near, full)
+		}
+	})
+}
+
+// passes is the number of sync passes of a kind the metrics counted.
+func passes(t *testing.T, reg *prometheus.Registry, kind string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	must(t, err)
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "herolink_sync_passes_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}

@@ -179,23 +179,29 @@ func (s *Scheduler) rescan(ctx context.Context) error {
 	}
 	now := s.now()
 	full := orDefault(s.FullInterval, 45*time.Second)
+	near := orDefault(s.NearInterval, 15*time.Second)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Leases != nil && s.scanned {
-		// A practice taken over from another instance mid-run has a stored diary that ages
-		// while it waits: its first pass here comes within one near interval, not a full one.
-		full = orDefault(s.NearInterval, 15*time.Second)
-	}
+	// A practice taken over from another instance mid-run has a stored diary that ages while
+	// it waits: here its near-term days, the ones patients book, are read first, within one
+	// near interval, and the whole horizon one near interval later.
+	takeover := s.Leases != nil && s.scanned
 	s.scanned = true
 	keep := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		keep[id] = true
-		if _, ok := s.practices[id]; !ok {
-			// Spread first passes over one interval so a restart does not hit EMIS at once.
-			// The first pass is a full one: near-term passes wait for it.
-			first := now.Add(time.Duration(rand.Int64N(int64(full))))
-			s.practices[id] = &entry{id: id, nextFull: first, nextNear: first}
+		if _, ok := s.practices[id]; ok {
+			continue
 		}
+		if takeover {
+			first := now.Add(time.Duration(rand.Int64N(int64(near))))
+			s.practices[id] = &entry{id: id, nextNear: first, nextFull: first.Add(near)}
+			continue
+		}
+		// Spread first passes over one interval so a restart does not hit EMIS at once.
+		// The first pass is a full one: near-term passes wait for it.
+		first := now.Add(time.Duration(rand.Int64N(int64(full))))
+		s.practices[id] = &entry{id: id, nextFull: first, nextNear: first}
 	}
 	for id, e := range s.practices {
 		if !keep[id] && !e.running {
