@@ -64,11 +64,12 @@ type Config struct {
 
 	HoldDuration         time.Duration // overrides every practice's hold length (15 minutes by default) when set
 	BookingSweepInterval time.Duration // expire holds, re-enqueue stalled write-backs, follow EMIS changes; 10 s if zero
+	WritebackWorkers     int           // write-back jobs in flight; 64 if zero (they mostly wait on EMIS)
+	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
+
 	// OrphanWatchInterval is how often every instance looks for write-backs whose worker died
 	// (their lease lapsed); 2 s if zero.
 	OrphanWatchInterval time.Duration
-	WritebackWorkers     int           // write-back jobs in flight; 64 if zero (they mostly wait on EMIS)
-	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
 }
 
 // App is a running herolink.
