@@ -148,9 +148,9 @@ func New(cfg Config) http.Handler {
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		apiHeaders(w)
-		writeProblem(w, problem(http.StatusNotFound, codeNotFound, "There is nothing at "+r.URL.Path+". See /openapi.json for the routes."))
+		writeProblem(w, unknownRoute(r))
 	})
-	return mux
+	return frontDoor(mux)
 }
 
 func apiHeaders(w http.ResponseWriter) {
