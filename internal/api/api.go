@@ -189,6 +189,12 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 		// and patients in the same practice group are not found.
 		r = r.WithContext(booking.WithOwner(r.Context(), c.key.Owner))
 		if r.Method != http.MethodGet {
+			// No operation that changes anything takes a query parameter: one sent is a
+			// mistake (a filter meant for a GET), refused before anything is done.
+			if p = noQuery(r); p != nil {
+				writeProblem(w, p)
+				return
+			}
 			if c.body, p = readBody(w, r); p != nil {
 				writeProblem(w, p)
 				return

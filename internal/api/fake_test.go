@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,6 +112,10 @@ func (f *fakeBooking) Slots(ctx context.Context, group string, q booking.SlotQue
 	defer f.mu.Unlock()
 	f.lastQuery = q
 	start := 0
+	if strings.HasPrefix(q.Cursor, "c") {
+		// The real core's cursor (the document's example): past everything this fake holds.
+		return booking.SlotPage{Slots: []booking.Slot{}}, nil
+	}
 	if q.Cursor != "" {
 		n, err := strconv.Atoi(q.Cursor)
 		if err != nil {
