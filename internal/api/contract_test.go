@@ -548,3 +548,34 @@ func TestV1ItselfAndPathsTheMuxWouldRedirectAnswerAProblemNotFound(t *testing.T)
 		}
 	}
 }
+
+// Past its rate, a key is told when to retry on every operation, and nothing is done.
+func TestEveryOperationTellsAKeyOverItsRateWhenToRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t, bundleOpts{rate: 0.001, burst: 1})
+	doc := openAPIDoc(t)
+	if res := b.get(t, "/v1/locations"); res.status != http.StatusOK { // the key's one request
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	for _, o := range docOperations(doc) {
+		if o.public() {
+			continue
+		}
+		before := b.booking.total()
+		res := b.send(t, o.request(t, doc, false))
+		mustProblem(t, res, http.StatusTooManyRequests, "rate_limited")
+		if res.header.Get("Retry-After") == "" || b.booking.total() != before {
+			t.Fatalf("%s past the rate: Retry-After %q, booking calls %d -> %d", o, res.header.Get("Retry-After"), before, b.booking.total())
+		}
+	}
+}
+
+// The document itself is served as it describes itself, to anyone.
+func TestTheDocumentIsServedWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	res := b.send(t, req{method: http.MethodGet, path: "/openapi.json", header: map[string]string{"x-api-key": "", "x-practice-group-id": ""}})
+	if res.status != http.StatusOK || res.json(t)["openapi"] != "3.1.0" {
+		t.Fatalf("%d %s", res.status, res.body[:min(len(res.body), 200)])
+	}
+}
