@@ -200,7 +200,9 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 				return
 			}
 		}
-		if r.Method == http.MethodPost && r.Header.Get(idempotencyHeader) != "" {
+		// A key sent empty or twice is a key, and refused: taking it as absent would run the
+		// request without the once-only promise its sender asked for.
+		if r.Method == http.MethodPost && len(r.Header.Values(idempotencyHeader)) > 0 {
 			s.idempotent(w, r, c, o)
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -577,5 +578,28 @@ func TestTheDocumentIsServedWithoutCredentials(t *testing.T) {
 	res := b.send(t, req{method: http.MethodGet, path: "/openapi.json", header: map[string]string{"x-api-key": "", "x-practice-group-id": ""}})
 	if res.status != http.StatusOK || res.json(t)["openapi"] != "3.1.0" {
 		t.Fatalf("%d %s", res.status, res.body[:min(len(res.body), 200)])
+	}
+}
+
+// An Idempotency-Key header sent empty, or twice, is refused rather than taken as absent:
+// the request would otherwise run without the once-only promise its sender asked for.
+func TestAnIdempotencyKeySentEmptyOrTwiceIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, keys := range [][]string{{""}, {"a", "b"}, {"a", "a"}} {
+		body := `{"slot_id":"slt_1_1"}`
+		r := httptest.NewRequest(http.MethodPost, "/v1/appointments", strings.NewReader(body))
+		r.Header.Set("x-api-key", b.keyA)
+		r.Header.Set("x-practice-group-id", b.groupA)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header["Idempotency-Key"] = keys
+		rec := httptest.NewRecorder()
+		b.handler.ServeHTTP(rec, r)
+		res := response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		checkAgainstSpec(t, req{method: http.MethodPost, path: "/v1/appointments"}, body, res)
+		mustProblem(t, res, http.StatusBadRequest, "invalid_idempotency_key")
+	}
+	if n := b.booking.count("Reserve"); n != 0 {
+		t.Fatalf("reserved %d times with a key sent empty or twice", n)
 	}
 }
