@@ -603,3 +603,25 @@ func TestAnIdempotencyKeySentEmptyOrTwiceIsRefused(t *testing.T) {
 		t.Fatalf("reserved %d times with a key sent empty or twice", n)
 	}
 }
+
+// null is not "left out": no request field is nullable, and a partner sending null may mean
+// "clear it", which herolink would not do.
+func TestAFieldSentAsNullIsRefusedNamingItNotTakenAsLeftOut(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, tc := range []struct {
+		r     req
+		field string
+	}{
+		{req{method: "POST", path: "/v1/patients/register", body: `{"family_name":"Demo","given_name":"Dora","date_of_birth":"1950-01-01","email":null}`}, "email"},
+		{req{method: "PATCH", path: "/v1/appointments/apt_1/cancel", body: `{"reason":null}`}, "reason"},
+		{req{method: "POST", path: "/v1/appointments", body: `{"slot_id":"slt_1_1","comment":null}`}, "comment"},
+		{req{method: "POST", path: "/v1/appointments/apt_1/book", body: `{"patient":{"family_name":"Demo","given_name":null,"date_of_birth":"1950-01-01"}}`}, "patient.given_name"},
+	} {
+		before := b.booking.total()
+		m := mustProblem(t, b.send(t, tc.r), http.StatusBadRequest, "invalid_json")
+		if !slices.Equal(fieldsOf(m), []string{tc.field}) || b.booking.total() != before {
+			t.Fatalf("%s %s: %v (booking calls %d -> %d)", tc.r.method, tc.r.path, m, before, b.booking.total())
+		}
+	}
+}

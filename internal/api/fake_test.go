@@ -118,7 +118,7 @@ func (f *fakeBooking) Slots(ctx context.Context, group string, q booking.SlotQue
 	}
 	if q.Cursor != "" {
 		n, err := strconv.Atoi(q.Cursor)
-		if err != nil {
+		if err != nil || n < 0 || n > len(f.slots[group]) {
 			return booking.SlotPage{}, refuse(booking.CodeInvalid, "bad cursor", booking.FieldError{Field: "cursor", Code: "invalid", Message: "not a cursor"})
 		}
 		start = n

@@ -176,6 +176,12 @@ func checkShape(dec *json.Decoder, t reflect.Type, path string) *Problem {
 	if err != nil {
 		return syntaxProblem(err)
 	}
+	if tok == nil && path != "" {
+		// No field of any request is nullable: null is not "left out", which says the same
+		// without doubt about what was meant.
+		return badJSON(fmt.Sprintf("%s must be %s, not null; leave it out instead.", path, kind(t)),
+			FieldProblem{Field: path, Code: "invalid_type", Message: "must be " + kind(t) + ", not null"})
+	}
 	delim, ok := tok.(json.Delim)
 	if !ok {
 		return nil
