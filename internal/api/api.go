@@ -148,9 +148,9 @@ func New(cfg Config) http.Handler {
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		apiHeaders(w)
-		writeProblem(w, problem(http.StatusNotFound, codeNotFound, "There is nothing at "+r.URL.Path+". See /openapi.json for the routes."))
+		writeProblem(w, unknownRoute(r))
 	})
-	return mux
+	return frontDoor(mux)
 }
 
 func apiHeaders(w http.ResponseWriter) {
@@ -189,12 +189,20 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 		// and patients in the same practice group are not found.
 		r = r.WithContext(booking.WithOwner(r.Context(), c.key.Owner))
 		if r.Method != http.MethodGet {
+			// No operation that changes anything takes a query parameter: one sent is a
+			// mistake (a filter meant for a GET), refused before anything is done.
+			if p = noQuery(r); p != nil {
+				writeProblem(w, p)
+				return
+			}
 			if c.body, p = readBody(w, r); p != nil {
 				writeProblem(w, p)
 				return
 			}
 		}
-		if r.Method == http.MethodPost && r.Header.Get(idempotencyHeader) != "" {
+		// A key sent empty or twice is a key, and refused: taking it as absent would run the
+		// request without the once-only promise its sender asked for.
+		if r.Method == http.MethodPost && len(r.Header.Values(idempotencyHeader)) > 0 {
 			s.idempotent(w, r, c, o)
 			return
 		}

@@ -197,9 +197,22 @@ func TestReschedulingAnswers202WithTheNewAppointment(t *testing.T) {
 }
 
 // Every refusal of the booking core, on every route that calls it, answers its status and code.
+// A route is not made to answer what its booking call never returns (a list is never "not
+// found", a read never conflicts): the document does not declare those answers, and a contract
+// tester holds the API to every answer it declares.
 func TestBookingRefusalsMapToTheirStatusAndCode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	never := map[string][]int{
+		"AppointmentTypes": {http.StatusNotFound, http.StatusConflict},
+		"Locations":        {http.StatusNotFound, http.StatusConflict},
+		"Practitioners":    {http.StatusNotFound, http.StatusConflict},
+		"Slots":            {http.StatusNotFound, http.StatusConflict},
+		"Appointment":      {http.StatusConflict},
+		"Patient":          {http.StatusConflict},
+		"PatientLinkCheck": {http.StatusConflict},
+		"RegisterPatient":  {http.StatusNotFound},
+	}
 	methods := map[string]req{
 		"AppointmentTypes": {method: "GET", path: "/v1/appointment_types"},
 		"Locations":        {method: "GET", path: "/v1/locations"},
@@ -233,6 +246,9 @@ func TestBookingRefusalsMapToTheirStatusAndCode(t *testing.T) {
 		{errBoom, http.StatusInternalServerError, "internal_error"},
 	} {
 		for method, r := range methods {
+			if slices.Contains(never[method], tc.status) {
+				continue
+			}
 			b.booking.failNext(method, tc.err)
 			m := mustProblem(t, b.send(t, r), tc.status, tc.code)
 			if tc.status < 500 && !strings.Contains(m["detail"].(string), tc.err.(*booking.Error).Message) {

@@ -27,7 +27,7 @@ func TestBodiesMustBeJSON(t *testing.T) {
 		r.header = map[string]string{"Content-Type": ""}
 		mustProblem(t, b.send(t, r), http.StatusUnsupportedMediaType, "unsupported_media_type")
 	}
-	// application/json with parameters, and +json types, are JSON.
+	// application/json with charset=utf-8 is JSON (+json types are not: see contract_test.go).
 	r := req{method: "POST", path: "/v1/appointments", body: `{"slot_id":"slt_1_1"}`,
 		header: map[string]string{"Content-Type": "application/json; charset=utf-8"}}
 	if res := b.send(t, r); res.status != http.StatusCreated {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,9 +112,13 @@ func (f *fakeBooking) Slots(ctx context.Context, group string, q booking.SlotQue
 	defer f.mu.Unlock()
 	f.lastQuery = q
 	start := 0
+	if strings.HasPrefix(q.Cursor, "c") {
+		// The real core's cursor (the document's example): past everything this fake holds.
+		return booking.SlotPage{Slots: []booking.Slot{}}, nil
+	}
 	if q.Cursor != "" {
 		n, err := strconv.Atoi(q.Cursor)
-		if err != nil {
+		if err != nil || n < 0 || n > len(f.slots[group]) {
 			return booking.SlotPage{}, refuse(booking.CodeInvalid, "bad cursor", booking.FieldError{Field: "cursor", Code: "invalid", Message: "not a cursor"})
 		}
 		start = n

@@ -34,8 +34,9 @@ var keptHeaders = []string{"Content-Type", "Location"}
 // the operation's commit and before its answer is kept, the retry is answered from what the
 // operation made and never runs it a second time.
 func (s *server) idempotent(w http.ResponseWriter, r *http.Request, c *call, o op) {
-	key := r.Header.Get(idempotencyHeader)
-	if !validIdempotencyKey(key) {
+	keys := r.Header.Values(idempotencyHeader)
+	key := keys[0]
+	if len(keys) != 1 || !validIdempotencyKey(key) {
 		writeProblem(w, problem(http.StatusBadRequest, codeInvalidIdempotencyKey,
 			"An Idempotency-Key must be 1 to 255 printable ASCII characters, for example a UUID."))
 		return

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +27,35 @@ import (
 	"herolink/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain also holds the document to its promises: when every test of the package ran and
+// passed, every answer the document declares for an operation must have been given by one of
+// them (see apitest.Unanswered). Narrowed runs (-run, -skip, -short, fuzzing) do not check.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && everyTestRan() {
+		missing, err := apitest.Unanswered()
+		if err != nil || len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: answers the OpenAPI document declares that no test produced (%v):\n\t%s\n", err, strings.Join(missing, "\n\t"))
+			code = 1
+		}
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: goroutines left running: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func everyTestRan() bool {
+	for _, name := range []string{"test.run", "test.skip", "test.fuzz", "test.list"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return !testing.Short()
+}
 
 var spec = apitest.Spec
 

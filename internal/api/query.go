@@ -28,11 +28,22 @@ func parseQuery(r *http.Request, allowed ...string) *query {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if !slices.Contains(allowed, name) {
+		switch {
+		case !slices.Contains(allowed, name):
 			q.fields = append(q.fields, FieldProblem{Field: name, Code: "unknown_parameter", Message: "there is no such query parameter"})
+		case len(v[name]) == 1 && v[name][0] == "":
+			// location_id= is not "any location": a value lost on the partner's side must not
+			// widen a search or pick a default, and the document's minLength says so.
+			q.fields = append(q.fields, FieldProblem{Field: name, Code: "empty", Message: name + " is given without a value: leave it out or give one"})
 		}
 	}
 	return q
+}
+
+// empty says whether name was given without a value (already a problem).
+func (q *query) empty(name string) bool {
+	vs := q.values[name]
+	return len(vs) == 1 && vs[0] == ""
 }
 
 // get is the value of one parameter ("" if absent), or the problem of giving it twice.
@@ -60,7 +71,7 @@ func (q *query) value(name string) string {
 func (q *query) date(name string) (time.Time, bool) {
 	v := q.value(name)
 	if v == "" {
-		if _, repeated := q.get(name); repeated == nil {
+		if _, repeated := q.get(name); repeated == nil && !q.empty(name) {
 			q.fields = append(q.fields, FieldProblem{Field: name, Code: "required", Message: name + " is required (yyyy-mm-dd)"})
 		}
 		return time.Time{}, false

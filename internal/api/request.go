@@ -19,7 +19,7 @@ import (
 // maxBody bounds a request body.
 const maxBody = 64 << 10
 
-// readBody reads a request body: at most maxBody bytes (413), JSON only (415).
+// readBody reads a request body: at most maxBody bytes (413), application/json only (415).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Problem) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
@@ -30,15 +30,37 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Problem) {
 	if err != nil {
 		return nil, badJSON("The request body could not be read.")
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	ct := r.Header.Get("Content-Type")
+	if len(bytes.TrimSpace(data)) == 0 && ct == "" {
 		return nil, nil
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
-		return nil, problem(http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
-			"Send the request body as JSON with Content-Type: application/json.")
+	if p := jsonContentType(ct); p != nil {
+		return nil, p
 	}
 	return data, nil
+}
+
+// jsonContentType refuses (415) a Content-Type other than application/json, optionally with
+// charset=utf-8: the document declares application/json alone, and a body sent as another type
+// (application/merge-patch+json, text/plain) may mean something else to its sender, so it is
+// not acted on. A declared type is checked even on an empty body.
+func jsonContentType(ct string) *Problem {
+	refuse := func(detail string) *Problem {
+		return problem(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, detail)
+	}
+	if ct == "" {
+		return refuse("Send the request body as JSON with Content-Type: application/json.")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return refuse("Send the request body with Content-Type: application/json; no other media type is accepted.")
+	}
+	for name, v := range params {
+		if name != "charset" || !strings.EqualFold(v, "utf-8") {
+			return refuse("Content-Type: application/json takes no parameter but charset=utf-8.")
+		}
+	}
+	return nil
 }
 
 // decodeBody reads one JSON object into v, a pointer to a struct whose fields are pointers (so
@@ -153,6 +175,12 @@ func checkShape(dec *json.Decoder, t reflect.Type, path string) *Problem {
 	tok, err := dec.Token()
 	if err != nil {
 		return syntaxProblem(err)
+	}
+	if tok == nil && path != "" {
+		// No field of any request is nullable: null is not "left out", which says the same
+		// without doubt about what was meant.
+		return badJSON(fmt.Sprintf("%s must be %s, not null; leave it out instead.", path, kind(t)),
+			FieldProblem{Field: path, Code: "invalid_type", Message: "must be " + kind(t) + ", not null"})
 	}
 	delim, ok := tok.(json.Delim)
 	if !ok {

@@ -232,7 +232,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	explain.HorizonDays = cfg.SyncHorizonDays
 	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
-	a.Handler = mux
+	a.Handler = partnerFirst(partner, mux)
 	return a, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +79,11 @@ func Check(t testing.TB, x Exchange) {
 	vr := httptest.NewRequest(x.Method, x.Path, strings.NewReader(x.RequestBody))
 	vr.Header.Set("Content-Type", "application/json")
 	route, params, err := rt.FindRoute(vr)
+	if err == nil {
+		answered(route.Method+" "+route.Path, x.Status)
+	} else if x.Status == http.StatusMethodNotAllowed {
+		answeredWrongMethod(rt, vr)
+	}
 	if err != nil {
 		if x.Status != http.StatusNotFound && x.Status != http.StatusMethodNotAllowed {
 			t.Fatalf("%s %s: not in the OpenAPI document (%v) yet answered %d", x.Method, x.Path, err, x.Status)
@@ -104,4 +111,60 @@ func Check(t testing.TB, x Exchange) {
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		t.Fatalf("%s %s: the answer %d does not match the OpenAPI document: %v\n%s", x.Method, x.Path, x.Status, err, x.Body)
 	}
+}
+
+// seen is every operation's answers Check has been shown in this test binary, by status.
+var seen = struct {
+	sync.Mutex
+	m map[string]map[int]bool // "GET /v1/slots/{id}" -> statuses
+}{m: map[string]map[int]bool{}}
+
+func answered(op string, status int) {
+	seen.Lock()
+	defer seen.Unlock()
+	if seen.m[op] == nil {
+		seen.m[op] = map[int]bool{}
+	}
+	seen.m[op][status] = true
+}
+
+// answeredWrongMethod records a 405 for every operation of the path the request named: the
+// document declares "this path refuses other methods" on the operations it has.
+func answeredWrongMethod(rt routers.Router, r *http.Request) {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		try := r.Clone(r.Context())
+		try.Method = m
+		if route, _, err := rt.FindRoute(try); err == nil {
+			answered(route.Method+" "+route.Path, http.StatusMethodNotAllowed)
+		}
+	}
+}
+
+// Unanswered lists, as "GET /v1/slots 409", every answer the document declares that no
+// exchange given to Check has shown. A test binary that drives every operation calls it when
+// all its tests passed: an answer declared but never given is a promise a contract tester
+// will find broken (or a test missing).
+func Unanswered() ([]string, error) {
+	doc, err := Spec()
+	if err != nil {
+		return nil, err
+	}
+	seen.Lock()
+	defer seen.Unlock()
+	var out []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code := range op.Responses.Map() {
+				status, err := strconv.Atoi(code)
+				if err != nil {
+					continue // "default" or a range: nothing to promise
+				}
+				if !seen.m[method+" "+path][status] {
+					out = append(out, method+" "+path+" "+code)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
