@@ -14,6 +14,7 @@ import (
 
 	"herolink/internal/app"
 	"herolink/internal/emis/sandbox"
+	"herolink/internal/store"
 )
 
 // runDemo starts herolink with an embedded database and an in-process EMIS sandbox holding
@@ -29,6 +30,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := checkEnv(); err != nil {
 		return err
+	}
+	// The demo is herolink and its own in-process EMIS sandbox: an EMIS address given to it would
+	// be silently replaced, so it is refused instead.
+	if f.emisURL != "" || f.directoryURL != "" {
+		return errors.New("the demo runs its own EMIS sandbox (choose its address with --sandbox-addr): --emis-url, --directory-url and HEROLINK_EMIS_URL / HEROLINK_DIRECTORY_URL are for herolink serve")
 	}
 	log, err := f.logger(stderr)
 	if err != nil {
@@ -103,10 +109,25 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Partner API (/v1/, described at /openapi.json): x-practice-group-id %s, x-api-key %s
 
   Riverside Medical Practice (A81001) followed the setup guide and is connected.
-  Oakfield Surgery (A81002) is untouched: follow the setup guide in the EMIS sandbox pages,
-  then connect it on the admin connection form with ODS code A81002.
+  %s
 
   These details are also in %s. Press Ctrl+C to stop.
-`, info.AdminURL, info.StaffUsername, info.StaffPassword, info.PracticeUsername, info.PracticePassword, info.SandboxURL, info.PracticeGroupID, info.APIKey, app.DemoInfoPath(f.dataDir))
+`, info.AdminURL, info.StaffUsername, info.StaffPassword, info.PracticeUsername, info.PracticePassword, info.SandboxURL, info.PracticeGroupID, info.APIKey,
+		oakfieldLine(ctx, a.Store), app.DemoInfoPath(f.dataDir))
 	return a.Run(runCtx, ln)
+}
+
+// oakfieldLine tells the truth about the second demo practice, which the newcomer connects
+// themselves: after a restart it may be connected already.
+func oakfieldLine(ctx context.Context, st *store.Store) string {
+	name := sandbox.SecondDemoName + " (" + sandbox.SecondDemoODS + ")"
+	p, err := st.PracticeByODS(ctx, sandbox.SecondDemoODS)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return name + " is not connected yet: follow the setup guide in the EMIS sandbox pages,\n" +
+			"  then connect it on the admin connection form with ODS code " + sandbox.SecondDemoODS + "."
+	case err != nil:
+		return name + ": whether it is connected could not be read (" + err.Error() + ")."
+	}
+	return fmt.Sprintf("%s was connected earlier (connection health: %s).", name, p.HealthStatus)
 }

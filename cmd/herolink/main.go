@@ -31,15 +31,23 @@ Run "herolink COMMAND -h" for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, errCheckFailed) {
-			os.Exit(1)
-		}
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "herolink:", err)
-		}
-		os.Exit(2)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errCheckFailed) {
+		fmt.Fprintln(os.Stderr, "herolink:", err)
 	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode is 0 for success and for a help request ("-h" asked for the flags: nothing failed),
+// 1 when herolink check found a problem, and 2 for any other error.
+func exitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errCheckFailed):
+		return 1
+	}
+	return 2
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -38,8 +38,31 @@ const maxRequestBytes = 1<<20 + 1<<10
 
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(rw, r.Body, maxRequestBytes)
-	s.mux.ServeHTTP(rw, r)
+	if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.mux.ServeHTTP(rw, r)
+		return
+	}
+	// emis-sandbox -v: one line per request. The path only: bodies carry passwords, and a
+	// query may carry a patient's details.
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
 }
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // HTTPServer is how to serve the sandbox: a client gets 10 s to send its headers and 30 s for
 // the whole request, so one that stops sending mid-body does not hold a connection for ever.
