@@ -23,7 +23,7 @@ func (a *sandboxAdmin) appointmentBookNotes(ctx context.Context, cdb int) ([]str
 		today.Format(time.DateOnly), today.AddDate(0, 0, 43).Format(time.DateOnly))
 	var sessions []struct {
 		Slots []struct {
-			Notes string `json:"Notes"`
+			Notes string `json:"notes"`
 		} `json:"slots"`
 	}
 	if err := a.do(ctx, http.MethodGet, path, nil, &sessions); err != nil {

@@ -95,16 +95,16 @@ func TestReceptionChangesShowInThePartnerAPI(t *testing.T) {
 		t.Fatalf("double booking by reception: %d %s", status, body)
 	}
 	b.mustAdmin(t, 200, "POST", demoOrg+"/slots/"+id+"/cancel", nil)
-	sl := mustDecode[emis.Slot](t, b.mustAdmin(t, 200, "PATCH", demoOrg+"/slots/"+id, map[string]any{"status": "blocked"}))
+	sl := mustDecodeWire[emis.Slot](t, b.mustAdmin(t, 200, "PATCH", demoOrg+"/slots/"+id, map[string]any{"status": "blocked"}))
 	if sl.Status != emis.SlotBlocked {
 		t.Fatalf("blocked slot = %+v", sl)
 	}
 
 	// Sessions: add, move, remove.
 	d := emis.Today(b.clock.Now()).AddDays(7)
-	added := mustDecode[sandbox.SessionView](t, b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{
+	added := mustDecodeWire[sandbox.SessionView](t, b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{
 		"date": d.String(), "start_time": "18:00", "end_time": "19:00", "slot_length": 15, "site_id": 101, "holder_id": 201, "slot_type_id": 1}))
-	moved := mustDecode[sandbox.SessionView](t, b.mustAdmin(t, 200, "PATCH", demoOrg+"/sessions/"+strconv.FormatInt(added.DBID, 10), map[string]any{"start_time": "18:30"}))
+	moved := mustDecodeWire[sandbox.SessionView](t, b.mustAdmin(t, 200, "PATCH", demoOrg+"/sessions/"+strconv.FormatInt(added.DBID, 10), map[string]any{"start_time": "18:30"}))
 	if moved.StartTime != "18:30" || moved.EndTime != "19:30" || moved.Slots[0].StartTime != "18:30" {
 		t.Fatalf("moved session = %+v", moved.Session)
 	}

@@ -28,7 +28,7 @@ func handle(fn func(*http.Request) (int, any, error)) http.HandlerFunc {
 			rw.WriteHeader(status)
 			return
 		}
-		writeJSON(rw, status, body)
+		writeJSON(rw, status, adminView(body))
 	}
 }
 

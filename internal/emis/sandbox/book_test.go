@@ -284,7 +284,7 @@ func TestSessionsCannotCoverTheHourTheClocksChange(t *testing.T) {
 			t.Fatalf("%s 00:30-03:30: %d %s", day, status, body)
 		}
 		// The same day outside that hour is fine, with wall-clock times kept.
-		v := mustDecode[sandbox.SessionView](t, b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{"date": day,
+		v := mustDecodeWire[sandbox.SessionView](t, b.mustAdmin(t, 201, "POST", demoOrg+"/sessions", map[string]any{"date": day,
 			"start_time": "03:00", "end_time": "04:00", "slot_length": 30, "site_id": 101, "holder_id": 201, "slot_type_id": 1}))
 		if len(v.Slots) != 2 || v.Slots[1].StartTime != "03:30" {
 			t.Fatalf("%s 03:00-04:00: %+v", day, v.Session)

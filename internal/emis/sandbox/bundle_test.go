@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +136,39 @@ func mustDecode[T any](t *testing.T, data []byte) T {
 		t.Fatalf("decode %s: %v", data, err)
 	}
 	return v
+}
+
+// mustDecodeWire decodes an admin answer about the diary (snake_case keys) into the Partner
+// API's Go types: without underscores, encoding/json matches "session_dbid" to SessionDBID.
+// It also fails the test if the answer has a PascalCase key or an XMLName field.
+func mustDecodeWire[T any](t *testing.T, data []byte) T {
+	t.Helper()
+	var tree any
+	if err := json.Unmarshal(data, &tree); err != nil {
+		t.Fatalf("decode %s: %v", data, err)
+	}
+	var strip func(any) any
+	strip = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := map[string]any{}
+			for k, e := range x {
+				if strings.ToLower(k) != k {
+					t.Fatalf("admin answer key %q is not snake_case: %s", k, data)
+				}
+				out[strings.ReplaceAll(k, "_", "")] = strip(e)
+			}
+			return out
+		case []any:
+			for i, e := range x {
+				x[i] = strip(e)
+			}
+		}
+		return v
+	}
+	plain, err := json.Marshal(strip(tree))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mustDecode[T](t, plain)
 }

@@ -61,7 +61,7 @@ func TestReceptionMovesAnAppointmentToAnotherSlot(t *testing.T) {
 	}
 	second := findSlot(t, b, conn, func(s emis.Slot) bool { return freeFuture(b)(s) && s.DBID != first.DBID })
 	path := demoOrg + "/slots/" + strconv.FormatInt(first.DBID, 10) + "/move"
-	moved := mustDecode[emis.Slot](t, b.mustAdmin(t, 200, "POST", path, map[string]any{"to_slot_id": second.DBID}))
+	moved := mustDecodeWire[emis.Slot](t, b.mustAdmin(t, 200, "POST", path, map[string]any{"to_slot_id": second.DBID}))
 	if moved.DBID != second.DBID || moved.Status != emis.SlotBooked || len(moved.Patients) != 1 || moved.Patients[0].DBID != 9002 ||
 		moved.Notes != "herolink HL-TEST0001" || moved.Reason != "cough" {
 		t.Fatalf("moved appointment = %+v", moved)

@@ -37,7 +37,7 @@ func TestInjectedErrorAnswers503AndAppliesNothing(t *testing.T) {
 
 func slotNow(t *testing.T, b *testBundle, id int64) emis.Slot {
 	t.Helper()
-	return mustDecode[emis.Slot](t, b.mustAdmin(t, 200, "GET", demoOrg+"/slots/"+strconv.FormatInt(id, 10), nil))
+	return mustDecodeWire[emis.Slot](t, b.mustAdmin(t, 200, "GET", demoOrg+"/slots/"+strconv.FormatInt(id, 10), nil))
 }
 
 func TestTimeoutAfterWriteLeavesTheBookingAppliedButUnanswered(t *testing.T) {
