@@ -234,3 +234,26 @@ func TestAWebhookDeliveryIsMadeOnceWaitsForItsPredecessorAndLogsEveryAttempt(t *
 		}
 	})
 }
+
+func TestVaultRotationReSealsWebhookSecretsCurrentAndPrevious(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		p := newPractice(t, st, "A81001")
+		must(t, st.CreateWebhookEndpoint(ctx, webhookEndpoint(p, "whk_a", "key_a")))
+		must(t, st.RotateWebhookSecret(ctx, p.PracticeGroupID, "key_a", "whk_a", "k2", []byte("sealed-2"), c.t.Add(time.Hour)))
+		var seen []string
+		n, err := st.ResealAll(ctx, func(s store.SealedSecret) (string, []byte, error) {
+			if s.Table != "webhook_endpoints" {
+				return s.KeyID, s.Sealed, nil
+			}
+			seen = append(seen, s.Column+"="+string(s.Sealed))
+			return "k9", append([]byte("re-"), s.Sealed...), nil
+		})
+		must(t, err)
+		e, _ := st.WebhookEndpoint(ctx, "whk_a")
+		if n != 2 || len(seen) != 2 || e.SecretKeyID != "k9" || string(e.SecretSealed) != "re-sealed-2" ||
+			e.OldSecretKeyID != "k9" || string(e.OldSecretSealed) != "re-sealed-1" {
+			t.Fatalf("re-sealed %d %v: %+v", n, seen, e)
+		}
+	})
+}

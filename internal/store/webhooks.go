@@ -570,3 +570,43 @@ func (s *Store) WebhookAttemptsOf(ctx context.Context, endpointID string, limit 
 	}
 	return out, rows.Close()
 }
+
+// resealWebhookSecrets is ResealAll's part for webhook signing secrets (current and, during a
+// rotation's overlap, previous).
+func resealWebhookSecrets(ctx context.Context, tx *Tx, fn func(SealedSecret) (string, []byte, error)) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, secret_key_id, secret_sealed, old_secret_key_id, old_secret_sealed
+		FROM webhook_endpoints WHERE state <> 'deleted'`)
+	if err != nil {
+		return 0, err
+	}
+	var all []SealedSecret
+	for rows.Next() {
+		var id, keyID, oldKeyID string
+		var sealed, oldSealed []byte
+		if err := rows.Scan(&id, &keyID, &sealed, &oldKeyID, &oldSealed); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, SealedSecret{Table: "webhook_endpoints", Ref: id, Column: "secret_sealed", KeyID: keyID, Sealed: sealed})
+		if oldKeyID != "" && len(oldSealed) > 0 {
+			all = append(all, SealedSecret{Table: "webhook_endpoints", Ref: id, Column: "old_secret_sealed", KeyID: oldKeyID, Sealed: oldSealed})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	for _, sec := range all {
+		keyID, sealed, err := fn(sec)
+		if err != nil {
+			return 0, fmt.Errorf("re-seal %s %s: %w", sec.Table, sec.Ref, err)
+		}
+		q := `UPDATE webhook_endpoints SET secret_key_id = ?, secret_sealed = ? WHERE id = ?`
+		if sec.Column == "old_secret_sealed" {
+			q = `UPDATE webhook_endpoints SET old_secret_key_id = ?, old_secret_sealed = ? WHERE id = ?`
+		}
+		if _, err := tx.ExecContext(ctx, q, keyID, sealed, sec.Ref); err != nil {
+			return 0, err
+		}
+	}
+	return len(all), nil
+}

@@ -10,7 +10,7 @@ import (
 
 func TestEachInternalEventBecomesTheWebhookTheIssueNamesOrNone(t *testing.T) {
 	for _, tc := range []struct {
-		event, detail       string
+		event, detail      string
 		typ, state, source string // typ "": not delivered
 	}{
 		{"appointment.confirming", "", TypeConfirmed, "confirming", "herolink"},
