@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,8 @@ import (
 	"herolink/internal/api/apitest"
 	"herolink/internal/store"
 	"herolink/internal/store/storetest"
+	"herolink/internal/vault"
+	"herolink/internal/webhook"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -35,6 +38,7 @@ type testBundle struct {
 	keys    *apikey.Service
 	booking *fakeBooking
 	handler http.Handler
+	hooks   *webhook.Service
 	clock   *clock
 	logs    *syncBuffer
 
@@ -98,7 +102,12 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	b.keyA2 = mk(b.groupA, apikey.ScopeBooking).Secret
 	b.keyNoScope = mk(b.groupA, apikey.ScopeMessaging).Secret
 	b.keyB = mk(b.groupB, apikey.ScopeBooking).Secret
-	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Store: st, Log: log,
+	vk, err := vault.LoadFile(filepath.Join(t.TempDir(), "secret.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.hooks = webhook.New(st, vk, log, webhook.Config{})
+	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Webhooks: b.hooks, Store: st, Log: log,
 		RateLimit: o.rate, Burst: o.burst, LookupRateLimit: o.lookupRate, LookupBurst: o.lookupBurst, Now: b.clock.Now})
 	return b
 }
