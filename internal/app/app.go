@@ -245,7 +245,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux.Handle("/openapi.json", partner)
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
 	explain.HorizonDays = cfg.SyncHorizonDays
-	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Log: cfg.Log.With("component", "web"),
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Webhooks: hooks, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = mux
 	return a, nil
