@@ -63,6 +63,9 @@ func TestTheOutboxIsClaimedOnceAcrossConcurrentTransactionsAndMarked(t *testing.
 		a := hold(f, "apt_1", 1, 0)
 		a.APIKeyID = "key_a"
 		must(t, insertHold(t, st, a))
+		if waiting, err := st.OutboxWaiting(ctx); err != nil || waiting {
+			t.Fatalf("an empty outbox waiting: %v %v", waiting, err)
+		}
 		for _, ev := range []string{"appointment.confirming", "appointment.confirmed"} {
 			must(t, st.AddAppointmentEvent(ctx, st.DBQ(), "apt_1", ev, "appointment"))
 		}
@@ -119,6 +122,13 @@ func TestTheOutboxIsClaimedOnceAcrossConcurrentTransactionsAndMarked(t *testing.
 			}
 			return err
 		}))
+		if waiting, err := st.OutboxWaiting(ctx); err != nil || !waiting {
+			t.Fatalf("one appointment event left: waiting %v %v", waiting, err)
+		}
+		exec(t, st, `UPDATE appointment_events SET fanned_out = 1`)
+		if waiting, err := st.OutboxWaiting(ctx); err != nil || waiting {
+			t.Fatalf("all fanned out: waiting %v %v", waiting, err)
+		}
 	})
 }
 

@@ -282,6 +282,18 @@ func (s *Store) ClaimAppointmentEvents(ctx context.Context, tx *Tx, limit int) (
 	return out, rows.Close()
 }
 
+// OutboxWaiting says whether any outbox row (appointment or health event) is not yet fanned
+// out: a read, so an idle fan-out takes no write lock (SQLite has one writer).
+func (s *Store) OutboxWaiting(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM appointment_events WHERE fanned_out = 0 LIMIT 1) a)
+		+ (SELECT COUNT(*) FROM (SELECT 1 FROM health_events WHERE fanned_out = 0 LIMIT 1) h)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: outbox waiting: %w", err)
+	}
+	return n > 0, nil
+}
+
 // MarkAppointmentEventsFannedOut records that these events' deliveries exist.
 func (s *Store) MarkAppointmentEventsFannedOut(ctx context.Context, tx *Tx, ids []int64) error {
 	return markFannedOut(ctx, tx, "appointment_events", ids)

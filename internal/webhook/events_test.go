@@ -63,3 +63,21 @@ func TestARescheduleAndAMoveSayWhereTheAppointmentWent(t *testing.T) {
 		}
 	}
 }
+
+func TestTheDefaultBackoffRetriesWithinAMinuteFirstAndForThreeDaysWithinTheJobsAttempts(t *testing.T) {
+	if backoff(1) > time.Minute {
+		t.Fatalf("first retry after %v", backoff(1))
+	}
+	var total time.Duration
+	n := 0
+	for total < 72*time.Hour {
+		n++
+		if backoff(n) < backoff(max(n-1, 1)) {
+			t.Fatalf("backoff shrinks at %d", n)
+		}
+		total += backoff(n)
+	}
+	if opts := deliverOpts(); n >= opts.MaxAttempts {
+		t.Fatalf("3 days need %d attempts, River allows %d", n, opts.MaxAttempts)
+	}
+}

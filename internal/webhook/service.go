@@ -281,6 +281,9 @@ const fanOutBatch = 200
 // take different rows (SKIP LOCKED), and a row taken twice still makes one delivery per
 // endpoint (a unique key). It returns how many deliveries it made.
 func (s *Service) FanOut(ctx context.Context) (int, error) {
+	if waiting, err := s.Store.OutboxWaiting(ctx); err != nil || !waiting {
+		return 0, err
+	}
 	total := 0
 	for {
 		n, more, err := s.fanOutAppointments(ctx)
