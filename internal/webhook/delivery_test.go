@@ -15,6 +15,7 @@ import (
 )
 
 func TestAPartnerReceivesItsBookingSignedAsStandardWebhooksSays(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -53,6 +54,7 @@ func TestAPartnerReceivesItsBookingSignedAsStandardWebhooksSays(t *testing.T) {
 }
 
 func TestAReceiverThatFailsThenTimesOutThenRecoversGetsTheEventOnceEveryAttemptLogged(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{AttemptTimeout: 200 * time.Millisecond})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -102,6 +104,7 @@ func TestAReceiverThatFailsThenTimesOutThenRecoversGetsTheEventOnceEveryAttemptL
 }
 
 func TestEventsOfOneAppointmentArriveInOrderWhileAnotherAppointmentIsNotHeldUp(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -162,6 +165,7 @@ func TestEventsOfOneAppointmentArriveInOrderWhileAnotherAppointmentIsNotHeldUp(t
 }
 
 func TestAnotherPartnersEventsAreNeverDelivered(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	start(t, b.queue)
 	ra, rb := newReceiver(t), newReceiver(t)
@@ -189,6 +193,7 @@ func TestAnotherPartnersEventsAreNeverDelivered(t *testing.T) {
 }
 
 func TestDuringARotationDeliveriesCarryBothSignaturesAndAfterItOnlyTheNewOne(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{Overlap: time.Minute})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -229,6 +234,7 @@ func TestDuringARotationDeliveriesCarryBothSignaturesAndAfterItOnlyTheNewOne(t *
 }
 
 func TestACrashBetweenTheChangeAndTheDeliveryLosesNothing(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	rc := newReceiver(t)
 	ep := b.endpoint(t, partnerA, rc.srv.URL)
@@ -265,6 +271,7 @@ func TestACrashBetweenTheChangeAndTheDeliveryLosesNothing(t *testing.T) {
 }
 
 func TestTwoInstancesFanningOutAtOnceMakeEachDeliveryOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st, webhook.Config{})
 		ep := b.endpoint(t, partnerA, "https://partner.example/hook")
@@ -303,6 +310,7 @@ func TestTwoInstancesFanningOutAtOnceMakeEachDeliveryOnce(t *testing.T) {
 }
 
 func TestAnEndpointFailingForTheWholeRetryPeriodIsDisabledAndEveryoneIsTold(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{RetryFor: 400 * time.Millisecond})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -344,6 +352,7 @@ func TestAnEndpointFailingForTheWholeRetryPeriodIsDisabledAndEveryoneIsTold(t *t
 }
 
 func TestStaffResendDeliversAgainWithTheSameMessageID(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	start(t, b.queue)
 	rc := newReceiver(t)
@@ -371,6 +380,7 @@ func TestStaffResendDeliversAgainWithTheSameMessageID(t *testing.T) {
 }
 
 func TestAConnectionStatusChangeGoesToEveryPartnerOfTheGroupSubscribedToIt(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.Open(t), webhook.Config{})
 	start(t, b.queue)
 	ra, rb := newReceiver(t), newReceiver(t)

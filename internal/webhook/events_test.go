@@ -9,6 +9,7 @@ import (
 )
 
 func TestEachInternalEventBecomesTheWebhookTheIssueNamesOrNone(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		event, detail      string
 		typ, state, source string // typ "": not delivered
@@ -44,6 +45,7 @@ func TestEachInternalEventBecomesTheWebhookTheIssueNamesOrNone(t *testing.T) {
 }
 
 func TestARescheduleAndAMoveSayWhereTheAppointmentWent(t *testing.T) {
+	t.Parallel()
 	base := store.OutboxAppointmentEvent{ID: 7, AppointmentID: "apt_1", At: time.Unix(1700000000, 0), PracticeGroupID: "pg_1",
 		PracticeID: 3, OwnerID: "key_1", Reference: "HL-1", StartAt: time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC)}
 	for _, tc := range []struct {
@@ -65,6 +67,7 @@ func TestARescheduleAndAMoveSayWhereTheAppointmentWent(t *testing.T) {
 }
 
 func TestTheDefaultBackoffRetriesWithinAMinuteFirstAndForThreeDaysWithinTheJobsAttempts(t *testing.T) {
+	t.Parallel()
 	if backoff(1) > time.Minute {
 		t.Fatalf("first retry after %v", backoff(1))
 	}

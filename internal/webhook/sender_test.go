@@ -11,6 +11,7 @@ import (
 )
 
 func TestOnlyHTTPSURLsArePostedToAndPlainHTTPOnlyToThisMachineWhenAllowed(t *testing.T) {
+	t.Parallel()
 	strict, demo := Network{}, Network{AllowHTTPLoopback: true}
 	for _, tc := range []struct {
 		url    string
@@ -60,6 +61,7 @@ func FuzzCheckURL(f *testing.F) {
 }
 
 func TestAnAddressThatIsNotPublicIsRefusedWhenDialledWhateverTheNameSaid(t *testing.T) {
+	t.Parallel()
 	hit := false
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit = true }))
 	defer srv.Close()
@@ -85,6 +87,7 @@ func TestAnAddressThatIsNotPublicIsRefusedWhenDialledWhateverTheNameSaid(t *test
 }
 
 func TestAReceiversRedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
 	elsewhere := false
 	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere = true }))
 	defer other.Close()

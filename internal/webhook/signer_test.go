@@ -9,6 +9,7 @@ import (
 // The example of the Standard Webhooks specification (and of the svix libraries): a
 // verifier written from the specification must agree with it byte for byte.
 func TestTheSignerReproducesTheStandardWebhooksExample(t *testing.T) {
+	t.Parallel()
 	secret, err := ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatal(err)
@@ -20,6 +21,7 @@ func TestTheSignerReproducesTheStandardWebhooksExample(t *testing.T) {
 }
 
 func TestASecretIsShownAsWhsecAndNeverPrintsItself(t *testing.T) {
+	t.Parallel()
 	s := NewSecret()
 	enc := s.Encode()
 	back, err := ParseSecret(enc)
