@@ -53,7 +53,7 @@ func fast(cfg webhook.Config) webhook.Config {
 	return cfg
 }
 
-func setup(t *testing.T, st *store.Store, cfg webhook.Config) *testBundle {
+func setup(t testing.TB, st *store.Store, cfg webhook.Config) *testBundle {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := vault.LoadFile(filepath.Join(t.TempDir(), "secret.keys"))
@@ -71,7 +71,7 @@ func setup(t *testing.T, st *store.Store, cfg webhook.Config) *testBundle {
 
 // instance builds another herolink instance's webhook service and queue on the same
 // database and vault; its queue is not started.
-func (b *testBundle) instance(t *testing.T, cfg webhook.Config) (*webhook.Service, jobs.Queue) {
+func (b *testBundle) instance(t testing.TB, cfg webhook.Config) (*webhook.Service, jobs.Queue) {
 	t.Helper()
 	svc := webhook.New(b.st, b.keys, nil, fast(cfg))
 	workers := river.NewWorkers()
@@ -86,7 +86,7 @@ func (b *testBundle) instance(t *testing.T, cfg webhook.Config) (*webhook.Servic
 }
 
 // start runs q's workers until the test ends.
-func start(t *testing.T, q jobs.Queue) {
+func start(t testing.TB, q jobs.Queue) {
 	t.Helper()
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func start(t *testing.T, q jobs.Queue) {
 }
 
 // appointment inserts an appointment of owner ("" for none) on slot n.
-func (b *testBundle) appointment(t *testing.T, id, owner string, n int) {
+func (b *testBundle) appointment(t testing.TB, id, owner string, n int) {
 	t.Helper()
 	start := time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 10 * time.Minute)
 	a := store.AppointmentRow{ID: id, Reference: "HL-" + strings.ToUpper(id), PracticeGroupID: b.practice.PracticeGroupID,
@@ -111,7 +111,7 @@ func (b *testBundle) appointment(t *testing.T, id, owner string, n int) {
 }
 
 // event records an internal appointment event, as the booking core does in its transaction.
-func (b *testBundle) event(t *testing.T, appointmentID, event, detail string) {
+func (b *testBundle) event(t testing.TB, appointmentID, event, detail string) {
 	t.Helper()
 	if err := b.st.InTx(b.ctx, func(tx *store.Tx) error {
 		return b.st.AddAppointmentEvent(b.ctx, tx, appointmentID, event, detail)
@@ -120,7 +120,7 @@ func (b *testBundle) event(t *testing.T, appointmentID, event, detail string) {
 	}
 }
 
-func (b *testBundle) fanOut(t *testing.T) int {
+func (b *testBundle) fanOut(t testing.TB) int {
 	t.Helper()
 	n, err := b.svc.FanOut(b.ctx)
 	if err != nil {
@@ -129,7 +129,7 @@ func (b *testBundle) fanOut(t *testing.T) int {
 	return n
 }
 
-func (b *testBundle) endpoint(t *testing.T, owner, url string, types ...string) webhook.Endpoint {
+func (b *testBundle) endpoint(t testing.TB, owner, url string, types ...string) webhook.Endpoint {
 	t.Helper()
 	if len(types) == 0 {
 		types = webhook.EventTypes
@@ -155,7 +155,7 @@ type message struct {
 // after "whsec_", over "{webhook-id}.{webhook-timestamp}.{body}", compared with each
 // space-separated "v1,<base64>" of webhook-signature; the timestamp within 5 minutes.
 type receiver struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	mu      sync.Mutex
 	secrets []string
@@ -167,7 +167,7 @@ type receiver struct {
 	signal chan struct{}
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	rc := &receiver{t: t, signal: make(chan struct{}, 1000)}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.srv.Close)
@@ -259,7 +259,7 @@ func (rc *receiver) arrivals() []message {
 }
 
 // waitAccepted waits (up to 20 s) until n deliveries were accepted.
-func (rc *receiver) waitAccepted(t *testing.T, n int) []message {
+func (rc *receiver) waitAccepted(t testing.TB, n int) []message {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -275,7 +275,7 @@ func (rc *receiver) waitAccepted(t *testing.T, n int) []message {
 }
 
 // eventually polls cond (a database state the workers reach) for up to 20 s.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()

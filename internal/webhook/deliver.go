@@ -79,7 +79,7 @@ func (s *Service) deliver(ctx context.Context, id int64) error {
 		return err
 	}
 	if wait {
-		return river.JobSnooze(min(max(time.Until(until)+100*time.Millisecond, 250*time.Millisecond), 5*time.Minute))
+		return river.JobSnooze(min(max(time.Until(until)+100*time.Millisecond, 50*time.Millisecond), 5*time.Minute))
 	}
 	now := s.Now()
 	secrets, err := s.secrets(ep, now)

@@ -315,6 +315,7 @@ func (s *Service) fanOutAppointments(ctx context.Context) (made int, more bool, 
 		type key struct{ group, owner string }
 		endpoints := map[key][]store.WebhookEndpoint{}
 		ids := make([]int64, 0, len(evs))
+		var jobs []river.InsertManyParams
 		for _, e := range evs {
 			ids = append(ids, e.ID)
 			if e.OwnerID == "" {
@@ -333,11 +334,14 @@ func (s *Service) fanOutAppointments(ctx context.Context) (made int, more bool, 
 				endpoints[k] = eps
 			}
 			n, err := s.deliverTo(ctx, tx, eps, store.WebhookDelivery{MsgID: "msg_ae" + strconv.FormatInt(e.ID, 10),
-				EventType: typ, Stream: e.AppointmentID, Source: store.SourceAppointmentEvents, SourceID: e.ID, Payload: string(body)})
+				EventType: typ, Stream: e.AppointmentID, Source: store.SourceAppointmentEvents, SourceID: e.ID, Payload: string(body)}, &jobs)
 			if err != nil {
 				return err
 			}
 			made += n
+		}
+		if err := s.enqueue(ctx, tx, jobs); err != nil {
+			return err
 		}
 		return s.Store.MarkAppointmentEventsFannedOut(ctx, tx, ids)
 	})
@@ -353,6 +357,7 @@ func (s *Service) fanOutHealth(ctx context.Context) (made int, more bool, err er
 		}
 		more = len(evs) == fanOutBatch
 		ids := make([]int64, 0, len(evs))
+		var jobs []river.InsertManyParams
 		for _, e := range evs {
 			ids = append(ids, e.ID)
 			body, ok := connectionPayload(e)
@@ -366,19 +371,23 @@ func (s *Service) fanOutHealth(ctx context.Context) (made int, more bool, err er
 			}
 			n, err := s.deliverTo(ctx, tx, eps, store.WebhookDelivery{MsgID: "msg_he" + strconv.FormatInt(e.ID, 10),
 				EventType: TypeConnectionStatus, Stream: "practice:" + strconv.FormatInt(e.PracticeID, 10),
-				Source: store.SourceHealthEvents, SourceID: e.ID, Payload: string(body)})
+				Source: store.SourceHealthEvents, SourceID: e.ID, Payload: string(body)}, &jobs)
 			if err != nil {
 				return err
 			}
 			made += n
+		}
+		if err := s.enqueue(ctx, tx, jobs); err != nil {
+			return err
 		}
 		return s.Store.MarkHealthEventsFannedOut(ctx, tx, ids)
 	})
 	return made, more, err
 }
 
-// deliverTo inserts d for every endpoint subscribed to its type, with its job.
-func (s *Service) deliverTo(ctx context.Context, tx *store.Tx, eps []store.WebhookEndpoint, d store.WebhookDelivery) (int, error) {
+// deliverTo inserts d for every endpoint subscribed to its type and adds its job to jobs (the
+// caller inserts them in the same transaction).
+func (s *Service) deliverTo(ctx context.Context, tx *store.Tx, eps []store.WebhookEndpoint, d store.WebhookDelivery, jobs *[]river.InsertManyParams) (int, error) {
 	made := 0
 	for _, ep := range eps {
 		if !slices.Contains(ep.EventTypes, d.EventType) {
@@ -392,12 +401,20 @@ func (s *Service) deliverTo(ctx context.Context, tx *store.Tx, eps []store.Webho
 		if !inserted {
 			continue
 		}
-		if _, err := s.Queue.InsertTx(ctx, tx, DeliverArgs{DeliveryID: id}, deliverOpts()); err != nil {
-			return made, fmt.Errorf("webhook: enqueue delivery: %w", err)
-		}
+		*jobs = append(*jobs, river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}, InsertOpts: deliverOpts()})
 		made++
 	}
 	return made, nil
+}
+
+func (s *Service) enqueue(ctx context.Context, tx *store.Tx, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	if _, err := s.Queue.InsertManyTx(ctx, tx, jobs); err != nil {
+		return fmt.Errorf("webhook: enqueue %d deliveries: %w", len(jobs), err)
+	}
+	return nil
 }
 
 // Resend sends a delivery again (staff's "resend"), as a new series of attempts.
