@@ -168,10 +168,10 @@ func TestAWebhookDeliveryIsMadeOnceWaitsForItsPredecessorAndLogsEveryAttempt(t *
 		must(t, err)
 		d1, err := st.WebhookDeliveryByID(ctx, ids[1])
 		must(t, err)
-		if wait, _, err := st.WebhookDeliveryWaits(ctx, d0); err != nil || wait {
+		if wait, _, _, err := st.WebhookDeliveryWaits(ctx, d0); err != nil || wait {
 			t.Fatalf("the first waits: %v %v", wait, err)
 		}
-		if wait, _, err := st.WebhookDeliveryWaits(ctx, d1); err != nil || !wait {
+		if wait, ahead, _, err := st.WebhookDeliveryWaits(ctx, d1); err != nil || !wait || ahead != 1 {
 			t.Fatalf("the second does not wait for the first: %v %v", wait, err)
 		}
 		// A failure: logged, the endpoint failing since then, the delivery still pending.
@@ -182,7 +182,7 @@ func TestAWebhookDeliveryIsMadeOnceWaitsForItsPredecessorAndLogsEveryAttempt(t *
 		if !since.Equal(c.t) {
 			t.Fatalf("failing since %v", since)
 		}
-		if wait, until, _ := st.WebhookDeliveryWaits(ctx, d1); !wait || !until.Equal(next) {
+		if wait, _, until, _ := st.WebhookDeliveryWaits(ctx, d1); !wait || !until.Equal(next) {
 			t.Fatalf("the second waits %v until %v, want the first's next try %v", wait, until, next)
 		}
 		c.advance(5 * time.Second)
@@ -197,12 +197,12 @@ func TestAWebhookDeliveryIsMadeOnceWaitsForItsPredecessorAndLogsEveryAttempt(t *
 		}
 		// The third event is not fanned out yet: the second does not wait for it, but a
 		// delivery of it would wait for the second.
-		if wait, _, _ := st.WebhookDeliveryWaits(ctx, d1); wait {
+		if wait, _, _, _ := st.WebhookDeliveryWaits(ctx, d1); wait {
 			t.Fatal("the second still waits once the first is delivered")
 		}
 		d2 := mk(2)
 		d2.SourceID = evs[2].ID + 1
-		if wait, _, _ := st.WebhookDeliveryWaits(ctx, d2); !wait {
+		if wait, _, _, _ := st.WebhookDeliveryWaits(ctx, d2); !wait {
 			t.Fatal("a later message does not wait for an earlier event not fanned out")
 		}
 		attempts, err := st.WebhookAttemptsOf(ctx, "whk_a", 10)

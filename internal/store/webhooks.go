@@ -452,18 +452,18 @@ func (s *Store) WebhookDeliveriesOf(ctx context.Context, endpointID string, limi
 
 // WebhookDeliveryWaits says whether d must wait for an earlier message of its stream to the
 // same endpoint: one still pending, or (for an appointment) an earlier event of the appointment
-// not yet fanned out, which another instance may be fanning out right now. until is when the
-// earlier pending delivery is next tried (zero if unknown).
-func (s *Store) WebhookDeliveryWaits(ctx context.Context, d WebhookDelivery) (wait bool, until time.Time, err error) {
+// not yet fanned out, which another instance may be fanning out right now. ahead counts the
+// earlier pending deliveries and until is when the first of them is next tried (zero if none).
+func (s *Store) WebhookDeliveryWaits(ctx context.Context, d WebhookDelivery) (wait bool, ahead int, until time.Time, err error) {
 	var next sql.NullInt64
-	err = s.db.QueryRowContext(ctx, `SELECT next_attempt_at FROM webhook_deliveries
-		WHERE endpoint_id = ? AND stream = ? AND source = ? AND source_id < ? AND state = 'pending'
-		ORDER BY source_id LIMIT 1`, d.EndpointID, d.Stream, d.Source, d.SourceID).Scan(&next)
-	if err == nil {
-		return true, msTime(next), nil
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), MIN(next_attempt_at) FROM webhook_deliveries
+		WHERE endpoint_id = ? AND stream = ? AND source = ? AND source_id < ? AND state = 'pending'`,
+		d.EndpointID, d.Stream, d.Source, d.SourceID).Scan(&ahead, &next)
+	if err != nil {
+		return false, 0, time.Time{}, fmt.Errorf("store: earlier webhook deliveries: %w", err)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, time.Time{}, fmt.Errorf("store: earlier webhook deliveries: %w", err)
+	if ahead > 0 {
+		return true, ahead, msTime(next), nil
 	}
 	var n int
 	switch d.Source {
@@ -475,9 +475,9 @@ func (s *Store) WebhookDeliveryWaits(ctx context.Context, d WebhookDelivery) (wa
 			WHERE h.practice_id = me.practice_id AND h.id < me.id AND h.fanned_out = 0`, d.SourceID).Scan(&n)
 	}
 	if err != nil {
-		return false, time.Time{}, fmt.Errorf("store: earlier events not fanned out: %w", err)
+		return false, 0, time.Time{}, fmt.Errorf("store: earlier events not fanned out: %w", err)
 	}
-	return n > 0, time.Time{}, nil
+	return n > 0, 0, time.Time{}, nil
 }
 
 // WebhookAttempt is one try of a delivery.

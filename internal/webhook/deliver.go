@@ -73,13 +73,14 @@ func (s *Service) deliver(ctx context.Context, id int64) error {
 		return s.Store.SettleWebhookDelivery(ctx, d.ID, store.DeliverySkipped)
 	}
 	// In order per appointment: an earlier message still pending (or not yet fanned out) goes
-	// first; this one waits until that one's next try, then looks again.
-	wait, until, err := s.Store.WebhookDeliveryWaits(ctx, d)
+	// first; this one waits until that one's next try, and longer the more are ahead of it (a
+	// deep queue would otherwise wake every waiting job at every step), then looks again.
+	wait, ahead, until, err := s.Store.WebhookDeliveryWaits(ctx, d)
 	if err != nil {
 		return err
 	}
 	if wait {
-		return river.JobSnooze(min(max(time.Until(until)+100*time.Millisecond, 50*time.Millisecond), 5*time.Minute))
+		return river.JobSnooze(orderWait(time.Until(until), ahead))
 	}
 	now := s.Now()
 	secrets, err := s.secrets(ep, now)
@@ -135,4 +136,10 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// orderWait is how long a delivery waits for the ahead messages before it: until the first's
+// next try (untilFirst), at least 40 ms per message ahead, between 50 ms and 5 minutes.
+func orderWait(untilFirst time.Duration, ahead int) time.Duration {
+	return min(max(untilFirst+100*time.Millisecond, time.Duration(ahead)*40*time.Millisecond, 50*time.Millisecond), 5*time.Minute)
 }

@@ -84,3 +84,21 @@ func TestTheDefaultBackoffRetriesWithinAMinuteFirstAndForThreeDaysWithinTheJobsA
 		t.Fatalf("3 days need %d attempts, River allows %d", n, opts.MaxAttempts)
 	}
 }
+
+func TestADeliveryWaitingForItsPredecessorsWaitsLongerTheMoreAreAhead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		untilFirst time.Duration
+		ahead      int
+		want       time.Duration
+	}{
+		{-time.Second, 1, 50 * time.Millisecond},                     // the first is due now: look again soon
+		{10 * time.Second, 1, 10*time.Second + 100*time.Millisecond}, // until the first's next try
+		{0, 100, 4 * time.Second},                                    // deep queue: 40 ms per message ahead
+		{time.Hour, 1, 5 * time.Minute},                              // never more than 5 minutes
+	} {
+		if got := orderWait(tc.untilFirst, tc.ahead); got != tc.want {
+			t.Errorf("orderWait(%v, %d) = %v, want %v", tc.untilFirst, tc.ahead, got, tc.want)
+		}
+	}
+}
