@@ -267,3 +267,39 @@ func TestVaultRotationReSealsWebhookSecretsCurrentAndPrevious(t *testing.T) {
 		}
 	})
 }
+
+func TestSettledWebhookDeliveriesArePurgedWithTheirAttemptsAndPendingOnesKept(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		p := newPractice(t, st, "A81001")
+		must(t, st.CreateWebhookEndpoint(ctx, webhookEndpoint(p, "whk_a", "key_a")))
+		var ids []int64
+		must(t, st.InTx(ctx, func(tx *store.Tx) error {
+			for i := range 3 {
+				id, _, err := st.InsertWebhookDelivery(ctx, tx, store.WebhookDelivery{EndpointID: "whk_a", MsgID: "m", EventType: "appointment.booked",
+					Stream: "apt_1", Source: store.SourceAppointmentEvents, SourceID: int64(i + 1), Payload: `{}`})
+				if err != nil {
+					return err
+				}
+				ids = append(ids, id)
+			}
+			return nil
+		}))
+		for _, id := range ids[:2] {
+			_, err := st.RecordWebhookAttempt(ctx, store.WebhookAttempt{DeliveryID: id, EndpointID: "whk_a", At: c.t, Status: 200}, true, time.Time{})
+			must(t, err)
+		}
+		_, err := st.RecordWebhookAttempt(ctx, store.WebhookAttempt{DeliveryID: ids[2], EndpointID: "whk_a", At: c.t, Status: 500}, false, c.t.Add(time.Hour))
+		must(t, err)
+		if n, err := st.PurgeWebhookHistory(ctx, c.t); err != nil || n != 0 {
+			t.Fatalf("purged %d settled at the cut-off: %v", n, err)
+		}
+		n, err := st.PurgeWebhookHistory(ctx, c.t.Add(time.Millisecond))
+		must(t, err)
+		left, _ := st.WebhookDeliveriesOf(ctx, "whk_a", 10)
+		attempts, _ := st.WebhookAttemptsOf(ctx, "whk_a", 10)
+		if n != 2 || len(left) != 1 || left[0].ID != ids[2] || len(attempts) != 1 {
+			t.Fatalf("purged %d; left %+v, attempts %+v", n, left, attempts)
+		}
+	})
+}

@@ -622,3 +622,26 @@ func resealWebhookSecrets(ctx context.Context, tx *Tx, fn func(SealedSecret) (st
 	}
 	return len(all), nil
 }
+
+// PurgeWebhookHistory deletes deliveries settled before t (delivered, failed or skipped) with
+// their attempts, so the log does not grow for ever; pending ones are kept whatever their age.
+func (s *Store) PurgeWebhookHistory(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *Tx) error {
+		before := t.UnixMilli()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_attempts WHERE delivery_id IN
+			(SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND settled_at < ?)`, before); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE state <> 'pending' AND settled_at < ?`, before)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge webhook history: %w", err)
+	}
+	return n, nil
+}
