@@ -13,6 +13,7 @@ import (
 	"herolink/internal/staff"
 	"herolink/internal/store"
 	"herolink/internal/vault"
+	"herolink/internal/webhook"
 )
 
 // openStore opens and migrates the database (PostgreSQL when HEROLINK_DATABASE_URL or
@@ -121,11 +122,15 @@ func runVault(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	n, err := st.ResealAll(ctx, func(s store.SealedSecret) (string, []byte, error) {
-		plain, err := keys.Open(s.KeyID, s.Sealed, practice.PasswordPurpose)
+		purpose := practice.PasswordPurpose
+		if s.Table == "webhook_endpoints" {
+			purpose = webhook.SecretPurpose
+		}
+		plain, err := keys.Open(s.KeyID, s.Sealed, purpose)
 		if err != nil {
 			return "", nil, err
 		}
-		return keys.Seal(plain, practice.PasswordPurpose)
+		return keys.Seal(plain, purpose)
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type serverFlags struct {
 	syncFull, syncNear                                                      time.Duration
 	apiRate, apiBurst, writebackWorkers                                     int
 	bookingAlertAfter                                                       time.Duration
+	webhookHTTPLoopback, webhookPrivate                                     bool
 }
 
 func envInt(name string, def int) int {
@@ -99,6 +100,8 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.IntVar(&f.apiBurst, "api-burst", envInt("HEROLINK_API_BURST", 40), "partner API requests per key at once (HEROLINK_API_BURST)")
 	fs.IntVar(&f.writebackWorkers, "writeback-workers", envInt("HEROLINK_WRITEBACK_WORKERS", 64), "bookings written into EMIS at once (HEROLINK_WRITEBACK_WORKERS)")
 	fs.DurationVar(&f.bookingAlertAfter, "booking-alert-after", envDuration("HEROLINK_BOOKING_ALERT_AFTER", 5*time.Minute), "alert staff when a booking has waited this long for EMIS (HEROLINK_BOOKING_ALERT_AFTER)")
+	fs.BoolVar(&f.webhookHTTPLoopback, "webhook-allow-http-loopback", envBool("HEROLINK_WEBHOOK_ALLOW_HTTP_LOOPBACK", !secure), "let webhook endpoints use plain http to this machine (the demo allows it) (HEROLINK_WEBHOOK_ALLOW_HTTP_LOOPBACK)")
+	fs.BoolVar(&f.webhookPrivate, "webhook-allow-private", envBool("HEROLINK_WEBHOOK_ALLOW_PRIVATE", false), "let webhooks be delivered to private network addresses (HEROLINK_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
 }
 
@@ -115,5 +118,6 @@ func (f *serverFlags) config(log *slog.Logger) app.Config {
 		SupplierID: f.supplierID, HealthInterval: f.healthInterval, EMISCallTimeout: f.emisTimeout,
 		SecureCookies: f.secureCookies, Log: log, SyncHorizonDays: f.syncHorizonDays, SyncFullInterval: f.syncFull,
 		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency, APIRateLimit: float64(f.apiRate), APIBurst: f.apiBurst,
-		WritebackWorkers: f.writebackWorkers, BookingAlertAfter: f.bookingAlertAfter}
+		WritebackWorkers: f.writebackWorkers, BookingAlertAfter: f.bookingAlertAfter,
+		WebhookAllowHTTPLoopback: f.webhookHTTPLoopback, WebhookAllowPrivate: f.webhookPrivate}
 }

@@ -40,8 +40,10 @@ var _ Booking = (*booking.Service)(nil)
 type Config struct {
 	Keys    *apikey.Service
 	Booking Booking
-	Store   *store.Store // keeps Idempotency-Key answers
-	Log     *slog.Logger
+	// Webhooks serves /v1/webhooks; the routes answer 404 when nil.
+	Webhooks Webhooks
+	Store    *store.Store // keeps Idempotency-Key answers
+	Log      *slog.Logger
 	// RateLimit is each API key's sustained rate in requests per second (20 if zero) and
 	// Burst how many it may send at once (40 if zero).
 	RateLimit rate.Limit
@@ -86,6 +88,8 @@ type op struct {
 	// was never kept (the process died in between): a retry with its Idempotency-Key gets
 	// this instead of running the operation again. Set for every POST that changes anything.
 	answer func(w http.ResponseWriter, r *http.Request, c *call, ref string) error
+	// secret marks an answer holding a secret shown once: it is not kept for Idempotency-Key.
+	secret bool
 }
 
 // New builds the handler for /v1/ and /openapi.json.
@@ -146,6 +150,9 @@ func New(cfg Config) http.Handler {
 	route("/v1/patients/register", committed(s.registerPatient, s.answerPatient))
 	route("/v1/patients/{id}", get(s.patient))
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
+	if cfg.Webhooks != nil {
+		s.webhookRoutes(route)
+	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		apiHeaders(w)
 		writeProblem(w, unknownRoute(r))
@@ -202,7 +209,8 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 		}
 		// A key sent empty or twice is a key, and refused: taking it as absent would run the
 		// request without the once-only promise its sender asked for.
-		if r.Method == http.MethodPost && len(r.Header.Values(idempotencyHeader)) > 0 {
+		// An answer carrying a secret (a webhook's) is never stored against a key.
+		if r.Method == http.MethodPost && len(r.Header.Values(idempotencyHeader)) > 0 && !o.secret {
 			s.idempotent(w, r, c, o)
 			return
 		}

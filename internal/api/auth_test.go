@@ -25,6 +25,11 @@ var everyRoute = []req{
 	{method: "POST", path: "/v1/patients/register", body: `{"family_name":"Demo","given_name":"Dorothy","date_of_birth":"1950-01-01"}`},
 	{method: "GET", path: "/v1/patients/pat_1"},
 	{method: "GET", path: "/v1/patients/pat_1/ehr/candidates"},
+	{method: "GET", path: "/v1/webhooks"},
+	{method: "POST", path: "/v1/webhooks", body: `{"url":"https://partner.example/hooks","event_types":["appointment.booked"]}`},
+	{method: "GET", path: "/v1/webhooks/whk_1"},
+	{method: "DELETE", path: "/v1/webhooks/whk_1"},
+	{method: "POST", path: "/v1/webhooks/whk_1/rotate", body: `{}`},
 }
 
 func with(r req, header map[string]string) req {

@@ -402,7 +402,11 @@ func TestEveryOperationTakingJSONRefusesAnyOtherMediaTypeAndChangesNothing(t *te
 		}
 		before := b.booking.total()
 		res := b.send(t, r)
-		if res.status == http.StatusUnsupportedMediaType || res.header.Get("Idempotent-Replayed") != "" || b.booking.total() == before {
+		// Taken: it reached the booking core, or (the webhook operations, which do not use
+		// it) its handler answered: a success, or its own 404 for the example's id.
+		taken := b.booking.total() != before || res.status/100 == 2 ||
+			res.status == http.StatusNotFound && strings.HasPrefix(o.path, "/v1/webhooks/")
+		if res.status == http.StatusUnsupportedMediaType || res.header.Get("Idempotent-Replayed") != "" || !taken {
 			t.Fatalf("%s as application/json: %d %v, booking calls %d -> %d:\n%s", o, res.status, res.header, before, b.booking.total(), res.body)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,8 @@ import (
 	"herolink/internal/api/apitest"
 	"herolink/internal/store"
 	"herolink/internal/store/storetest"
+	"herolink/internal/vault"
+	"herolink/internal/webhook"
 )
 
 // TestMain also holds the document to its promises: when every test of the package ran and
@@ -66,6 +69,7 @@ type testBundle struct {
 	keys    *apikey.Service
 	booking *fakeBooking
 	handler http.Handler
+	hooks   *webhook.Service
 	clock   *clock
 	logs    *syncBuffer
 
@@ -129,7 +133,12 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	b.keyA2 = mk(b.groupA, apikey.ScopeBooking).Secret
 	b.keyNoScope = mk(b.groupA, apikey.ScopeMessaging).Secret
 	b.keyB = mk(b.groupB, apikey.ScopeBooking).Secret
-	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Store: st, Log: log,
+	vk, err := vault.LoadFile(filepath.Join(t.TempDir(), "secret.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.hooks = webhook.New(st, vk, log, webhook.Config{})
+	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Webhooks: b.hooks, Store: st, Log: log,
 		RateLimit: o.rate, Burst: o.burst, LookupRateLimit: o.lookupRate, LookupBurst: o.lookupBurst, Now: b.clock.Now})
 	return b
 }

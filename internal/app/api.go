@@ -12,8 +12,8 @@ import (
 
 // partnerAPI is the handler of /v1/ and /openapi.json. It shares the key service with the
 // admin pages, so a key revoked or rotated there stops at once here.
-func partnerAPI(cfg Config, st *store.Store, keys *apikey.Service, bookings api.Booking) http.Handler {
-	return api.New(api.Config{Keys: keys, Booking: bookings, Store: st, Log: cfg.Log.With("component", "api"),
+func partnerAPI(cfg Config, st *store.Store, keys *apikey.Service, bookings api.Booking, hooks api.Webhooks) http.Handler {
+	return api.New(api.Config{Keys: keys, Booking: bookings, Webhooks: hooks, Store: st, Log: cfg.Log.With("component", "api"),
 		RateLimit: rate.Limit(cfg.APIRateLimit), Burst: cfg.APIBurst})
 }
 

@@ -31,6 +31,7 @@ import (
 	"herolink/internal/store"
 	"herolink/internal/vault"
 	"herolink/internal/web"
+	"herolink/internal/webhook"
 )
 
 // Config is everything herolink needs to run. Zero values take the documented defaults.
@@ -67,6 +68,14 @@ type Config struct {
 	WritebackWorkers     int           // write-back jobs in flight; 64 if zero (they mostly wait on EMIS)
 	BookingAlertAfter    time.Duration // alert staff when a booking waits this long for EMIS; 5 minutes if zero
 
+	// WebhookAllowHTTPLoopback lets webhook endpoints use plain http to this machine (demo,
+	// tests); WebhookAllowPrivate lets deliveries reach private network addresses.
+	WebhookAllowHTTPLoopback bool
+	WebhookAllowPrivate      bool
+	// Webhook tunes delivery (retry schedule, timeouts; tests); its Network is set from the
+	// two fields above.
+	Webhook webhook.Config
+
 	// OrphanWatchInterval is how often every instance looks for write-backs whose worker died
 	// (their lease lapsed); 2 s if zero.
 	OrphanWatchInterval time.Duration
@@ -83,6 +92,7 @@ type App struct {
 	Keys      *apikey.Service
 	Booking   *booking.Service
 	Mapping   *mapping.Service
+	Webhooks  *webhook.Service
 	River     jobs.Queue
 	Sync      *slotsync.Scheduler
 	Metrics   *prometheus.Registry
@@ -166,9 +176,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Every live booking is read back from EMIS within one full sync interval (issue 9).
 	booking.AddVerifyWorker(workers, &booking.Verifier{Service: bookings, Every: verifyEvery(cfg)})
 	river.AddWorker(workers, &purgeWorker{store: st})
+	whcfg := cfg.Webhook
+	whcfg.Network = webhook.Network{AllowHTTPLoopback: cfg.WebhookAllowHTTPLoopback, AllowPrivate: cfg.WebhookAllowPrivate}
+	hooks := webhook.New(st, keys, cfg.Log.With("component", "webhook"), whcfg)
+	webhook.AddWorkers(workers, hooks)
 	rc, err := jobs.New(st, &river.Config{
 		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4},
-			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}},
+			booking.WritebackQueue: {MaxWorkers: cfg.WritebackWorkers}, webhook.DeliveryQueue: {MaxWorkers: 16}},
 		Workers:           workers,
 		PeriodicJobs:      []*river.PeriodicJob{practice.HealthSweepJob(cfg.SweepInterval), booking.SweepJob(cfg.BookingSweepInterval), purgeJob(), booking.VerifyJob(cfg.BookingSweepInterval)},
 		FetchPollInterval: 200 * time.Millisecond, // SQLite has no LISTEN: poll often so bookings reach EMIS quickly (PostgreSQL is told at once)
@@ -185,6 +199,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("app: river: %w", err)
 	}
 	bookings.River = rc
+	hooks.Queue = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.InstanceID == "" {
@@ -212,7 +227,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	sessions := &staff.Sessions{Store: st}
 	apiKeys := &apikey.Service{Store: st, Log: cfg.Log.With("component", "apikey")}
-	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, Booking: bookings, Mapping: mappings, River: rc, Sync: sched, Metrics: reg}
+	a := &App{cfg: cfg, log: cfg.Log, Store: st, Vault: keys, Practices: svc, Sessions: sessions, Keys: apiKeys, Booking: bookings, Mapping: mappings, Webhooks: hooks, River: rc, Sync: sched, Metrics: reg}
 	// Staff sessions and the mapping are read from the database on every use: only these
 	// two caches need telling about other instances' changes.
 	a.caches = &cacheWatch{store: st, every: cfg.CachePollInterval, log: cfg.Log.With("component", "caches"),
@@ -225,12 +240,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	partner := partnerAPI(cfg, st, apiKeys, bookings)
+	partner := partnerAPI(cfg, st, apiKeys, bookings, hooks)
 	mux.Handle("/v1/", partner)
 	mux.Handle("/openapi.json", partner)
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
 	explain.HorizonDays = cfg.SyncHorizonDays
-	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Log: cfg.Log.With("component", "web"),
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Webhooks: hooks, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = partnerFirst(partner, mux)
 	return a, nil
@@ -263,6 +278,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		defer wg.Done()
 		a.Booking.WatchOrphans(syncCtx, a.cfg.OrphanWatchInterval)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Webhooks.RunFanOut(syncCtx) // every instance; they never make a delivery twice
 	}()
 	wg.Add(1)
 	go func() {

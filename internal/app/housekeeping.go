@@ -25,8 +25,15 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
 		// Failed sign-ins older than the throttle's longest window (15 minutes by default).
 		_, err = w.store.PurgeSignInFailures(ctx, time.Now(), time.Hour)
 	}
+	if err == nil {
+		// Webhook deliveries and their attempts, 30 days after they settled.
+		_, err = w.store.PurgeWebhookHistory(ctx, time.Now().Add(-webhookHistory))
+	}
 	return err
 }
+
+// webhookHistory is how long settled webhook deliveries and their attempts are kept.
+const webhookHistory = 30 * 24 * time.Hour
 
 // purgeJob runs the purge every 10 minutes and at start.
 func purgeJob() *river.PeriodicJob {

@@ -23,6 +23,8 @@ type Queue interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	// InsertTx enqueues a job in tx: it runs only if tx commits.
 	InsertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	// InsertManyTx inserts several jobs in tx in one round trip (the webhook fan-out).
+	InsertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	// JobList lists jobs.
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	Start(ctx context.Context) error
@@ -62,6 +64,14 @@ func (c *client[TTx]) InsertTx(ctx context.Context, tx *store.Tx, args river.Job
 		return nil, ErrOtherEngine
 	}
 	return c.Client.InsertTx(ctx, t, args, opts)
+}
+
+func (c *client[TTx]) InsertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	t, ok := c.tx(tx)
+	if !ok {
+		return nil, ErrOtherEngine
+	}
+	return c.Client.InsertManyTx(ctx, t, params)
 }
 
 // Inserter enqueues jobs.

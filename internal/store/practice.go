@@ -356,6 +356,8 @@ func (s *Store) HealthHistory(ctx context.Context, practiceID int64, limit int) 
 type SealedSecret struct {
 	Table  string
 	ID     int64
+	Ref    string // the row's id when it is text (webhook_endpoints)
+	Column string // webhook_endpoints: secret_sealed or old_secret_sealed
 	KeyID  string
 	Sealed []byte
 }
@@ -389,7 +391,9 @@ func (s *Store) ResealAll(ctx context.Context, fn func(SealedSecret) (keyID stri
 			}
 			n++
 		}
-		return nil
+		m, err := resealWebhookSecrets(ctx, tx, fn)
+		n += m
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: re-seal secrets: %w", err)

@@ -49,6 +49,8 @@ type practiceView struct {
 	Audit      []store.AuditEntry
 	Checked    bool // a check was just run: say so above the status
 	CheckError string
+	// WebhooksDisabled counts the group's webhook endpoints disabled after failing for 3 days.
+	WebhooksDisabled int
 }
 
 const historyLimit = 20
@@ -109,6 +111,9 @@ func (s *server) practiceView(r *http.Request, u store.StaffUser, p store.Practi
 		return v, err
 	}
 	if v.Audit, err = s.cfg.Store.ListAudit(ctx, p.ID, historyLimit); err != nil {
+		return v, err
+	}
+	if v.WebhooksDisabled, err = s.disabledWebhooks(ctx, p); err != nil {
 		return v, err
 	}
 	return v, nil

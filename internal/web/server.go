@@ -14,6 +14,7 @@ import (
 	"herolink/internal/slotsync"
 	"herolink/internal/staff"
 	"herolink/internal/store"
+	"herolink/internal/webhook"
 )
 
 // Config is what the pages need.
@@ -25,6 +26,7 @@ type Config struct {
 	Sessions      *staff.Sessions
 	Booking       *booking.Service // nil: the bookings page says bookings are not enabled
 	APIKeys       *apikey.Service  // the partner API's keys; nil: one over Store (tests)
+	Webhooks      *webhook.Service // resend from the webhooks page; nil: the page lists only
 	Log           *slog.Logger
 	SecureCookies bool            // mark the session cookie Secure (serve over HTTPS)
 	SandboxURL    string          // the EMIS sandbox's pages, linked from the form in demos; "" in production
@@ -109,6 +111,8 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/api-keys", s.practiceForm(s.formCreateAPIKey))
 	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/rotate", s.practiceForm(s.formRotateAPIKey))
 	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/revoke", s.practiceForm(s.formRevokeAPIKey))
+	mux.Handle("GET /admin/practices/{id}/webhooks", s.practiceForm(s.webhooksPage))
+	mux.Handle("POST /admin/practices/{id}/webhooks/deliveries/{did}/resend", s.practiceForm(s.formResendWebhook))
 	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
 	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
 	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {
