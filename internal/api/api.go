@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -183,7 +185,9 @@ func (s *server) dispatch(ops map[string]op) http.Handler {
 				r.Method+" is not allowed here; use "+allow+".").with("Allow", allow))
 			return
 		}
-		if len(r.PathValue("id")) > maxIDLength {
+		// No id herolink makes is that long, not UTF-8 or holding a control character
+		// (PostgreSQL could not even be asked about one with a NUL).
+		if id := r.PathValue("id"); len(id) > maxIDLength || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
 			writeProblem(w, problem(http.StatusNotFound, codeNotFound, "There is nothing with this id."))
 			return
 		}

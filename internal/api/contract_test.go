@@ -629,3 +629,26 @@ func TestAFieldSentAsNullIsRefusedNamingItNotTakenAsLeftOut(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL cannot keep U+0000 in text: a field holding it is refused naming the field, on
+// every engine, before anything is stored (on PostgreSQL a webhook's description with it was a
+// 500).
+func TestAFieldHoldingTheNULCharacterIsRefusedNamingIt(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, tc := range []struct {
+		r     req
+		field string
+	}{
+		{req{method: "POST", path: "/v1/webhooks", body: `{"url":"https://partner.example/hook","event_types":["appointment.booked"],"description":"a\u0000b"}`}, "description"},
+		{req{method: "POST", path: "/v1/patients/register", body: `{"family_name":"De\u0000mo","given_name":"Dora","date_of_birth":"1950-01-01"}`}, "family_name"},
+		{req{method: "POST", path: "/v1/appointments", body: `{"slot_id":"slt_1_1","comment":"\u0000"}`}, "comment"},
+		{req{method: "POST", path: "/v1/appointments/apt_1/book", body: `{"patient":{"family_name":"Demo","given_name":"\u0000","date_of_birth":"1950-01-01"}}`}, "patient.given_name"},
+	} {
+		before := b.booking.total()
+		m := mustProblem(t, b.send(t, tc.r), http.StatusBadRequest, "invalid_json")
+		if !slices.Equal(fieldsOf(m), []string{tc.field}) || b.booking.total() != before {
+			t.Fatalf("%s %s: %v (booking calls %d -> %d)", tc.r.method, tc.r.path, m, before, b.booking.total())
+		}
+	}
+}

@@ -182,6 +182,16 @@ func checkShape(dec *json.Decoder, t reflect.Type, path string) *Problem {
 		return badJSON(fmt.Sprintf("%s must be %s, not null; leave it out instead.", path, kind(t)),
 			FieldProblem{Field: path, Code: "invalid_type", Message: "must be " + kind(t) + ", not null"})
 	}
+	if str, ok := tok.(string); ok && strings.ContainsRune(str, 0) {
+		// No text herolink keeps may hold U+0000: PostgreSQL cannot store it, and no name,
+		// note or address needs it.
+		field := path
+		if field == "" {
+			field = "body"
+		}
+		return badJSON(fmt.Sprintf("%s contains the NUL character (\\u0000), which no field may hold.", field),
+			FieldProblem{Field: field, Code: "invalid_character", Message: "must not contain the NUL character (\\u0000)"})
+	}
 	delim, ok := tok.(json.Delim)
 	if !ok {
 		return nil
