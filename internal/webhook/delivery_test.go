@@ -55,7 +55,8 @@ func TestAPartnerReceivesItsBookingSignedAsStandardWebhooksSays(t *testing.T) {
 
 func TestAReceiverThatFailsThenTimesOutThenRecoversGetsTheEventOnceEveryAttemptLogged(t *testing.T) {
 	t.Parallel()
-	b := setup(t, storetest.Open(t), webhook.Config{AttemptTimeout: 200 * time.Millisecond})
+	// 1 s, not less: on a loaded machine the answering attempts must not time out too.
+	b := setup(t, storetest.Open(t), webhook.Config{AttemptTimeout: time.Second})
 	start(t, b.queue)
 	rc := newReceiver(t)
 	rc.answer = func(w http.ResponseWriter, r *http.Request, m message, n int) int {
@@ -88,7 +89,7 @@ func TestAReceiverThatFailsThenTimesOutThenRecoversGetsTheEventOnceEveryAttemptL
 		attempts[2].Status != 204 || attempts[2].Error != "" {
 		t.Fatalf("attempts %+v", attempts)
 	}
-	if attempts[1].Latency < 200*time.Millisecond {
+	if attempts[1].Latency < time.Second {
 		t.Fatalf("the stalled attempt took %v", attempts[1].Latency)
 	}
 	// Every attempt carried the same webhook-id.
