@@ -453,7 +453,7 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		if err := s.recordWrite(ctx, tx, a, what); err != nil {
 			return err
 		}
-		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.confirmed", what); err != nil {
+		if err := s.recordOutcome(ctx, tx, a, what); err != nil {
 			return err
 		}
 		if what == "appointment" {
