@@ -548,7 +548,12 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}
 	if v.Outcome != "linked" {
-		return s.Store.RecordMatchAttempt(ctx, s.Store.DBQ(), a.ID, v.Rule, s.now())
+		return s.Store.InTx(ctx, func(tx *store.Tx) error {
+			if err := s.Store.RecordMatchAttempt(ctx, tx, a.ID, v.Rule, s.now()); err != nil {
+				return err
+			}
+			return s.saveCandidates(ctx, tx, a.ID, v) // for staff, in the inbox
+		})
 	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
