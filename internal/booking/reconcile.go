@@ -175,3 +175,19 @@ func describeSlot(st seen, sl emis.Slot) string {
 	}
 	return "the slot is " + strings.ToLower(sl.Status)
 }
+
+// matchTx records a search's outcome only while the booking is as the search found it: a
+// placeholder staff followed to an appointment booked by hand in EMIS (or linked) meanwhile
+// must not be given the search's patient, nor lose its rule. The row is read under its lock.
+func (s *Service) matchTx(ctx context.Context, a store.AppointmentRow, fn func(tx *store.Tx) error) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
+		cur, err := s.Store.Appointment(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State != a.State || cur.EMISPatientID != 0 {
+			return nil // changed meanwhile: the next step reads it again
+		}
+		return fn(tx)
+	})
+}

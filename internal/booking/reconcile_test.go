@@ -274,3 +274,31 @@ func TestBookedByHandInEMISIsRefusedWhileHerolinkIsConvertingThePlaceholder(t *t
 	_, err := b.svc.MarkBookedInEMIS(ctx, b.practiceID, a.ID, booking.BookedInEMISRequest{Actor: "reception"})
 	wantCode(t, err, booking.CodeInvalidState)
 }
+
+// A worker searching again for a placeholder's patient (read before staff acted) finds the
+// patient reception has just registered, while staff follow the appointment they booked by
+// hand. The search's answer must not attach that booking to a patient herolink itself chose,
+// nor overwrite its booked_in_emis rule (the verifier would then take reception's appointment
+// for someone else's and cancel the booking).
+func TestASearchFinishingAfterStaffFollowedTheirAppointmentInEMISChangesNothing(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	d := matching.Demographics{FamilyName: "Registeredlate", GivenName: "Sam", DateOfBirth: "1981-06-15", Postcode: "LS7 3AB"}
+	a := b.written(t, b.freeSlots(t, 1)[0].ID, d)
+	p, err := b.org.RegisterPatient(sandbox.PatientInput{FamilyName: &d.FamilyName, FirstNames: &d.GivenName, DateOfBirth: &d.DateOfBirth, Postcode: &d.Postcode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := b.row(t, a.ID) // what the searching worker read
+	b.receptionBooks(t, a, p.ID)
+	if _, err := b.svc.MarkBookedInEMIS(ctx, b.practiceID, a.ID, booking.BookedInEMISRequest{Actor: "reception"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.MatchAsReadEarlier(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	row := b.row(t, a.ID)
+	if row.State != string(booking.StateBooked) || row.MatchRule != booking.RuleBookedInEMIS || row.EMISPatientID != 0 || b.linkCount(t, row.PatientID) != 0 {
+		t.Fatalf("the late search changed the followed booking: %s rule %q EMIS patient %d, %d links", row.State, row.MatchRule, row.EMISPatientID, b.linkCount(t, row.PatientID))
+	}
+}
