@@ -42,18 +42,22 @@ type InboxItem struct {
 	StartAt     time.Time
 	LengthMin   int
 	Description string // the reason for the appointment, as the partner sent it
-	Partner     string // the name of the partner's API key; "" when booked without one
-	BookedAt    time.Time
-	Typed       Details // what the patient typed
-	Postcode    string
-	MatchRule   string // why none was linked (matching's rule, or herolink's)
-	WhyNot      string // matching's sentence for staff, from the last search
-	SearchedAt  time.Time
-	Candidates  []InboxCandidate
-	Since       time.Time // when the placeholder was first written
-	Waited      time.Duration
-	Overdue     bool // waited past the threshold (recorded once, with appointment.placeholder_overdue)
-	Linking     bool // staff linked an EMIS number; herolink is converting it
+	// The slot as the practice's mapping names it: "" or empty when unmapped.
+	AppointmentType string
+	Location        string
+	Practitioners   []string
+	Partner         string // the name of the partner's API key; "" when booked without one
+	BookedAt        time.Time
+	Typed           Details // what the patient typed
+	Postcode        string
+	MatchRule       string // why none was linked (matching's rule, or herolink's)
+	WhyNot          string // matching's sentence for staff, from the last search
+	SearchedAt      time.Time
+	Candidates      []InboxCandidate
+	Since           time.Time // when the placeholder was first written
+	Waited          time.Duration
+	Overdue         bool // waited past the threshold (recorded once, with appointment.placeholder_overdue)
+	Linking         bool // staff linked an EMIS number; herolink is converting it
 }
 
 // InboxCandidate is a registration EMIS returned for the patient, and why it was not linked.
@@ -86,6 +90,10 @@ func (s *Service) Inbox(ctx context.Context, practiceID int64) (Inbox, error) {
 		return Inbox{}, err
 	}
 	in := Inbox{Figures: figs, Threshold: threshold, Now: now, Items: make([]InboxItem, 0, len(waiting))}
+	cat, err := s.catalogue(ctx, practiceID)
+	if err != nil {
+		return Inbox{}, err
+	}
 	for _, w := range waiting {
 		a, err := s.Store.Appointment(ctx, s.Store.DBQ(), w.AppointmentID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -97,6 +105,7 @@ func (s *Service) Inbox(ctx context.Context, practiceID int64) (Inbox, error) {
 		it := InboxItem{ID: a.ID, Reference: a.Reference, StartAt: a.StartAt, LengthMin: a.LengthMin, Description: a.Description,
 			BookedAt: a.ConfirmedAt, MatchRule: a.MatchRule, Since: w.Since, Waited: now.Sub(w.Since),
 			Overdue: w.Overdue || now.Sub(w.Since) >= threshold, Linking: a.EMISPatientID != 0}
+		it.AppointmentType, it.Location, it.Practitioners = cat.names(ctx, s.Store, a)
 		if it.Partner, err = s.Store.APIKeyName(ctx, a.APIKeyID); err != nil {
 			return Inbox{}, err
 		}
@@ -176,4 +185,25 @@ func (s *Service) alertPlaceholders(ctx context.Context) error {
 		s.log().Warn("unregistered patient alert: placeholder overdue", "appointment", w.AppointmentID, "practice", w.PracticeID)
 	}
 	return nil
+}
+
+// names says which appointment type, location and practitioners a booking's slot is, by the
+// practice's mapping (the diary copy's site and session holders).
+func (c *catalogue) names(ctx context.Context, st *store.Store, a store.AppointmentRow) (apptType, location string, practitioners []string) {
+	if t, ok := c.typeByEMIS[a.EMISSlotTypeID]; ok {
+		apptType = t.Name
+	}
+	d, err := st.DiarySlotByID(ctx, a.PracticeID, a.SlotID)
+	if err != nil {
+		return apptType, "", nil
+	}
+	if l, ok := c.locationBySite[d.SiteID]; ok {
+		location = l.Name
+	}
+	for _, h := range d.HolderIDs {
+		if p, ok := c.practByHolder[h]; ok {
+			practitioners = append(practitioners, p.Name)
+		}
+	}
+	return apptType, location, practitioners
 }

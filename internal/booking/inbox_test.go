@@ -35,6 +35,9 @@ func TestTheInboxShowsWhoBookedTheSlotWhatThePatientTypedTheCandidatesAndHowLong
 		it.LengthMin == 0 || it.Description != "Sore throat" {
 		t.Fatalf("who booked, when, the slot: %+v", it)
 	}
+	if it.AppointmentType == "" || it.Location == "" || len(it.Practitioners) != 1 || it.Practitioners[0] == "" {
+		t.Fatalf("the slot's type, location and practitioner: %q, %q, %q", it.AppointmentType, it.Location, it.Practitioners)
+	}
 	if it.Typed.FamilyName != typed.FamilyName || it.Typed.GivenName != "Lex" || it.Postcode != typed.Postcode {
 		t.Fatalf("what the patient typed: %+v", it.Typed)
 	}

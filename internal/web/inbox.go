@@ -25,6 +25,9 @@ type inboxJSONItem struct {
 	StartAt            string                    `json:"start_at"`
 	LengthMinutes      int                       `json:"length_minutes"`
 	Description        string                    `json:"description"`
+	AppointmentType    string                    `json:"appointment_type"`
+	Location           string                    `json:"location"`
+	Practitioners      []string                  `json:"practitioners"`
 	BookedBy           inboxBookedBy             `json:"booked_by"`
 	WhyNotLinked       string                    `json:"why_not_linked"`
 	WhyNotLinkedDetail string                    `json:"why_not_linked_detail,omitempty"` // staff only
@@ -79,7 +82,8 @@ func (s *server) listPlaceholdersJSON(w http.ResponseWriter, r *http.Request, u 
 	out := make([]inboxJSONItem, 0, len(in.Items))
 	for _, it := range in.Items {
 		j := inboxJSONItem{ID: it.ID, Reference: it.Reference, StartAt: rfc3339(it.StartAt), LengthMinutes: it.LengthMin,
-			Description: it.Description, BookedBy: inboxBookedBy{Partner: it.Partner, At: rfc3339(it.BookedAt)},
+			Description: it.Description, AppointmentType: it.AppointmentType, Location: it.Location, Practitioners: nonNil(it.Practitioners),
+			BookedBy:     inboxBookedBy{Partner: it.Partner, At: rfc3339(it.BookedAt)},
 			WhyNotLinked: it.MatchRule, SearchedAt: optionalTime(it.SearchedAt),
 			WaitingSince: rfc3339(it.Since), WaitedSeconds: int64(it.Waited / time.Second), Overdue: it.Overdue, Alerted: it.Overdue,
 			Linking: it.Linking}

@@ -67,7 +67,7 @@ func TestTheInboxJSONGivesStaffEachPlaceholdersDetailsAndTheFiguresAndSupportNoP
 	cands, hasCands := it["candidates"].([]any)
 	if it["reference"] != a.Reference || by == nil || by["at"] == "" || it["length_minutes"] == float64(0) || it["waiting_since"] == "" ||
 		it["why_not_linked"] != "no_candidates" || it["why_not_linked_detail"] == nil || pat["postcode"] != "LS6 2AB" || !hasCands || len(cands) != 0 ||
-		it["overdue"] != false {
+		it["overdue"] != false || it["location"] == "" || it["appointment_type"] == "" || len(it["practitioners"].([]any)) == 0 {
 		t.Fatalf("placeholder = %v", it)
 	}
 	figs, _ := r.body["figures"].(map[string]any)
