@@ -165,4 +165,15 @@ func TestStaffSetThePlaceholderThresholdAndTheBookingsPageShowsTheFiguresAndTheO
 	if !strings.Contains(page.body, "overdue-notice") || !strings.Contains(page.body, "1 placeholder has waited longer than") {
 		t.Fatalf("no overdue notice:\n%s", page.body)
 	}
+	// The practice's own page says so too, once the placeholder has waited past 25 minutes.
+	if practice := c.get("/admin/practices/" + id); !strings.Contains(practice.body, "placeholders-waiting") || strings.Contains(practice.body, "placeholders-overdue") {
+		t.Fatalf("the practice page before the threshold:\n%s", practice.body)
+	}
+	if _, err := b.store.DBQ().ExecContext(context.Background(), `UPDATE appointment_events SET at = ? WHERE appointment_id = ?`,
+		time.Now().Add(-26*time.Minute).UnixMilli(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if practice := c.get("/admin/practices/" + id); !strings.Contains(practice.body, "placeholders-overdue") {
+		t.Fatalf("the practice page does not say a placeholder is overdue:\n%s", practice.body)
+	}
 }
