@@ -177,3 +177,28 @@ func TestStaffSetThePlaceholderThresholdAndTheBookingsPageShowsTheFiguresAndTheO
 		t.Fatalf("the practice page does not say a placeholder is overdue:\n%s", practice.body)
 	}
 }
+
+func TestTheBookedByHandButtonShowsWhoEMISHoldsWhenTheyDifferAndFollowsItOnceConfirmed(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	pid, a := b.withPlaceholder(t)
+	c := b.signedIn(t, "reception", store.RolePractice, pid)
+	path := "/admin/practices/" + strconv.FormatInt(pid, 10) + "/bookings/" + a.ID + "/booked-in-emis"
+	if r := c.post(path, nil); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "EMIS does not show an appointment") {
+		t.Fatalf("nothing booked in EMIS: %d\n%s", r.status, r.body)
+	}
+	b.receptionBooks(t, pid, a, 9001) // Demo Dorothy, not the patient who booked
+	r := c.post(path, nil)
+	for _, want := range []string{"does not agree with what the patient typed", "EMIS number 9001", "Demo", "Quill-Unknown", "The patient in the slot is this patient"} {
+		if r.status != http.StatusConflict || !strings.Contains(r.body, want) {
+			t.Fatalf("the mismatch page lacks %q: %d\n%s", want, r.status, r.body)
+		}
+	}
+	done := c.post(path, map[string][]string{"confirm_mismatch": {"yes"}, "reason": {"reception gave her the time; agreed with the patient"}})
+	if done.status != http.StatusOK || !strings.Contains(done.body, "herolink now follows it") {
+		t.Fatalf("confirmed: %d\n%s", done.status, done.body)
+	}
+	if row, _ := b.store.Appointment(ctx, b.store.DBQ(), a.ID); row.State != "booked" || row.MatchRule != booking.RuleBookedInEMIS {
+		t.Fatalf("after confirming: %s %s", row.State, row.MatchRule)
+	}
+}
