@@ -202,6 +202,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	hooks.Queue = rc
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(placeholderMetrics{store: st, now: time.Now})
 	if cfg.InstanceID == "" {
 		cfg.InstanceID = slotsync.NewInstanceID()
 	}

@@ -125,7 +125,10 @@ func (s *Service) reflectSeen(ctx context.Context, a store.AppointmentRow, st se
 			if err := s.Store.RecordBookedInEMIS(ctx, tx, a.ID, RuleBookedInEMIS); err != nil {
 				return ignoreChanged(err)
 			}
-			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", "")
+			if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.booked_in_emis", ""); err != nil {
+				return err
+			}
+			return s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.reconciled", ReconciledBookedInEMIS)
 		})
 	}
 	// Cancelled, removed, blocked, or given to someone else: the booking no longer stands.

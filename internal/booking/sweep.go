@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"herolink/internal/store"
 )
 
 // Sweep expires holds, re-enqueues write-backs whose job was lost or gave up, and follows
@@ -37,32 +35,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 		if err != nil || n < feedBatch {
 			return err
 		}
-	}
-	return nil
-}
-
-// alertPlaceholders raises the unregistered patient alert, once, for each placeholder not
-// replaced by a real appointment within PlaceholderAlertAfter.
-func (s *Service) alertPlaceholders(ctx context.Context) error {
-	after := s.PlaceholderAlertAfter
-	if after <= 0 {
-		after = 10 * time.Minute
-	}
-	waiting, err := s.Store.PlaceholdersWaitingSince(ctx, s.now().Add(-after))
-	if err != nil {
-		return err
-	}
-	for _, a := range waiting {
-		if err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			if err := s.Store.MarkPlaceholderAlerted(ctx, tx, a.ID, s.now()); err != nil {
-				return ignoreChanged(err)
-			}
-			return s.Store.AppendAuditTx(ctx, tx, store.AuditEntry{Actor: "herolink", Action: "unregistered_patient_alert", PracticeID: a.PracticeID,
-				Detail: fmt.Sprintf("booking %s has been a placeholder for more than %s: find the patient in EMIS and link their EMIS number", a.Reference, after)})
-		}); err != nil {
-			return err
-		}
-		s.log().Warn("unregistered patient alert", "appointment", a.ID, "practice", a.PracticeID)
 	}
 	return nil
 }

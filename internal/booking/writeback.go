@@ -453,7 +453,7 @@ func (s *Service) finish(ctx context.Context, a store.AppointmentRow, what strin
 		if err := s.recordWrite(ctx, tx, a, what); err != nil {
 			return err
 		}
-		if err := s.Store.AddAppointmentEvent(ctx, tx, a.ID, "appointment.confirmed", what); err != nil {
+		if err := s.recordOutcome(ctx, tx, a, what); err != nil {
 			return err
 		}
 		if what == "appointment" {
@@ -530,7 +530,9 @@ func (s *Service) alternatives(ctx context.Context, a store.AppointmentRow) []st
 // the booking also becomes a placeholder, so the time is reserved while a human decides.
 func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.AppointmentRow) error {
 	if l, err := s.Store.PatientLink(ctx, a.PatientID, a.PracticeID); err == nil {
-		return s.Store.RecordPatientMatch(ctx, s.Store.DBQ(), a.ID, l.EMISPatientID, l.Rule, s.now())
+		return s.matchTx(ctx, a, func(tx *store.Tx) error {
+			return s.Store.RecordPatientMatch(ctx, tx, a.ID, l.EMISPatientID, l.Rule, s.now())
+		})
 	}
 	pat, err := s.Store.Patient(ctx, s.Store.DBQ(), a.PatientID)
 	if err != nil {
@@ -548,9 +550,14 @@ func (s *Service) match(ctx context.Context, conn *emis.Conn, a store.Appointmen
 		return fmt.Errorf("booking: match patient for %s: %w", a.Reference, err)
 	}
 	if v.Outcome != "linked" {
-		return s.Store.RecordMatchAttempt(ctx, s.Store.DBQ(), a.ID, v.Rule, s.now())
+		return s.matchTx(ctx, a, func(tx *store.Tx) error {
+			if err := s.Store.RecordMatchAttempt(ctx, tx, a.ID, v.Rule, s.now()); err != nil {
+				return err
+			}
+			return s.saveCandidates(ctx, tx, a.ID, v) // for staff, in the inbox
+		})
 	}
-	return s.Store.InTx(ctx, func(tx *store.Tx) error {
+	return s.matchTx(ctx, a, func(tx *store.Tx) error {
 		if err := s.Store.LinkPatient(ctx, tx, store.PatientLinkRow{PatientID: a.PatientID, PracticeID: a.PracticeID,
 			EMISPatientID: v.EMISNumber, Rule: v.Rule, LinkedBy: "matching"}); err != nil {
 			return err

@@ -30,6 +30,11 @@ type bookingsView struct {
 	Check      *booking.RecordCheck
 	CheckRows  []checkRow
 	CheckError string
+	// Inbox is every placeholder waiting, with its details, and the practice's figures.
+	Inbox booking.Inbox
+	// BookedCheck is the patient EMIS holds in a placeholder's slot, beside what the patient
+	// typed, when they disagree and staff said it was booked by hand in EMIS.
+	BookedCheck *booking.RecordCheck
 }
 
 func bookingsPath(practiceID int64) string {
@@ -68,17 +73,24 @@ func (s *server) renderBookingsWith(w http.ResponseWriter, r *http.Request, u st
 		s.serverError(w, r, &u, "booking policy", err)
 		return
 	}
+	inbox, err := s.cfg.Booking.Inbox(ctx, p.ID)
+	if err != nil {
+		s.serverError(w, r, &u, "reconciliation inbox", err)
+		return
+	}
 	v := bookingsView{base: newBase("Bookings", &u), Practice: p, Placeholders: placeholders, Waiting: waiting, Recent: recent,
 		HoldMinutes: int(pol.Hold / time.Minute), CutoffHours: int(pol.CancelCutoff / time.Hour),
-		Done: bookingDoneMessages[r.URL.Query().Get("done")]}
+		Done: bookingDoneMessages[r.URL.Query().Get("done")], Inbox: inbox}
 	edit(&v)
 	s.render(w, r, status, "bookings", "", v)
 }
 
 var bookingDoneMessages = map[string]string{
-	"linking":   "herolink is replacing the placeholder with the patient's appointment in EMIS. It shows as booked once EMIS holds the appointment.",
-	"cancelled": "The booking is cancelled. herolink is freeing the slot in EMIS.",
-	"policy":    "The booking policy is saved.",
+	"linking":        "herolink is replacing the placeholder with the patient's appointment in EMIS. It shows as booked once EMIS holds the appointment.",
+	"cancelled":      "The booking is cancelled. herolink is freeing the slot in EMIS.",
+	"policy":         "The booking policy is saved.",
+	"booked_in_emis": "EMIS holds the appointment booked by hand: herolink now follows it, and the placeholder is gone.",
+	"threshold":      "The time a placeholder may wait is saved.",
 }
 
 func bookingsDone(w http.ResponseWriter, r *http.Request, practiceID int64, done string) {

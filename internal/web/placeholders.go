@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"herolink/internal/booking"
 	"herolink/internal/staff"
@@ -52,6 +51,7 @@ var problemTitles = map[string]string{
 	string(booking.CodeNotFound):             "Not found",
 	string(booking.CodeEMISRecordNotFound):   "EMIS record not found",
 	string(booking.CodeDemographicsMismatch): "Details disagree",
+	string(booking.CodeNotBookedInEMIS):      "Not booked in EMIS",
 }
 
 func writeProblem(w http.ResponseWriter, p problem) {
@@ -107,37 +107,6 @@ func (s *server) placeholderJSON(h practiceHandler) http.Handler {
 		}
 		h(w, r, u, p)
 	})
-}
-
-type placeholderJSONItem struct {
-	ID           string           `json:"id"`
-	Reference    string           `json:"reference"`
-	StartAt      string           `json:"start_at"`
-	WhyNotLinked string           `json:"why_not_linked"`
-	Alerted      bool             `json:"alerted"`
-	Patient      *booking.Details `json:"patient,omitempty"` // the practice's own staff only
-}
-
-// listPlaceholdersJSON is GET /admin/practices/{id}/placeholders: each placeholder waiting for
-// staff, soonest first. herolink support see references, not patients, as on the page.
-func (s *server) listPlaceholdersJSON(w http.ResponseWriter, r *http.Request, u store.StaffUser, p store.Practice) {
-	items, _, err := s.cfg.Booking.StaffQueue(r.Context(), p.ID)
-	if err != nil {
-		s.log.Error("placeholders", "practice", p.ID, "err", err)
-		fail(w, http.StatusInternalServerError, "internal_error", serverTrouble)
-		return
-	}
-	out := make([]placeholderJSONItem, 0, len(items))
-	for _, it := range items {
-		j := placeholderJSONItem{ID: it.ID, Reference: it.Reference, StartAt: it.StartAt.UTC().Format(time.RFC3339),
-			WhyNotLinked: it.MatchRule, Alerted: it.Alerted}
-		if u.Role != store.RoleSupport {
-			typed := it.Typed
-			j.Patient = &typed
-		}
-		out = append(out, j)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out, "count": len(out)})
 }
 
 type linkJSONRequest struct {

@@ -51,6 +51,8 @@ type practiceView struct {
 	CheckError string
 	// WebhooksDisabled counts the group's webhook endpoints disabled after failing for 3 days.
 	WebhooksDisabled int
+	// WaitingPlaceholders and OverduePlaceholders: the reconciliation inbox at a glance.
+	WaitingPlaceholders, OverduePlaceholders int
 }
 
 const historyLimit = 20
@@ -106,6 +108,16 @@ func (s *server) practiceView(r *http.Request, u store.StaffUser, p store.Practi
 	}
 	if v.Sync, err = s.cfg.Store.SyncStatus(ctx, p.ID); err != nil {
 		return v, err
+	}
+	waiting, err := s.cfg.Store.WaitingPlaceholders(ctx, p.ID)
+	if err != nil {
+		return v, err
+	}
+	v.WaitingPlaceholders = len(waiting)
+	for _, w := range waiting {
+		if w.Overdue || time.Since(w.Since) >= w.Threshold {
+			v.OverduePlaceholders++
+		}
 	}
 	if v.History, err = s.cfg.Store.HealthHistory(ctx, p.ID, historyLimit); err != nil {
 		return v, err

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"herolink/internal/booking"
 	"herolink/internal/matching"
 	"html/template"
@@ -121,6 +122,34 @@ var funcs = template.FuncMap{
 	"field":       field,
 	"ago":         ago,
 	"matchReason": matchReason,
+	"span":        span,
+}
+
+// span says a duration the way staff read it: "45 seconds", "12 minutes", "3 hours 5 minutes", "2 days 4 hours".
+func span(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d < time.Minute:
+		return plural(int64(d/time.Second), "second")
+	case d < time.Hour:
+		return plural(int64(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+		if m == 0 {
+			return plural(h, "hour")
+		}
+		return plural(h, "hour") + " " + plural(m, "minute")
+	}
+	days, h := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
+	if h == 0 {
+		return plural(days, "day")
+	}
+	return plural(days, "day") + " " + plural(h, "hour")
 }
 
 // ago says how long before now t was, to the second: "12s ago", "never".
