@@ -187,13 +187,6 @@ func (s *Store) LiveRescheduleOf(ctx context.Context, id string) (string, error)
 	return out, err
 }
 
-// PlaceholdersWaitingSince lists placeholders written before t that staff have not been
-// alerted about.
-func (s *Store) PlaceholdersWaitingSince(ctx context.Context, t time.Time) ([]AppointmentRow, error) {
-	return s.queryAppointments(ctx, "placeholders waiting", `SELECT `+appointmentColumns+` FROM appointments
-		WHERE state = 'placeholder' AND alerted_at IS NULL AND written_at < ? ORDER BY written_at LIMIT 1000`, t.UnixMilli())
-}
-
 // queryAppointments runs a query selecting appointmentColumns and scans every row; what names
 // the list in errors.
 func (s *Store) queryAppointments(ctx context.Context, what, query string, args ...any) ([]AppointmentRow, error) {

@@ -132,14 +132,6 @@ func TestConformanceAppointmentReads(t *testing.T) {
 			t.Fatalf("no states: %+v", ws)
 		}
 		setState(t, st, "apt_2", "placeholder", ", emis_written = 'placeholder', written_at = ?", epoch.UnixMilli())
-		waiting, err := st.PlaceholdersWaitingSince(ctx, epoch.Add(time.Minute))
-		must(t, err)
-		if len(waiting) != 1 || waiting[0].ID != "apt_2" {
-			t.Fatalf("placeholders waiting: %+v", waiting)
-		}
-		if w, _ := st.PlaceholdersWaitingSince(ctx, epoch); len(w) != 0 {
-			t.Fatalf("placeholders written before their write: %+v", w)
-		}
 		need, err := st.AppointmentsNeedingEMIS(ctx, epoch.Add(time.Minute), 10)
 		must(t, err)
 		if len(need) != 1 || need[0] != "apt_2" { // a placeholder never matched since
