@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/store/storetest"
@@ -27,8 +28,11 @@ func TestAskingACommandForItsFlagsExitsZero(t *testing.T) {
 func TestTheDemoRefusesAnEMISAddressItWouldIgnore(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{{"--emis-url", "http://127.0.0.1:9"}, {"--directory-url", "http://127.0.0.1:9/dir"}} {
-		err := run(context.Background(), append([]string{"demo", "--data-dir", dir, "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0"}, args...),
+		// Bounded: a demo that started instead of refusing returns nil when the time is up.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := run(ctx, append([]string{"demo", "--data-dir", dir, "--addr", "127.0.0.1:0", "--sandbox-addr", "127.0.0.1:0"}, args...),
 			strings.NewReader(""), io.Discard, io.Discard)
+		cancel()
 		if err == nil || !strings.Contains(err.Error(), "--sandbox-addr") || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("demo %v: %v, want a refusal naming %s and --sandbox-addr", args, err, args[0])
 		}
