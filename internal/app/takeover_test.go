@@ -27,19 +27,13 @@ func TestARunningInstanceResumesADeadWorkersBookingWithoutWaitingForTheSweep(t *
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true})
-	emisSrv := httptest.NewServer(sandbox.NewServer(world, nil))
-	defer emisSrv.Close()
-	url := ""
-	if storetest.Engine() == store.Postgres {
-		url = storetest.URL(t)
-	}
-	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: url, EMISURL: emisSrv.URL, SupplierID: sandbox.DefaultSupplierID,
+	_, emisURL, url := sandboxAndDatabase(t)
+	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: url, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		BookingSweepInterval: time.Hour, OrphanWatchInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := a.SeedDemo(ctx, "http://admin", emisSrv.URL)
+	info, err := a.SeedDemo(ctx, "http://admin", emisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,4 +116,17 @@ func TestARunningInstanceResumesADeadWorkersBookingWithoutWaitingForTheSweep(t *
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// sandboxAndDatabase starts an EMIS sandbox with the demo practice set up, and gives the
+// database URL for the engine the tests run on ("" for SQLite).
+func sandboxAndDatabase(t *testing.T) (world *sandbox.World, emisURL, databaseURL string) {
+	t.Helper()
+	world = sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true})
+	emisSrv := httptest.NewServer(sandbox.NewServer(world, nil))
+	t.Cleanup(emisSrv.Close)
+	if storetest.Engine() == store.Postgres {
+		databaseURL = storetest.URL(t)
+	}
+	return world, emisSrv.URL, databaseURL
 }

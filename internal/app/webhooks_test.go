@@ -18,8 +18,6 @@ import (
 
 	"herolink/internal/app"
 	"herolink/internal/emis/sandbox"
-	"herolink/internal/store"
-	"herolink/internal/store/storetest"
 	"herolink/internal/webhook"
 )
 
@@ -49,18 +47,12 @@ func TestAPartnerIsToldItsBookingsOutcomeAndAReceptionCancellationBySignedWebhoo
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true})
-	emisSrv := httptest.NewServer(sandbox.NewServer(world, nil))
-	defer emisSrv.Close()
-	url := ""
-	if storetest.Engine() == store.Postgres {
-		url = storetest.URL(t)
-	}
-	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: url, EMISURL: emisSrv.URL, SupplierID: sandbox.DefaultSupplierID,
+	world, emisURL, url := sandboxAndDatabase(t)
+	a, err := app.New(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: url, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
 		SyncFullInterval: time.Second, SyncNearInterval: 500 * time.Millisecond, BookingSweepInterval: 300 * time.Millisecond,
 		WebhookAllowHTTPLoopback: true, Webhook: webhook.Config{Backoff: func(int) time.Duration { return 50 * time.Millisecond }}})
 	must(t, err)
-	info, err := a.SeedDemo(ctx, "http://admin", emisSrv.URL)
+	info, err := a.SeedDemo(ctx, "http://admin", emisURL)
 	must(t, err)
 	org, err := world.Org(sandbox.DemoCDB)
 	must(t, err)
