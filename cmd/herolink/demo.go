@@ -25,7 +25,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f serverFlags
 	f.register(fs, "127.0.0.1:8080", "data", false)
 	sandboxAddr := fs.String("sandbox-addr", "127.0.0.1:8089", "address of the in-process EMIS sandbox")
+	var sb demoSandbox
+	sb.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	faults, err := sb.parse()
+	if err != nil {
 		return err
 	}
 	if err := checkEnv(); err != nil {
@@ -41,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, SecondDemo: true, SupplierID: f.supplierID})
+	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, SecondDemo: true, SupplierID: f.supplierID, SessionIdleTimeout: sb.idle})
 	statePath := filepath.Join(f.dataDir, "sandbox-state.json")
 	if err := world.LoadState(statePath); err != nil {
 		return err
@@ -100,6 +106,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ln.Close()
 		return err
 	}
+	// Faults apply once the demo is seeded: seeding connects Riverside through the sandbox.
+	faultLine := ""
+	if faults != nil {
+		if err := world.SetFaults(*faults); err != nil {
+			a.Store.Close()
+			ln.Close()
+			return err
+		}
+		faultLine = "\n  The EMIS sandbox misbehaves as --sandbox-faults says (see or change it at " + sandboxURL + "/sandbox/v1/faults)."
+	}
 	fmt.Fprintf(stdout, `herolink demo is running.
 
   Admin: %s
@@ -111,9 +127,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Riverside Medical Practice (A81001) followed the setup guide and is connected.
   %s
 
-  These details are also in %s. Press Ctrl+C to stop.
+  These details are also in %s. Press Ctrl+C to stop.%s
 `, info.AdminURL, info.StaffUsername, info.StaffPassword, info.PracticeUsername, info.PracticePassword, info.SandboxURL, info.PracticeGroupID, info.APIKey,
-		oakfieldLine(ctx, a.Store), app.DemoInfoPath(f.dataDir))
+		oakfieldLine(ctx, a.Store), app.DemoInfoPath(f.dataDir), faultLine)
 	return a.Run(runCtx, ln)
 }
 

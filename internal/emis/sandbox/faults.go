@@ -84,8 +84,8 @@ type faultTable struct {
 	active atomic.Bool // fast path: no faults configured at all
 }
 
-// SetFaults replaces the fault settings.
-func (w *World) SetFaults(f Faults) error {
+// Validate says what is wrong with fault settings, naming the field.
+func (f Faults) Validate() error {
 	if err := f.Global.validate(); err != nil {
 		return fmt.Errorf("global: %w", err)
 	}
@@ -96,6 +96,14 @@ func (w *World) SetFaults(f Faults) error {
 		if err := c.validate(); err != nil {
 			return fmt.Errorf("organisation %s: %w", k, err)
 		}
+	}
+	return nil
+}
+
+// SetFaults replaces the fault settings.
+func (w *World) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return err
 	}
 	w.faults.mu.Lock()
 	defer w.faults.mu.Unlock()
