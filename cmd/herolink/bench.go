@@ -22,6 +22,8 @@ const benchUsage = `Usage:
   herolink bench booking [flags]  concurrent holds on few slots, confirmations written into a
                                   faulty EMIS (exactly once?), and slot search over the partner
                                   API next to a trivial handler's ceiling
+  herolink bench holds [flags]    an open loop of holds at a fixed rate, each on a slot of its
+                                  own, whatever the answers: latency and every answer a 201?
   herolink bench restart [flags]  run serve as a child process, confirm bookings, SIGKILL serve
                                   while they are being written and start it again: how long the
                                   bookings in flight take to reach EMIS, and none lost or doubled
@@ -45,6 +47,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchSync(ctx, args[1:], stdout, stderr)
 	case "booking":
 		return runBenchBooking(ctx, args[1:], stdout, stderr)
+	case "holds":
+		return runBenchHolds(ctx, args[1:], stdout, stderr)
 	case "restart":
 		return runBenchRestart(ctx, args[1:], stdout, stderr)
 	case "chaos":
@@ -226,6 +230,36 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 		SearchClients: *clients, SearchDuration: *searchFor})
 	if err != nil {
 		return fmt.Errorf("bench booking: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	return res.Table().Format(stdout)
+}
+
+func runBenchHolds(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench holds", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which the run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
+	rate := fs.Float64("rate", 200, "holds sent per second, whatever the answers")
+	duration := fs.Duration("duration", 60*time.Second, "how long holds are sent for")
+	practices := fs.Int("practices", 0, "practices whose diaries hold the slots, the demo practice and generated ones (0: enough for rate x duration distinct slots)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench holds: unexpected argument %q", fs.Arg(0))
+	}
+	if *rate <= 0 || *rate > 5000 || *duration <= 0 || *duration > 30*time.Minute {
+		return errors.New("bench holds: --rate must be between 0 and 5000 per second and --duration between 0 and 30m")
+	}
+	if *practices < 0 || *practices > 100 {
+		return errors.New("bench holds: --practices must be between 0 and 100")
+	}
+	res, err := bench.RunHolds(ctx, bench.HoldsOptions{Progress: stderr, DatabaseURL: *dbURL, Rate: *rate, Duration: *duration, Practices: *practices})
+	if err != nil {
+		return fmt.Errorf("bench holds: %w", err)
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)

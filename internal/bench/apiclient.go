@@ -65,10 +65,10 @@ func (c *apiClient) expect(ctx context.Context, path string, status int) error {
 	return nil
 }
 
-// freeSlots pages through GET /v1/slots from tomorrow until it has n slot ids.
-func (c *apiClient) freeSlots(ctx context.Context, n int) ([]string, error) {
+// freeSlots pages through GET /v1/slots from tomorrow to days ahead until it has n slot ids.
+func (c *apiClient) freeSlots(ctx context.Context, n, days int) ([]string, error) {
 	from := time.Now().AddDate(0, 0, 1).Format(time.DateOnly)
-	to := time.Now().AddDate(0, 0, 41).Format(time.DateOnly)
+	to := time.Now().AddDate(0, 0, days).Format(time.DateOnly)
 	var out []string
 	cursor := ""
 	for len(out) < n {

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -137,53 +135,18 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 			fmt.Fprintf(o.Progress, format+"\n", args...)
 		}
 	}
-	dir, err := os.MkdirTemp("", "herolink-bench-booking-")
+	d, err := startDemoApp(ctx, demoAppOptions{DatabaseURL: o.DatabaseURL, DBPrefix: "herolink_bench_booking", DiaryWeeks: 6,
+		Conns: o.HoldAttempts, Progress: progress, Configure: func(cfg *app.Config) {
+			cfg.EMISCallTimeout, cfg.WritebackWorkers, cfg.BookingSweepInterval = o.CallTimeout, o.WritebackWorkers, 2*time.Second
+		}})
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
-	dbURL, dropDB, err := prepareBenchDatabase(ctx, o.DatabaseURL, "herolink_bench_booking")
+	defer d.close()
+	a, world, c := d.app, d.world, d.client
+	free, err := d.freeSlots(ctx, o.HoldSlots+o.Bookings, 6)
 	if err != nil {
 		return res, err
-	}
-	defer dropDB()
-
-	world := sandbox.New(sandbox.Options{Seed: 1, Preconfigured: true, DiaryWeeks: 6})
-	emisURL, stopEMIS, err := serveSandbox(world)
-	if err != nil {
-		return res, err
-	}
-	defer stopEMIS()
-
-	a, err := app.New(ctx, app.Config{DataDir: dir, DatabaseURL: dbURL, EMISURL: emisURL, SupplierID: sandbox.DefaultSupplierID,
-		EMISCallTimeout: o.CallTimeout, SyncHorizonDays: 42, WritebackWorkers: o.WritebackWorkers,
-		BookingSweepInterval: 2 * time.Second, APIRateLimit: 1e9, APIBurst: 1 << 30,
-		Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return res, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return res, err
-	}
-	base := "http://" + ln.Addr().String()
-	progress("preparing the demo practice (connect, map, first sync of 6 weeks)")
-	info, err := a.SeedDemo(ctx, base+"/admin/", emisURL)
-	if err != nil {
-		return res, err
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx, ln) }()
-	defer func() { stop(); <-done }()
-	c := newAPIClient(base, info.APIKey, info.PracticeGroupID, o.HoldAttempts)
-
-	free, err := c.freeSlots(ctx, o.HoldSlots+o.Bookings)
-	if err != nil {
-		return res, err
-	}
-	if len(free) < o.HoldSlots+o.Bookings {
-		return res, fmt.Errorf("bench: the demo diary has %d free slots; %d are needed", len(free), o.HoldSlots+o.Bookings)
 	}
 
 	progress("phase 1: %d concurrent reservations on %d slots", o.HoldAttempts, o.HoldSlots)

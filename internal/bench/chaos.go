@@ -239,7 +239,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (ChaosResult, error) {
 
 	first := newAPIClient(instances[0].url(), seed.APIKey, seed.Group, 8)
 	want := int(o.Rate*o.Duration.Seconds()*1.3) + 100
-	slots, err := first.freeSlots(ctx, want)
+	slots, err := first.freeSlots(ctx, want, 41)
 	if err != nil {
 		return res, err
 	}

@@ -201,7 +201,7 @@ func RunRestart(ctx context.Context, o RestartOptions) (RestartResult, error) {
 
 	c := newAPIClient("http://"+addr, info.APIKey, info.PracticeGroupID, 64)
 	want := o.Kills*(o.Burst+int(o.Rate*(o.LoadFor.Seconds()+60))) + 100
-	free, err := c.freeSlots(ctx, want)
+	free, err := c.freeSlots(ctx, want, 41)
 	if err != nil {
 		return res, err
 	}
