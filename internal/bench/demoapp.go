@@ -31,9 +31,9 @@ type demoAppOptions struct {
 	// ExtraPractices are generated practices connected and mapped beside the demo practice,
 	// for benchmarks that need more free slots than one diary holds.
 	ExtraPractices int
-	Conns       int    // the partner client's connections
-	Configure   func(*app.Config)
-	Progress    func(format string, args ...any)
+	Conns          int // the partner client's connections
+	Configure      func(*app.Config)
+	Progress       func(format string, args ...any)
 }
 
 // startDemoApp prepares the demo practice (connect, map, first sync of the whole diary) and

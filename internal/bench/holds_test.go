@@ -48,15 +48,22 @@ func TestTheHoldsLoopCountsLatencyFromWhenARequestWasDue(t *testing.T) {
 	// The first request answers only once the fifth has been sent: it holds none of the others
 	// back, and its latency includes its whole wait (four intervals of 10 ms at least).
 	fifth := make(chan struct{})
-	lat, _, _ := openLoop(context.Background(), 100, 5, func(ctx context.Context, i int) int {
+	lat, codes, _ := openLoop(context.Background(), 100, 5, func(ctx context.Context, i int) int {
 		switch i {
 		case 0:
-			<-fifth
+			select {
+			case <-fifth:
+			case <-time.After(5 * time.Second): // bounded: a loop that waits would hang here
+				return -1
+			}
 		case 4:
 			close(fifth)
 		}
 		return 201
 	})
+	if codes[0] != 201 {
+		t.Fatal("the fifth request was not sent while the first waited for its answer")
+	}
 	if lat[0] < 40*time.Millisecond {
 		t.Errorf("the first request's latency is %s, want at least the 40ms it waited", lat[0])
 	}
