@@ -209,6 +209,7 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	workers := fs.Int("writeback-workers", 64, "write-back jobs in flight")
 	clients := fs.Int("search-clients", 64, "concurrent slot-search clients")
 	searchFor := fs.Duration("search-duration", 10*time.Second, "length of the search measurement and of the ceiling's")
+	searchProfile := fs.String("search-cpuprofile", "", "write herolink's CPU profile during the slot search to this file (the client's work is in it too: they share the process)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -225,7 +226,16 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	case *clients < 1 || *searchFor <= 0 || *callTimeout <= 0 || *workers < 1:
 		return errors.New("bench booking: --search-clients, --search-duration, --call-timeout and --writeback-workers must be positive")
 	}
-	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
+	var prof io.Writer
+	if *searchProfile != "" {
+		f, err := os.Create(*searchProfile)
+		if err != nil {
+			return fmt.Errorf("bench booking: %w", err)
+		}
+		defer f.Close()
+		prof = f
+	}
+	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, SearchProfile: prof, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
 		Bookings: *bookings, ErrorRate: *errRate, TimeoutRate: *timeoutRate, CallTimeout: *callTimeout, WritebackWorkers: *workers,
 		SearchClients: *clients, SearchDuration: *searchFor})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type BookingOptions struct {
 
 	SearchClients  int           // concurrent slot-search clients (64)
 	SearchDuration time.Duration // of the search and of the ceiling measurement each (10 s)
+	SearchProfile  io.Writer     // herolink's CPU profile during the slot search; nil: none
 }
 
 func (o *BookingOptions) defaults() {
@@ -335,9 +337,17 @@ func runSearch(ctx context.Context, c *apiClient, o BookingOptions, res *Booking
 		return fmt.Errorf("bench: search: %d %v %s", status, err, body)
 	}
 	res.SlotsPerSearchRequest = count(body)
+	if o.SearchProfile != nil {
+		if err := pprof.StartCPUProfile(o.SearchProfile); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+	}
 	search := RunPhase(ctx, o.SearchClients, o.SearchDuration, func(ctx context.Context, _ int) error {
 		return c.expect(ctx, path, http.StatusOK)
 	})
+	if o.SearchProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.SearchRPS, res.SearchP50MS, res.SearchP99MS, res.SearchErrors = search.PerSecond(), ms(search.P50), ms(search.P99), search.Errors
 
 	// The ceiling: the same clients against a handler that does nothing, on this machine.
