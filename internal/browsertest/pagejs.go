@@ -1,0 +1,85 @@
+package browsertest
+
+// pageJS holds the helpers the Page methods run inside the page. Lookups go by what a person
+// sees (a label, a button's text) and by accessible names (aria-label), never by CSS classes,
+// so the tests keep working when the markup's styling changes and fail when a label does.
+const pageJS = `({
+  norm(s) { return (s || '').replace(/\s+/g, ' ').trim(); },
+  root(scope) {
+    if (!scope) return document.body;
+    const r = document.querySelector(scope);
+    if (!r) throw new Error('nothing matches ' + scope);
+    return r;
+  },
+  text(scope) { return this.root(scope).innerText; },
+  visible(el) { return el.getClientRects().length > 0; },
+  // labelText is a label's own words, without the text of the control inside it.
+  labelText(l) {
+    const c = l.cloneNode(true);
+    c.querySelectorAll('input,select,textarea,button').forEach(e => e.remove());
+    return this.norm(c.textContent);
+  },
+  name(el) {
+    const aria = el.getAttribute('aria-label');
+    if (aria) return this.norm(aria);
+    const by = el.getAttribute('aria-labelledby');
+    if (by) return this.norm(by.split(/\s+/).map(id => (document.getElementById(id) || {}).textContent || '').join(' '));
+    if (el.labels && el.labels.length) return this.norm([...el.labels].map(l => this.labelText(l)).join(' '));
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'input' && ['submit', 'button', 'reset'].includes(el.type)) return this.norm(el.value);
+    if (['a', 'button', 'summary'].includes(tag) || el.getAttribute('role') === 'button') return this.norm(el.innerText);
+    return this.norm(el.getAttribute('title') || el.getAttribute('placeholder') || '');
+  },
+  role(el) {
+    const r = el.getAttribute('role');
+    if (r) return r;
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'a') return 'link';
+    if (tag === 'button' || tag === 'summary') return 'button';
+    if (tag === 'select') return 'combobox';
+    if (tag === 'textarea') return 'textbox';
+    if (tag === 'input') {
+      if (['submit', 'button', 'reset'].includes(el.type)) return 'button';
+      if (['checkbox', 'radio'].includes(el.type)) return el.type;
+      return el.type === 'password' ? 'password' : 'textbox';
+    }
+    return tag;
+  },
+  kinds: {
+    field: 'input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=reset]),select,textarea',
+    control: 'a[href],button,input[type=submit],input[type=button],input[type=reset],summary,[role=button]',
+  },
+  find(kind, want, scope) {
+    want = this.norm(want);
+    const all = [...this.root(scope).querySelectorAll(this.kinds[kind])].filter(e => this.visible(e));
+    let hits = all.filter(e => this.name(e) === want);
+    if (!hits.length) hits = all.filter(e => this.name(e).startsWith(want));
+    const offered = all.map(e => this.role(e) + ' "' + this.name(e) + '"');
+    if (!hits.length) return { error: 'not found', offered };
+    if (hits.length > 1) return { error: hits.length + ' match (use Within to narrow the lookup)', offered: hits.map(e => e.outerHTML.slice(0, 160)) };
+    window.__btSeq = (window.__btSeq || 0) + 1;
+    hits[0].setAttribute('data-bt', String(window.__btSeq));
+    return { selector: '[data-bt="' + window.__btSeq + '"]' };
+  },
+  typeOf(sel) { const e = document.querySelector(sel); return e.tagName.toLowerCase() === 'input' ? e.type : e.tagName.toLowerCase(); },
+  setValue(sel, v) { document.querySelector(sel).value = v; return this.changed(sel); },
+  changed(sel) {
+    const e = document.querySelector(sel);
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+    e.dispatchEvent(new Event('change', { bubbles: true }));
+    return true;
+  },
+  choose(sel, option) {
+    const e = document.querySelector(sel);
+    const i = [...e.options].findIndex(o => this.norm(o.text) === this.norm(option));
+    if (i < 0) return 'no option "' + option + '"; it offers: ' + [...e.options].map(o => '"' + this.norm(o.text) + '"').join(', ');
+    e.selectedIndex = i;
+    this.changed(sel);
+    return '';
+  },
+  focused() {
+    const e = document.activeElement;
+    if (!e || e === document.body) return 'nothing';
+    return this.role(e) + ' "' + this.name(e) + '"';
+  },
+})`
