@@ -65,11 +65,10 @@ func (p *Page) Audit(name string) {
 			p.SetWidth(w)
 		}
 		for _, v := range p.Axe() {
-			line := fmt.Sprintf("at %d px: %s", w, v)
 			if v.Blocking() {
-				failures = append(failures, line)
+				failures = append(failures, fmt.Sprintf("at %d px: %s", w, v))
 			} else {
-				p.t.Logf("axe (not blocking) %s: %s", name, line)
+				p.t.Logf("axe, not blocking: %s at %d px: %s (%s) on %d element(s)", name, w, v.ID, v.Impact, len(v.Nodes))
 			}
 		}
 		p.Screenshot(name)

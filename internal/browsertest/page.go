@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +36,6 @@ type Page struct {
 	ctx    context.Context
 	width  int
 	scope  string // a CSS selector the lookups are limited to; "" for the whole page
-	shots  *int
 	Status int64 // HTTP status of the last page loaded by Go, Click or Press
 }
 
@@ -46,7 +46,7 @@ func NewPage(t testing.TB, width int) *Page {
 	root := browser(t)
 	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	p := &Page{t: t, ctx: ctx, shots: new(int)}
+	p := &Page{t: t, ctx: ctx}
 	// The first action opens the tab and ties it to the context it gets: the page's own.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browser: open a tab: %v", err)
@@ -356,12 +356,27 @@ func (p *Page) Screenshot(name string) string {
 	if err != nil {
 		p.t.Fatalf("browser: screenshot %s: %v", name, err)
 	}
-	*p.shots++
-	path := filepath.Join(dir, fmt.Sprintf("%02d-%s-%d.png", *p.shots, fileName(name), p.width))
+	path := filepath.Join(dir, fmt.Sprintf("%02d-%s-%d.png", nextShot(p.t.Name()), fileName(name), p.width))
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
 	return path
+}
+
+// shotCount numbers each test's screenshots in the order they were taken, across its pages.
+var shotCount struct {
+	sync.Mutex
+	n map[string]int
+}
+
+func nextShot(test string) int {
+	shotCount.Lock()
+	defer shotCount.Unlock()
+	if shotCount.n == nil {
+		shotCount.n = map[string]int{}
+	}
+	shotCount.n[test]++
+	return shotCount.n[test]
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
