@@ -36,7 +36,7 @@ type Page struct {
 	ctx    context.Context
 	width  int
 	scope  string // a CSS selector the lookups are limited to; "" for the whole page
-	Status int64 // HTTP status of the last page loaded by Go, Click or Press
+	Status int64  // HTTP status of the last page loaded by Go, Click or Press
 }
 
 // NewPage opens a blank tab at the given width (DesktopWidth or PhoneWidth, or any other).
