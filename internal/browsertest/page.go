@@ -88,6 +88,9 @@ func eval[T any](p *Page, what, expr string) T {
 // call runs one of the page-side helpers (pageJS) with JSON arguments.
 func call[T any](p *Page, what, fn string, args ...any) T {
 	p.t.Helper()
+	if args == nil {
+		args = []any{}
+	}
 	enc, err := json.Marshal(args)
 	if err != nil {
 		p.t.Fatalf("browser: %s: %v", what, err)
