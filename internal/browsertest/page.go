@@ -224,13 +224,8 @@ func (p *Page) Fill(label, value string) {
 	case "date", "color", "time", "month", "week", "range":
 		call[bool](p, "set "+label, "setValue", sel, value)
 	default:
-		p.do("type into "+label, chromedp.Do,
-			chromedp.Focus(chromedp.CSS(sel)),
-			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-				call[bool](p, "clear "+label, "setValue", sel, "")
-				return nil
-			}),
-			chromedp.SendKeys(chromedp.CSS(sel), value))
+		call[bool](p, "clear "+label, "setValue", sel, "")
+		p.do("type into "+label, chromedp.Do, chromedp.SendKeys(chromedp.CSS(sel), value))
 	}
 }
 
