@@ -168,6 +168,13 @@ func (p *Page) Text() string {
 	return call[string](p, "read the page", "text", p.scope)
 }
 
+// HTML is the markup of every element the CSS selector matches (within the scope), for the
+// rare check of what the page does not show as text (an attribute, a title).
+func (p *Page) HTML(css string) string {
+	p.t.Helper()
+	return call[string](p, "read the markup of "+css, "html", css, p.scope)
+}
+
 // MustSee fails the test unless the page shows every one of the texts (white space between
 // words is not significant).
 func (p *Page) MustSee(texts ...string) {

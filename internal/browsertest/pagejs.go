@@ -12,6 +12,7 @@ const pageJS = `({
     return r;
   },
   text(scope) { return this.root(scope).innerText; },
+  html(css, scope) { return [...this.root(scope).querySelectorAll(css)].map(e => e.outerHTML).join('\n'); },
   visible(el) { return el.getClientRects().length > 0; },
   // labelText is a label's own words, without the text of the control inside it.
   labelText(l) {

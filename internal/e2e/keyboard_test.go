@@ -15,7 +15,7 @@ import (
 // bookings page from the practice page, and links the placeholder to the patient's EMIS record.
 func TestAReceptionistOnAPhoneReconcilesAPlaceholderWithTheKeyboardAlone(t *testing.T) {
 	pr := browsertest.StartProduct(t)
-	id, _ := placeholderFor(t, pr, "Kim", "Keyes", "1985-11-30")
+	id, _, _ := placeholderFor(t, pr, "Kim", "Keyes", "1985-11-30")
 	org, err := pr.World.OrgByODS(sandbox.DemoODS)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"herolink/internal/browsertest"
+	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 )
 
@@ -41,7 +42,7 @@ func partner(t *testing.T, pr *browsertest.Product, method, path, body string) m
 
 // placeholderFor books the first free slot from tomorrow through the partner API for a patient
 // EMIS does not know, and waits until herolink has written it into EMIS as a placeholder.
-func placeholderFor(t *testing.T, pr *browsertest.Product, given, family, born string) (id, reference string) {
+func placeholderFor(t *testing.T, pr *browsertest.Product, given, family, born string) (id, reference, date string) {
 	t.Helper()
 	from := time.Now().AddDate(0, 0, 1).Format(time.DateOnly)
 	to := time.Now().AddDate(0, 0, 8).Format(time.DateOnly)
@@ -60,7 +61,12 @@ func placeholderFor(t *testing.T, pr *browsertest.Product, given, family, born s
 		a := partner(t, pr, "GET", "/v1/appointments/"+id, "")
 		if a["state"] == "placeholder" {
 			ref, _ := a["reference"].(string)
-			return id, ref
+			start, _ := a["start"].(string)
+			at, err := time.Parse(time.RFC3339, start)
+			if err != nil {
+				t.Fatalf("start %q: %v", start, err)
+			}
+			return id, ref, emis.Today(at).String() // the appointment book's days are London days
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the booking never became a placeholder: %v", a)
@@ -76,7 +82,15 @@ func placeholderFor(t *testing.T, pr *browsertest.Product, given, family, born s
 // book it: the appointment becomes booked in EMIS.
 func TestStaffReconcileAPlaceholderByTheEMISNumberOfThePatientReceptionRegistered(t *testing.T) {
 	pr := browsertest.StartProduct(t)
-	id, _ := placeholderFor(t, pr, "Nadia", "Newcomer", "1991-04-12")
+	id, ref, date := placeholderFor(t, pr, "Nadia", "Newcomer", "1991-04-12")
+
+	// Reception sees the yellow placeholder in EMIS's appointment book.
+	book := browsertest.Open(t, pr.SandboxURL+"/emis/"+strconv.Itoa(sandbox.DemoCDB)+"/appointments/book?date="+date, browsertest.DesktopWidth)
+	book.MustSee("Appointment book")
+	if !strings.Contains(book.HTML(`[data-status]`), ref) {
+		t.Fatalf("the appointment book of %s does not show placeholder %s", date, ref)
+	}
+	book.Audit("sandbox-appointment-book")
 
 	org, err := pr.World.OrgByODS(sandbox.DemoODS)
 	if err != nil {
