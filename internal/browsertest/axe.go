@@ -54,7 +54,8 @@ func (p *Page) Axe() []Violation {
 
 // Audit checks the page with axe-core at desktop width and at 390 px, saving a screenshot at
 // each, and fails the test on any serious or critical violation, listing each rule with its
-// impact, the elements it found and the rule's help page. Lesser findings are logged.
+// impact, the elements it found and the rule's help page, and on a page that scrolls sideways
+// at 390 px (naming what sticks out). Lesser axe findings are logged.
 // The page is left at the width it had.
 func (p *Page) Audit(name string) {
 	p.t.Helper()
@@ -69,6 +70,12 @@ func (p *Page) Audit(name string) {
 				failures = append(failures, fmt.Sprintf("at %d px: %s", w, v))
 			} else {
 				p.t.Logf("axe, not blocking: %s at %d px: %s (%s) on %d element(s)", name, w, v.ID, v.Impact, len(v.Nodes))
+			}
+		}
+		if w == PhoneWidth {
+			if over := call[[]string](p, "look for sideways scrolling", "overflow"); len(over) > 0 {
+				failures = append(failures, fmt.Sprintf("at %d px: the page scrolls sideways (WCAG 1.4.10 Reflow: put wide tables in a focusable scrolling region, let the rest wrap):\n    %s",
+					w, strings.Join(over, "\n    ")))
 			}
 		}
 		p.Screenshot(name)

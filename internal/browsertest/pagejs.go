@@ -78,6 +78,26 @@ const pageJS = `({
     this.changed(sel);
     return '';
   },
+  // overflow says what sticks out sideways past the viewport, outside any element that
+  // scrolls or clips horizontally (a table in a scrolling region is fine): WCAG 1.4.10 Reflow.
+  overflow() {
+    const w = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= w + 1) return [];
+    const scrolls = a => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX);
+    const out = new Set();
+    for (const e of document.body.querySelectorAll('*')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.right <= w + 1 || (e.checkVisibility && !e.checkVisibility())) continue;
+      let a = e.parentElement, contained = false;
+      while (a && a !== document.body) { if (scrolls(a) || out.has(a)) { contained = true; break; } a = a.parentElement; }
+      if (!contained) out.add(e);
+    }
+    return [...out].slice(0, 6).map(e => {
+      const r = e.getBoundingClientRect();
+      const id = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+      return id + ' reaches ' + Math.round(r.right) + ' px (' + this.norm(e.innerText).slice(0, 40) + ')';
+    });
+  },
   focused() {
     const e = document.activeElement;
     if (!e || e === document.body) return 'nothing';
