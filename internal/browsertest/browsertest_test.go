@@ -23,6 +23,7 @@ type recorder struct {
 func (r *recorder) Helper()                      {}
 func (r *recorder) Skipf(f string, args ...any)  { r.skipped = fmt.Sprintf(f, args...) }
 func (r *recorder) Fatalf(f string, args ...any) { r.failed = fmt.Sprintf(f, args...) }
+func (r *recorder) Errorf(f string, args ...any) { r.failed = fmt.Sprintf(f, args...) }
 
 func TestWithoutABrowserTheSuiteSkipsLocallyButFailsUnderCI(t *testing.T) {
 	t.Setenv(ChromiumEnv, "/nonexistent/chromium")
@@ -124,5 +125,29 @@ func TestFieldsAreFoundByLabelButtonsByTextAndTheKeyboardReachesThem(t *testing.
 	}
 	if k.Width() != PhoneWidth {
 		t.Fatalf("width = %d", k.Width())
+	}
+}
+
+func TestAnAuditFailureNamesTheRuleImpactTargetAndHelpAndWhatScrollsSidewaysOnAPhone(t *testing.T) {
+	url := serve(t, map[string]string{"/wide": fmt.Sprintf(head, "Wide", "Wide") +
+		`<p style="color:#aaaaaa">Too pale to read.</p><div class="wide" style="width:700px">A fixed-width box.</div>
+<div tabindex="0" role="region" aria-label="A wide table" style="overflow-x:auto"><table><tr><td style="min-width:900px">Scrolls in its own region: fine.</td></tr></table></div>
+</main></body></html>`})
+	p := Open(t, url+"/wide", DesktopWidth)
+	rec := &recorder{TB: t}
+	q := *p
+	q.t = rec
+	q.Audit("wide")
+	for _, want := range []string{"color-contrast (serious)", "https://dequeuniversity.com/rules/axe/", "at [p]",
+		"at 390 px: the page scrolls sideways", "div.wide reaches 7"} {
+		if !strings.Contains(rec.failed, want) {
+			t.Errorf("the audit's failure does not say %q:\n%s", want, rec.failed)
+		}
+	}
+	if strings.Contains(rec.failed, "td reaches") || strings.Contains(rec.failed, "table reaches") {
+		t.Errorf("a table scrolling in its own region was blamed:\n%s", rec.failed)
+	}
+	if p.Width() != DesktopWidth {
+		t.Errorf("the audit left the page at %d px", p.Width())
 	}
 }
