@@ -108,6 +108,13 @@ func browser(t testing.TB) context.Context {
 	return shared.ctx
 }
 
+// Require starts the shared browser if need be; without one it skips the test, or fails it
+// under CI=true.
+func Require(t testing.TB) {
+	t.Helper()
+	browser(t)
+}
+
 // missing skips the test, or fails it under CI=true.
 func missing(t testing.TB, why string) {
 	t.Helper()
