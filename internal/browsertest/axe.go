@@ -55,7 +55,9 @@ func (p *Page) Axe() []Violation {
 // Audit checks the page with axe-core at desktop width and at 390 px, saving a screenshot at
 // each, and fails the test on any serious or critical violation, listing each rule with its
 // impact, the elements it found and the rule's help page, and on a page that scrolls sideways
-// at 390 px (naming what sticks out). Lesser axe findings are logged.
+// at 390 px (naming what sticks out), and on any error the browser reported since the last
+// audit (ConsoleErrors: a script or style the CSP refused, a failed load, an exception).
+// Lesser axe findings are logged.
 // The page is left at the width it had.
 func (p *Page) Audit(name string) {
 	p.t.Helper()
@@ -82,6 +84,9 @@ func (p *Page) Audit(name string) {
 	}
 	if p.width != was {
 		p.SetWidth(was)
+	}
+	if errs := p.ConsoleErrors(); len(errs) > 0 {
+		failures = append(failures, "the browser reported errors (a CSP refusal, a failed load, an exception):\n    "+strings.Join(errs, "\n    "))
 	}
 	if len(failures) > 0 {
 		p.t.Errorf("accessibility audit of %s (%s) found %d serious or critical violation(s):\n  %s",

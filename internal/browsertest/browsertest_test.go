@@ -44,10 +44,11 @@ func TestWithoutABrowserTheSuiteSkipsLocallyButFailsUnderCI(t *testing.T) {
 	}
 }
 
-// serve answers each path with its page.
+// serve answers each path with its page, under a CSP like herolink's.
 func serve(t *testing.T, pages map[string]string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'")
 		body, ok := pages[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
@@ -149,5 +150,21 @@ func TestAnAuditFailureNamesTheRuleImpactTargetAndHelpAndWhatScrollsSidewaysOnAP
 	}
 	if p.Width() != DesktopWidth {
 		t.Errorf("the audit left the page at %d px", p.Width())
+	}
+}
+
+func TestAnAuditFailsAPageWhoseInlineScriptTheCSPRefuses(t *testing.T) {
+	url := serve(t, map[string]string{"/inline": fmt.Sprintf(head, "Inline", "Inline") +
+		`<p>A page with an inline script.</p><script>document.title = "ran";</script></main></body></html>`})
+	p := Open(t, url+"/inline", DesktopWidth)
+	rec := &recorder{TB: t}
+	q := *p
+	q.t = rec
+	q.Audit("inline")
+	if !strings.Contains(rec.failed, "the browser reported errors") || !strings.Contains(rec.failed, "Content Security Policy") {
+		t.Fatalf("the audit did not report the refused inline script:\n%s", rec.failed)
+	}
+	if got := p.Title(); got != "Inline" {
+		t.Fatalf("the inline script ran (title %q)", got)
 	}
 }

@@ -32,11 +32,12 @@ const actionTimeout = 30 * time.Second
 // test ends. Its methods fail the test (t.Fatal) when what they are asked for cannot be done,
 // saying what was on the page, so a walk reads as a list of steps.
 type Page struct {
-	t      testing.TB
-	ctx    context.Context
-	width  int
-	scope  string // a CSS selector the lookups are limited to; "" for the whole page
-	Status int64  // HTTP status of the last page loaded by Go, Click or Press
+	t       testing.TB
+	ctx     context.Context
+	width   int
+	scope   string // a CSS selector the lookups are limited to; "" for the whole page
+	console *console
+	Status  int64 // HTTP status of the last page loaded by Go, Click or Press
 }
 
 // NewPage opens a blank tab at the given width (DesktopWidth or PhoneWidth, or any other).
@@ -45,12 +46,17 @@ func NewPage(t testing.TB, width int) *Page {
 	t.Helper()
 	root := browser(t)
 	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	p := &Page{t: t, ctx: ctx}
+	p := &Page{t: t, ctx: ctx, console: &console{}}
 	// The first action opens the tab and ties it to the context it gets: the page's own.
 	if err := chromedp.Do(ctx); err != nil {
+		cancel()
 		t.Fatalf("browser: open a tab: %v", err)
 	}
+	done := p.console.follow(ctx)
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 	p.SetWidth(width)
 	return p
 }
