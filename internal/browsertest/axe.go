@@ -89,7 +89,7 @@ func (p *Page) Audit(name string) {
 		failures = append(failures, "the browser reported errors (a CSP refusal, a failed load, an exception):\n    "+strings.Join(errs, "\n    "))
 	}
 	if len(failures) > 0 {
-		p.t.Errorf("accessibility audit of %s (%s) found %d serious or critical violation(s):\n  %s",
+		p.t.Errorf("audit of %s (%s) found %d problem(s):\n  %s",
 			name, p.safeURL(), len(failures), strings.Join(failures, "\n  "))
 	}
 }
