@@ -168,3 +168,27 @@ func TestAnAuditFailsAPageWhoseInlineScriptTheCSPRefuses(t *testing.T) {
 		t.Fatalf("the inline script ran (title %q)", got)
 	}
 }
+
+func TestTabbingToAControlWhoseFocusNothingMarksFails(t *testing.T) {
+	page := func(style string) string {
+		return fmt.Sprintf(head, "Focus", "Focus") + `<style>` + style + `</style>
+<form action="/"><label for="q">Search</label><input id="q" name="q"><button type="submit">Go</button></form></main></body></html>`
+	}
+	url := serve(t, map[string]string{
+		"/hidden": page(`*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }`),
+		"/shown":  page(`button:focus-visible { outline: 3px solid #ffeb3b; }`),
+	})
+	for _, c := range []struct {
+		path  string
+		fails bool
+	}{{"/hidden", true}, {"/shown", false}} {
+		p := Open(t, url+c.path, DesktopWidth)
+		rec := &recorder{TB: t}
+		q := *p
+		q.t = rec
+		q.TabTo(`button "Go"`)
+		if got := strings.Contains(rec.failed, "is not visible"); got != c.fails {
+			t.Errorf("%s: focus reported invisible = %v, want %v (%s)", c.path, got, c.fails, rec.failed)
+		}
+	}
+}

@@ -30,7 +30,8 @@ const actionTimeout = 30 * time.Second
 
 // Page is one browser tab in a browser context of its own (its own cookies), closed when the
 // test ends. Its methods fail the test (t.Fatal) when what they are asked for cannot be done,
-// saying what was on the page, so a walk reads as a list of steps.
+// saying what was on the page, so a walk reads as a list of steps; Audit reports its findings
+// with t.Error and lets the walk go on, so one run shows every page's problems.
 type Page struct {
 	t       testing.TB
 	ctx     context.Context
@@ -70,11 +71,11 @@ func Open(t testing.TB, url string, width int) *Page {
 }
 
 // do runs one step with a timeout and fails the test with what the step was.
-func (p *Page) do(what string, run func(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error, steps ...chromedp.Action[chromedp.Void]) {
+func (p *Page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, actionTimeout)
 	defer cancel()
-	if err := run(ctx, steps...); err != nil {
+	if err := chromedp.Do(ctx, steps...); err != nil {
 		p.t.Fatalf("browser: %s: %v (at %s)", what, err, p.safeURL())
 	}
 }
@@ -131,7 +132,7 @@ func (p *Page) SetWidth(width int) {
 		h = PhoneHeight
 		opts = append(opts, chromedp.EmulateMobile)
 	}
-	p.do(fmt.Sprintf("set the width to %d px", width), chromedp.Do, chromedp.EmulateViewport(int64(width), h, opts...))
+	p.do(fmt.Sprintf("set the width to %d px", width), chromedp.EmulateViewport(int64(width), h, opts...))
 	p.width = width
 }
 
@@ -238,7 +239,7 @@ func (p *Page) Fill(label, value string) {
 		call[bool](p, "set "+label, "setValue", sel, value)
 	default:
 		call[bool](p, "clear "+label, "setValue", sel, "")
-		p.do("type into "+label, chromedp.Do, chromedp.SendKeys(chromedp.CSS(sel), value))
+		p.do("type into "+label, chromedp.SendKeys(chromedp.CSS(sel), value))
 	}
 }
 
@@ -267,7 +268,7 @@ func (p *Page) setChecked(label string, want bool) {
 	p.t.Helper()
 	sel := p.find("field", label)
 	if eval[bool](p, "read "+label, fmt.Sprintf("document.querySelector(%q).checked", sel)) != want {
-		p.do("click "+label, chromedp.Do, chromedp.Click(chromedp.CSS(sel)))
+		p.do("click "+label, chromedp.Click(chromedp.CSS(sel)))
 	}
 }
 
@@ -290,14 +291,14 @@ func (p *Page) Click(text string) {
 func (p *Page) Toggle(text string) {
 	p.t.Helper()
 	sel := p.find("control", text)
-	p.do("click "+text, chromedp.Do, chromedp.Click(chromedp.CSS(sel)))
+	p.do("click "+text, chromedp.Click(chromedp.CSS(sel)))
 }
 
 // Press sends keys to whatever has the focus: text, or kb.Tab, kb.Enter, kb.Escape...
 // (github.com/chromedp/chromedp/kb). Use PressAndLoad when the key loads a page.
 func (p *Page) Press(keys string) {
 	p.t.Helper()
-	p.do("press "+describeKeys(keys), chromedp.Do, chromedp.KeyEvent(keys))
+	p.do("press "+describeKeys(keys), chromedp.KeyEvent(keys))
 }
 
 // PressAndLoad sends keys (typically kb.Enter) and waits for the page they load.
@@ -320,7 +321,8 @@ func (p *Page) Focused() string {
 }
 
 // TabTo presses Tab until the focused element's description contains want (see Focused), at
-// most 60 times, and fails the test listing the path the focus took if it never gets there.
+// most 60 times, and fails the test listing the path the focus took if it never gets there,
+// or if nothing shows where the focus is once it is there (WCAG 2.4.7 Focus Visible).
 // It is how a keyboard-only walk reaches a control: the way a person who cannot use a mouse does.
 func (p *Page) TabTo(want string) {
 	p.t.Helper()
@@ -329,6 +331,9 @@ func (p *Page) TabTo(want string) {
 		p.Press(kb.Tab)
 		f := p.Focused()
 		if strings.Contains(f, want) {
+			if !call[bool](p, "see the focus", "focusShown") {
+				p.t.Errorf("browser: the focus on %s is not visible at %s (WCAG 2.4.7): nothing marks it", f, p.safeURL())
+			}
 			return
 		}
 		path = append(path, f)

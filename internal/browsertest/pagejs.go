@@ -98,6 +98,21 @@ const pageJS = `({
       return id + ' reaches ' + Math.round(r.right) + ' px (' + this.norm(e.innerText).slice(0, 40) + ')';
     });
   },
+  // focusShown is whether the focused element is drawn differently from how it is unfocused
+  // (an outline, a shadow, a changed background or text colour), WCAG 2.4.7 Focus Visible.
+  focusShown() {
+    const e = document.activeElement;
+    if (!e || e === document.body) return false;
+    const st = getComputedStyle(e);
+    if (st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0) return true;
+    if (st.boxShadow && st.boxShadow !== 'none') return true;
+    const before = [st.backgroundColor, st.color, st.textDecorationLine, st.borderColor].join('|');
+    e.blur();
+    const un = getComputedStyle(e);
+    const after = [un.backgroundColor, un.color, un.textDecorationLine, un.borderColor].join('|');
+    e.focus({ focusVisible: true });
+    return before !== after;
+  },
   focused() {
     const e = document.activeElement;
     if (!e || e === document.body) return 'nothing';
