@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"herolink/internal/booking"
 	"herolink/internal/emis"
@@ -263,6 +264,15 @@ func (s *Service) validate(ctx context.Context, group string, in Input) (store.B
 	}
 	if in.MaxUses < 1 || in.MaxUses > MaxUses {
 		add("max_uses", fmt.Sprintf("Enter how many bookings the link may make, from 1 to %d.", MaxUses))
+	}
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{{"appointment_type_id", l.AppointmentTypeID, 100}, {"location_id", l.LocationID, 100}, {"practitioner_id", l.PractitionerID, 100},
+		{"patient.given_name", l.GivenName, 100}, {"patient.family_name", l.FamilyName, 100}, {"patient.nhs_number", l.NHSNumber, 20}} {
+		if utf8.RuneCountInString(f.value) > f.max {
+			add(f.field, fmt.Sprintf("At most %d characters.", f.max))
+		}
 	}
 	if len(fe) > 0 {
 		return l, &InvalidError{Fields: fe}
