@@ -121,7 +121,10 @@ func (s *server) renderBookingLinks(w http.ResponseWriter, r *http.Request, u st
 			row.By = l.CreatedBy
 		}
 		row.For = "Anyone (open link)"
-		if bookinglink.ForPatient(l) {
+		switch {
+		case bookinglink.ForPatient(l) && u.Role == store.RoleSupport:
+			row.For = "One patient" // herolink support never sees who
+		case bookinglink.ForPatient(l):
 			row.For = l.GivenName + " " + l.FamilyName + ", born " + l.DateOfBirth
 		}
 		v.Links = append(v.Links, row)
