@@ -98,6 +98,7 @@ type bookAppointmentView struct {
 	Cancelled   bool
 	CanCancel   bool
 	Placeholder bool
+	Failed      bool // the practice's system gave the time to someone else as it was being booked
 }
 
 // bookLink resolves the token: a link, or a page already answered.
@@ -197,7 +198,7 @@ func (s *server) bookPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// A booking made stays visible to its patient whatever became of the link.
-	if held && a.State != booking.StateReserved && a.State != booking.StateExpired && a.State != booking.StateFailed {
+	if held && a.State != booking.StateReserved && a.State != booking.StateExpired {
 		s.bookDone(w, r, l, practice, token, a, v, "", http.StatusOK)
 		return
 	}
@@ -484,7 +485,7 @@ func (s *server) appointmentView(ctx context.Context, l store.BookingLink, pract
 	out := bookAppointmentView{bookBase: s.newBookBase(title, token, practice), Reference: a.Reference, Date: longDate(a.StartAt),
 		Time: clock(a.StartAt), Type: n.types[a.AppointmentTypeID], Who: n.who(a.PractitionerIDs), Where: n.locations[a.LocationID],
 		Patient: strings.TrimSpace(v.GivenName + " " + v.FamilyName), State: string(a.State),
-		Cancelled: a.State == booking.StateCancelled, Placeholder: a.State == booking.StatePlaceholder}
+		Cancelled: a.State == booking.StateCancelled, Placeholder: a.State == booking.StatePlaceholder, Failed: a.State == booking.StateFailed}
 	if a.State == booking.StateReserved {
 		out.HeldUntil, out.HeldISO = clock(a.ReservedUntil), a.ReservedUntil.UTC().Format(time.RFC3339)
 	}
@@ -500,8 +501,11 @@ func (s *server) bookReview(w http.ResponseWriter, r *http.Request, l store.Book
 
 func (s *server) bookDone(w http.ResponseWriter, r *http.Request, l store.BookingLink, practice, token string, a booking.Appointment, v bookinglink.Visit, notice string, status int) {
 	title := "Your appointment is booked"
-	if a.State == booking.StateCancelled {
+	switch a.State {
+	case booking.StateCancelled:
 		title = "Your appointment is cancelled"
+	case booking.StateFailed:
+		title = "Your appointment could not be booked"
 	}
 	av := s.appointmentView(r.Context(), l, practice, token, title, a, v)
 	av.Notice = notice

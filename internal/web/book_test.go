@@ -156,6 +156,10 @@ func TestAPatientBooksThroughTheirLinkAndTheAppointmentIsWrittenIntoEMIS(t *test
 	if owner != "partner-1" {
 		t.Fatalf("the appointment belongs to %q, not the link's partner", owner)
 	}
+	var events int
+	if err := b.store.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM appointment_events WHERE appointment_id = ?`, id).Scan(&events); err != nil || events < 2 {
+		t.Fatalf("the booking's events (for the partner's webhooks): %d %v", events, err)
+	}
 	if err := b.booking.Writeback(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
