@@ -347,3 +347,39 @@ func TestAVisitToOneLinkCannotActOnAnother(t *testing.T) {
 	held := other.post(pathB+"/hold", url.Values{"slot_id": {"anything"}})
 	mustTitle(t, held, "Enter your date of birth")
 }
+
+// When the practice gives the time away in EMIS while the link's booking is written, the
+// patient is told they do not have the appointment and what to do.
+func TestAPatientWhoseTimeWasTakenInEMISMeanwhileIsToldTheyHaveNoAppointment(t *testing.T) {
+	b := setup(t)
+	p := b.readyToBook(t)
+	who := b.registered(t)
+	_, path := b.newLink(t, p, &who, 1)
+	c := b.client(t)
+	c.post(path, dobForm(who.dob))
+	done := b.bookThrough(t, c, path)
+	id, _ := b.appointmentByReference(t, done)
+	ctx := context.Background()
+	row, err := b.store.Appointment(ctx, b.store.DBQ(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := patient{"Tobias", "Other-Person", "1960-01-01"}
+	reg, err := b.demo.RegisterPatient(sandbox.PatientInput{FamilyName: &other.family, FirstNames: &other.given, DateOfBirth: &other.dob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: row.SlotID, PatientID: reg.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.booking.Writeback(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := b.booking.Appointment(ctx, p.PracticeGroupID, id); a.State != booking.StateFailed {
+		t.Fatalf("state %s, want failed", a.State)
+	}
+	page := c.get(path)
+	mustTitle(t, page, "Your appointment could not be booked")
+	mustSay(t, page, "You do not have this appointment", "Contact your GP practice to book an appointment")
+	mustNotSay(t, page, "Your appointment is booked", "Cancel this appointment")
+}
