@@ -214,19 +214,25 @@ func (s *Service) Slots(ctx context.Context, l store.BookingLink, from emis.Date
 }
 
 // Hold places a hold on a slot for the visit, through the booking core as the link's partner,
-// for the practice's hold time. A hold the visit already had is let go first. The slot must
-// be one the link offers.
+// for the practice's hold time. The slot must be one the link offers. A hold the visit already
+// had is let go only once the new one is placed, so a refused choice leaves it standing.
 func (s *Service) Hold(ctx context.Context, l store.BookingLink, v *Visit, slotID string) (booking.Appointment, error) {
 	if StatusOf(l, s.now()) != StatusActive || !v.Verified {
 		return booking.Appointment{}, ErrUnusable
 	}
 	bctx := ctxFor(ctx, l)
+	var previous booking.Appointment
 	if v.AppointmentID != "" {
-		if a, err := s.Booking.Appointment(bctx, l.PracticeGroupID, v.AppointmentID); err == nil && a.State == booking.StateReserved {
-			if _, err := s.Booking.Cancel(bctx, l.PracticeGroupID, a.ID, booking.CancelRequest{Reason: "the patient chose another time"}); err != nil && booking.CodeOf(err) == "" {
-				return booking.Appointment{}, err
+		a, err := s.Booking.Appointment(bctx, l.PracticeGroupID, v.AppointmentID)
+		switch {
+		case err != nil && booking.CodeOf(err) != booking.CodeNotFound:
+			return booking.Appointment{}, err
+		case err == nil && a.State == booking.StateReserved && s.now().Before(a.ReservedUntil):
+			if a.SlotID == slotID {
+				return a, nil // the same time again
 			}
-		} else if err == nil && a.State.Live() {
+			previous = a
+		case err == nil && a.State.Live() && a.State != booking.StateReserved:
 			return booking.Appointment{}, ErrUnusable // this visit already booked
 		}
 	}
@@ -242,6 +248,12 @@ func (s *Service) Hold(ctx context.Context, l store.BookingLink, v *Visit, slotI
 	v.AppointmentID = a.ID
 	if err := s.Store.UpdateBookingLinkVisit(ctx, v.BookingLinkVisit); err != nil {
 		return booking.Appointment{}, err
+	}
+	if previous.ID != "" {
+		// The previous time goes back to others now rather than when its hold runs out.
+		if _, err := s.Booking.Cancel(bctx, l.PracticeGroupID, previous.ID, booking.CancelRequest{Reason: "the patient chose another time"}); err != nil {
+			s.log().Warn("let go of a booking link's previous hold", "link", l.ID, "appointment", previous.ID, "err", err)
+		}
 	}
 	return a, nil
 }

@@ -383,3 +383,39 @@ func TestAPatientWhoseTimeWasTakenInEMISMeanwhileIsToldTheyHaveNoAppointment(t *
 	mustSay(t, page, "You do not have this appointment", "Contact your GP practice to book an appointment")
 	mustNotSay(t, page, "Your appointment is booked", "Cancel this appointment")
 }
+
+var laterDay = regexp.MustCompile(`<a href="(/book/[^"]+\?change=1&amp;from=(\d{4}-\d{2}-\d{2}))">See times on ([^<]+)</a>`)
+
+// The patient sees the next free time first and can page through later days, and book one.
+func TestAPatientPagesThroughLaterDaysAndBooksOne(t *testing.T) {
+	b := setup(t)
+	p := b.readyToBook(t)
+	who := b.registered(t)
+	_, path := b.newLink(t, p, &who, 1)
+	c := b.client(t)
+	first := c.post(path, dobForm(who.dob))
+	m := laterDay.FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatalf("no later day offered:\n%s", first.body)
+	}
+	firstSlot := checkedSlot.FindStringSubmatch(first.body)
+	mustSay(t, c.post(path+"/hold", url.Values{"slot_id": {firstSlot[1]}}), "Check your appointment")
+	later := c.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	mustSay(t, later, "Times available on "+m[3], "Back to the next available appointment")
+	if checkedSlot.MatchString(later.body) {
+		t.Fatal("a later day's time is chosen for the patient")
+	}
+	slot := regexp.MustCompile(`name="slot_id" type="radio" value="([^"]+)"`).FindStringSubmatch(later.body)
+	if slot == nil {
+		t.Fatalf("no times on the later day:\n%s", later.body)
+	}
+	review := c.post(path+"/hold", url.Values{"slot_id": {slot[1]}})
+	mustSay(t, review, "Check your appointment", m[3])
+	// The first time is let go at once: someone else can hold it.
+	if _, err := b.booking.Reserve(context.Background(), p.PracticeGroupID, "someone-else", booking.ReserveRequest{SlotID: firstSlot[1]}); err != nil {
+		t.Fatalf("the time the patient first chose is still held: %v", err)
+	}
+	// A slot the link does not offer (a made-up id) is refused, and the hold stands.
+	mustSay(t, c.post(path+"/hold", url.Values{"slot_id": {"slt_999_999"}}), "that time has just been taken")
+	mustSay(t, c.get(path), "Check your appointment", m[3])
+}
