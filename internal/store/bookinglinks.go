@@ -256,3 +256,13 @@ func (s *Store) UpdateBookingLinkVisit(ctx context.Context, v BookingLinkVisit) 
 	}
 	return nil
 }
+
+// PurgeBookingLinkVisits deletes visits that expired before now: they hold what patients typed.
+func (s *Store) PurgeBookingLinkVisits(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM booking_link_visits WHERE expires_at <= ?`, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge booking link visits: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

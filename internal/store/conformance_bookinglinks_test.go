@@ -147,5 +147,11 @@ func TestABookingLinkVisitBelongsToItsLinkAndExpires(t *testing.T) {
 		if _, err := st.BookingLinkVisit(ctx, "bkl_a", "v1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("an expired visit: %v", err)
 		}
+		if n, err := st.PurgeBookingLinkVisits(ctx, c.t.Add(-3*time.Hour)); err != nil || n != 0 {
+			t.Fatalf("purged a visit not yet expired: %d %v", n, err)
+		}
+		if n, err := st.PurgeBookingLinkVisits(ctx, c.t); err != nil || n != 1 {
+			t.Fatalf("purge expired visits: %d %v", n, err)
+		}
 	})
 }
