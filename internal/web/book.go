@@ -419,7 +419,11 @@ func (s *server) bookSlots(w http.ResponseWriter, r *http.Request, l store.Booki
 		return
 	}
 	n := s.namesOf(ctx, l.PracticeGroupID)
-	v := bookSlotsView{bookBase: s.newBookBase("Choose a time", token, practice), Notice: notice, First: q == ""}
+	title := "Choose a time"
+	if notice != "" {
+		title = "Error: " + title // the notice is shown as a problem to fix
+	}
+	v := bookSlotsView{bookBase: s.newBookBase(title, token, practice), Notice: notice, First: q == ""}
 	if day.Slots != nil {
 		v.Day = longDate(day.Slots[0].StartAt)
 		for _, sl := range day.Slots {

@@ -419,3 +419,13 @@ func TestAPatientPagesThroughLaterDaysAndBooksOne(t *testing.T) {
 	mustSay(t, c.post(path+"/hold", url.Values{"slot_id": {"slt_999_999"}}), "that time has just been taken")
 	mustSay(t, c.get(path), "Check your appointment", m[3])
 }
+
+// The countdown script is served from herolink itself: the pages allow no inline script (the
+// review page says the expiry time in plain text for browsers without JavaScript: bookThrough).
+func TestTheHoldCountdownScriptIsServedFromHerolinkItself(t *testing.T) {
+	b := setup(t)
+	r := b.client(t).send(http.MethodGet, assetPrefix+countdownJS, nil, nil)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "data-held-until") {
+		t.Fatalf("%s: %d", countdownJS, r.status)
+	}
+}
