@@ -429,3 +429,39 @@ func TestTheHoldCountdownScriptIsServedFromHerolinkItself(t *testing.T) {
 		t.Fatalf("%s: %d", countdownJS, r.status)
 	}
 }
+
+// Two patients on an open link for one booking both hold a time; the first to confirm books,
+// the second is told the link has been used and their hold is not confirmed.
+func TestAnOpenLinkForOneBookingConfirmsOnlyTheFirstOfTwoPatients(t *testing.T) {
+	b := setup(t)
+	p := b.readyToBook(t)
+	link, path := b.newLink(t, p, nil, 1)
+	details := func(given string) url.Values {
+		f := dobForm("1970-01-01")
+		f.Set("given_name", given)
+		f.Set("family_name", "Unknown-Patient")
+		return f
+	}
+	first, second := b.client(t), b.client(t)
+	slots := first.post(path, details("Ann"))
+	second.post(path, details("Bob"))
+	ids := regexp.MustCompile(`name="slot_id" type="radio" value="([^"]+)"`).FindAllStringSubmatch(slots.body, 2)
+	if len(ids) < 2 {
+		t.Fatalf("fewer than two times offered:\n%s", slots.body)
+	}
+	mustSay(t, first.post(path+"/hold", url.Values{"slot_id": {ids[0][1]}}), "Check your appointment")
+	mustSay(t, second.post(path+"/hold", url.Values{"slot_id": {ids[1][1]}}), "Check your appointment")
+	mustSay(t, first.post(path+"/confirm", nil), "Your appointment is booked")
+	late := second.post(path+"/confirm", nil)
+	if late.status != http.StatusGone {
+		t.Fatalf("second confirmation: %d\n%s", late.status, late.body)
+	}
+	mustSay(t, late, "This booking link has already been used")
+	var confirmed int
+	if err := b.store.DBQ().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM appointments WHERE state <> 'reserved' AND state <> 'expired' AND state <> 'cancelled'`).Scan(&confirmed); err != nil || confirmed != 1 {
+		t.Fatalf("%d bookings confirmed through a link for one (%v)", confirmed, err)
+	}
+	if l, _ := b.store.BookingLink(context.Background(), link.ID); l.Uses != 1 {
+		t.Fatalf("uses %d", l.Uses)
+	}
+}
