@@ -17,14 +17,14 @@ import (
 // serverFlags are the settings serve and demo share. Every flag has a HEROLINK_* environment
 // variable; a flag given on the command line wins.
 type serverFlags struct {
-	addr, dataDir, databaseURL, emisURL, directoryURL, supplierID, logLevel string
-	healthInterval, emisTimeout                                             time.Duration
-	secureCookies                                                           bool
-	syncHorizonDays, syncConcurrency                                        int
-	syncFull, syncNear                                                      time.Duration
-	apiRate, apiBurst, writebackWorkers                                     int
-	bookingAlertAfter                                                       time.Duration
-	webhookHTTPLoopback, webhookPrivate                                     bool
+	addr, dataDir, databaseURL, emisURL, directoryURL, supplierID, logLevel, publicURL string
+	healthInterval, emisTimeout                                                        time.Duration
+	secureCookies                                                                      bool
+	syncHorizonDays, syncConcurrency                                                   int
+	syncFull, syncNear                                                                 time.Duration
+	apiRate, apiBurst, writebackWorkers                                                int
+	bookingAlertAfter                                                                  time.Duration
+	webhookHTTPLoopback, webhookPrivate                                                bool
 }
 
 func envInt(name string, def int) int {
@@ -102,6 +102,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.DurationVar(&f.bookingAlertAfter, "booking-alert-after", envDuration("HEROLINK_BOOKING_ALERT_AFTER", 5*time.Minute), "alert staff when a booking has waited this long for EMIS (HEROLINK_BOOKING_ALERT_AFTER)")
 	fs.BoolVar(&f.webhookHTTPLoopback, "webhook-allow-http-loopback", envBool("HEROLINK_WEBHOOK_ALLOW_HTTP_LOOPBACK", !secure), "let webhook endpoints use plain http to this machine (the demo allows it) (HEROLINK_WEBHOOK_ALLOW_HTTP_LOOPBACK)")
 	fs.BoolVar(&f.webhookPrivate, "webhook-allow-private", envBool("HEROLINK_WEBHOOK_ALLOW_PRIVATE", false), "let webhooks be delivered to private network addresses (HEROLINK_WEBHOOK_ALLOW_PRIVATE)")
+	fs.StringVar(&f.publicURL, "public-url", env("HEROLINK_PUBLIC_URL", ""), "where patients reach herolink: booking link URLs start with it; default http://ADDR (HEROLINK_PUBLIC_URL)")
 	fs.StringVar(&f.logLevel, "log-level", env("HEROLINK_LOG_LEVEL", "info"), "debug, info, warn or error (HEROLINK_LOG_LEVEL)")
 }
 
@@ -119,5 +120,5 @@ func (f *serverFlags) config(log *slog.Logger) app.Config {
 		SecureCookies: f.secureCookies, Log: log, SyncHorizonDays: f.syncHorizonDays, SyncFullInterval: f.syncFull,
 		SyncNearInterval: f.syncNear, SyncConcurrency: f.syncConcurrency, APIRateLimit: float64(f.apiRate), APIBurst: f.apiBurst,
 		WritebackWorkers: f.writebackWorkers, BookingAlertAfter: f.bookingAlertAfter,
-		WebhookAllowHTTPLoopback: f.webhookHTTPLoopback, WebhookAllowPrivate: f.webhookPrivate}
+		WebhookAllowHTTPLoopback: f.webhookHTTPLoopback, WebhookAllowPrivate: f.webhookPrivate, PublicURL: f.publicURL}
 }

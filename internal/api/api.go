@@ -44,8 +44,10 @@ type Config struct {
 	Booking Booking
 	// Webhooks serves /v1/webhooks; the routes answer 404 when nil.
 	Webhooks Webhooks
-	Store    *store.Store // keeps Idempotency-Key answers
-	Log      *slog.Logger
+	// BookingLinks serves /v1/booking_links; the routes answer 404 when nil.
+	BookingLinks BookingLinks
+	Store        *store.Store // keeps Idempotency-Key answers
+	Log          *slog.Logger
 	// RateLimit is each API key's sustained rate in requests per second (20 if zero) and
 	// Burst how many it may send at once (40 if zero).
 	RateLimit rate.Limit
@@ -154,6 +156,9 @@ func New(cfg Config) http.Handler {
 	route("/v1/patients/{id}/ehr/candidates", get(s.candidates))
 	if cfg.Webhooks != nil {
 		s.webhookRoutes(route)
+	}
+	if cfg.BookingLinks != nil {
+		s.bookingLinkRoutes(route)
 	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		apiHeaders(w)

@@ -30,6 +30,10 @@ var everyRoute = []req{
 	{method: "GET", path: "/v1/webhooks/whk_1"},
 	{method: "DELETE", path: "/v1/webhooks/whk_1"},
 	{method: "POST", path: "/v1/webhooks/whk_1/rotate", body: `{}`},
+	{method: "GET", path: "/v1/booking_links"},
+	{method: "POST", path: "/v1/booking_links", body: linkBody},
+	{method: "GET", path: "/v1/booking_links/bkl_1"},
+	{method: "DELETE", path: "/v1/booking_links/bkl_1"},
 }
 
 func with(r req, header map[string]string) req {

@@ -24,6 +24,7 @@ import (
 	"herolink/internal/api"
 	"herolink/internal/api/apikey"
 	"herolink/internal/api/apitest"
+	"herolink/internal/bookinglink"
 	"herolink/internal/store"
 	"herolink/internal/store/storetest"
 	"herolink/internal/vault"
@@ -70,6 +71,7 @@ type testBundle struct {
 	booking *fakeBooking
 	handler http.Handler
 	hooks   *webhook.Service
+	links   *bookinglink.Service
 	clock   *clock
 	logs    *syncBuffer
 
@@ -128,9 +130,9 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 		}
 		return c
 	}
-	a := mk(b.groupA, apikey.ScopeBooking, apikey.ScopeMessaging)
+	a := mk(b.groupA, apikey.ScopeBooking, apikey.ScopeMessaging, apikey.ScopeBookingLinks)
 	b.keyA, b.keyAID = a.Secret, a.Key.ID
-	b.keyA2 = mk(b.groupA, apikey.ScopeBooking).Secret
+	b.keyA2 = mk(b.groupA, apikey.ScopeBooking, apikey.ScopeBookingLinks).Secret
 	b.keyNoScope = mk(b.groupA, apikey.ScopeMessaging).Secret
 	b.keyB = mk(b.groupB, apikey.ScopeBooking).Secret
 	vk, err := vault.LoadFile(filepath.Join(t.TempDir(), "secret.keys"))
@@ -138,7 +140,8 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 		t.Fatal(err)
 	}
 	b.hooks = webhook.New(st, vk, log, webhook.Config{})
-	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Webhooks: b.hooks, Store: st, Log: log,
+	b.links = &bookinglink.Service{Store: st, Booking: b.booking, BaseURL: "https://book.herolink.example", Log: log, Now: b.clock.Now}
+	b.handler = api.New(api.Config{Keys: b.keys, Booking: b.booking, Webhooks: b.hooks, BookingLinks: b.links, Store: st, Log: log,
 		RateLimit: o.rate, Burst: o.burst, LookupRateLimit: o.lookupRate, LookupBurst: o.lookupBurst, Now: b.clock.Now})
 	return b
 }

@@ -71,7 +71,7 @@ func TestTheOpenAPIDocumentIsServedAndIsValidOpenAPI31(t *testing.T) {
 	}
 	for _, r := range everyRoute {
 		p, _, _ := strings.Cut(r.path, "?")
-		for _, id := range []string{"slt_1_1", "apt_1", "pat_1", "whk_1"} {
+		for _, id := range []string{"slt_1_1", "apt_1", "pat_1", "whk_1", "bkl_1"} {
 			p = strings.Replace(p, id, "{id}", 1)
 		}
 		if !documented[r.method+" "+p] {

@@ -22,6 +22,7 @@ import (
 
 	"herolink/internal/api/apikey"
 	"herolink/internal/booking"
+	"herolink/internal/bookinglink"
 	"herolink/internal/emis"
 	"herolink/internal/jobs"
 	"herolink/internal/mapping"
@@ -47,6 +48,7 @@ type Config struct {
 	SweepInterval   time.Duration // how often due health checks are enqueued; 30 s if zero
 	SecureCookies   bool          // set Secure on session cookies (behind HTTPS)
 	SandboxURL      string        // shown in pages when running the demo
+	PublicURL       string        // where patients reach herolink; booking link URLs start with it (http://Addr if empty)
 	Log             *slog.Logger
 
 	SyncHorizonDays  int           // days of diary kept fresh; 14 if zero, at most 56
@@ -241,12 +243,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	partner := partnerAPI(cfg, st, apiKeys, bookings, hooks)
+	links := &bookinglink.Service{Store: st, Booking: bookings, BaseURL: publicURL(cfg), Log: cfg.Log.With("component", "bookinglink")}
+	partner := partnerAPI(cfg, st, apiKeys, bookings, hooks, links)
 	mux.Handle("/v1/", partner)
 	mux.Handle("/openapi.json", partner)
 	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
 	explain.HorizonDays = cfg.SyncHorizonDays
-	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Webhooks: hooks, Log: cfg.Log.With("component", "web"),
+	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Webhooks: hooks, BookingLinks: links, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
 	a.Handler = partnerFirst(partner, mux)
 	return a, nil

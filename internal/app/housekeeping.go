@@ -29,6 +29,10 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[purgeArgs]) error {
 		// Webhook deliveries and their attempts, 30 days after they settled.
 		_, err = w.store.PurgeWebhookHistory(ctx, time.Now().Add(-webhookHistory))
 	}
+	if err == nil {
+		// Booking link visits once expired: they hold what patients typed.
+		_, err = w.store.PurgeBookingLinkVisits(ctx, time.Now())
+	}
 	return err
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"herolink/internal/booking"
+	"herolink/internal/bookinglink"
 	"herolink/internal/emis"
 	"herolink/internal/emis/sandbox"
 	"herolink/internal/practice"
@@ -37,6 +38,7 @@ type testBundle struct {
 	store   *store.Store
 	service *practice.Service
 	booking *booking.Service // River unset: tests that confirm bookings give it one
+	links   *bookinglink.Service
 	web     *httptest.Server
 	seen    *recorder   // every response any client of this bundle received
 	logs    *syncBuffer // everything herolink logged
@@ -72,16 +74,18 @@ func setup(t *testing.T, opts ...bundleOpts) *testBundle {
 	svc := &practice.Service{Store: st, Vault: keys, Log: log, Tester: &practice.Tester{
 		Directory: &practice.HTTPDirectory{BaseURL: emisSrv.URL + "/sandbox/v1/directory"}, Caller: caller}}
 	bk := &booking.Service{Store: st, Conns: svc, Log: log}
-	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log, Booking: bk,
+	links := &bookinglink.Service{Store: st, Booking: bk, Log: log}
+	h := New(Config{Store: st, Practices: svc, Sessions: &staff.Sessions{Store: st}, Log: log, Booking: bk, BookingLinks: links,
 		Explain:       &slotsync.Explainer{Store: st, Conns: svc},
 		SecureCookies: o.secureCookies, SandboxURL: emisSrv.URL, SignIns: o.signins})
 	web := httptest.NewServer(h)
 	t.Cleanup(web.Close)
+	links.BaseURL = web.URL
 	demo, err := w.Org(sandbox.DemoCDB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBundle{world: w, demo: demo, store: st, service: svc, booking: bk, web: web, seen: &recorder{}, logs: logs}
+	return &testBundle{world: w, demo: demo, store: st, service: svc, booking: bk, links: links, web: web, seen: &recorder{}, logs: logs}
 }
 
 // addStaff creates a staff user who signs in with password.

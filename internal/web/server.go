@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"herolink/internal/api/apikey"
+	"herolink/internal/bookinglink"
 	"herolink/internal/mapping"
 	"herolink/internal/practice"
 	"herolink/internal/slotsync"
@@ -24,9 +25,10 @@ type Config struct {
 	Mapping       *mapping.Service    // nil: one is built over Store and Practices (tests)
 	Explain       *slotsync.Explainer // "why can't I see this slot?"; nil: the page only asks
 	Sessions      *staff.Sessions
-	Booking       *booking.Service // nil: the bookings page says bookings are not enabled
-	APIKeys       *apikey.Service  // the partner API's keys; nil: one over Store (tests)
-	Webhooks      *webhook.Service // resend from the webhooks page; nil: the page lists only
+	Booking       *booking.Service     // nil: the bookings page says bookings are not enabled
+	APIKeys       *apikey.Service      // the partner API's keys; nil: one over Store (tests)
+	Webhooks      *webhook.Service     // resend from the webhooks page; nil: the page lists only
+	BookingLinks  *bookinglink.Service // patient booking links (/book/{token}); nil: those pages say booking online is not available
 	Log           *slog.Logger
 	SecureCookies bool            // mark the session cookie Secure (serve over HTTPS)
 	SandboxURL    string          // the EMIS sandbox's pages, linked from the form in demos; "" in production
@@ -118,6 +120,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/api-keys/{kid}/revoke", s.practiceForm(s.formRevokeAPIKey))
 	mux.Handle("GET /admin/practices/{id}/webhooks", s.practiceForm(s.webhooksPage))
 	mux.Handle("POST /admin/practices/{id}/webhooks/deliveries/{did}/resend", s.practiceForm(s.formResendWebhook))
+	s.bookingLinkRoutes(mux)
 	mux.Handle("GET /admin/connect", s.signedIn(s.connectPage))
 	mux.Handle("POST /admin/connect", s.signedIn(s.connect))
 	mux.Handle("/admin/", s.signedIn(func(w http.ResponseWriter, r *http.Request, u store.StaffUser) {
