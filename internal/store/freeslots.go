@@ -76,7 +76,9 @@ func (s *Store) freeSlots(ctx context.Context, q FreeSlotQuery, index *slotIndex
 		q.Limit = 100
 	}
 	var out []FreeSlot
-	if index != nil && len(practices) > 0 {
+	// One slot (a hold checking its slot) is one indexed read: cheaper than bringing the
+	// practice's index up to date after every hold.
+	if index != nil && len(practices) > 0 && q.SlotID == 0 {
 		var err error
 		if out, err = index.freeSlots(ctx, s, practices, q); err != nil {
 			return nil, err
