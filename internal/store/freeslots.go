@@ -148,7 +148,10 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 			args = append(args, q.AfterStart, q.AfterSlot)
 		}
 	}
-	b.WriteString(" ORDER BY sl.start_at, sl.slot_id LIMIT ?")
+	if q.SlotID == 0 {
+		b.WriteString(" ORDER BY sl.start_at, sl.slot_id")
+	} // else the slot is found by its key: an ORDER BY would lead the planner to walk the start index
+	b.WriteString(" LIMIT ?")
 	args = append(args, q.Limit)
 	rows, err := s.read.QueryContext(ctx, b.String(), args...)
 	if err != nil {
