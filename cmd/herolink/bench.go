@@ -254,6 +254,7 @@ func runBenchHolds(ctx context.Context, args []string, stdout, stderr io.Writer)
 	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which the run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
 	rate := fs.Float64("rate", 200, "holds sent per second, whatever the answers")
 	duration := fs.Duration("duration", 60*time.Second, "how long holds are sent for")
+	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile while the holds are sent to this file")
 	practices := fs.Int("practices", 0, "practices whose diaries hold the slots, the demo practice and generated ones (0: enough for rate x duration distinct slots)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -267,7 +268,17 @@ func runBenchHolds(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *practices < 0 || *practices > 100 {
 		return errors.New("bench holds: --practices must be between 0 and 100")
 	}
-	res, err := bench.RunHolds(ctx, bench.HoldsOptions{Progress: stderr, DatabaseURL: *dbURL, Rate: *rate, Duration: *duration, Practices: *practices})
+	var prof io.Writer
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("bench holds: %w", err)
+		}
+		defer f.Close()
+		prof = f
+	}
+	res, err := bench.RunHolds(ctx, bench.HoldsOptions{Progress: stderr, DatabaseURL: *dbURL, Rate: *rate, Duration: *duration,
+		Practices: *practices, CPUProfile: prof})
 	if err != nil {
 		return fmt.Errorf("bench holds: %w", err)
 	}

@@ -76,7 +76,8 @@ func (s *server) slots(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(mapAll(page.Slots, toSlotJSON), page.NextCursor))
+	writeSlotList(w, page.Slots, page.NextCursor)
+	return nil
 }
 
 func (s *server) slot(w http.ResponseWriter, r *http.Request, c *call) error {

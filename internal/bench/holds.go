@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -20,6 +21,9 @@ type HoldsOptions struct {
 	// Practices holding the slots: the demo practice and generated ones (0: enough for
 	// Rate*Duration distinct slots in eight weeks of their diaries).
 	Practices int
+	// CPUProfile, when set, receives herolink's CPU profile while the holds are sent (the
+	// client's work is in it too: they share the process).
+	CPUProfile io.Writer
 }
 
 // HoldsResult is what `herolink bench holds` measured. The JSON names are the contract of --json.
@@ -84,6 +88,11 @@ func RunHolds(ctx context.Context, o HoldsOptions) (HoldsResult, error) {
 	}
 	res.Practices = o.Practices
 	progress("sending %d holds at %.0f/s across %d practices", n, o.Rate, o.Practices)
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
 	lat, codes, lag := openLoop(ctx, o.Rate, n, func(ctx context.Context, i int) int {
 		status, _, err := slots[i].client.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i].id}, nil)
 		if err != nil {
@@ -91,6 +100,9 @@ func RunHolds(ctx context.Context, o HoldsOptions) (HoldsResult, error) {
 		}
 		return status
 	})
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.Sent = len(codes)
 	for _, c := range codes {
 		key := fmt.Sprint(c)

@@ -14,6 +14,10 @@ type catalogue struct {
 	typeByEMIS     map[int]store.AppointmentType // published appointment types
 	locationBySite map[int64]store.Location
 	practByHolder  map[int64]store.Practitioner
+	// The public ids of the same, formatted once: slot search shows them on every slot.
+	typeIDByEMIS       map[int]string
+	locationIDBySite   map[int64]string
+	practitionerByHold map[int64]string
 }
 
 // catalogueTTL bounds how long a mapping change takes to show in the partner API. Searches
@@ -91,39 +95,40 @@ func (s *Service) readCatalogue(ctx context.Context, practiceID int64) (*catalog
 	}
 	c := &catalogue{typeByEMIS: map[int]store.AppointmentType{}, locationBySite: map[int64]store.Location{},
 		practByHolder: map[int64]store.Practitioner{}}
+	c.typeIDByEMIS, c.locationIDBySite, c.practitionerByHold = map[int]string{}, map[int64]string{}, map[int64]string{}
 	for _, t := range types {
 		if t.Published {
 			c.typeByEMIS[t.EMISSlotTypeID] = t
+			c.typeIDByEMIS[t.EMISSlotTypeID] = prefixedID(prefixAppointmentType, t.ID)
 		}
 	}
 	for _, l := range locs {
 		if l.EMISSiteID != 0 {
 			c.locationBySite[l.EMISSiteID] = l
+			c.locationIDBySite[l.EMISSiteID] = prefixedID(prefixLocation, l.ID)
 		}
 	}
 	for _, p := range prs {
 		if p.EMISHolderID != 0 {
 			c.practByHolder[p.EMISHolderID] = p
+			c.practitionerByHold[p.EMISHolderID] = prefixedID(prefixPractitioner, p.ID)
 		}
 	}
 	return c, nil
 }
 
 func (c *catalogue) practitionerIDs(holders []int64) []string {
-	out := []string{}
+	out := make([]string, 0, len(holders))
 	for _, h := range holders {
-		if p, ok := c.practByHolder[h]; ok {
-			out = append(out, prefixedID(prefixPractitioner, p.ID))
+		if id, ok := c.practitionerByHold[h]; ok {
+			out = append(out, id)
 		}
 	}
 	return out
 }
 
 func (c *catalogue) appointmentTypeID(emisType int) string {
-	if t, ok := c.typeByEMIS[emisType]; ok {
-		return prefixedID(prefixAppointmentType, t.ID)
-	}
-	return ""
+	return c.typeIDByEMIS[emisType]
 }
 
 // AppointmentTypes lists the practice group's published appointment types.

@@ -240,13 +240,13 @@ func (s *Service) toSlot(ctx context.Context, cats map[int64]*catalogue, r store
 		cats[r.PracticeID] = c
 	}
 	at := c.appointmentTypeID(r.TypeID)
-	loc, ok := c.locationBySite[r.SiteID]
+	loc, ok := c.locationIDBySite[r.SiteID]
 	if at == "" || !ok {
 		return Slot{}, false, nil // not offered: no published type or no location
 	}
 	return Slot{ID: slotID(r.PracticeID, r.SlotID), PracticeID: r.PracticeID, StartAt: r.StartAt,
 		EndAt: r.StartAt.Add(time.Duration(r.LengthMin) * time.Minute), AppointmentTypeID: at,
-		LocationID: prefixedID(prefixLocation, loc.ID), PractitionerIDs: c.practitionerIDs(r.HolderIDs)}, true, nil
+		LocationID: loc, PractitionerIDs: c.practitionerIDs(r.HolderIDs)}, true, nil
 }
 
 // Slot returns one slot if it is free to reserve now.

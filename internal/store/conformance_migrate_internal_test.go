@@ -29,6 +29,9 @@ func TestEveryMigrationTranslatesForPostgreSQL(t *testing.T) {
 	}
 	identity := 0
 	for _, name := range names {
+		if _, only := migrationVersion(name); only != "" {
+			continue // written for one engine: TestEveryEngineSpecificMigrationHasItsTwin
+		}
 		body, err := migrationFS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -63,6 +66,42 @@ func TestPostgresDDLRewritesTheReviewedDifferences(t *testing.T) {
 	} {
 		if got := postgresDDL(tc.in); got != tc.want {
 			t.Errorf("postgresDDL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// A migration written for one engine must exist for the other, or one engine's schema would
+// lack what the other has (the slot index's change counters, say).
+func TestEveryEngineSpecificMigrationHasItsTwin(t *testing.T) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string][]string{}
+	plain := map[string]bool{}
+	for _, name := range names {
+		v, only := migrationVersion(name)
+		if only == "" {
+			plain[v] = true
+			continue
+		}
+		engines[v] = append(engines[v], only)
+	}
+	for v, got := range engines {
+		if len(got) != 2 || plain[v] {
+			t.Errorf("migration %s: engine-specific files for %v (and a shared one: %v); want exactly one for sqlite and one for postgres", v, got, plain[v])
+		}
+	}
+	if len(engines) == 0 {
+		t.Error("no engine-specific migration found: the slot index's triggers are missing")
+	}
+	for _, c := range []struct{ name, version, only string }{
+		{"migrations/0027_slot_versions.sqlite.sql", "0027_slot_versions", "sqlite"},
+		{"migrations/0027_slot_versions.postgres.sql", "0027_slot_versions", "postgres"},
+		{"migrations/0003_diary.sql", "0003_diary", ""},
+	} {
+		if v, only := migrationVersion(c.name); v != c.version || only != c.only {
+			t.Errorf("migrationVersion(%q) = %q, %q; want %q, %q", c.name, v, only, c.version, c.only)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -45,8 +46,8 @@ func TestInstancesStartingTogetherMigrateOnePostgreSQLDatabase(t *testing.T) {
 	must(t, err)
 	var applied int
 	must(t, stores[0].DBQ().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied))
-	if applied != len(files) {
-		t.Fatalf("%d migrations recorded, want %d", applied, len(files))
+	if want := migrationVersions(files); applied != want {
+		t.Fatalf("%d migrations recorded, want %d", applied, want)
 	}
 	// And the schema works.
 	if _, err := stores[1].EnsurePractice(ctx, "A81001", 1, "Riverside"); err != nil {
@@ -64,8 +65,20 @@ func TestMigratingAgainChangesNothing(t *testing.T) {
 		must(t, st.DBQ().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&after))
 		entries, err := fs.Glob(os.DirFS("."), "migrations/*.sql")
 		must(t, err)
-		if before != len(entries) || after != before {
-			t.Fatalf("migrations recorded: %d, then %d; want %d", before, after, len(entries))
+		if want := migrationVersions(entries); before != want || after != before {
+			t.Fatalf("migrations recorded: %d, then %d; want %d", before, after, want)
 		}
 	})
+}
+
+// migrationVersions counts migrations: an engine-specific pair (NNNN.sqlite.sql and
+// NNNN.postgres.sql) is one.
+func migrationVersions(files []string) int {
+	seen := map[string]bool{}
+	for _, f := range files {
+		v := strings.TrimSuffix(filepath.Base(f), ".sql")
+		v = strings.TrimSuffix(strings.TrimSuffix(v, ".sqlite"), ".postgres")
+		seen[v] = true
+	}
+	return len(seen)
 }

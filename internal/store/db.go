@@ -58,7 +58,33 @@ type conn struct {
 	dialect Dialect
 	sql     *sql.DB       // SQLite
 	pool    *pgxpool.Pool // PostgreSQL
+	// stmts are SQLite statements prepared once for the hottest queries (QueryRowPrepared):
+	// parsing a statement cost more than running it. pgx keeps its own per connection.
+	stmts sync.Map // query -> *sql.Stmt
 }
+
+// QueryRowPrepared is QueryRowContext for a fixed hot query, prepared once.
+func (c *conn) QueryRowPrepared(ctx context.Context, q string, args ...any) Row {
+	if c.pool != nil {
+		return c.QueryRowContext(ctx, q, args...)
+	}
+	st, ok := c.stmts.Load(q)
+	if !ok {
+		prepared, err := c.sql.PrepareContext(ctx, q)
+		if err != nil {
+			return errRow{err}
+		}
+		if st, ok = c.stmts.LoadOrStore(q, prepared); ok {
+			prepared.Close() // another caller prepared it first
+		}
+	}
+	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+}
+
+// errRow is a Row whose Scan fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (c *conn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if c.pool != nil {
@@ -98,6 +124,10 @@ func (c *conn) Close() error {
 		c.pool.Close()
 		return nil
 	}
+	c.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return c.sql.Close()
 }
 

@@ -58,6 +58,11 @@ func cancellationPending(alias string) string {
 // practice is read on its own along the (practice, start, slot) index, which stops after a
 // page; the pages are merged.
 func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, error) {
+	return s.freeSlots(ctx, q, s.slots)
+}
+
+// freeSlots answers from the index when there is one, else from SQL alone.
+func (s *Store) freeSlots(ctx context.Context, q FreeSlotQuery, index *slotIndex) ([]FreeSlot, error) {
 	practices := q.Practices
 	if q.PracticeID != 0 {
 		practices = []int64{q.PracticeID}
@@ -71,12 +76,21 @@ func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, err
 		q.Limit = 100
 	}
 	var out []FreeSlot
-	for _, pid := range practices {
-		rows, err := s.freeSlotsOf(ctx, pid, q)
-		if err != nil {
+	// One slot (a hold checking its slot) is one indexed read: cheaper than bringing the
+	// practice's index up to date after every hold.
+	if index != nil && len(practices) > 0 && q.SlotID == 0 {
+		var err error
+		if out, err = index.freeSlots(ctx, s, practices, q); err != nil {
 			return nil, err
 		}
-		out = append(out, rows...)
+	} else {
+		for _, pid := range practices {
+			rows, err := s.freeSlotsOf(ctx, pid, q)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rows...)
+		}
 	}
 	if len(practices) > 1 {
 		slices.SortFunc(out, func(a, b FreeSlot) int {
@@ -134,7 +148,10 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 			args = append(args, q.AfterStart, q.AfterSlot)
 		}
 	}
-	b.WriteString(" ORDER BY sl.start_at, sl.slot_id LIMIT ?")
+	if q.SlotID == 0 {
+		b.WriteString(" ORDER BY sl.start_at, sl.slot_id")
+	} // else the slot is found by its key: an ORDER BY would lead the planner to walk the start index
+	b.WriteString(" LIMIT ?")
 	args = append(args, q.Limit)
 	rows, err := s.read.QueryContext(ctx, b.String(), args...)
 	if err != nil {

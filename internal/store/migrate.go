@@ -47,7 +47,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		version, only := migrationVersion(name)
+		if only != "" && only != s.dialect.String() {
+			continue // the other engine's twin of a dialect-specific migration
+		}
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 			return fmt.Errorf("store: read schema_migrations: %w", err)
@@ -60,7 +63,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		}
 		ddl := string(body)
-		if s.dialect == Postgres {
+		if s.dialect == Postgres && only == "" {
 			ddl = postgresDDL(ddl)
 		}
 		err = s.inTx(ctx, func(tx *Tx) error {
@@ -92,6 +95,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("store: river migrations: %w", err)
 	}
 	return nil
+}
+
+// migrationVersion names a migration file's version and, for one written for a single engine
+// (NNNN_name.sqlite.sql beside NNNN_name.postgres.sql, for what the two spell too
+// differently to translate, such as triggers), that engine.
+func migrationVersion(name string) (version, only string) {
+	version = strings.TrimSuffix(filepath.Base(name), ".sql")
+	for _, d := range []Dialect{SQLite, Postgres} {
+		if v, ok := strings.CutSuffix(version, "."+d.String()); ok {
+			return v, d.String()
+		}
+	}
+	return version, ""
 }
 
 // execScript runs a migration of several statements. pgx runs a parameterless multi-statement

@@ -29,6 +29,8 @@ type Store struct {
 	// is db itself.
 	read *conn
 	now  func() time.Time
+	// slots answers FreeSlots from memory (freeslotindex.go); nil: from SQL every time.
+	slots *slotIndex
 }
 
 // Options says which database to open.
@@ -84,7 +86,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now}, nil
+	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex()}, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at url (pgx's pool; pool_max_conns and
@@ -109,7 +111,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactPg(err))
 	}
 	c := &conn{dialect: Postgres, pool: pool}
-	return &Store{dialect: Postgres, db: c, read: c, now: time.Now}, nil
+	return &Store{dialect: Postgres, db: c, read: c, now: time.Now, slots: newSlotIndex()}, nil
 }
 
 // redactPg keeps a connection error's kind without the connection string it may quote.

@@ -138,3 +138,29 @@ func OpenPostgres(t testing.TB) *store.Store {
 	}
 	return st
 }
+
+// EachPair runs fn once per engine with two stores on one database, as two instances of
+// herolink would have: what one writes, the other must see.
+func EachPair(t *testing.T, fn func(t *testing.T, a, b *store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "herolink.db")
+		fn(t, OpenSQLiteAt(t, path), OpenSQLiteAt(t, path))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := URL(t)
+		var sts [2]*store.Store
+		for i := range sts {
+			st, err := store.OpenPostgres(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if err := st.Migrate(context.Background()); err != nil {
+				t.Fatal(fmt.Errorf("migrate PostgreSQL: %w", err))
+			}
+			sts[i] = st
+		}
+		fn(t, sts[0], sts[1])
+	})
+}
