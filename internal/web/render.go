@@ -229,18 +229,6 @@ func when(t time.Time) string {
 	return t.In(emis.London).Format("2 January 2006 at 15:04")
 }
 
-func auditAction(action string) string {
-	switch action {
-	case "connection.created":
-		return "Connected"
-	case "connection.replaced":
-		return "Credentials replaced"
-	case "connection.test_failed":
-		return "Connection test failed"
-	}
-	return action
-}
-
 // matchReason says in plain words why a placeholder's patient was not matched.
 func matchReason(rule string) string {
 	switch rule {
