@@ -36,11 +36,6 @@ func (s *server) mapping() *mapping.Service {
 
 // ---- JSON ----
 
-type jsonError struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-}
-
 type jsonList[T any] struct {
 	Data  []T `json:"data"`
 	Count int `json:"count"`
@@ -59,8 +54,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// jsonFail answers an admin JSON endpoint's refusal in the partner API's problem+json shape:
+// a stable code from the status, the message as detail, and the field at fault, if one is.
 func jsonFail(w http.ResponseWriter, status int, msg, field string) {
-	writeJSON(w, status, jsonError{Error: msg, Field: field})
+	code := statusCode(status)
+	p := problem{Status: status, Code: code, Detail: msg}
+	if field != "" {
+		p.Errors = []fieldProblem{{Field: field, Code: code, Message: msg}}
+	}
+	writeProblem(w, p)
+}
+
+// statusCode is the problem code of an admin JSON answer's status.
+func statusCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalid_json"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusUnprocessableEntity:
+		return "validation_failed"
+	case http.StatusBadGateway:
+		return "emis_unavailable"
+	}
+	return "internal_error"
 }
 
 // wantsJSON tells the JSON endpoints' callers from browsers' form posts, for the actions both use.

@@ -45,6 +45,7 @@ var problemTitles = map[string]string{
 	"invalid_json":                           "Invalid JSON",
 	"unsupported_media_type":                 "Unsupported media type",
 	"internal_error":                         "Internal error",
+	"conflict":                               "Conflict",
 	"emis_unavailable":                       "EMIS did not answer",
 	string(booking.CodeInvalid):              "Validation failed",
 	string(booking.CodeInvalidState):         "Invalid state",
