@@ -89,10 +89,27 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 		http.Error(w, "Something went wrong", http.StatusInternalServerError)
 		return
 	}
+	out := buf.Bytes()
+	if block == "layout" {
+		out = errorTitle(out)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(out)
 }
+
+// errorTitle starts the page's title with "Error: " when the page shows an error summary, so
+// that a screen reader user hears at once that the form came back with a problem (WCAG 2.2,
+// NHS.UK error summary). Decided here, from what the page shows, so no page can forget it.
+func errorTitle(page []byte) []byte {
+	if !bytes.Contains(page, []byte(`class="nhsuk-error-summary"`)) || bytes.Contains(page, []byte("<title>Error: ")) {
+		return page
+	}
+	return bytes.Replace(page, []byte("<title>"), []byte("<title>Error: "), 1)
+}
+
+// problems is one error for the error summary, from a template: the field's id and the message.
+func problems(field, msg string) []fieldError { return []fieldError{{Field: field, Message: msg}} }
 
 type errorView struct {
 	base
@@ -123,6 +140,7 @@ var funcs = template.FuncMap{
 	"ago":         ago,
 	"matchReason": matchReason,
 	"span":        span,
+	"problems":    problems,
 }
 
 // span says a duration the way staff read it: "45 seconds", "12 minutes", "3 hours 5 minutes", "2 days 4 hours".
