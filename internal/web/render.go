@@ -48,6 +48,7 @@ func mustParsePages() *pages {
 type base struct {
 	Title string
 	User  *viewer
+	Nav   []navItem // set by render from the request (nav.go)
 	CSS   string
 	JS    string
 }
@@ -82,6 +83,9 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	if block == "" {
 		block = "layout"
+	}
+	if block == "layout" {
+		data = withNav(r, data)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
