@@ -246,3 +246,60 @@ func (s *Service) DeleteRecord(ctx context.Context, k *RecordKind, who string, p
 	}
 	return nil
 }
+
+// Records are a practice's records of a kind with what each is mapped to.
+func (su Setup) Records(k *RecordKind) []RecordView {
+	var out []RecordView
+	switch k {
+	case Practitioners:
+		for _, p := range su.Practitioners {
+			v := RecordView{MappedRecord: store.MappedRecord{ID: p.ID, PracticeID: p.PracticeID, Name: p.Name, EMISID: p.EMISHolderID, CreatedAt: p.CreatedAt}}
+			if p.Holder != nil {
+				e := holderRecord(*p.Holder)
+				v.EMIS = &e
+			}
+			out = append(out, v)
+		}
+	case Locations:
+		for _, l := range su.Locations {
+			v := RecordView{MappedRecord: store.MappedRecord{ID: l.ID, PracticeID: l.PracticeID, Name: l.Name, EMISID: l.EMISSiteID, CreatedAt: l.CreatedAt}}
+			if l.Site != nil {
+				e := siteRecord(*l.Site)
+				v.EMIS = &e
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// EMISChoice is an EMIS entry a record of the kind may be mapped to, with the record mapped
+// to it now ("" when none).
+type EMISChoice struct {
+	EMISRecord
+	MappedTo string
+}
+
+// Choices are the EMIS entries (session holders, sites) records of the kind may be mapped to.
+func (su Setup) Choices(k *RecordKind) []EMISChoice {
+	var out []EMISChoice
+	switch k {
+	case Practitioners:
+		for _, h := range su.Holders {
+			c := EMISChoice{EMISRecord: holderRecord(h.EMISHolder)}
+			if h.Practitioner != nil {
+				c.MappedTo = h.Practitioner.Name
+			}
+			out = append(out, c)
+		}
+	case Locations:
+		for _, site := range su.Sites {
+			c := EMISChoice{EMISRecord: siteRecord(site.EMISSite)}
+			if site.Location != nil {
+				c.MappedTo = site.Location.Name
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -75,7 +75,7 @@ func TestEveryPageWithAValidationErrorSaysSoInItsTitle(t *testing.T) {
 
 var (
 	tableTag     = regexp.MustCompile(`<table\b`)
-	scrollRegion = regexp.MustCompile(`<div class="nhsuk-table-container" tabindex="0" role="region" aria-label="[^"{]+">\s*$`)
+	scrollRegion = regexp.MustCompile(`<div class="nhsuk-table-container" tabindex="0" role="region" aria-label="[^"]+">\s*$`)
 )
 
 // At 390 px a wide table scrolls sideways; only a focusable region lets a keyboard user

@@ -78,23 +78,13 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/practices/{id}/mapping/readiness", s.practiceForm(s.readinessPanel))
 	mux.Handle("POST /admin/practices/{id}/mapping/refresh", s.negotiated(s.refreshJSON, s.formRefresh))
 	mux.Handle("POST /admin/practices/{id}/mapping/import", s.negotiated(s.importJSON, s.formImport))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners", s.practiceForm(s.formCreatePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}", s.practiceForm(s.formUpdatePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}/delete", s.practiceForm(s.formDeletePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations", s.practiceForm(s.formCreateLocation))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}", s.practiceForm(s.formUpdateLocation))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}/delete", s.practiceForm(s.formDeleteLocation))
 	mux.Handle("POST /admin/practices/{id}/mapping/slot-types/{typeId}", s.practiceForm(s.formSetFeature))
 	mux.Handle("POST /admin/practices/{id}/mapping/appointment-types/{atid}", s.practiceForm(s.formUpdateAppointmentType))
-	// ...and the same in JSON.
-	mux.Handle("GET /admin/practices/{id}/practitioners", s.practiceJSON(s.listPractitionersJSON))
-	mux.Handle("POST /admin/practices/{id}/practitioners", s.practiceJSON(s.createPractitionerJSON))
-	mux.Handle("PATCH /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.updatePractitionerJSON))
-	mux.Handle("DELETE /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.deletePractitionerJSON))
-	mux.Handle("GET /admin/practices/{id}/locations", s.practiceJSON(s.listLocationsJSON))
-	mux.Handle("POST /admin/practices/{id}/locations", s.practiceJSON(s.createLocationJSON))
-	mux.Handle("PATCH /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.updateLocationJSON))
-	mux.Handle("DELETE /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.deleteLocationJSON))
+	// Practitioners and locations, forms and JSON (mapping_records.go).
+	for _, rt := range recordRoutes {
+		s.routeRecords(mux, rt)
+	}
+	// ...and the rest in JSON.
 	mux.Handle("GET /admin/practices/{id}/slot-types", s.practiceJSON(s.listSlotTypesJSON))
 	mux.Handle("PUT /admin/practices/{id}/slot-types/{typeId}/feature", s.practiceJSON(s.setFeatureJSON))
 	mux.Handle("GET /admin/practices/{id}/appointment-types", s.practiceJSON(s.listAppointmentTypesJSON))
