@@ -71,6 +71,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/{$}", s.signedIn(s.overview))
 	mux.Handle("GET /admin/practices/{id}", s.signedIn(s.practicePage))
 	mux.Handle("POST /admin/practices/{id}/check", s.signedIn(s.checkNow))
+	mux.Handle("GET /admin/practices/{id}/diary", s.practiceForm(s.diaryPage))
 
 	// Sync setup (mapping.go): the page and its forms...
 	mux.Handle("GET /admin/practices/{id}/mapping", s.practiceForm(s.mappingPage))
