@@ -65,22 +65,23 @@ func withNav(r *http.Request, data any) any {
 	if r == nil || data == nil {
 		return data
 	}
-	rv := reflect.ValueOf(data)
-	if rv.Kind() != reflect.Struct {
-		return data
-	}
-	p := reflect.New(rv.Type())
-	p.Elem().Set(rv)
-	setter, ok := p.Interface().(interface {
+	type navSetter interface {
 		setNav([]navItem)
 		viewerOf() *viewer
-	})
+	}
+	out := data
+	if rv := reflect.ValueOf(data); rv.Kind() == reflect.Struct {
+		p := reflect.New(rv.Type())
+		p.Elem().Set(rv)
+		out = p.Interface()
+	}
+	setter, ok := out.(navSetter)
 	if !ok {
 		return data
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	setter.setNav(navFor(r.URL.Path, setter.viewerOf(), id))
-	return p.Interface()
+	return out
 }
 
 func (b *base) viewerOf() *viewer { return b.User }
