@@ -129,6 +129,28 @@ func (in timeInput) firstBad() string {
 	return in.Name + "-minute"
 }
 
+// partsView is a date or time input as the parts_input template shows it.
+type partsView struct {
+	Name, Label, Hint, Error string
+	Parts                    []inputPart
+}
+
+type inputPart struct {
+	Name, Label, Value string
+	Width              int
+	Bad                bool
+}
+
+func (in dateInput) View() partsView {
+	return partsView{Name: in.Name, Label: in.Label, Hint: in.Hint, Error: in.Error, Parts: []inputPart{
+		{"day", "Day", in.Day, 2, in.BadDay}, {"month", "Month", in.Month, 2, in.BadMonth}, {"year", "Year", in.Year, 4, in.BadYear}}}
+}
+
+func (in timeInput) View() partsView {
+	return partsView{Name: in.Name, Label: in.Label, Hint: in.Hint, Error: in.Error, Parts: []inputPart{
+		{"hour", "Hour", in.Hour, 2, in.BadHour}, {"minute", "Minute", in.Minute, 2, in.BadMin}}}
+}
+
 // setDate and setTime fill the inputs' parts from a date and a minute of the day.
 func (in *dateInput) setDate(d emis.Date) {
 	in.Day, in.Month, in.Year = strconv.Itoa(d.Day), strconv.Itoa(int(d.Month)), strconv.Itoa(d.Year)
