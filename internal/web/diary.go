@@ -20,6 +20,8 @@ type diaryView struct {
 	WeekOf     string // "7 December 2026"
 	Week       string // the Monday, yyyy-mm-dd
 	Prev, Next string
+	PrevOf     string // "23 November 2026"
+	NextOf     string
 	ThisWeek   string
 	Days       []diaryDay
 	Errors     []fieldError
@@ -33,19 +35,20 @@ type diaryDay struct {
 }
 
 type diarySession struct {
-	ID      int64
-	Name    string
-	Time    string // "08:00 to 11:00"
-	Holders string
-	Site    string
-	Counts  string // "12 free, 3 booked, 1 held"
-	Slots   []diarySlot
-	NoSlots bool
+	ID       int64
+	Name     string
+	Time     string // "08:00 to 11:00"
+	Holders  string
+	Site     string
+	Counts   string // "12 free, 3 booked, 1 held"
+	Length   int    // minutes per slot
+	Slots    []diarySlot
+	Herolink []diarySlot // the slots with herolink's own appointment, shown without opening the list
+	NoSlots  bool
 }
 
 type diarySlot struct {
 	Time     string
-	Length   int
 	Type     string
 	Label    string // what the slot is, in words
 	Tag      string // the NHS tag colour
@@ -72,6 +75,7 @@ func (s *server) diaryPage(w http.ResponseWriter, r *http.Request, u store.Staff
 	v.Week, v.Prev, v.Next = week.String(), week.AddDays(-7).String(), week.AddDays(7).String()
 	monday := week.At(12 * 60)
 	v.WeekOf = monday.Format("2 January 2006")
+	v.PrevOf, v.NextOf = week.AddDays(-7).At(12*60).Format("2 January 2006"), week.AddDays(7).At(12*60).Format("2 January 2006")
 	v.Title = "Diary, week of " + v.WeekOf
 
 	ctx := r.Context()
@@ -131,7 +135,7 @@ func (s *server) diaryPage(w http.ResponseWriter, r *http.Request, u store.Staff
 			continue
 		}
 		ds := diarySession{ID: se.ID, Name: se.Name, Site: nameOr(siteName, se.SiteID, "site"),
-			Time: clock(se.StartAt) + " to " + clock(se.EndAt), NoSlots: len(se.Slots) == 0}
+			Time: clock(se.StartAt) + " to " + clock(se.EndAt), NoSlots: len(se.Slots) == 0, Length: se.SlotLength}
 		var names []string
 		for _, h := range se.HolderIDs {
 			names = append(names, nameOr(holderName, h, "session holder"))
@@ -139,7 +143,7 @@ func (s *server) diaryPage(w http.ResponseWriter, r *http.Request, u store.Staff
 		ds.Holders = strings.Join(names, ", ")
 		var free, booked, held int
 		for _, sl := range se.Slots {
-			row := diarySlot{Time: clock(sl.StartAt), Length: sl.LengthMin, Type: typeName[sl.TypeID]}
+			row := diarySlot{Time: clock(sl.StartAt), Type: typeName[sl.TypeID]}
 			if row.Type == "" {
 				row.Type = fmt.Sprintf("Slot type %d", sl.TypeID)
 			}
@@ -153,6 +157,9 @@ func (s *server) diaryPage(w http.ResponseWriter, r *http.Request, u store.Staff
 				free++
 			}
 			ds.Slots = append(ds.Slots, row)
+			if row.Herolink {
+				ds.Herolink = append(ds.Herolink, row)
+			}
 		}
 		ds.Counts = fmt.Sprintf("%d free, %d booked, %d held", free, booked, held)
 		day.Sessions = append(day.Sessions, ds)
