@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"herolink/internal/mapping"
-	"herolink/internal/staff"
-	"herolink/internal/store"
 	"io"
 	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"herolink/internal/mapping"
+	"herolink/internal/staff"
+	"herolink/internal/store"
 )
 
 // The admin JSON endpoints' plumbing: sessions and practices checked with JSON answers,

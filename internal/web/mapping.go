@@ -1,9 +1,10 @@
 package web
 
 import (
+	"net/http"
+
 	"herolink/internal/mapping"
 	"herolink/internal/store"
-	"net/http"
 )
 
 // The sync setup of a practice: the mapping page (forms that post, redirect and show the page

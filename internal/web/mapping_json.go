@@ -2,9 +2,10 @@ package web
 
 import (
 	"fmt"
+	"net/http"
+
 	"herolink/internal/mapping"
 	"herolink/internal/store"
-	"net/http"
 )
 
 // The sync setup's JSON endpoints for slot types, appointment types, readiness and refreshes

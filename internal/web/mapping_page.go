@@ -2,12 +2,13 @@ package web
 
 import (
 	"fmt"
-	"herolink/internal/mapping"
-	"herolink/internal/store"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"herolink/internal/mapping"
+	"herolink/internal/store"
 )
 
 // The mapping page and its forms for slot types, appointment types and refreshes
