@@ -64,6 +64,7 @@ type mappingView struct {
 	ConfigReadAt     string
 	Done             string
 	Problem          string
+	ProblemLink      string // the id of the field at fault, for the error summary's link
 	Readiness        readinessView
 	Records          []recordSection // practitioners, then locations
 	SlotTypes        []slotTypeRow

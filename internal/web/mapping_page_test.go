@@ -63,7 +63,18 @@ func TestMappingRowsReadAtAGlanceAndEditOpensOneRowsFormWithoutJavaScript(t *tes
 		t.Fatalf("mapping to a taken holder: %d", r.status)
 	}
 	mustSay(t, r, "is already mapped to it")
-	mustHave(t, r, `id="practitioner-`+pid+`-name" name="name" type="text" maxlength="100" value="Dr Typed"`)
+	mustHave(t, r, `id="practitioner-`+pid+`-name" name="name" type="text" maxlength="100" value="Dr Typed"`,
+		`<a href="#practitioner-`+pid+`-emis">Dr Typed cannot be mapped`, `<span class="nhsuk-error-message" id="practitioner-edit-error">`)
+
+	// The same refusal when adding: the add form opens with what was typed and the summary links to it.
+	r = c.send(http.MethodPost, mapPath(id, "/mapping/practitioners"), url.Values{"name": {"Dr New"}, "emis_holder_id": {fmt.Sprint(taken)}}, nil)
+	if r.status != http.StatusConflict {
+		t.Fatalf("adding on a taken holder: %d", r.status)
+	}
+	mustHave(t, r, `<a href="#new-practitioner-emis">Dr New cannot be mapped`, `<details class="nhsuk-details" open>`,
+		`<span class="nhsuk-error-message" id="new-practitioner-error">`)
+	r = c.send(http.MethodPost, mapPath(id, "/mapping/practitioners"), url.Values{"name": {" "}}, nil)
+	mustHave(t, r, `<a href="#new-practitioner-name">Enter a name for the practitioner.</a>`)
 	if !strings.HasPrefix(pageTitle(t, r), "Error: ") {
 		t.Errorf("the refused change's page is titled %q", pageTitle(t, r))
 	}

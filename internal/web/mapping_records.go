@@ -174,7 +174,11 @@ func (rt *recordRoute) createForm(s *server) practiceHandler {
 			_, err = s.mapping().CreateRecord(r.Context(), rt.kind, u.Username, p.ID, name, emisID)
 		}
 		if err != nil {
-			s.formRefused(w, r, u, p, err, func(v *mappingView) { v.section(rt).New.Name = name })
+			s.formRefused(w, r, u, p, err, func(v *mappingView) {
+				sec := v.section(rt)
+				sec.New.Name, sec.New.Options, sec.New.Error = name, sec.options(emisID), v.Problem
+				v.ProblemLink = "new-" + rt.kind.What + rt.fieldSuffix(err)
+			})
 			return
 		}
 		formDone(w, r, p.ID, rt.kind.What+"_added", rt.plural, nil)
@@ -194,7 +198,11 @@ func (rt *recordRoute) updateForm(s *server) practiceHandler {
 		}
 		if err != nil {
 			// The row stays open with what was typed, beside the reason.
-			s.formRefused(w, r, u, p, err, func(v *mappingView) { v.section(rt).edit(id, name, emisID) })
+			s.formRefused(w, r, u, p, err, func(v *mappingView) {
+				if v.section(rt).edit(id, name, emisID, v.Problem) {
+					v.ProblemLink = fmt.Sprintf("%s-%d%s", rt.kind.What, id, rt.fieldSuffix(err))
+				}
+			})
 			return
 		}
 		formDone(w, r, p.ID, rt.kind.What+"_saved", rt.plural, nil)
@@ -220,6 +228,7 @@ type recordRow struct {
 	MappedTo string // the holder or site's name; "" when platform-only
 	Gone     bool   // mapped to something EMIS no longer lists
 	Editing  bool   // the row shows its form (?edit=, or a refused change)
+	Error    string // why the change typed into the row (or the add form) was refused
 	Options  []option
 }
 
@@ -256,13 +265,24 @@ func (sec *recordSection) options(selected int64) []option {
 	return opts
 }
 
-// edit opens a row's form with what was typed.
-func (sec *recordSection) edit(id int64, name string, emisID int64) {
+// edit opens a row's form with what was typed and why it was refused; false if there is no
+// such row (it was deleted meanwhile).
+func (sec *recordSection) edit(id int64, name string, emisID int64, problem string) bool {
 	for i := range sec.Rows {
 		if sec.Rows[i].ID == id {
-			sec.Rows[i].Editing, sec.Rows[i].Name, sec.Rows[i].Options = true, name, sec.options(emisID)
+			sec.Rows[i].Editing, sec.Rows[i].Name, sec.Rows[i].Options, sec.Rows[i].Error = true, name, sec.options(emisID), problem
+			return true
 		}
 	}
+	return false
+}
+
+// fieldSuffix is the end of the id of the input a refusal is about: "-name" or "-emis".
+func (rt *recordRoute) fieldSuffix(err error) string {
+	if _, me := refusal(err); me != nil && me.Field == rt.kind.Field {
+		return "-emis"
+	}
+	return "-name"
 }
 
 func newRecordSection(rt *recordRoute, su mapping.Setup, editing int64) recordSection {
