@@ -22,6 +22,10 @@ type RecordKind struct {
 	// The audit trail's action codes (literals: the audit words test reads them).
 	createdAction, renamedAction, mappedAction, unmappedAction, deletedAction string
 	emis                                                                      func(ctx context.Context, st *store.Store, practiceID, emisID int64) (EMISRecord, error)
+	list                                                                      func(ctx context.Context, st *store.Store, practiceID int64) ([]EMISRecord, error)
+	// The readiness item: its key, title, and what to do before any EMIS entry was read or
+	// when none is mapped.
+	readyKey, readyTitle, readyRefresh, readyMap string
 }
 
 // EMISRecord is what a record may be mapped to: a session holder or a site.
@@ -49,7 +53,14 @@ var (
 		emis: func(ctx context.Context, st *store.Store, practiceID, id int64) (EMISRecord, error) {
 			h, err := st.EMISHolder(ctx, practiceID, id)
 			return holderRecord(h), err
-		}}
+		},
+		list: func(ctx context.Context, st *store.Store, practiceID int64) ([]EMISRecord, error) {
+			hs, err := st.EMISHolders(ctx, practiceID)
+			return mapEach(hs, holderRecord), err
+		},
+		readyKey: ItemPractitioners, readyTitle: "At least one practitioner is mapped to an EMIS session holder",
+		readyRefresh: "Refresh from EMIS to read the practice's session holders, then import them as practitioners or map a practitioner to one.",
+		readyMap:     "Import practitioners from EMIS, or map a practitioner to an EMIS session holder. Patients can only book practitioners mapped to a session holder."}
 	// Locations are mapped to EMIS sites.
 	Locations = &RecordKind{Store: store.LocationRecords, What: "location", EMISWhat: "site", Field: "emis_site_id",
 		createdAction: "mapping.location_created", renamedAction: "mapping.location_renamed", mappedAction: "mapping.location_mapped",
@@ -57,8 +68,26 @@ var (
 		emis: func(ctx context.Context, st *store.Store, practiceID, id int64) (EMISRecord, error) {
 			site, err := st.EMISSite(ctx, practiceID, id)
 			return siteRecord(site), err
-		}}
+		},
+		list: func(ctx context.Context, st *store.Store, practiceID int64) ([]EMISRecord, error) {
+			sites, err := st.EMISSites(ctx, practiceID)
+			return mapEach(sites, siteRecord), err
+		},
+		readyKey: ItemLocations, readyTitle: "At least one location is mapped to an EMIS site",
+		readyRefresh: "Refresh from EMIS to read the practice's sites, then import them as locations or map a location to one.",
+		readyMap:     "Import locations from EMIS, or map a location to an EMIS site."}
+
+	// recordKinds are every kind, in the order pages show them.
+	recordKinds = []*RecordKind{Practitioners, Locations}
 )
+
+func mapEach[A, B any](xs []A, f func(A) B) []B {
+	out := make([]B, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
+}
 
 // RecordView is a record with what it is mapped to (nil: platform-only, or EMIS's entry unread).
 type RecordView struct {
@@ -247,59 +276,38 @@ func (s *Service) DeleteRecord(ctx context.Context, k *RecordKind, who string, p
 	return nil
 }
 
-// Records are a practice's records of a kind with what each is mapped to.
-func (su Setup) Records(k *RecordKind) []RecordView {
-	var out []RecordView
-	switch k {
-	case Practitioners:
-		for _, p := range su.Practitioners {
-			v := RecordView{MappedRecord: store.MappedRecord{ID: p.ID, PracticeID: p.PracticeID, Name: p.Name, EMISID: p.EMISHolderID, CreatedAt: p.CreatedAt}}
-			if p.Holder != nil {
-				e := holderRecord(*p.Holder)
-				v.EMIS = &e
-			}
-			out = append(out, v)
-		}
-	case Locations:
-		for _, l := range su.Locations {
-			v := RecordView{MappedRecord: store.MappedRecord{ID: l.ID, PracticeID: l.PracticeID, Name: l.Name, EMISID: l.EMISSiteID, CreatedAt: l.CreatedAt}}
-			if l.Site != nil {
-				e := siteRecord(*l.Site)
-				v.EMIS = &e
-			}
-			out = append(out, v)
+// link pairs a kind's records with the EMIS entries they may be mapped to, both ways.
+func (su *Setup) link(k *RecordKind, recs []store.MappedRecord, entries []EMISRecord) {
+	byID := map[int64]*EMISRecord{}
+	for i := range entries {
+		byID[entries[i].EMISID] = &entries[i]
+	}
+	byEMIS := map[int64]*store.MappedRecord{}
+	for i := range recs {
+		su.records[k] = append(su.records[k], RecordView{MappedRecord: recs[i], EMIS: byID[recs[i].EMISID]})
+		if recs[i].EMISID != 0 {
+			byEMIS[recs[i].EMISID] = &recs[i]
 		}
 	}
-	return out
+	for _, e := range entries {
+		c := EMISChoice{EMISRecord: e, Record: byEMIS[e.EMISID]}
+		if c.Record != nil {
+			c.MappedTo = c.Record.Name
+		}
+		su.choices[k] = append(su.choices[k], c)
+	}
 }
 
+// Records are a practice's records of a kind with what each is mapped to.
+func (su Setup) Records(k *RecordKind) []RecordView { return su.records[k] }
+
 // EMISChoice is an EMIS entry a record of the kind may be mapped to, with the record mapped
-// to it now ("" when none).
+// to it now (nil, "" when none).
 type EMISChoice struct {
 	EMISRecord
+	Record   *store.MappedRecord
 	MappedTo string
 }
 
 // Choices are the EMIS entries (session holders, sites) records of the kind may be mapped to.
-func (su Setup) Choices(k *RecordKind) []EMISChoice {
-	var out []EMISChoice
-	switch k {
-	case Practitioners:
-		for _, h := range su.Holders {
-			c := EMISChoice{EMISRecord: holderRecord(h.EMISHolder)}
-			if h.Practitioner != nil {
-				c.MappedTo = h.Practitioner.Name
-			}
-			out = append(out, c)
-		}
-	case Locations:
-		for _, site := range su.Sites {
-			c := EMISChoice{EMISRecord: siteRecord(site.EMISSite)}
-			if site.Location != nil {
-				c.MappedTo = site.Location.Name
-			}
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func (su Setup) Choices(k *RecordKind) []EMISChoice { return su.choices[k] }

@@ -148,16 +148,10 @@ func (s *server) mappingView(r *http.Request, u store.StaffUser, p store.Practic
 			id = 0
 		}
 		v.Records = append(v.Records, newRecordSection(rt, su, id))
-	}
-
-	for _, h := range su.Holders {
-		if h.Practitioner == nil && !h.Gone {
-			v.Unmapped = append(v.Unmapped, "session holder "+h.DisplayName)
-		}
-	}
-	for _, site := range su.Sites {
-		if site.Location == nil && !site.Gone {
-			v.Unmapped = append(v.Unmapped, "site "+site.Name)
+		for _, c := range su.Choices(rt.kind) {
+			if c.Record == nil && !c.Gone {
+				v.Unmapped = append(v.Unmapped, rt.kind.EMISWhat+" "+c.Name)
+			}
 		}
 	}
 
