@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
@@ -223,4 +224,38 @@ func pathID(r *http.Request, name string) int64 {
 		return 0
 	}
 	return id
+}
+
+// adminJSONMethods are the admin JSON endpoints' paths and the methods each answers (the
+// practitioners' and locations' come from recordRoutes).
+var adminJSONMethods = map[string]string{
+	"/admin/practices/{id}/slot-types":                        "GET",
+	"/admin/practices/{id}/slot-types/{typeId}/feature":       "PUT",
+	"/admin/practices/{id}/appointment-types":                 "GET",
+	"/admin/practices/{id}/appointment-types/{atid}":          "GET, PATCH",
+	"/admin/practices/{id}/readiness":                         "GET",
+	"/admin/practices/{id}/placeholders":                      "GET",
+	"/admin/practices/{id}/placeholders/{aid}/link":           "POST",
+	"/admin/practices/{id}/placeholders/{aid}/booked-in-emis": "POST",
+	"/admin/practices/{id}/placeholders/{aid}/cancel":         "POST",
+	"/admin/practices/{id}/placeholders/threshold":            "PUT",
+}
+
+// jsonMethodsOnly answers any other method on the admin JSON endpoints with a 405 problem and
+// an Allow header, as the partner API does, rather than the mux's plain-text answer. A pattern
+// without a method is less specific than the endpoints' own, so it only sees the others.
+func jsonMethodsOnly(mux *http.ServeMux, paths map[string]string) {
+	allowed := maps.Clone(paths)
+	for _, rt := range recordRoutes {
+		base := "/admin/practices/{id}/" + rt.plural
+		allowed[base] = "GET, POST"
+		allowed[base+"/{"+rt.idParam+"}"] = "PATCH, DELETE"
+	}
+	for path, allow := range allowed {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+				Detail: r.Method + " is not answered here; use " + allow + "."})
+		})
+	}
 }

@@ -101,6 +101,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/placeholders/{aid}/booked-in-emis", s.placeholderJSON(s.bookedInEMISJSON))
 	mux.Handle("POST /admin/practices/{id}/placeholders/{aid}/cancel", s.placeholderJSON(s.cancelPlaceholderJSON))
 	mux.Handle("PUT /admin/practices/{id}/placeholders/threshold", s.placeholderJSON(s.placeholderThresholdJSON))
+	jsonMethodsOnly(mux, adminJSONMethods) // other methods on those: 405 in problem+json (adminjson.go)
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/booked-in-emis", s.practiceForm(s.formBookedInEMIS))
 	mux.Handle("POST /admin/practices/{id}/bookings/threshold", s.practiceForm(s.formPlaceholderThreshold))
 	mux.Handle("GET /admin/practices/{id}/api-keys", s.practiceForm(s.apiKeysPage))
