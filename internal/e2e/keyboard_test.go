@@ -37,7 +37,7 @@ func TestAReceptionistOnAPhoneReconcilesAPlaceholderWithTheKeyboardAlone(t *test
 	p.PressAndLoad(kb.Enter)
 	p.MustSee("Sign out")
 
-	p.TabTo(`link "Your practice"`)
+	p.TabTo(`link "Practice"`)
 	p.PressAndLoad(kb.Enter)
 	p.Audit("practice-page")
 	p.TabTo(`link "Reconcile unregistered-patient placeholders`)

@@ -73,8 +73,8 @@ func (s *Service) Readiness(ctx context.Context, practiceID int64) (Readiness, e
 func readiness(su Setup, sync store.SyncStatus) Readiness {
 	items := []Item{
 		connectionItem(su.Practice),
-		practitionersItem(su),
-		locationsItem(su),
+		recordsItem(su, Practitioners),
+		recordsItem(su, Locations),
 		unregisteredItem(su),
 		bookableItem(su),
 		firstSyncItem(sync),
@@ -109,36 +109,20 @@ func connectionItem(p store.Practice) Item {
 	return it
 }
 
-func practitionersItem(su Setup) Item {
-	it := Item{Key: ItemPractitioners, Title: "At least one practitioner is mapped to an EMIS session holder"}
-	for _, p := range su.Practitioners {
-		if p.Holder != nil && !p.Holder.Gone {
+// recordsItem is done when a record of the kind is mapped to an EMIS entry EMIS still lists.
+func recordsItem(su Setup, k *RecordKind) Item {
+	it := Item{Key: k.readyKey, Title: k.readyTitle}
+	for _, r := range su.Records(k) {
+		if r.EMIS != nil && !r.EMIS.Gone {
 			it.Done = true
 		}
 	}
 	switch {
 	case it.Done:
-	case len(su.Holders) == 0:
-		it.ToDo = "Refresh from EMIS to read the practice's session holders, then import them as practitioners or map a practitioner to one."
+	case len(su.Choices(k)) == 0:
+		it.ToDo = k.readyRefresh
 	default:
-		it.ToDo = "Import practitioners from EMIS, or map a practitioner to an EMIS session holder. Patients can only book practitioners mapped to a session holder."
-	}
-	return it
-}
-
-func locationsItem(su Setup) Item {
-	it := Item{Key: ItemLocations, Title: "At least one location is mapped to an EMIS site"}
-	for _, l := range su.Locations {
-		if l.Site != nil && !l.Site.Gone {
-			it.Done = true
-		}
-	}
-	switch {
-	case it.Done:
-	case len(su.Sites) == 0:
-		it.ToDo = "Refresh from EMIS to read the practice's sites, then import them as locations or map a location to one."
-	default:
-		it.ToDo = "Import locations from EMIS, or map a location to an EMIS site."
+		it.ToDo = k.readyMap
 	}
 	return it
 }

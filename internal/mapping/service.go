@@ -107,6 +107,9 @@ type Setup struct {
 	SlotTypes        []SlotTypeView
 	AppointmentTypes []store.AppointmentType
 	Readiness        Readiness
+
+	records map[*RecordKind][]RecordView // practitioners and locations, each with its EMIS entry
+	choices map[*RecordKind][]EMISChoice // session holders and sites, each with its record
 }
 
 // Proposed is the slot type proposed for Unregistered Patient Booking, if any.
@@ -145,58 +148,48 @@ func (s *Service) load(ctx context.Context, practiceID int64) (Setup, error) {
 	if su.ConfigReadAt, err = s.Store.EMISConfigurationReadAt(ctx, practiceID); err != nil {
 		return su, err
 	}
-	holders, err := s.Store.EMISHolders(ctx, practiceID)
-	if err != nil {
-		return su, err
-	}
-	sites, err := s.Store.EMISSites(ctx, practiceID)
-	if err != nil {
-		return su, err
-	}
 	types, err := s.Store.EMISSlotTypes(ctx, practiceID)
 	if err != nil {
 		return su, err
 	}
-	prs, err := s.Store.Practitioners(ctx, practiceID)
-	if err != nil {
-		return su, err
-	}
-	locs, err := s.Store.Locations(ctx, practiceID)
-	if err != nil {
-		return su, err
+	su.records, su.choices = map[*RecordKind][]RecordView{}, map[*RecordKind][]EMISChoice{}
+	for _, k := range recordKinds {
+		recs, err := s.Store.MappedRecords(ctx, k.Store, practiceID)
+		if err != nil {
+			return su, err
+		}
+		entries, err := k.list(ctx, s.Store, practiceID)
+		if err != nil {
+			return su, err
+		}
+		su.link(k, recs, entries)
 	}
 	if su.AppointmentTypes, err = s.Store.AppointmentTypes(ctx, practiceID); err != nil {
 		return su, err
 	}
 
-	holderByID := map[int64]*store.EMISHolder{}
-	for i := range holders {
-		holderByID[holders[i].EMISID] = &holders[i]
+	// The kind-specific views, for callers that know the kind.
+	for _, v := range su.records[Practitioners] {
+		su.Practitioners = append(su.Practitioners, practitionerView(v))
 	}
-	byHolder := map[int64]*store.Practitioner{}
-	for i := range prs {
-		su.Practitioners = append(su.Practitioners, PractitionerView{Practitioner: prs[i], Holder: holderByID[prs[i].EMISHolderID]})
-		if prs[i].EMISHolderID != 0 {
-			byHolder[prs[i].EMISHolderID] = &prs[i]
+	for _, c := range su.choices[Practitioners] {
+		hv := HolderView{EMISHolder: *c.Holder}
+		if c.Record != nil {
+			p := practitionerView(RecordView{MappedRecord: *c.Record}).Practitioner
+			hv.Practitioner = &p
 		}
+		su.Holders = append(su.Holders, hv)
 	}
-	for _, h := range holders {
-		su.Holders = append(su.Holders, HolderView{EMISHolder: h, Practitioner: byHolder[h.EMISID]})
+	for _, v := range su.records[Locations] {
+		su.Locations = append(su.Locations, locationView(v))
 	}
-
-	siteByID := map[int64]*store.EMISSite{}
-	for i := range sites {
-		siteByID[sites[i].EMISID] = &sites[i]
-	}
-	bySite := map[int64]*store.Location{}
-	for i := range locs {
-		su.Locations = append(su.Locations, LocationView{Location: locs[i], Site: siteByID[locs[i].EMISSiteID]})
-		if locs[i].EMISSiteID != 0 {
-			bySite[locs[i].EMISSiteID] = &locs[i]
+	for _, c := range su.choices[Locations] {
+		sv := SiteView{EMISSite: *c.Site}
+		if c.Record != nil {
+			l := locationView(RecordView{MappedRecord: *c.Record}).Location
+			sv.Location = &l
 		}
-	}
-	for _, site := range sites {
-		su.Sites = append(su.Sites, SiteView{EMISSite: site, Location: bySite[site.EMISID]})
+		su.Sites = append(su.Sites, sv)
 	}
 
 	apptBySlotType := map[int]int64{}

@@ -59,7 +59,11 @@ func (c *client) call(method, path string, body any) jsonResponse {
 	}
 	r := jsonResponse{status: resp.StatusCode, header: resp.Header, raw: string(data)}
 	if r.raw != "" {
-		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		want := "application/json"
+		if r.status >= 400 {
+			want = "application/problem+json"
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
 			c.t.Fatalf("%s %s answered %d %s, not JSON:\n%s", method, path, r.status, resp.Header.Get("Content-Type"), r.raw)
 		}
 		if err := json.Unmarshal([]byte(r.raw), &r.body); err != nil {
@@ -76,10 +80,15 @@ func (r jsonResponse) want(t *testing.T, status int, field string, says ...strin
 		t.Fatalf("answered %d, want %d:\n%s", r.status, status, r.raw)
 	}
 	if status >= 400 {
-		if got, _ := r.body["field"].(string); got != field {
+		r.wantProblem(t)
+		got := ""
+		if errs, _ := r.body["errors"].([]any); len(errs) > 0 {
+			got, _ = errs[0].(map[string]any)["field"].(string)
+		}
+		if got != field {
 			t.Fatalf("error field %q, want %q:\n%s", got, field, r.raw)
 		}
-		msg, _ := r.body["error"].(string)
+		msg, _ := r.body["detail"].(string)
 		for _, s := range says {
 			if !strings.Contains(msg, s) {
 				t.Fatalf("the error %q does not say %q", msg, s)
@@ -87,6 +96,17 @@ func (r jsonResponse) want(t *testing.T, status int, field string, says ...strin
 		}
 	}
 	return r
+}
+
+// wantProblem fails unless an error answer has the partner API's problem+json members.
+func (r jsonResponse) wantProblem(t *testing.T) {
+	t.Helper()
+	typ, _ := r.body["type"].(string)
+	title, _ := r.body["title"].(string)
+	code, _ := r.body["code"].(string)
+	if !strings.HasPrefix(typ, "urn:herolink:problem:") || title == "" || code == "" || r.num("status") != int64(r.status) {
+		t.Fatalf("not a problem with type, title, status and code:\n%s", r.raw)
+	}
 }
 
 func (r jsonResponse) num(key string) int64 {
@@ -371,7 +391,8 @@ func TestBadInputThroughTheJSONEndpointsChangesNothing(t *testing.T) {
 		if r.status != x.status {
 			t.Fatalf("%s %s: %d, want %d\n%s", x.method, x.path, r.status, x.status, r.raw)
 		}
-		if msg, _ := r.body["error"].(string); msg == "" {
+		r.wantProblem(t)
+		if msg, _ := r.body["detail"].(string); msg == "" {
 			t.Fatalf("%s %s: no error message: %s", x.method, x.path, r.raw)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 type problemResponse struct {
 	status int
+	header http.Header
 	body   map[string]any
 	raw    string
 }
@@ -38,7 +39,7 @@ func (c *client) problemCall(method, path, body string, header http.Header) prob
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	r := problemResponse{status: resp.StatusCode, raw: string(data)}
+	r := problemResponse{status: resp.StatusCode, header: resp.Header, raw: string(data)}
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode >= 400 && resp.StatusCode != http.StatusForbidden || strings.HasPrefix(ct, "application/problem+json") {
 		if ct != "application/problem+json" {

@@ -48,6 +48,7 @@ func mustParsePages() *pages {
 type base struct {
 	Title string
 	User  *viewer
+	Nav   []navItem // set by render from the request (nav.go)
 	CSS   string
 	JS    string
 }
@@ -83,16 +84,36 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if block == "" {
 		block = "layout"
 	}
+	if block == "layout" {
+		data = withNav(r, data)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
 		s.log.Error("render page", "page", page, "err", err)
 		http.Error(w, "Something went wrong", http.StatusInternalServerError)
 		return
 	}
+	out := buf.Bytes()
+	if block == "layout" {
+		out = errorTitle(out)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(out)
 }
+
+// errorTitle starts the page's title with "Error: " when the page shows an error summary, so
+// that a screen reader user hears at once that the form came back with a problem (WCAG 2.2,
+// NHS.UK error summary). Decided here, from what the page shows, so no page can forget it.
+func errorTitle(page []byte) []byte {
+	if !bytes.Contains(page, []byte(`class="nhsuk-error-summary"`)) || bytes.Contains(page, []byte("<title>Error: ")) {
+		return page
+	}
+	return bytes.Replace(page, []byte("<title>"), []byte("<title>Error: "), 1)
+}
+
+// problems is one error for the error summary, from a template: the field's id and the message.
+func problems(field, msg string) []fieldError { return []fieldError{{Field: field, Message: msg}} }
 
 type errorView struct {
 	base
@@ -123,6 +144,7 @@ var funcs = template.FuncMap{
 	"ago":         ago,
 	"matchReason": matchReason,
 	"span":        span,
+	"problems":    problems,
 }
 
 // span says a duration the way staff read it: "45 seconds", "12 minutes", "3 hours 5 minutes", "2 days 4 hours".
@@ -227,18 +249,6 @@ func when(t time.Time) string {
 		return "never"
 	}
 	return t.In(emis.London).Format("2 January 2006 at 15:04")
-}
-
-func auditAction(action string) string {
-	switch action {
-	case "connection.created":
-		return "Connected"
-	case "connection.replaced":
-		return "Credentials replaced"
-	case "connection.test_failed":
-		return "Connection test failed"
-	}
-	return action
 }
 
 // matchReason says in plain words why a placeholder's patient was not matched.

@@ -73,6 +73,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/{$}", s.signedIn(s.overview))
 	mux.Handle("GET /admin/practices/{id}", s.signedIn(s.practicePage))
 	mux.Handle("POST /admin/practices/{id}/check", s.signedIn(s.checkNow))
+	mux.Handle("GET /admin/practices/{id}/diary", s.practiceForm(s.diaryPage))
 
 	// Sync setup (mapping.go): the page and its forms...
 	mux.Handle("GET /admin/practices/{id}/mapping", s.practiceForm(s.mappingPage))
@@ -80,23 +81,13 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /admin/practices/{id}/mapping/readiness", s.practiceForm(s.readinessPanel))
 	mux.Handle("POST /admin/practices/{id}/mapping/refresh", s.negotiated(s.refreshJSON, s.formRefresh))
 	mux.Handle("POST /admin/practices/{id}/mapping/import", s.negotiated(s.importJSON, s.formImport))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners", s.practiceForm(s.formCreatePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}", s.practiceForm(s.formUpdatePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/practitioners/{pid}/delete", s.practiceForm(s.formDeletePractitioner))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations", s.practiceForm(s.formCreateLocation))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}", s.practiceForm(s.formUpdateLocation))
-	mux.Handle("POST /admin/practices/{id}/mapping/locations/{lid}/delete", s.practiceForm(s.formDeleteLocation))
 	mux.Handle("POST /admin/practices/{id}/mapping/slot-types/{typeId}", s.practiceForm(s.formSetFeature))
 	mux.Handle("POST /admin/practices/{id}/mapping/appointment-types/{atid}", s.practiceForm(s.formUpdateAppointmentType))
-	// ...and the same in JSON.
-	mux.Handle("GET /admin/practices/{id}/practitioners", s.practiceJSON(s.listPractitionersJSON))
-	mux.Handle("POST /admin/practices/{id}/practitioners", s.practiceJSON(s.createPractitionerJSON))
-	mux.Handle("PATCH /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.updatePractitionerJSON))
-	mux.Handle("DELETE /admin/practices/{id}/practitioners/{pid}", s.practiceJSON(s.deletePractitionerJSON))
-	mux.Handle("GET /admin/practices/{id}/locations", s.practiceJSON(s.listLocationsJSON))
-	mux.Handle("POST /admin/practices/{id}/locations", s.practiceJSON(s.createLocationJSON))
-	mux.Handle("PATCH /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.updateLocationJSON))
-	mux.Handle("DELETE /admin/practices/{id}/locations/{lid}", s.practiceJSON(s.deleteLocationJSON))
+	// Practitioners and locations, forms and JSON (mapping_records.go).
+	for _, rt := range recordRoutes {
+		s.routeRecords(mux, rt)
+	}
+	// ...and the rest in JSON.
 	mux.Handle("GET /admin/practices/{id}/slot-types", s.practiceJSON(s.listSlotTypesJSON))
 	mux.Handle("PUT /admin/practices/{id}/slot-types/{typeId}/feature", s.practiceJSON(s.setFeatureJSON))
 	mux.Handle("GET /admin/practices/{id}/appointment-types", s.practiceJSON(s.listAppointmentTypesJSON))
@@ -112,6 +103,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /admin/practices/{id}/placeholders/{aid}/booked-in-emis", s.placeholderJSON(s.bookedInEMISJSON))
 	mux.Handle("POST /admin/practices/{id}/placeholders/{aid}/cancel", s.placeholderJSON(s.cancelPlaceholderJSON))
 	mux.Handle("PUT /admin/practices/{id}/placeholders/threshold", s.placeholderJSON(s.placeholderThresholdJSON))
+	jsonMethodsOnly(mux, adminJSONMethods) // other methods on those: 405 in problem+json (adminjson.go)
 	mux.Handle("POST /admin/practices/{id}/bookings/{aid}/booked-in-emis", s.practiceForm(s.formBookedInEMIS))
 	mux.Handle("POST /admin/practices/{id}/bookings/threshold", s.practiceForm(s.formPlaceholderThreshold))
 	mux.Handle("GET /admin/practices/{id}/api-keys", s.practiceForm(s.apiKeysPage))
