@@ -101,6 +101,7 @@ type App struct {
 	Handler   http.Handler
 
 	caches *cacheWatch
+	links  *bookinglink.Service
 }
 
 // New opens storage (running migrations), loads the vault keys and builds the services. It
@@ -244,6 +245,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	links := &bookinglink.Service{Store: st, Booking: bookings, BaseURL: publicURL(cfg), Log: cfg.Log.With("component", "bookinglink")}
+	a.links = links
 	partner := partnerAPI(cfg, st, apiKeys, bookings, hooks, links)
 	mux.Handle("/v1/", partner)
 	mux.Handle("/openapi.json", partner)
@@ -259,6 +261,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // (in-flight requests and jobs get 10 seconds) and closes the database.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer a.Store.Close()
+	if a.cfg.PublicURL == "" {
+		// Links made from now on name the address actually listened on (a port chosen by
+		// the system, say), not the configured one.
+		a.links.SetListenURL("http://" + ln.Addr().String())
+	}
 	if err := a.River.Start(ctx); err != nil {
 		return fmt.Errorf("app: start jobs: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -100,6 +101,17 @@ type Created struct {
 	URL  string
 }
 
+// SetListenURL gives the address the server listens on, used for links' URLs when no public
+// URL was configured.
+func (s *Service) SetListenURL(u string) { s.listening.Store(&u) }
+
+func (s *Service) baseURL() string {
+	if u := s.listening.Load(); u != nil {
+		return *u
+	}
+	return s.BaseURL
+}
+
 // Service makes and serves links.
 type Service struct {
 	Store   *store.Store
@@ -113,7 +125,11 @@ type Service struct {
 	// to come back to cancel.
 	VisitLifetime time.Duration
 	Log           *slog.Logger
-	Now           func() time.Time
+
+	// listening replaces BaseURL once the server knows its address (SetListenURL): a demo
+	// on port 0 learns its port only then.
+	listening atomic.Pointer[string]
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -318,7 +334,7 @@ func (s *Service) Create(ctx context.Context, group, owner, actor string, in Inp
 	}
 	s.log().Info("booking link created", "link", l.ID, "group", group, "owner", owner, "practice", l.PracticeID,
 		"for_patient", ForPatient(l), "by", actor)
-	return Created{Link: l, URL: strings.TrimRight(s.BaseURL, "/") + "/book/" + token}, nil
+	return Created{Link: l, URL: strings.TrimRight(s.baseURL(), "/") + "/book/" + token}, nil
 }
 
 func randomHex(n int) string {
