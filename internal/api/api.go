@@ -24,6 +24,8 @@ type Booking interface {
 	Locations(ctx context.Context, group string) ([]booking.Location, error)
 	Practitioners(ctx context.Context, group string) ([]booking.Practitioner, error)
 	Slots(ctx context.Context, group string, q booking.SlotQuery) (booking.SlotPage, error)
+	// SlotsEncoded is Slots encoded by encode, kept while it stays true.
+	SlotsEncoded(ctx context.Context, group string, q booking.SlotQuery, encode func(booking.SlotPage) []byte) ([]byte, error)
 	Slot(ctx context.Context, group, id string) (booking.Slot, error)
 	Reserve(ctx context.Context, group, owner string, r booking.ReserveRequest) (booking.Appointment, error)
 	UpdateHold(ctx context.Context, group, id string, r booking.ReserveRequest) (booking.Appointment, error)

@@ -104,6 +104,14 @@ func (f *fakeBooking) Practitioners(ctx context.Context, group string) ([]bookin
 	return nil, nil // an empty list must still be a list
 }
 
+func (f *fakeBooking) SlotsEncoded(ctx context.Context, group string, q booking.SlotQuery, encode func(booking.SlotPage) []byte) ([]byte, error) {
+	page, err := f.Slots(ctx, group, q)
+	if err != nil {
+		return nil, err
+	}
+	return encode(page), nil
+}
+
 func (f *fakeBooking) Slots(ctx context.Context, group string, q booking.SlotQuery) (booking.SlotPage, error) {
 	if err := f.enter("Slots"); err != nil {
 		return booking.SlotPage{}, err

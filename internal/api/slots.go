@@ -72,11 +72,13 @@ func (s *server) slots(w http.ResponseWriter, r *http.Request, c *call) error {
 	if p != nil {
 		return p
 	}
-	page, err := s.cfg.Booking.Slots(r.Context(), c.group, sq)
+	body, err := s.cfg.Booking.SlotsEncoded(r.Context(), c.group, sq, func(page booking.SlotPage) []byte {
+		return appendSlotList(make([]byte, 0, 64+len(page.Slots)*240), page.Slots, page.NextCursor)
+	})
 	if err != nil {
 		return err
 	}
-	writeSlotList(w, page.Slots, page.NextCursor)
+	writeBody(w, body)
 	return nil
 }
 

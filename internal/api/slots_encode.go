@@ -13,15 +13,15 @@ import (
 // encoding/json's reflection, byte for byte what json.Marshal of listOf(slotJSON...) gives
 // (TestTheSlotListEncoderWritesWhatEncodingJSONWould holds it to that).
 
-// writeSlotList writes {"data":[...],"count":n,"next_cursor":...} for the slots.
-func writeSlotList(w http.ResponseWriter, slots []booking.Slot, next string) {
-	body := appendSlotList(make([]byte, 0, 64+len(slots)*240), slots, next)
+// writeBody writes an encoded JSON answer with 200.
+func writeBody(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
 
+// appendSlotList writes {"data":[...],"count":n,"next_cursor":...} for the slots.
 func appendSlotList(b []byte, slots []booking.Slot, next string) []byte {
 	b = append(b, `{"data":[`...)
 	for i, sl := range slots {

@@ -47,7 +47,8 @@ type Service struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	cache caches
+	cache   caches
+	answers slotAnswers // slot search answers, encoded (slotscache.go)
 }
 
 func (s *Service) now() time.Time {

@@ -177,26 +177,40 @@ func decodeCursor(c string) (start, practice, slot int64, ok bool) {
 
 // Slots lists free, bookable, unheld future slots of the practice group in time order.
 func (s *Service) Slots(ctx context.Context, group string, q SlotQuery) (SlotPage, error) {
+	fq, _, empty, err := s.slotQuery(ctx, group, &q)
+	if err != nil || empty {
+		return SlotPage{Slots: []Slot{}}, err
+	}
+	rows, err := s.Store.FreeSlots(ctx, fq)
+	if err != nil {
+		return SlotPage{}, err
+	}
+	return s.pageOf(ctx, rows, q.Limit)
+}
+
+// slotQuery checks a search and resolves it to the store's query and the practices it covers;
+// empty when the filters name things of different practices.
+func (s *Service) slotQuery(ctx context.Context, group string, q *SlotQuery) (store.FreeSlotQuery, []int64, bool, error) {
 	if e := validateRange(q.From, q.To); e != nil {
-		return SlotPage{}, e
+		return store.FreeSlotQuery{}, nil, false, e
 	}
 	if e := s.validateWindow(q.From, q.To); e != nil {
-		return SlotPage{}, e
+		return store.FreeSlotQuery{}, nil, false, e
 	}
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
 	if q.Limit < 1 || q.Limit > 500 {
-		return SlotPage{}, &Error{Code: CodeInvalid, Message: "limit must be between 1 and 500",
+		return store.FreeSlotQuery{}, nil, false, &Error{Code: CodeInvalid, Message: "limit must be between 1 and 500",
 			Fields: []FieldError{{Field: "limit", Code: "out_of_range", Message: "limit must be between 1 and 500"}}}
 	}
-	f, any, err := s.resolveFilters(ctx, group, q)
+	f, any, err := s.resolveFilters(ctx, group, *q)
 	if err != nil || !any {
-		return SlotPage{Slots: []Slot{}}, err
+		return store.FreeSlotQuery{}, nil, true, err
 	}
 	practices, err := s.groupPractices(ctx, group)
 	if err != nil {
-		return SlotPage{}, err
+		return store.FreeSlotQuery{}, nil, false, err
 	}
 	fq := store.FreeSlotQuery{GroupID: group, PracticeID: f.practiceID, Practices: practices, SiteID: f.siteID, HolderID: f.holderID, TypeID: f.typeID,
 		From: dayStart(q.From), To: dayStart(q.To).AddDate(0, 0, 1), Now: s.now(), Limit: q.Limit + 1}
@@ -204,17 +218,21 @@ func (s *Service) Slots(ctx context.Context, group string, q SlotQuery) (SlotPag
 		var ok bool
 		fq.AfterStart, fq.AfterPractice, fq.AfterSlot, ok = decodeCursor(q.Cursor)
 		if !ok {
-			return SlotPage{}, &Error{Code: CodeInvalid, Message: "the cursor is not one this API gave out",
+			return store.FreeSlotQuery{}, nil, false, &Error{Code: CodeInvalid, Message: "the cursor is not one this API gave out",
 				Fields: []FieldError{{Field: "cursor", Code: "invalid", Message: "use next_cursor from the previous page, unchanged"}}}
 		}
 	}
-	rows, err := s.Store.FreeSlots(ctx, fq)
-	if err != nil {
-		return SlotPage{}, err
+	if f.practiceID != 0 {
+		practices = []int64{f.practiceID}
 	}
+	return fq, practices, false, nil
+}
+
+// pageOf turns the store's rows (limit+1 of them at most) into a page of slots.
+func (s *Service) pageOf(ctx context.Context, rows []store.FreeSlot, limit int) (SlotPage, error) {
 	page := SlotPage{Slots: make([]Slot, 0, len(rows))}
-	if len(rows) > q.Limit {
-		rows = rows[:q.Limit]
+	if len(rows) > limit {
+		rows = rows[:limit]
 		page.NextCursor = encodeCursor(rows[len(rows)-1])
 	}
 	cats := map[int64]*catalogue{}

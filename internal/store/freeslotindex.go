@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -30,9 +31,6 @@ import (
 // each): the least recently searched practices are dropped beyond it and rebuilt when next
 // searched.
 const slotIndexBudget = 1 << 20
-
-// slotShards is how many rows the booked counter of a practice is spread over (migration 0027).
-const slotShards = 16
 
 type slotIndex struct {
 	mu        sync.Mutex
@@ -86,8 +84,13 @@ type practiceSlots struct {
 // slotVersions are a practice's change counters as the database has them.
 type slotVersions struct{ diary, booked int64 }
 
-// slotVersionsOf reads a practice's counters; a practice with none has never changed.
+// slotVersionsOf reads a practice's counters (a practice with none has never changed), sharing
+// the read with searches that arrived at the same time (slotcounters.go).
 func (s *Store) slotVersionsOf(ctx context.Context, pid int64) (slotVersions, error) {
+	return s.counters.read(ctx, pid, s.readSlotVersions)
+}
+
+func (s *Store) readSlotVersions(ctx context.Context, pid int64) (slotVersions, error) {
 	var v slotVersions
 	err := s.read.QueryRowPrepared(ctx, `SELECT COALESCE(SUM(diary), 0), COALESCE(SUM(booked), 0) FROM slot_versions WHERE practice_id = ?`, pid).
 		Scan(&v.diary, &v.booked)
@@ -98,25 +101,62 @@ func (s *Store) slotVersionsOf(ctx context.Context, pid int64) (slotVersions, er
 }
 
 // freeSlots answers FreeSlots for the practices from the index.
-func (ix *slotIndex) freeSlots(ctx context.Context, s *Store, practices []int64, q FreeSlotQuery) ([]FreeSlot, error) {
+func (ix *slotIndex) freeSlots(ctx context.Context, s *Store, practices []int64, q FreeSlotQuery) ([]FreeSlot, Freshness, error) {
 	now := q.Now.UnixMilli()
 	from := max(now+1, q.From.UnixMilli())
 	var out []FreeSlot
+	fresh := Freshness{Counters: make([]int64, 0, 2*len(practices)), Until: time.UnixMilli(math.MaxInt64)}
 	for _, pid := range practices {
 		v, err := s.slotVersionsOf(ctx, pid)
 		if err != nil {
-			return nil, err
+			return nil, Freshness{}, err
 		}
+		fresh.Counters = append(fresh.Counters, v.diary, v.booked)
 		p := ix.practice(pid)
 		cands, taken, group, err := p.current(ctx, s, pid, v, now)
 		if err != nil {
-			return nil, err
+			return nil, Freshness{}, err
 		}
 		ix.fit(pid, len(cands))
 		if group != q.GroupID {
 			continue
 		}
-		out = appendFree(out, pid, cands, taken, q, from, now)
+		var until int64
+		out, until = appendFree(out, pid, cands, taken, q, from, now)
+		if until < fresh.Until.UnixMilli() {
+			fresh.Until = time.UnixMilli(until)
+		}
+	}
+	return out, fresh, nil
+}
+
+// Freshness says how long an answer of FreeSlotsFresh stays true: while the practices'
+// counters (SlotCounters) are these, and until Until (the first slot answered starts, or a
+// hold passed over runs out). No Counters: the answer must not be kept.
+type Freshness struct {
+	Counters []int64
+	Until    time.Time
+}
+
+// FreeSlotsFresh is FreeSlots with how long its answer stays true, for callers that keep
+// answers (the partner API's slot search).
+func (s *Store) FreeSlotsFresh(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, Freshness, error) {
+	if s.slots == nil || q.SlotID != 0 {
+		out, err := s.FreeSlots(ctx, q)
+		return out, Freshness{}, err
+	}
+	return s.freeSlotsWith(ctx, q)
+}
+
+// SlotCounters reads the practices' change counters as FreeSlotsFresh reports them.
+func (s *Store) SlotCounters(ctx context.Context, practices []int64) ([]int64, error) {
+	out := make([]int64, 0, 2*len(practices))
+	for _, pid := range practices {
+		v, err := s.slotVersionsOf(ctx, pid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v.diary, v.booked)
 	}
 	return out, nil
 }
@@ -194,8 +234,11 @@ func (p *practiceSlots) setHeldCount(n int) { p.held = int64(n) }
 
 // appendFree appends the practice's free slots matching q, in (start, slot) order, at most
 // q.Limit of them.
-func appendFree(out []FreeSlot, pid int64, cands []candidate, taken map[int64]taken, q FreeSlotQuery, from, now int64) []FreeSlot {
+// It also returns until when that stays so as time passes: the first slot appended starts, or a
+// hold it passed over runs out (one beyond the last slot appended cannot change the answer).
+func appendFree(out []FreeSlot, pid int64, cands []candidate, taken map[int64]taken, q FreeSlotQuery, from, now int64) ([]FreeSlot, int64) {
 	to := q.To.UnixMilli()
+	until := int64(math.MaxInt64)
 	i, _ := slices.BinarySearchFunc(cands, from, func(c candidate, t int64) int { return cmp.Compare(c.start, t) })
 	n := 0
 	for ; i < len(cands) && n < q.Limit; i++ {
@@ -211,13 +254,19 @@ func appendFree(out []FreeSlot, pid int64, cands []candidate, taken map[int64]ta
 			continue
 		}
 		if t, ok := taken[c.slot]; ok && (t.forGood || t.until > now) {
+			if !t.forGood {
+				until = min(until, t.until)
+			}
 			continue
+		}
+		if n == 0 {
+			until = min(until, c.start)
 		}
 		out = append(out, FreeSlot{PracticeID: pid, SlotID: c.slot, SessionID: c.session, StartAt: time.UnixMilli(c.start),
 			LengthMin: int(c.length), TypeID: int(c.typeID), SiteID: c.site, HolderIDs: c.holders})
 		n++
 	}
-	return out
+	return out, until
 }
 
 // afterCursor says whether the candidate comes after the keyset cursor (start, practice,

@@ -63,44 +63,68 @@ func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, err
 
 // freeSlots answers from the index when there is one, else from SQL alone.
 func (s *Store) freeSlots(ctx context.Context, q FreeSlotQuery, index *slotIndex) ([]FreeSlot, error) {
-	practices := q.Practices
-	if q.PracticeID != 0 {
-		practices = []int64{q.PracticeID}
-	} else if practices == nil {
-		var err error
-		if practices, err = s.GroupPractices(ctx, q.GroupID); err != nil {
-			return nil, err
-		}
+	// One slot (a hold checking its slot) is one indexed read: cheaper than bringing the
+	// practice's index up to date after every hold.
+	if index != nil && q.SlotID == 0 {
+		out, _, err := s.freeSlotsWith(ctx, q)
+		return out, err
+	}
+	practices, err := s.queryPractices(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
 	var out []FreeSlot
-	// One slot (a hold checking its slot) is one indexed read: cheaper than bringing the
-	// practice's index up to date after every hold.
-	if index != nil && len(practices) > 0 && q.SlotID == 0 {
-		var err error
-		if out, err = index.freeSlots(ctx, s, practices, q); err != nil {
+	for _, pid := range practices {
+		rows, err := s.freeSlotsOf(ctx, pid, q)
+		if err != nil {
 			return nil, err
 		}
-	} else {
-		for _, pid := range practices {
-			rows, err := s.freeSlotsOf(ctx, pid, q)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, rows...)
-		}
+		out = append(out, rows...)
 	}
-	if len(practices) > 1 {
+	return mergeFree(out, len(practices), q.Limit), nil
+}
+
+// freeSlotsWith answers from the index, with how long the answer stays true.
+func (s *Store) freeSlotsWith(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, Freshness, error) {
+	practices, err := s.queryPractices(ctx, q)
+	if err != nil || len(practices) == 0 {
+		return nil, Freshness{}, err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	out, fresh, err := s.slots.freeSlots(ctx, s, practices, q)
+	if err != nil {
+		return nil, Freshness{}, err
+	}
+	return mergeFree(out, len(practices), q.Limit), fresh, nil
+}
+
+// queryPractices is the practices a query covers.
+func (s *Store) queryPractices(ctx context.Context, q FreeSlotQuery) ([]int64, error) {
+	switch {
+	case q.PracticeID != 0:
+		return []int64{q.PracticeID}, nil
+	case q.Practices != nil:
+		return q.Practices, nil
+	}
+	return s.GroupPractices(ctx, q.GroupID)
+}
+
+// mergeFree puts the practices' pages in (start, practice, slot) order and keeps limit.
+func mergeFree(out []FreeSlot, practices, limit int) []FreeSlot {
+	if practices > 1 {
 		slices.SortFunc(out, func(a, b FreeSlot) int {
 			return cmp.Or(a.StartAt.Compare(b.StartAt), cmp.Compare(a.PracticeID, b.PracticeID), cmp.Compare(a.SlotID, b.SlotID))
 		})
 	}
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
+	if len(out) > limit {
+		out = out[:limit]
 	}
-	return out, nil
+	return out
 }
 
 func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQuery) ([]FreeSlot, error) {

@@ -31,6 +31,8 @@ type Store struct {
 	now  func() time.Time
 	// slots answers FreeSlots from memory (freeslotindex.go); nil: from SQL every time.
 	slots *slotIndex
+	// counters shares reads of the slot change counters between concurrent searches.
+	counters counterReads
 }
 
 // Options says which database to open.
