@@ -79,6 +79,15 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 	if e := validateReserve(r); e != nil {
 		return Appointment{}, e
 	}
+	release, heldByOther, err := s.claims.claim(ctx, group+"/"+r.SlotID)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if heldByOther {
+		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)
+	}
+	held := false
+	defer func() { release(held) }()
 	row, err := s.newHold(ctx, group, owner, r)
 	if err != nil {
 		return Appointment{}, err
@@ -98,6 +107,7 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 	if err != nil {
 		return Appointment{}, err
 	}
+	held = true
 	return s.Appointment(ctx, group, row.ID)
 }
 

@@ -49,6 +49,7 @@ type Service struct {
 
 	cache   caches
 	answers slotAnswers // slot search answers, encoded (slotscache.go)
+	claims  slotClaims  // concurrent holds of one slot on this instance (slotclaims.go)
 }
 
 func (s *Service) now() time.Time {
