@@ -59,7 +59,9 @@ func SearchFilters(d Demographics) []string {
 	family, given := firstLetters(d.FamilyName), firstLetters(d.GivenName)
 	if family != "" || given != "" {
 		add(family, given, emisDOB)
-		add(stripAccents(family), stripAccents(given), emisDOB)
+		// Re-read as letters: stripping a mark can leave a space where a letter decomposed to
+		// one (U+037A is a space and a combining iota), which EMIS would read as a word break.
+		add(firstLetters(stripAccents(family)), firstLetters(stripAccents(given)), emisDOB)
 	}
 	add(emisDOB)
 	return out
