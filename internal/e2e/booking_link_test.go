@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp/kb"
+
 	"herolink/internal/browsertest"
 	"herolink/internal/emis/sandbox"
 )
@@ -175,4 +177,31 @@ func mappedRows(t *testing.T, p *browsertest.Page, plural string) []mappedRow {
 		out = append(out, mappedRow{ID: m[1], Name: html.UnescapeString(strings.TrimSpace(m[2])), Holder: html.UnescapeString(strings.TrimSpace(m[3]))})
 	}
 	return out
+}
+
+// TestAPatientBooksThroughTheirLinkWithTheKeyboardAlone: the same booking at 390 px with Tab,
+// typing and Enter only, every control reached showing its focus.
+func TestAPatientBooksThroughTheirLinkWithTheKeyboardAlone(t *testing.T) {
+	pr := browsertest.StartProduct(t)
+	_, url := bookingLink(t, pr, "Mary", "Seacole", "1985-11-23")
+
+	p := browsertest.Open(t, url, browsertest.PhoneWidth)
+	p.TabTo(`textbox "Day"`)
+	p.Press("23")
+	p.TabTo(`textbox "Month"`)
+	p.Press("11")
+	p.TabTo(`textbox "Year"`)
+	p.Press("1985")
+	p.TabTo(`button "Continue"`)
+	p.PressAndLoad(kb.Enter)
+
+	p.MustSee("Choose a time")
+	p.TabTo(`button "Continue"`) // the next available time is chosen already
+	p.PressAndLoad(kb.Enter)
+
+	p.MustSee("We are holding this time for you until")
+	p.TabTo(`button "Confirm appointment"`)
+	p.PressAndLoad(kb.Enter)
+	p.MustSee("Your appointment is booked")
+	p.Audit("book-confirmed-keyboard")
 }
