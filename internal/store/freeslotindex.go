@@ -185,8 +185,8 @@ func (ix *slotIndex) fit(pid int64, n int) {
 	if p == nil {
 		return
 	}
-	ix.held += n - p.heldCount()
-	p.setHeldCount(n)
+	ix.held += n - int(p.held)
+	p.held = int64(n)
 	for ix.held > ix.budget && len(ix.practices) > 1 {
 		var oldest int64
 		var victim *practiceSlots
@@ -198,7 +198,7 @@ func (ix *slotIndex) fit(pid int64, n int) {
 		if victim == nil {
 			return
 		}
-		ix.held -= victim.heldCount()
+		ix.held -= int(victim.held)
 		delete(ix.practices, oldest)
 	}
 }
@@ -227,10 +227,6 @@ func (p *practiceSlots) current(ctx context.Context, s *Store, pid int64, v slot
 	}
 	return p.cands, p.taken, p.group, nil
 }
-
-// heldCount and setHeldCount keep the count fit last recorded for the practice (under ix.mu).
-func (p *practiceSlots) heldCount() int     { return int(p.held) }
-func (p *practiceSlots) setHeldCount(n int) { p.held = int64(n) }
 
 // appendFree appends the practice's free slots matching q, in (start, slot) order, at most
 // q.Limit of them.
