@@ -177,6 +177,23 @@ func (s *server) setVisitCookie(w http.ResponseWriter, token string, v bookingli
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
+// visitAndHold reads this browser's visit to the link and the appointment it holds, if any;
+// on a failure it has answered the patient and ok is false.
+func (s *server) visitAndHold(w http.ResponseWriter, r *http.Request, l store.BookingLink) (v bookinglink.Visit, has bool, a booking.Appointment, held, ok bool) {
+	v, has, err := s.visit(r, l)
+	if err != nil {
+		s.bookError(w, r, "read booking link visit", err)
+		return v, false, a, false, false
+	}
+	if has {
+		if a, held, err = s.cfg.BookingLinks.Held(r.Context(), l, v); err != nil {
+			s.bookError(w, r, "read booking link appointment", err)
+			return v, has, a, false, false
+		}
+	}
+	return v, has, a, held, true
+}
+
 // bookPage is GET /book/{token}: whatever the patient's next step is.
 func (s *server) bookPage(w http.ResponseWriter, r *http.Request) {
 	l, practice, ok := s.bookLink(w, r)
@@ -184,18 +201,9 @@ func (s *server) bookPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	v, has, err := s.visit(r, l)
-	if err != nil {
-		s.bookError(w, r, "read booking link visit", err)
+	v, has, a, held, ok := s.visitAndHold(w, r, l)
+	if !ok {
 		return
-	}
-	var a booking.Appointment
-	held := false
-	if has {
-		if a, held, err = s.cfg.BookingLinks.Held(r.Context(), l, v); err != nil {
-			s.bookError(w, r, "read booking link appointment", err)
-			return
-		}
 	}
 	// A booking made stays visible to its patient whatever became of the link.
 	if held && a.State != booking.StateReserved && a.State != booking.StateExpired {
@@ -609,18 +617,9 @@ func (s *server) bookICS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	v, has, err := s.visit(r, l)
-	if err != nil {
-		s.bookError(w, r, "read booking link visit", err)
+	_, _, a, held, ok := s.visitAndHold(w, r, l)
+	if !ok {
 		return
-	}
-	var a booking.Appointment
-	held := false
-	if has {
-		if a, held, err = s.cfg.BookingLinks.Held(r.Context(), l, v); err != nil {
-			s.bookError(w, r, "read booking", err)
-			return
-		}
 	}
 	if !held || !a.State.Live() || a.State == booking.StateReserved {
 		s.bookMessage(w, r, http.StatusNotFound, token, practice, "There is no appointment to add to a calendar",
