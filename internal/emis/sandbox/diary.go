@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -13,6 +12,11 @@ import (
 type Day struct {
 	Num      int             `json:"num"` // days since 2000-01-01
 	Sessions []*DiarySession `json:"sessions"`
+	// Partial days keep only the sessions changed since generation; the others are still
+	// derived from the seed. A slot booked at reception then costs its session (about 2 KB),
+	// not the whole day (about 40 KB): under a stream of changes to thousands of practices,
+	// whole days took the sandbox to 800 MiB in two minutes.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // DiarySession is a holder at a site on a date, with its slots.
@@ -66,8 +70,25 @@ func splitSessionID(id int64) (serial, day, idx int) {
 
 func splitSlotID(id int64) (session int64, idx int) { return id / 1000, int(id % 1000) }
 
+// guid is "5a4db0c5-%04x-4%03x-8%03x-%012x" of kind, id>>48, id>>36 and id's low 48 bits,
+// written without fmt: the sync's answers carry one for every session and slot.
 func guid(kind int, id int64) string {
-	return fmt.Sprintf("5a4db0c5-%04x-4%03x-8%03x-%012x", kind, (id>>48)&0xfff, (id>>36)&0xfff, id&0xffffffffffff)
+	var b [36]byte
+	copy(b[:], "5a4db0c5-0000-4000-8000-000000000000")
+	hexInto(b[9:13], uint64(kind))
+	hexInto(b[15:18], uint64(id>>48)&0xfff)
+	hexInto(b[20:23], uint64(id>>36)&0xfff)
+	hexInto(b[24:36], uint64(id)&0xffffffffffff)
+	return string(b[:])
+}
+
+// hexInto writes v as lower-case hex right-aligned in dst, keeping dst's zeros on the left.
+func hexInto(dst []byte, v uint64) {
+	const digits = "0123456789abcdef"
+	for i := len(dst) - 1; i >= 0 && v != 0; i-- {
+		dst[i] = digits[v&0xf]
+		v >>= 4
+	}
 }
 
 // inWindow says whether a generated diary has been released for the date: four weeks back
@@ -81,24 +102,74 @@ func (o *Org) inWindowLocked(d emis.Date) bool {
 // dayLocked returns the day to read. It may be freshly generated and must not be changed.
 func (o *Org) dayLocked(d emis.Date) *Day {
 	n := dayNum(d)
-	if day, ok := o.Days[n]; ok {
-		return day
+	stored, ok := o.Days[n]
+	if ok && !stored.Partial {
+		return stored
 	}
+	day := &Day{Num: n}
 	if o.Generated && o.inWindowLocked(d) {
-		return generateDay(o, d)
+		day = generateDay(o, d)
 	}
-	return &Day{Num: n}
+	if ok {
+		day.overlay(stored)
+	}
+	return day
 }
 
-// dayForWriteLocked returns the stored day, materialising a generated one first.
+// overlay puts a partial day's changed sessions in place of their generated versions.
+func (day *Day) overlay(partial *Day) {
+	for _, changed := range partial.Sessions {
+		replaced := false
+		for i, s := range day.Sessions {
+			if s.Index == changed.Index {
+				day.Sessions[i], replaced = changed, true
+				break
+			}
+		}
+		if !replaced {
+			day.Sessions = append(day.Sessions, changed)
+		}
+	}
+}
+
+// dayForWriteLocked returns the stored day, materialising a generated one first: for changes
+// to the day's sessions themselves (one added or deleted).
 func (o *Org) dayForWriteLocked(d emis.Date) *Day {
 	n := dayNum(d)
-	if day, ok := o.Days[n]; ok {
+	if day, ok := o.Days[n]; ok && !day.Partial {
 		return day
 	}
-	day := o.dayLocked(d)
+	day := o.dayLocked(d) // a fresh day: generated, with the partial day's sessions in it
 	o.Days[n] = day
 	return day
+}
+
+// sessionForEditLocked returns a session to change in place (its slots, its time or site),
+// keeping only that session of a generated day.
+func (o *Org) sessionForEditLocked(d emis.Date, idx int) (*Day, *DiarySession, bool) {
+	n := dayNum(d)
+	stored, ok := o.Days[n]
+	if ok {
+		for _, s := range stored.Sessions {
+			if s.Index == idx {
+				return stored, s, true
+			}
+		}
+		if !stored.Partial {
+			return nil, nil, false
+		}
+	}
+	for _, s := range o.dayLocked(d).Sessions { // generated afresh: this copy is ours
+		if s.Index == idx {
+			if !ok {
+				stored = &Day{Num: n, Partial: true}
+				o.Days[n] = stored
+			}
+			stored.Sessions = append(stored.Sessions, s)
+			return stored, s, true
+		}
+	}
+	return nil, nil, false
 }
 
 // slotRef locates one slot.
@@ -110,7 +181,7 @@ type slotRef struct {
 	slot    *SlotState
 }
 
-// findSlotLocked finds a slot by id; forWrite materialises its day so changes are kept.
+// findSlotLocked finds a slot by id; forWrite keeps its session so changes are kept.
 func (o *Org) findSlotLocked(id int64, forWrite bool) (slotRef, bool) {
 	if id <= 0 {
 		return slotRef{}, false
@@ -121,21 +192,20 @@ func (o *Org) findSlotLocked(id int64, forWrite bool) (slotRef, bool) {
 		return slotRef{}, false
 	}
 	date := dayDate(dn)
-	var day *Day
-	if forWrite {
-		day = o.dayForWriteLocked(date)
-	} else {
-		day = o.dayLocked(date)
-	}
-	for _, s := range day.Sessions {
-		if s.Index == sidx {
-			if idx < 0 || idx >= len(s.Slots) {
-				return slotRef{}, false
-			}
-			return slotRef{date: date, session: s, sid: sid, idx: idx, slot: &s.Slots[idx]}, true
+	var s *DiarySession
+	for _, cand := range o.dayLocked(date).Sessions {
+		if cand.Index == sidx {
+			s = cand
+			break
 		}
 	}
-	return slotRef{}, false
+	if s == nil || idx < 0 || idx >= len(s.Slots) {
+		return slotRef{}, false
+	}
+	if forWrite { // only once the slot is known to exist: a bad id keeps nothing
+		_, s, _ = o.sessionForEditLocked(date, sidx)
+	}
+	return slotRef{date: date, session: s, sid: sid, idx: idx, slot: &s.Slots[idx]}, true
 }
 
 // findSessionLocked finds a session by id.
@@ -336,16 +406,25 @@ func (o *Org) wireSessionLocked(d emis.Date, s *DiarySession) emis.Session {
 				LastName: h.LastName, JobCategory: h.JobCategory})
 		}
 	}
-	counts := map[int]*emis.SessionSlotCount{}
+	// Counted in a slice: a session has a handful of types, and a map cost more than the rest.
+	counts := make([]emis.SessionSlotCount, 0, 4)
 	for _, sl := range s.Slots {
-		c := counts[sl.TypeID]
-		if c == nil {
-			c = &emis.SessionSlotCount{TypeID: sl.TypeID}
+		k := -1
+		for i := range counts {
+			if counts[i].TypeID == sl.TypeID {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			c := emis.SessionSlotCount{TypeID: sl.TypeID}
 			if t := o.slotTypeLocked(sl.TypeID); t != nil {
 				c.Description = t.Name
 			}
-			counts[sl.TypeID] = c
+			counts = append(counts, c)
+			k = len(counts) - 1
 		}
+		c := &counts[k]
 		c.Total++
 		switch sl.Status {
 		case emis.SlotBooked:
@@ -358,10 +437,8 @@ func (o *Org) wireSessionLocked(d emis.Date, s *DiarySession) emis.Session {
 			c.Available++
 		}
 	}
-	for _, c := range counts {
-		ws.SlotTypes = append(ws.SlotTypes, *c)
-	}
-	sort.Slice(ws.SlotTypes, func(i, j int) bool { return ws.SlotTypes[i].TypeID < ws.SlotTypes[j].TypeID })
+	sort.Slice(counts, func(i, j int) bool { return counts[i].TypeID < counts[j].TypeID })
+	ws.SlotTypes = counts
 	return ws
 }
 

@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/xml"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -118,23 +116,16 @@ func resetConnection(rw http.ResponseWriter) {
 }
 
 func writeEnvelope(rw http.ResponseWriter, method string, a answer) {
-	env := emis.Envelope{Method: method, Outcome: a.outcome, Error: a.text}
-	if a.result != nil {
-		data, err := xml.Marshal(a.result)
-		if err != nil {
-			env.Outcome, env.Error = emis.OutcomeTechnicalError, "technical error: "+err.Error()
-		} else {
-			env.Result.Data = data
-		}
+	bp := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(bp)
+	b, err := appendEnvelope((*bp)[:0], method, a)
+	if err != nil {
+		// Only a result encoding/xml cannot encode gets here: say so the way EMIS would.
+		b, _ = appendEnvelope((*bp)[:0], method, answer{outcome: emis.OutcomeTechnicalError, text: "technical error: " + err.Error()})
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	if err := xml.NewEncoder(&buf).Encode(env); err != nil {
-		http.Error(rw, "encode answer: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+	*bp = b
 	rw.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	_, _ = rw.Write(buf.Bytes())
+	_, _ = rw.Write(b)
 }
 
 // dispatch runs one Partner API method.
