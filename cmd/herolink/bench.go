@@ -120,6 +120,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Uint64("seed", 1, "seed of the generated practices and of the change stream")
 	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "during the warm-up, date slot reads a random time up to this long ago so that the rolling refreshes fall due during the measurement (0: not; this overstates the steady refresh rate when the warm-up is long, see docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
+	sandboxProfile := fs.String("sandbox-cpuprofile", "", "write the sandbox's CPU profile, from its start to its stop, to this file (FILE.N for each size N when there are several)")
 	asJSON := fs.Bool("json", false, "print one JSON object per size instead of tables")
 	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which each run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
@@ -155,6 +156,12 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate, TimeoutRate: *timeoutRate, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
 			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
 			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
+		if *sandboxProfile != "" {
+			opts.SandboxCPUProfile = *sandboxProfile
+			if len(list) > 1 {
+				opts.SandboxCPUProfile = fmt.Sprintf("%s.%d", *sandboxProfile, n)
+			}
+		}
 		var prof *os.File
 		if *cpuprofile != "" {
 			path := *cpuprofile

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	idle := fs.Duration("session-idle-timeout", 20*time.Minute, "Partner API sessions end after this long unused")
 	weeks := fs.Int("diary-weeks", 4, "weeks of diary released ahead of today")
 	verbose := fs.Bool("v", false, "log every request")
+	cpuprofile := fs.String("cpuprofile", "", "write the sandbox's CPU profile to this file until it stops (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +42,20 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	started := time.Now()
 	world := sandbox.New(sandbox.Options{Seed: *seed, Practices: *practices, Preconfigured: *preconfigured,
 		SupplierID: *supplierID, SessionIdleTimeout: *idle, DiaryWeeks: *weeks})

@@ -211,7 +211,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// Instances on one database split the practices by lease (slotsync/lease.go).
 	leases := &slotsync.Leases{Store: st, Instance: cfg.InstanceID}
-	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st), Log: cfg.Log.With("component", "sync"), Leases: leases}
+	engine := &slotsync.Engine{Store: st, Conns: svc, ActiveTypes: slotsync.StoredActiveTypes(st), Log: cfg.Log.With("component", "sync"), Leases: leases}
 	sched := &slotsync.Scheduler{Engine: engine, Store: st, Log: cfg.Log.With("component", "sync"),
 		HorizonDays: cfg.SyncHorizonDays, FullInterval: cfg.SyncFullInterval, NearInterval: cfg.SyncNearInterval,
 		Concurrency: cfg.SyncConcurrency, Leases: leases}
@@ -249,7 +249,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	partner := partnerAPI(cfg, st, apiKeys, bookings, hooks, links)
 	mux.Handle("/v1/", partner)
 	mux.Handle("/openapi.json", partner)
-	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: activeSlotTypes(st)}
+	explain := &slotsync.Explainer{Store: st, Conns: svc, ActiveTypes: slotsync.StoredActiveTypes(st)}
 	explain.HorizonDays = cfg.SyncHorizonDays
 	mux.Handle("/", web.New(web.Config{Store: st, Practices: svc, Mapping: mappings, Explain: explain, Sessions: sessions, Booking: bookings, APIKeys: apiKeys, Webhooks: hooks, BookingLinks: links, Log: cfg.Log.With("component", "web"),
 		SecureCookies: cfg.SecureCookies, SandboxURL: cfg.SandboxURL}))
@@ -320,21 +320,6 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// activeSlotTypes tells the sync which slot types to keep fresh: every type until staff set
-// features, then the Bookable and Unregistered ones (possibly none).
-func activeSlotTypes(st *store.Store) func(context.Context, int64) ([]int, error) {
-	return func(ctx context.Context, practiceID int64) ([]int, error) {
-		set, err := st.SlotTypeFeaturesSet(ctx, practiceID)
-		if err != nil || !set {
-			return nil, err
-		}
-		ids, err := st.ActiveSlotTypeIDs(ctx, practiceID)
-		if ids == nil {
-			ids = []int{}
-		}
-		return ids, err
-	}
-}
 
 // atLeast drops records below a level: River reports its job counts at INFO every few seconds,
 // which buries herolink's own lines; its warnings and errors still come through.

@@ -14,6 +14,10 @@ import (
 )
 
 // slotKey names one slot of one practice in herolink's store.
+// nearTermDays is the window of the near-term pass, whose changes the issue wants in
+// /v1/slots within 30 s.
+const nearTermDays = 3
+
 type slotKey struct {
 	practiceID int64
 	slotID     int64
@@ -25,26 +29,33 @@ type changeTracker struct {
 	now func() time.Time
 
 	mu       sync.Mutex
-	pending  map[slotKey]time.Time // booked in EMIS, not yet seen Booked in herolink
-	observed []time.Duration       // staleness of the changes seen
+	pending  map[slotKey]pendingChange // booked in EMIS, not yet seen Booked in herolink
+	observed []time.Duration           // staleness of the changes seen
+	near     []time.Duration           // of which changes in the next three days
+}
+
+// pendingChange is a change made in EMIS and not yet seen.
+type pendingChange struct {
+	at   time.Time
+	near bool // in the next three days: the near-term pass's window
 }
 
 func newChangeTracker(now func() time.Time) *changeTracker {
 	if now == nil {
 		now = time.Now
 	}
-	return &changeTracker{now: now, pending: map[slotKey]time.Time{}}
+	return &changeTracker{now: now, pending: map[slotKey]pendingChange{}}
 }
 
-// expect registers a booking about to be made at t0. It is false if that slot already has a
-// change waiting to be seen.
-func (t *changeTracker) expect(k slotKey, t0 time.Time) bool {
+// expect registers a booking about to be made at t0, near if it is in the next three days.
+// It is false if that slot already has a change waiting to be seen.
+func (t *changeTracker) expect(k slotKey, t0 time.Time, near bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, dup := t.pending[k]; dup {
 		return false
 	}
-	t.pending[k] = t0
+	t.pending[k] = pendingChange{at: t0, near: near}
 	return true
 }
 
@@ -78,9 +89,12 @@ func (t *changeTracker) onChange(practiceID int64, changes []store.SlotChange) {
 			continue
 		}
 		k := slotKey{practiceID, c.SlotID}
-		if t0, ok := t.pending[k]; ok {
+		if p, ok := t.pending[k]; ok {
 			delete(t.pending, k)
-			t.observed = append(t.observed, now.Sub(t0))
+			t.observed = append(t.observed, now.Sub(p.at))
+			if p.near {
+				t.near = append(t.near, now.Sub(p.at))
+			}
 		}
 	}
 }
@@ -92,13 +106,15 @@ func (t *changeTracker) counts() (observed, pending int) {
 	return len(t.observed), len(t.pending)
 }
 
-// result returns the staleness of the changes seen, sorted, and the number not seen.
-func (t *changeTracker) result() (staleness []time.Duration, unobserved int) {
+// result returns the staleness of the changes seen and of those in the next three days,
+// sorted, and the number not seen.
+func (t *changeTracker) result() (staleness, near []time.Duration, unobserved int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := slices.Clone(t.observed)
+	s, n := slices.Clone(t.observed), slices.Clone(t.near)
 	slices.Sort(s)
-	return s, len(t.pending)
+	slices.Sort(n)
+	return s, n, len(t.pending)
 }
 
 // StalenessSummary is the distribution of staleness in seconds.
@@ -213,7 +229,7 @@ func (s *changeStream) run(ctx context.Context, d time.Duration) {
 // change books one random free slot of a practice, registering it with the tracker first so
 // that a sync pass that sees it before the booking call returns is not missed.
 func (s *changeStream) change(ctx context.Context, rng *rand.Rand, pid int64) {
-	k, ok, err := s.pickSlot(ctx, rng, pid)
+	k, near, ok, err := s.pickSlot(ctx, rng, pid)
 	if err != nil {
 		s.fail(err)
 		return
@@ -222,7 +238,7 @@ func (s *changeStream) change(ctx context.Context, rng *rand.Rand, pid int64) {
 		s.noSlot.Add(1)
 		return
 	}
-	if !s.Tracker.expect(k, time.Now()) {
+	if !s.Tracker.expect(k, time.Now(), near) {
 		s.noSlot.Add(1)
 		return
 	}
@@ -251,7 +267,7 @@ func (s *changeStream) fail(err error) {
 // random weekday in the horizon: a query over a few hours of one practice's diary reads tens of
 // rows, where the whole horizon would read thousands per change, and a window at night or at a
 // weekend would find nothing.
-func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) (slotKey, bool, error) {
+func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) (k slotKey, near, ok bool, err error) {
 	now := time.Now()
 	today := emis.Today(now)
 	earliest := now.Add(s.Lead)
@@ -271,7 +287,7 @@ func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) 
 		}
 		slots, err := s.Store.DiarySlotsBetween(ctx, pid, start, end)
 		if err != nil {
-			return slotKey{}, false, err
+			return slotKey{}, false, false, err
 		}
 		var free []int64
 		for _, sl := range slots {
@@ -280,8 +296,8 @@ func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) 
 			}
 		}
 		if len(free) > 0 {
-			return slotKey{pid, free[rng.IntN(len(free))]}, true, nil
+			return slotKey{pid, free[rng.IntN(len(free))]}, d.DaysSince(today) < nearTermDays, true, nil
 		}
 	}
-	return slotKey{}, false, nil
+	return slotKey{}, false, false, nil
 }

@@ -102,7 +102,7 @@ func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTes
 	h.practices = &practice.Service{Store: h.store, Vault: h.vault, HealthInterval: time.Hour,
 		Tester: &practice.Tester{Caller: caller,
 			Directory: &practice.HTTPDirectory{BaseURL: strings.TrimRight(opts.SandboxURL, "/") + "/sandbox/v1/directory"}}}
-	h.engine = &slotsync.Engine{Store: h.store, Conns: h.practices, SlotConcurrency: opts.SlotConcurrency,
+	h.engine = &slotsync.Engine{Store: h.store, Conns: h.practices, SlotConcurrency: opts.SlotConcurrency, ActiveTypes: slotsync.StoredActiveTypes(h.store),
 		OnChange: opts.OnChange, ReadTimeout: opts.ReadTimeout}
 	h.sched = &slotsync.Scheduler{Engine: h.engine, Store: h.store, HorizonDays: opts.HorizonDays,
 		FullInterval: opts.FullInterval, NearInterval: opts.NearInterval, Concurrency: opts.SyncConcurrency}

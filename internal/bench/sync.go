@@ -55,6 +55,9 @@ type SyncOptions struct {
 	RefreshBackdate time.Duration
 
 	CPUProfile io.Writer // herolink's CPU profile during the change stream; nil: none
+	// SandboxCPUProfile is a file the sandbox child writes its CPU profile to, from its start
+	// (the first sync included) to its stop; "": none.
+	SandboxCPUProfile string
 }
 
 func (o *SyncOptions) defaults() {
@@ -98,6 +101,13 @@ type SyncResult struct {
 	StalenessP95S  float64 `json:"staleness_p95_s"`
 	StalenessP99S  float64 `json:"staleness_p99_s"`
 	StalenessMaxS  float64 `json:"staleness_max_s"`
+	// Changes in the next three days, and how long they took to show. A slot search answers
+	// from the store at once (the free-slot index reads the practice's change counters first),
+	// so this is also how long a reception change takes to show in /v1/slots.
+	NearChanges       int     `json:"near_changes"`
+	NearStalenessP50S float64 `json:"near_staleness_p50_s"`
+	NearStalenessP99S float64 `json:"near_staleness_p99_s"`
+	NearStalenessMaxS float64 `json:"near_staleness_max_s"`
 	ChangesRefused int64   `json:"changes_refused"` // EMIS said 409 (slot type not bookable): skipped
 	ChangesNoSlot  int64   `json:"changes_no_slot"` // no free stored slot found in a few windows
 	ChangesBehind  int64   `json:"changes_behind"`  // dropped: every change worker busy
@@ -183,9 +193,12 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	debug.FreeOSMemory()
 	resetPeakRSS()
 
-	child, err := StartChild(ctx, ChildOptions{Exe: opts.Exe, Env: opts.Env, Stderr: opts.Stderr,
-		Args: []string{"emis-sandbox", "--addr", "127.0.0.1:0", "--practices", strconv.Itoa(opts.Practices),
-			"--seed", strconv.FormatUint(opts.Seed, 10), "--diary-weeks", strconv.Itoa(opts.DiaryWeeks)}})
+	args := []string{"emis-sandbox", "--addr", "127.0.0.1:0", "--practices", strconv.Itoa(opts.Practices),
+		"--seed", strconv.FormatUint(opts.Seed, 10), "--diary-weeks", strconv.Itoa(opts.DiaryWeeks)}
+	if opts.SandboxCPUProfile != "" {
+		args = append(args, "--cpuprofile", opts.SandboxCPUProfile)
+	}
+	child, err := StartChild(ctx, ChildOptions{Exe: opts.Exe, Env: opts.Env, Stderr: opts.Stderr, Args: args})
 	if err != nil {
 		return res, err
 	}
@@ -325,7 +338,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	if opts.Drain > 0 {
 		waitDrained(ctx, tracker, opts.Drain)
 	}
-	staleness, unobserved := tracker.result()
+	staleness, nearStaleness, unobserved := tracker.result()
 	sc := stream.counts()
 	if sc.FirstErr != nil {
 		progress("change stream: %d errors, the first: %v", sc.Errors, sc.FirstErr)
@@ -336,6 +349,8 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.Changes, res.Unobserved = sc.Made, unobserved
 	sum := SummariseStaleness(staleness)
 	res.StalenessP50S, res.StalenessP95S, res.StalenessP99S, res.StalenessMaxS = sum.P50, sum.P95, sum.P99, sum.Max
+	near := SummariseStaleness(nearStaleness)
+	res.NearChanges, res.NearStalenessP50S, res.NearStalenessP99S, res.NearStalenessMaxS = len(nearStaleness), near.P50, near.P99, near.Max
 	res.ChangesRefused, res.ChangesNoSlot, res.ChangesBehind, res.ChangeErrors = sc.Refused, sc.NoSlot, sc.Behind, sc.Errors
 	calls := stats1.Total - stats0.Total
 	res.EMISCallsPerPracticeHour = round(float64(calls)/float64(opts.Practices)/elapsed.Hours(), 1)
@@ -486,6 +501,10 @@ func (r SyncResult) Table() Table {
 	t.Add("  staleness p95", r.StalenessP95S, "%.2f", "s")
 	t.Add("  staleness p99", r.StalenessP99S, "%.2f", "s")
 	t.Add("  staleness max", r.StalenessMaxS, "%.2f", "s")
+	t.Add("changes in the next 3 days", float64(r.NearChanges), "%.0f", "")
+	t.Add("  staleness p50 (also to /v1/slots)", r.NearStalenessP50S, "%.2f", "s")
+	t.Add("  staleness p99 (also to /v1/slots)", r.NearStalenessP99S, "%.2f", "s")
+	t.Add("  staleness max (also to /v1/slots)", r.NearStalenessMaxS, "%.2f", "s")
 	t.Add("  refused by EMIS (skipped)", r.ChangesRefused, "", "")
 	t.Add("  no free slot found / behind / errors", fmt.Sprintf("%d / %d / %d", r.ChangesNoSlot, r.ChangesBehind, r.ChangeErrors), "", "")
 	t.Add("EMIS calls per practice per hour", r.EMISCallsPerPracticeHour, "%.1f", "")

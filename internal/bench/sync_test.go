@@ -158,11 +158,11 @@ func TestChangeTrackerMatchesBookingsOfRegisteredSlotsOnly(t *testing.T) {
 	tr := newChangeTracker(func() time.Time { return now })
 	a, b, c := slotKey{1, 10}, slotKey{1, 11}, slotKey{2, 10}
 	for _, k := range []slotKey{a, b, c} {
-		if !tr.expect(k, now.Add(-5*time.Second)) {
+		if !tr.expect(k, now.Add(-5*time.Second), k == a) {
 			t.Fatalf("expect %v refused", k)
 		}
 	}
-	if tr.expect(a, now) {
+	if tr.expect(a, now, true) {
 		t.Error("a second change of a slot already waiting was accepted")
 	}
 	tr.forget(b) // EMIS refused that booking
@@ -177,9 +177,12 @@ func TestChangeTrackerMatchesBookingsOfRegisteredSlotsOnly(t *testing.T) {
 	tr.onChange(1, []store.SlotChange{{SlotID: 10, OldStatus: "Available", NewStatus: "Booked"}})
 	now = now.Add(2 * time.Second)
 	tr.onChange(1, []store.SlotChange{{SlotID: 10, NewStatus: "Booked"}}) // seen already: not twice
-	st, unobserved := tr.result()
+	st, near, unobserved := tr.result()
 	if !reflect.DeepEqual(st, []time.Duration{5 * time.Second}) || unobserved != 1 {
 		t.Errorf("staleness %v, unobserved %d; want [5s] and 1 (practice 2's slot)", st, unobserved)
+	}
+	if !reflect.DeepEqual(near, []time.Duration{5 * time.Second}) {
+		t.Errorf("near-term staleness %v, want [5s] (slot 10 of practice 1 was near)", near)
 	}
 	if !tr.isPending(c) || tr.isPending(a) {
 		t.Error("pending set wrong")

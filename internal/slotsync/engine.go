@@ -55,6 +55,8 @@ type Engine struct {
 	RetryPause  time.Duration
 	ReadTimeout time.Duration
 	Log         *slog.Logger // skipped sessions are logged here; slog.Default() if nil
+	memo memos // what the last complete pass of each window proved (memo.go)
+
 	// Leases, when set, lets a pass run only for a practice this instance holds the sync
 	// lease of (ErrNotHeld), and commits its write only while the lease is still held
 	// (store.ErrSyncLeaseLost): two instances never write one practice's diary at once.
@@ -65,6 +67,9 @@ type Engine struct {
 type Result struct {
 	Sessions      int // sessions EMIS listed
 	Unchanged     int // recognised by hash without decoding
+	// Remembered: the whole answer, the stored diary and the refreshes were as the previous
+	// complete pass of the window left them, so nothing but the pass was recorded (memo.go).
+	Remembered bool
 	Changed       int // new or changed summaries
 	Removed       int
 	SlotsRead     int // sessions whose slots were read
@@ -95,25 +100,31 @@ func hashSession(raw emis.RawSession) string {
 // or slot EMIS sends that herolink cannot understand is skipped with a logged reason. A pass
 // that fails before it has read anything leaves the stored diary as it was.
 func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, error) {
-	var res Result
 	var fence *store.SyncFence
 	if e.Leases != nil {
 		f, ok := e.Leases.Fence(practiceID)
 		if !ok {
-			return res, ErrNotHeld
+			return Result{}, ErrNotHeld
 		}
 		fence = &f
 	}
+	res, err := e.sync(ctx, practiceID, w, fence)
+	if err != nil {
+		e.memo.forget(practiceID)
+	}
+	return res, err
+}
+
+func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *store.SyncFence) (Result, error) {
+	var res Result
 	// Logging on is two reads of EMIS; a refusal is not transient and is never repeated.
 	conn, err := retry(ctx, e, func(ctx context.Context) (*emis.Conn, error) { return e.Conns.Conn(ctx, practiceID) })
 	if err != nil {
 		return res, err
 	}
-	status, err := e.Store.SyncStatus(ctx, practiceID)
-	if err != nil {
-		return res, err
-	}
-	active, err := e.activeTypes(ctx, practiceID)
+	// Read before EMIS is: a write to the stored diary after this moment shows in the next
+	// pass's version, so a memo never hides it (memo.go).
+	version, err := e.Store.DiaryVersion(ctx, practiceID)
 	if err != nil {
 		return res, err
 	}
@@ -123,6 +134,29 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	})
 	if err != nil {
 		return res, fmt.Errorf("slotsync: read sessions: %w", err)
+	}
+	key := memoKey{practiceID, w.Full}
+	sum := e.memo.sum(raw)
+	now := e.now()
+	if e.memo.unchanged(key, w.From, w.To, sum, version, now) {
+		res.Sessions, res.Unchanged, res.Remembered = len(raw), len(raw), true
+		if err := e.Store.RecordUnchangedPass(ctx, practiceID, w.Full, fence); err != nil {
+			return res, err
+		}
+		res.FirstSyncDone = w.Full
+		return res, nil
+	}
+	first := !e.memo.known(practiceID)
+	if first {
+		status, err := e.Store.SyncStatus(ctx, practiceID)
+		if err != nil {
+			return res, err
+		}
+		first = !status.FirstSyncDone
+	}
+	active, err := e.activeTypes(ctx, practiceID)
+	if err != nil {
+		return res, err
 	}
 	stored, err := e.Store.DiarySessions(ctx, practiceID, w.From.String(), w.To.String())
 	if err != nil {
@@ -134,8 +168,15 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		byHash[s.Hash] = s
 		byID[s.ID] = s
 	}
-	now := e.now()
 	nearEnd := emis.Today(now).AddDays(e.nearDays() - 1).String()
+	// The earliest moment a session of the window falls due for a rolling refresh, for the
+	// memo: until then an unchanged answer needs no work.
+	refreshDue := now.Add(e.refreshAge(w.To.String(), nearEnd))
+	due := func(t time.Time) {
+		if t.Before(refreshDue) {
+			refreshDue = t
+		}
+	}
 	seen := make(map[int64]bool, len(raw))
 	diff := store.DiaryDiff{PracticeID: practiceID, Slots: map[int64][]store.SlotRow{}}
 	var toRead []fetch
@@ -150,10 +191,20 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		if s, ok := byHash[h]; ok && !seen[s.ID] {
 			seen[s.ID] = true
 			res.Unchanged++
-			if refreshBudget > 0 && !s.SlotsSyncedAt.IsZero() && now.Sub(s.SlotsSyncedAt) > e.refreshAge(s.Date, nearEnd) {
+			if s.SlotsSyncedAt.IsZero() {
+				continue // slots never read (a type not synced): nothing to refresh
+			}
+			age := e.refreshAge(s.Date, nearEnd)
+			switch {
+			case now.Sub(s.SlotsSyncedAt) <= age:
+				due(s.SlotsSyncedAt.Add(age))
+			case refreshBudget > 0:
 				refreshBudget--
 				res.Refreshed++
 				toRead = append(toRead, fetch{s.ID, s.Date})
+				due(now.Add(age))
+			default:
+				due(now) // due and left for the next pass
 			}
 			continue
 		}
@@ -182,6 +233,7 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 		if hasActiveType(sess, active) {
 			pending[sess.DBID] = row
 			toRead = append(toRead, fetch{sess.DBID, row.Date})
+			due(now.Add(e.refreshAge(row.Date, nearEnd)))
 		} else {
 			diff.Upsert = append(diff.Upsert, row)
 		}
@@ -199,7 +251,6 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	}
 	res.Removed = len(diff.Remove)
 
-	first := !status.FirstSyncDone
 	if first && len(toRead) > 0 {
 		_ = e.Store.RecordSyncProgress(ctx, practiceID, 0, len(toRead))
 	}
@@ -228,11 +279,13 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	// first sync's hundreds of slot reads to a deadline hit while committing would make a big
 	// practice's first sync start over and over. The write has its own bound.
 	applyCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
-	changes, err := e.Store.ApplyDiary(applyCtx, diff)
+	diff.VersionRead = version
+	applied, err := e.Store.ApplyDiaryPass(applyCtx, diff)
 	cancel()
 	if err != nil {
 		return res, err
 	}
+	changes := applied.Changes
 	res.SlotChanges = len(changes)
 	res.FirstSyncDone = diff.FirstSyncDone
 	if e.OnChange != nil && len(changes) > 0 {
@@ -240,6 +293,15 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	}
 	if incomplete != nil {
 		return res, incomplete
+	}
+	// The memo holds the version this pass's own write left, so that the next pass can be
+	// remembered; if anything else wrote the diary meanwhile, the version it read first, so
+	// that the next pass does the whole work.
+	if applied.Version >= 0 {
+		version = applied.Version
+	}
+	if res.Skipped == 0 && (!first || diff.FirstSyncDone) {
+		e.memo.put(key, passMemo{from: w.From, to: w.To, sum: sum, version: version, refreshDue: refreshDue})
 	}
 	return res, nil
 }
@@ -448,4 +510,20 @@ func slotRow(s emis.Slot, sessionID int64) (store.SlotRow, error) {
 		row.PatientID = s.Patients[0].DBID
 	}
 	return row, nil
+}
+
+// StoredActiveTypes is Engine.ActiveTypes as the store records them: every type until staff set
+// features, then the Bookable and Unregistered ones (possibly none).
+func StoredActiveTypes(st *store.Store) func(context.Context, int64) ([]int, error) {
+	return func(ctx context.Context, practiceID int64) ([]int, error) {
+		set, err := st.SlotTypeFeaturesSet(ctx, practiceID)
+		if err != nil || !set {
+			return nil, err
+		}
+		ids, err := st.ActiveSlotTypeIDs(ctx, practiceID)
+		if ids == nil {
+			ids = []int{}
+		}
+		return ids, err
+	}
 }

@@ -492,3 +492,88 @@ func TestSyncStatusCountsFollowTheDiaryAndUnchangedPassesStillRecordSuccess(t *t
 		t.Fatalf("after removing a session of %d slots: before %+v after %+v", len(v.Slots), before, after)
 	}
 }
+
+func TestAPassThatFindsNothingChangedOnlyRecordsItself(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	b.store.SetClock(b.clock.Now)
+	if res := b.sync(t); res.Remembered {
+		t.Fatalf("the first sync was remembered: %+v", res)
+	}
+	b.clock.Advance(time.Minute)
+	res := b.sync(t)
+	if !res.Remembered || res.SlotsRead != 0 || res.EMISCalls != 1 {
+		t.Fatalf("a second pass over an unchanged diary did more than record itself: %+v", res)
+	}
+	st, err := b.store.SyncStatus(context.Background(), b.practiceID)
+	must(t, err)
+	if !st.LastSuccessAt.Equal(b.clock.Now().Truncate(time.Millisecond)) {
+		t.Fatalf("the remembered pass was not recorded: last success %s, now %s", st.LastSuccessAt, b.clock.Now())
+	}
+
+	// A change in EMIS is never remembered away.
+	sl := b.firstSlot(t, free)
+	_, err = b.demo.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: 9001})
+	must(t, err)
+	res = b.sync(t)
+	if got, _ := b.storedSlot(t, sl.DBID); res.Remembered || got.Status != emis.SlotBooked {
+		t.Fatalf("reception's booking: pass %+v, stored %+v", res, got)
+	}
+}
+
+// herolink books a slot and records it in the diary copy; reception cancels it before the
+// next pass. EMIS's answer is then exactly what the pass before herolink's booking saw, and
+// only the stored diary's version says the copy has moved since.
+func TestAPassNeverTrustsItsMemoryOnceTheStoredDiaryWasWritten(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	ctx := context.Background()
+	b.sync(t)
+	b.sync(t)
+	sl := b.firstSlot(t, free)
+	_, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: 9001})
+	must(t, err)
+	must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, sl.DBID, store.SlotState{Status: emis.SlotBooked, TypeID: sl.Type.TypeID, PatientID: 9001}))
+	must(t, b.demo.ReceptionCancel(sl.DBID))
+
+	res := b.sync(t)
+	if got, _ := b.storedSlot(t, sl.DBID); res.Remembered || got.Status != emis.SlotAvailable {
+		t.Fatalf("after herolink's booking and reception's cancellation: pass %+v, stored %+v", res, got)
+	}
+}
+
+// The same, when herolink's booking is recorded while a pass that found another change is
+// reading slots: the pass's session list predates the booking, and its write must not make
+// the booking's record look like its own.
+func TestAPassDoesNotTakeAWriteMadeWhileItReadEMISForItsOwn(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	ctx := context.Background()
+	b.sync(t)
+	b.sync(t)
+	other := b.firstSlot(t, free)
+	b.book(t, other.DBID, 9002) // a reception change, so the next pass does the whole work
+	x := b.firstSlot(t, free)
+	var once sync.Once
+	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/GetSlotsForSession") {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		b.inner.ServeHTTP(rec, r)
+		once.Do(func() { // after the pass read the session list, before it writes: herolink books x
+			b.book(t, x.DBID, 9001)
+			must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, x.DBID, store.SlotState{Status: emis.SlotBooked, TypeID: x.Type.TypeID, PatientID: 9001}))
+		})
+		_, _ = rw.Write(rec.Body.Bytes())
+		return true
+	})
+	b.sync(t)
+	b.setIntercept(func(http.ResponseWriter, *http.Request) bool { return false })
+	must(t, b.demo.ReceptionCancel(x.DBID)) // EMIS is now as the pass above read it
+
+	res := b.sync(t)
+	if got, _ := b.storedSlot(t, x.DBID); res.Remembered || got.Status != emis.SlotAvailable {
+		t.Fatalf("after the booking recorded mid-pass and reception's cancellation: pass %+v, stored %+v", res, got)
+	}
+}

@@ -88,7 +88,19 @@ type DiaryDiff struct {
 	Full          bool                // a pass over the whole horizon: its success is the practice's freshness
 	Incomplete    string              // why some sessions could not be read ("": everything was): no success is recorded
 	Fence         *SyncFence          // the sync lease the pass ran under (nil: no lease is checked); ErrSyncLeaseLost if lost
-	wasFirst      bool                // set by ApplyDiary: the practice had no first sync before
+	// VersionRead is the practice's diary version (DiaryVersion) as the pass read it before
+	// reading EMIS; ApplyDiaryPass then says which version its own write left, if nothing
+	// else wrote the diary in between.
+	VersionRead int64
+	wasFirst    bool // set by ApplyDiary: the practice had no first sync before
+}
+
+// DiaryApplied is what applying a pass did.
+type DiaryApplied struct {
+	Changes []SlotChange
+	// Version is the practice's diary version after the write, when nothing but this write
+	// moved it since the pass read VersionRead; -1 otherwise.
+	Version int64
 }
 
 // changeRetention is how long the change feed keeps a change.
@@ -186,14 +198,28 @@ const upsertSlotSQL = `INSERT INTO diary_slots (practice_id, slot_id, session_id
 // ApplyDiary applies a sync pass in one transaction and records the success. It returns the
 // slot changes it made.
 func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, error) {
+	applied, err := s.ApplyDiaryPass(ctx, d)
+	return applied.Changes, err
+}
+
+// ApplyDiaryPass is ApplyDiary that also says the diary version its write left.
+func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, error) {
 	now := s.nowMS()
 	var changes []SlotChange
+	version := int64(-1)
 	err := s.inTx(ctx, func(tx *Tx) error {
+		changes, version = nil, -1
 		if err := checkSyncFenceTx(ctx, tx, d.PracticeID, d.Fence, now); err != nil {
 			return err
 		}
+		// Locked until commit (SQLite's writer is alone anyway): between this read and the
+		// last one below, only this transaction moves the version.
+		before, err := diaryVersionTx(ctx, tx, d.PracticeID)
+		if err != nil {
+			return err
+		}
 		var done int
-		err := tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`, d.PracticeID).Scan(&done)
+		err = tx.QueryRowContext(ctx, `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`, d.PracticeID).Scan(&done)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -247,12 +273,30 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
 			return err
 		}
-		return recordPassTx(ctx, tx, d, now, touched || d.wasFirst)
+		if err := recordPassTx(ctx, tx, d, now, touched || d.wasFirst); err != nil {
+			return err
+		}
+		if before == d.VersionRead {
+			if version, err = diaryVersionTx(ctx, tx, d.PracticeID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 	}
-	return changes, nil
+	return DiaryApplied{Changes: changes, Version: version}, nil
+}
+
+// diaryVersionTx reads the practice's diary version in a transaction, locking its row.
+func diaryVersionTx(ctx context.Context, tx *Tx, practiceID int64) (int64, error) {
+	var v int64
+	err := tx.QueryRowContext(ctx, `SELECT diary FROM slot_versions WHERE practice_id = ? AND shard = -1`+tx.forUpdate(), practiceID).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
 }
 
 type oldSlot struct {

@@ -89,3 +89,46 @@ func (s *Store) SyncFreshness(ctx context.Context, staleBefore time.Time) (SyncF
 	}
 	return f, nil
 }
+
+// DiaryVersion is the practice's diary change counter. Migration 0027's triggers move it with
+// every write to the stored diary or to the practice's slot types, in the writer's own
+// transaction, whoever the writer is: the sync of any instance, herolink's own bookings
+// recording what they wrote into EMIS (RecordSlotTx), staff changing which types are synced.
+func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, error) {
+	var v int64
+	err := s.read.QueryRowPrepared(ctx, `SELECT COALESCE(MAX(diary), 0) FROM slot_versions WHERE practice_id = ? AND shard = -1`, practiceID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: diary version of practice %d: %w", practiceID, err)
+	}
+	return v, nil
+}
+
+// RecordUnchangedPass records a successful pass that found EMIS and the stored diary exactly
+// as the previous pass of its window left them, so wrote nothing else: the freshness figures
+// move on as if the whole diff had been applied. Under a fence it records only while the
+// lease is still held.
+func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full bool, fence *SyncFence) error {
+	now := s.nowMS()
+	var fullAt any // NULL keeps the stored value
+	if full {
+		fullAt = now
+	}
+	q := `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '', consecutive_failures = 0,
+		last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
+	args := []any{now, now, fullAt, practiceID}
+	if fence != nil {
+		q += ` AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?)`
+		args = append(args, practiceID, fence.Holder, fence.Token, now)
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: record an unchanged pass of practice %d: %w", practiceID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if fence != nil {
+			return fmt.Errorf("practice %d: %w", practiceID, ErrSyncLeaseLost)
+		}
+		return fmt.Errorf("store: record an unchanged pass of practice %d: no sync state", practiceID)
+	}
+	return nil
+}
