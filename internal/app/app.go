@@ -320,7 +320,6 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-
 // atLeast drops records below a level: River reports its job counts at INFO every few seconds,
 // which buries herolink's own lines; its warnings and errors still come through.
 type atLeast struct {

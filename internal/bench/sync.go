@@ -95,12 +95,12 @@ type SyncResult struct {
 	DurationS float64 `json:"duration_s"` // of the measured change stream
 
 	// Changes made in EMIS during the measurement and how long herolink took to show them.
-	Changes        int64   `json:"changes"`
-	Unobserved     int     `json:"unobserved"` // not shown by herolink by the end of the drain
-	StalenessP50S  float64 `json:"staleness_p50_s"`
-	StalenessP95S  float64 `json:"staleness_p95_s"`
-	StalenessP99S  float64 `json:"staleness_p99_s"`
-	StalenessMaxS  float64 `json:"staleness_max_s"`
+	Changes       int64   `json:"changes"`
+	Unobserved    int     `json:"unobserved"` // not shown by herolink by the end of the drain
+	StalenessP50S float64 `json:"staleness_p50_s"`
+	StalenessP95S float64 `json:"staleness_p95_s"`
+	StalenessP99S float64 `json:"staleness_p99_s"`
+	StalenessMaxS float64 `json:"staleness_max_s"`
 	// Changes in the next three days, and how long they took to show. A slot search answers
 	// from the store at once (the free-slot index reads the practice's change counters first),
 	// so this is also how long a reception change takes to show in /v1/slots.
@@ -108,10 +108,10 @@ type SyncResult struct {
 	NearStalenessP50S float64 `json:"near_staleness_p50_s"`
 	NearStalenessP99S float64 `json:"near_staleness_p99_s"`
 	NearStalenessMaxS float64 `json:"near_staleness_max_s"`
-	ChangesRefused int64   `json:"changes_refused"` // EMIS said 409 (slot type not bookable): skipped
-	ChangesNoSlot  int64   `json:"changes_no_slot"` // no free stored slot found in a few windows
-	ChangesBehind  int64   `json:"changes_behind"`  // dropped: every change worker busy
-	ChangeErrors   int64   `json:"change_errors"`
+	ChangesRefused    int64   `json:"changes_refused"` // EMIS said 409 (slot type not bookable): skipped
+	ChangesNoSlot     int64   `json:"changes_no_slot"` // no free stored slot found in a few windows
+	ChangesBehind     int64   `json:"changes_behind"`  // dropped: every change worker busy
+	ChangeErrors      int64   `json:"change_errors"`
 
 	// Cost during the measurement.
 	EMISCallsPerPracticeHour float64          `json:"emis_calls_per_practice_hour"`

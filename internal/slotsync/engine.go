@@ -55,7 +55,7 @@ type Engine struct {
 	RetryPause  time.Duration
 	ReadTimeout time.Duration
 	Log         *slog.Logger // skipped sessions are logged here; slog.Default() if nil
-	memo memos // what the last complete pass of each window proved (memo.go)
+	memo        memos        // what the last complete pass of each window proved (memo.go)
 
 	// Leases, when set, lets a pass run only for a practice this instance holds the sync
 	// lease of (ErrNotHeld), and commits its write only while the lease is still held
@@ -65,11 +65,11 @@ type Engine struct {
 
 // Result says what one pass did.
 type Result struct {
-	Sessions      int // sessions EMIS listed
-	Unchanged     int // recognised by hash without decoding
+	Sessions  int // sessions EMIS listed
+	Unchanged int // recognised by hash without decoding
 	// Remembered: the whole answer, the stored diary and the refreshes were as the previous
 	// complete pass of the window left them, so nothing but the pass was recorded (memo.go).
-	Remembered bool
+	Remembered    bool
 	Changed       int // new or changed summaries
 	Removed       int
 	SlotsRead     int // sessions whose slots were read
