@@ -54,7 +54,8 @@ type SyncOptions struct {
 	// operation would: an upper bound. 0: writes are dated when they happened (a lower bound).
 	RefreshBackdate time.Duration
 
-	CPUProfile io.Writer // herolink's CPU profile during the change stream; nil: none
+	CPUProfile       io.Writer // herolink's CPU profile during the change stream; nil: none
+	WarmupCPUProfile io.Writer // herolink's CPU profile during the first sync; nil: none
 	// SandboxCPUProfile is a file the sandbox child writes its CPU profile to, from its start
 	// (the first sync included) to its stop; "": none.
 	SandboxCPUProfile string
@@ -254,6 +255,11 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	}
 	cpu0, _ := selfCPU()
 	passes0, _ := h.passStats()
+	if opts.WarmupCPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.WarmupCPUProfile); err != nil {
+			return res, fmt.Errorf("first sync's CPU profile: %w", err)
+		}
+	}
 	warmBegin := time.Now()
 	schedWG.Add(1)
 	go func() {
@@ -266,6 +272,9 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	})
 	res.FirstSyncS = round(time.Since(warmBegin).Seconds(), 3)
 	res.FirstSyncDone = done
+	if opts.WarmupCPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	if stats1, err := admin.stats(ctx); err == nil {
 		res.FirstSyncEMISCalls = stats1.Total - stats0.Total
 	}

@@ -103,7 +103,7 @@ func decodeEnvelopeFast(body []byte) (env *Envelope, ok bool) {
 	case len(b) == 0, bytes.Equal(b, tagResultNone):
 	case bytes.HasPrefix(b, tagResult) && bytes.HasSuffix(b, tagResultEnd):
 		inner := b[len(tagResult) : len(b)-len(tagResultEnd)]
-		if bytes.Contains(inner, []byte("<![CDATA[")) || bytes.Contains(inner, []byte("<!--")) {
+		if markupAfter(inner, '!') {
 			return nil, false
 		}
 		e.Result.Data = inner
@@ -138,30 +138,47 @@ func SplitSessionList(result []byte) (sessions []RawSession, ok bool) {
 		return nil, false
 	}
 	b = bytes.TrimSpace(b[len(tagListOpen) : len(b)-len(tagListEnd)])
-	if bytes.Contains(b, []byte("<!")) || bytes.Contains(b, []byte("<?")) {
+	if markupAfter(b, '!') || markupAfter(b, '?') {
 		return nil, false
 	}
-	for len(b) > 0 {
-		if !bytes.HasPrefix(b, tagSessOpen) {
-			return nil, false
+	// One scan for the element's name without its '<': that is rarer than '<', which XML has
+	// every few bytes, so the search runs on its fast path. Each hit is an opening tag, a
+	// closing tag, or text (ignored); sessions must follow each other with only whitespace
+	// between, never nested.
+	name := tagSessOpen[1:] // "AppointmentSession>"
+	start, after := -1, 0   // the open session's first byte; the end of the last one
+	for i := 0; ; {
+		j := bytes.Index(b[i:], name)
+		if j < 0 {
+			break
 		}
-		end := bytes.Index(b, tagSessEnd)
-		if end < 0 {
-			return nil, false
+		at := i + j
+		i = at + len(name)
+		switch {
+		case at >= 2 && b[at-2] == '<' && b[at-1] == '/':
+			if start < 0 {
+				return nil, false
+			}
+			sessions = append(sessions, RawSession(b[start:i]))
+			start, after = -1, i
+		case at >= 1 && b[at-1] == '<':
+			if start >= 0 || len(bytes.TrimSpace(b[after:at-1])) != 0 {
+				return nil, false // nested, or something between two sessions
+			}
+			start = at - 1
 		}
-		el := b[:end+len(tagSessEnd)]
-		// A nested <AppointmentSession> would make the cut wrong.
-		if bytes.Contains(el[len(tagSessOpen):], tagSessOpen) {
-			return nil, false
-		}
-		sessions = append(sessions, RawSession(el))
-		b = bytes.TrimSpace(b[end+len(tagSessEnd):])
+	}
+	if start >= 0 || after != len(b) {
+		return nil, false
 	}
 	return sessions, true
 }
 
 // Decode decodes one raw session element.
 func (r RawSession) Decode() (Session, error) {
+	if s, ok := decodeSessionPlain(r); ok {
+		return s, nil
+	}
 	var s Session
 	err := xml.Unmarshal(r, &s)
 	return s, err
@@ -198,6 +215,24 @@ func utf8Declaration(d []byte) bool {
 	switch string(bytes.ToLower(d)) {
 	case `<?xml version="1.0"?>`, `<?xml version="1.0" encoding="utf-8"?>`:
 		return true
+	}
+	return false
+}
+
+// markupAfter says whether b has c right after a '<' ("<!" opens a comment, CDATA or a
+// declaration, "<?" a processing instruction). It looks for c, which is rare in EMIS's XML,
+// rather than for '<', which is every few bytes: bytes.Contains(b, "<!") cost more than all
+// the rest of reading a session list.
+func markupAfter(b []byte, c byte) bool {
+	for i := 1; i < len(b); {
+		j := bytes.IndexByte(b[i:], c)
+		if j < 0 {
+			return false
+		}
+		if b[i+j-1] == '<' {
+			return true
+		}
+		i += j + 1
 	}
 	return false
 }

@@ -56,8 +56,24 @@ func TestSplitSessionListCutsEachSessionWhole(t *testing.T) {
 	if err != nil || s.DBID != 2 || s.Name != "Afternoon & evening" {
 		t.Fatalf("second session = %+v, %v", s, err)
 	}
-	if _, ok := SplitSessionList([]byte(`<AppointmentSessionList><AppointmentSession id="1"></AppointmentSession></AppointmentSessionList>`)); ok {
-		t.Fatal("accepted an element with attributes")
+	for _, odd := range []string{
+		`<AppointmentSession id="1"></AppointmentSession>`,
+		`<AppointmentSession><AppointmentSession></AppointmentSession></AppointmentSession>`,
+		`<AppointmentSession></AppointmentSession>junk<AppointmentSession></AppointmentSession>`,
+		`<AppointmentSession></AppointmentSession></AppointmentSession>`,
+		`<AppointmentSession><Name>x</Name>`,
+		`<AppointmentSession></AppointmentSession><!-- c -->`,
+		`<?pi x?><AppointmentSession></AppointmentSession>`,
+		`<AppointmentSession/>`,
+	} {
+		if _, ok := SplitSessionList([]byte(`<AppointmentSessionList>` + odd + `</AppointmentSessionList>`)); ok {
+			t.Errorf("accepted %q", odd)
+		}
+	}
+	// The element's name in text is text.
+	raw, ok = SplitSessionList([]byte("<AppointmentSessionList> <AppointmentSession><Name>AppointmentSession&gt; AppointmentSession></Name></AppointmentSession>\n<AppointmentSession></AppointmentSession> </AppointmentSessionList>"))
+	if !ok || len(raw) != 2 {
+		t.Fatalf("text naming the element: %d sessions, %v", len(raw), ok)
 	}
 }
 

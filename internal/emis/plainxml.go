@@ -378,3 +378,176 @@ func plainPatients(n plainNode) ([]PatientBrief, bool) {
 	}
 	return out, true
 }
+
+// decodeSessionPlain reads one <AppointmentSession> element in the plain subset: a first sync
+// decodes every session of the horizon, and encoding/xml cost about 100 µs each. ok is false
+// for anything unusual (an unknown or repeated element, attributes, mixed content); the caller
+// then uses encoding/xml, which FuzzPlainSessionAgreesWithEncodingXML holds this to.
+func decodeSessionPlain(data []byte) (Session, bool) {
+	root, ok := parsePlain(data)
+	if !ok || string(root.name) != "AppointmentSession" || len(root.text) != 0 {
+		return Session{}, false
+	}
+	var s Session
+	var seen uint16
+	for _, f := range root.children {
+		bit, known := sessionFieldBits[string(f.name)]
+		if !known || seen&bit != 0 {
+			return Session{}, false
+		}
+		seen |= bit
+		ok := true
+		switch string(f.name) {
+		case "DBID":
+			s.DBID, ok = plainInt(f)
+		case "SlotLength":
+			s.SlotLength, ok = plainSmallInt(f)
+		case "GUID":
+			s.GUID, ok = plainString(f)
+		case "Name":
+			s.Name, ok = plainString(f)
+		case "Date":
+			s.Date, ok = plainString(f)
+		case "StartTime":
+			s.StartTime, ok = plainString(f)
+		case "EndTime":
+			s.EndTime, ok = plainString(f)
+		case "Site":
+			s.Site, ok = plainSite(f)
+		case "HolderList":
+			s.Holders, ok = plainHolders(f)
+		case "SlotTypeList":
+			s.SlotTypes, ok = plainSlotCounts(f)
+		}
+		if !ok {
+			return Session{}, false
+		}
+	}
+	return s, true
+}
+
+var sessionFieldBits = func() map[string]uint16 {
+	m := map[string]uint16{}
+	for i, name := range []string{"DBID", "GUID", "Name", "Date", "StartTime", "EndTime", "SlotLength", "Site", "HolderList", "SlotTypeList"} {
+		m[name] = 1 << i
+	}
+	return m
+}()
+
+func plainString(n plainNode) (string, bool) {
+	if n.text == nil {
+		return "", false
+	}
+	return string(n.text), true
+}
+
+func plainSmallInt(n plainNode) (int, bool) {
+	v, ok := plainInt(n)
+	if !ok || v != int64(int(v)) {
+		return 0, false
+	}
+	return int(v), true
+}
+
+// plainFields reads an element's children as distinct named leaves: each is handed to set,
+// which says whether it knows and accepts it.
+func plainFields(n plainNode, set func(name string, f plainNode) bool) bool {
+	if len(n.text) != 0 {
+		return false
+	}
+	seen := make(map[string]bool, len(n.children))
+	for _, f := range n.children {
+		name := string(f.name)
+		if seen[name] || f.text == nil || !set(name, f) {
+			return false
+		}
+		seen[name] = true
+	}
+	return true
+}
+
+func plainSite(n plainNode) (Site, bool) {
+	var s Site
+	ok := plainFields(n, func(name string, f plainNode) (ok bool) {
+		switch name {
+		case "DBID":
+			s.DBID, ok = plainInt(f)
+		case "Name":
+			s.Name, ok = plainString(f)
+		case "Postcode":
+			s.Postcode, ok = plainString(f)
+		}
+		return ok
+	})
+	return s, ok
+}
+
+func plainHolders(n plainNode) ([]Holder, bool) {
+	if len(n.text) != 0 {
+		return nil, false
+	}
+	var out []Holder
+	for _, el := range n.children {
+		if string(el.name) != "Holder" {
+			return nil, false
+		}
+		var h Holder
+		ok := plainFields(el, func(name string, f plainNode) (ok bool) {
+			switch name {
+			case "DBID":
+				h.DBID, ok = plainInt(f)
+			case "Title":
+				h.Title, ok = plainString(f)
+			case "FirstNames":
+				h.FirstNames, ok = plainString(f)
+			case "LastName":
+				h.LastName, ok = plainString(f)
+			case "JobCategory":
+				h.JobCategory, ok = plainString(f)
+			}
+			return ok
+		})
+		if !ok {
+			return nil, false
+		}
+		out = append(out, h)
+	}
+	return out, true
+}
+
+func plainSlotCounts(n plainNode) ([]SessionSlotCount, bool) {
+	if len(n.text) != 0 {
+		return nil, false
+	}
+	var out []SessionSlotCount
+	for _, el := range n.children {
+		if string(el.name) != "SlotType" {
+			return nil, false
+		}
+		var c SessionSlotCount
+		ok := plainFields(el, func(name string, f plainNode) (ok bool) {
+			switch name {
+			case "TypeID":
+				c.TypeID, ok = plainSmallInt(f)
+			case "Description":
+				c.Description, ok = plainString(f)
+			case "Total":
+				c.Total, ok = plainSmallInt(f)
+			case "Booked":
+				c.Booked, ok = plainSmallInt(f)
+			case "Blocked":
+				c.Blocked, ok = plainSmallInt(f)
+			case "Embargoed":
+				c.Embargoed, ok = plainSmallInt(f)
+			case "Available":
+				c.Available, ok = plainSmallInt(f)
+			}
+			return ok
+		})
+		if !ok {
+			return nil, false
+		}
+		out = append(out, c)
+	}
+	return out, true
+}

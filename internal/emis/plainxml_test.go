@@ -54,3 +54,50 @@ func FuzzPlainSlotListAgreesWithEncodingXML(f *testing.F) {
 		}
 	})
 }
+
+const sampleSession = `<AppointmentSession><DBID>290019825</DBID><GUID>g</GUID><Name>Morning &amp; more</Name><Date>2026-11-24</Date><StartTime>08:30</StartTime><EndTime>11:30</EndTime><SlotLength>10</SlotLength><Site><DBID>101</DBID><Name>Main</Name><Postcode>AB1 2CD</Postcode></Site><HolderList><Holder><DBID>201</DBID><Title>Dr</Title><FirstNames>Seán</FirstNames><LastName>O&#39;Brien</LastName><JobCategory>GP</JobCategory></Holder><Holder><DBID>202</DBID><Title></Title><FirstNames/><LastName>X</LastName></Holder></HolderList><SlotTypeList><SlotType><TypeID>1</TypeID><Description>Routine</Description><Total>18</Total><Booked>5</Booked><Blocked>0</Blocked><Embargoed>1</Embargoed><Available>12</Available></SlotType></SlotTypeList></AppointmentSession>`
+
+func TestPlainSessionReadsWhatEncodingXMLReads(t *testing.T) {
+	t.Parallel()
+	for _, doc := range []string{sampleSession, `<AppointmentSession><DBID>7</DBID><HolderList></HolderList><SlotTypeList/></AppointmentSession>`} {
+		fast, ok := decodeSessionPlain([]byte(doc))
+		if !ok {
+			t.Fatalf("the plain reader refused %q", doc)
+		}
+		var slow Session
+		if err := xml.Unmarshal([]byte(doc), &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast %+v\nslow %+v", fast, slow)
+		}
+	}
+	for _, odd := range []string{`<AppointmentSession x="1"/>`, `<AppointmentSession><Extra/></AppointmentSession>`,
+		`<AppointmentSession><DBID>1</DBID><DBID>2</DBID></AppointmentSession>`,
+		`<AppointmentSession><HolderList><Holder/></HolderList><HolderList/></AppointmentSession>`,
+		`<AppointmentSession><Site><DBID>1</DBID><Other/></Site></AppointmentSession>`} {
+		if _, ok := decodeSessionPlain([]byte(odd)); ok {
+			t.Errorf("accepted %q, which needs encoding/xml", odd)
+		}
+	}
+}
+
+// Whenever the plain reader accepts a session, encoding/xml reads the same session.
+func FuzzPlainSessionAgreesWithEncodingXML(f *testing.F) {
+	f.Add([]byte(sampleSession))
+	f.Add([]byte(`<AppointmentSession/>`))
+	f.Add([]byte(`<AppointmentSession><DBID> 7 </DBID><SlotLength></SlotLength><Site/></AppointmentSession>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeSessionPlain(data)
+		if !ok {
+			return
+		}
+		var slow Session
+		if err := xml.Unmarshal(data, &slow); err != nil {
+			t.Fatalf("plain reader accepted what encoding/xml rejects (%v): %q", err, data)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("disagreement on %q:\nfast %#v\nslow %#v", data, fast, slow)
+		}
+	})
+}
