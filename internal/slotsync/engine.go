@@ -185,6 +185,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	pending := map[int64]store.SessionRow{}
 	undecodable := 0
 	refreshBudget := e.maxRefresh()
+	var nearlyDue []dueRefresh
 	res.Sessions = len(raw)
 	for _, r := range raw {
 		h := hashSession(r)
@@ -196,8 +197,12 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 			}
 			age := e.refreshAge(s.Date, nearEnd)
 			switch {
-			case now.Sub(s.SlotsSyncedAt) <= age:
+			case now.Sub(s.SlotsSyncedAt) <= age*3/4:
 				due(s.SlotsSyncedAt.Add(age))
+			case now.Sub(s.SlotsSyncedAt) <= age:
+				// Nearly due: refreshed now if this pass reads slots anyway, so that refreshes
+				// come together in fewer passes and the others can be remembered.
+				nearlyDue = append(nearlyDue, dueRefresh{fetch{s.ID, s.Date}, s.SlotsSyncedAt.Add(age), age})
 			case refreshBudget > 0:
 				refreshBudget--
 				res.Refreshed++
@@ -236,6 +241,16 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 			due(now.Add(e.refreshAge(row.Date, nearEnd)))
 		} else {
 			diff.Upsert = append(diff.Upsert, row)
+		}
+	}
+	for _, r := range nearlyDue {
+		if len(toRead) > 0 && refreshBudget > 0 {
+			refreshBudget--
+			res.Refreshed++
+			toRead = append(toRead, r.fetch)
+			due(now.Add(r.age))
+		} else {
+			due(r.at)
 		}
 	}
 	if undecodable > 0 {
@@ -308,6 +323,13 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 
 // applyTimeout bounds writing one pass's result.
 const applyTimeout = 30 * time.Second
+
+// dueRefresh is an unchanged session whose rolling refresh falls due at at.
+type dueRefresh struct {
+	fetch
+	at  time.Time
+	age time.Duration
+}
 
 // fetch is a session whose slots a pass reads.
 type fetch struct {

@@ -577,3 +577,26 @@ func TestAPassDoesNotTakeAWriteMadeWhileItReadEMISForItsOwn(t *testing.T) {
 		t.Fatalf("after the booking recorded mid-pass and reception's cancellation: pass %+v, stored %+v", res, got)
 	}
 }
+
+// Rolling refreshes come together: a pass that reads slots anyway also refreshes the sessions
+// nearly due (three quarters of their age), so that the passes after it can be remembered.
+func TestAPassThatReadsSlotsAlsoRefreshesSessionsNearlyDue(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	b.store.SetClock(b.clock.Now)
+	b.sync(t)
+	b.clock.Advance(12 * time.Minute) // near-term sessions: 12 of their 15 minutes
+	if res := b.sync(t); res.Refreshed != 0 || !res.Remembered {
+		t.Fatalf("with nothing due and nothing changed the pass refreshed: %+v", res)
+	}
+	sl := b.firstSlot(t, free)
+	b.book(t, sl.DBID, 9001)
+	res := b.sync(t)
+	if res.Changed != 1 || res.Refreshed == 0 {
+		t.Fatalf("a pass reading a changed session refreshed none of the sessions nearly due: %+v", res)
+	}
+	b.clock.Advance(4 * time.Minute) // past the 15 minutes of the sessions read at the start
+	if res := b.sync(t); !res.Remembered {
+		t.Fatalf("the refreshes were not brought forward: the next pass did the whole work: %+v", res)
+	}
+}

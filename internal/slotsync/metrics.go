@@ -13,6 +13,7 @@ type Metrics struct {
 	passes      *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	slotChanges prometheus.Counter
+	remembered  *prometheus.CounterVec
 	emisCalls   *prometheus.CounterVec
 	sched       *Scheduler
 }
@@ -25,13 +26,15 @@ func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 			Help: "Sync passes by kind (full horizon or near-term days) and result."}, []string{"kind", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "herolink_sync_pass_duration_seconds",
 			Help: "Duration of sync passes.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"kind"}),
+		remembered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_remembered_total",
+			Help: "Successful sync passes that found EMIS and the stored diary as the last complete pass left them, so wrote nothing but the pass."}, []string{"kind"}),
 		slotChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "herolink_sync_slot_changes_total",
 			Help: "Slot changes found in EMIS and applied to the stored diaries."}),
 		emisCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_emis_calls_total",
 			Help: "EMIS Partner API calls made by the sync, by method."}, []string{"method"}),
 		sched: sched,
 	}
-	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.emisCalls, m)
+	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.remembered, m.emisCalls, m)
 	if sched.Leases != nil {
 		reg.MustRegister(leaseCollector{sched.Leases})
 	}
@@ -53,6 +56,9 @@ func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.D
 	m.passes.WithLabelValues(kind, result).Inc()
 	m.duration.WithLabelValues(kind).Observe(elapsed.Seconds())
 	m.slotChanges.Add(float64(res.SlotChanges))
+	if res.Remembered && err == nil {
+		m.remembered.WithLabelValues(kind).Inc()
+	}
 }
 
 var (
