@@ -418,9 +418,13 @@ type DiarySlot struct {
 func (s *Store) DiarySlotsBetween(ctx context.Context, practiceID int64, from, to time.Time) ([]DiarySlot, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
 		COALESCE(sl.patient_id, 0), se.name, se.site_id, se.holder_ids
-		FROM diary_slots sl JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
-		WHERE sl.practice_id = ? AND sl.start_at >= ? AND sl.start_at < ? ORDER BY sl.start_at, sl.slot_id`,
-		practiceID, from.UnixMilli(), to.UnixMilli())
+		FROM diary_sessions se JOIN diary_slots sl ON sl.practice_id = se.practice_id AND sl.session_id = se.session_id
+		WHERE se.practice_id = ? AND se.date >= ? AND se.date <= ? AND sl.start_at >= ? AND sl.start_at < ?
+		ORDER BY sl.start_at, sl.slot_id`,
+		// Through the sessions' dates (London, so within a day of the instant's UTC date): no
+		// index orders slots by time, since none is worth its cost to every sync write (0028).
+		practiceID, from.UTC().AddDate(0, 0, -1).Format(time.DateOnly), to.UTC().AddDate(0, 0, 1).Format(time.DateOnly),
+		from.UnixMilli(), to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: diary slots: %w", err)
 	}
