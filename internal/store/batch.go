@@ -30,6 +30,10 @@ func (b *batch) exec(ctx context.Context, q string, args ...any) error {
 		b.pg.Queue(rebind(q), pgArgs(args)...)
 		return nil
 	}
+	if hot := b.tx.stmt(ctx, q); hot != nil {
+		_, err := hot.ExecContext(ctx, args...)
+		return err
+	}
 	st, ok := b.stmts[q]
 	if !ok {
 		var err error

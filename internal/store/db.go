@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,8 @@ type conn struct {
 	// stmts are SQLite statements prepared once for the hottest queries (QueryRowPrepared):
 	// parsing a statement cost more than running it. pgx keeps its own per connection.
 	stmts sync.Map // query -> *sql.Stmt
+	// hot are the statements transactions on SQLite's writing connection use prepared.
+	hot atomic.Pointer[map[string]*sql.Stmt]
 }
 
 // QueryRowPrepared is QueryRowContext for a fixed hot query, prepared once.
@@ -146,7 +149,29 @@ func (c *conn) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{dialect: SQLite, sql: tx}, nil
+	var hot map[string]*sql.Stmt
+	if h := c.hot.Load(); h != nil {
+		hot = *h
+	}
+	return &Tx{dialect: SQLite, sql: tx, hot: hot}, nil
+}
+
+// prepareHot prepares statements on SQLite's connection, for transactions to use (Tx.stmt).
+// It must run when no transaction holds the connection: the writing pool has one.
+func (c *conn) prepareHot(ctx context.Context, qs []string) error {
+	if c.pool != nil || c.hot.Load() != nil {
+		return nil // pgx keeps its own per connection; or prepared already
+	}
+	m := make(map[string]*sql.Stmt, len(qs))
+	for _, q := range qs {
+		st, err := c.sql.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare %q: %w", q, err)
+		}
+		m[q] = st
+	}
+	c.hot.Store(&m)
+	return nil
 }
 
 // Tx is a transaction on either engine: what the domain packages pass back into the store so
@@ -155,6 +180,25 @@ type Tx struct {
 	dialect Dialect
 	sql     *sql.Tx
 	pg      pgx.Tx
+	hot     map[string]*sql.Stmt // SQLite: statements prepared on the connection (prepareHot)
+	bound   map[string]*sql.Stmt // hot statements bound to this transaction
+}
+
+// stmt is the transaction's use of a statement prepared once on the connection, or nil.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	st := t.hot[q]
+	if st == nil {
+		return nil
+	}
+	if b := t.bound[q]; b != nil {
+		return b
+	}
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	b := t.sql.StmtContext(ctx, st)
+	t.bound[q] = b
+	return b
 }
 
 // SQLTx is the SQLite transaction, for River's riversqlite driver; nil on PostgreSQL.
@@ -171,6 +215,9 @@ func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 		tag, err := t.pg.Exec(ctx, rebind(q), pgArgs(args)...)
 		return pgResult(tag), err
 	}
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.sql.ExecContext(ctx, q, args...)
 }
 
@@ -182,12 +229,18 @@ func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (Rows, err
 		}
 		return pgRows{rows}, nil
 	}
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.sql.QueryContext(ctx, q, args...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) Row {
 	if t.pg != nil {
 		return pgRow{t.pg.QueryRow(ctx, rebind(q), pgArgs(args)...)}
+	}
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return t.sql.QueryRowContext(ctx, q, args...)
 }

@@ -94,7 +94,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("store: river migrations: %w", err)
 	}
-	return nil
+	return s.db.prepareHot(ctx, syncTxStatements)
 }
 
 // migrationVersion names a migration file's version and, for one written for a single engine

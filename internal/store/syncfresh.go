@@ -12,6 +12,9 @@ import (
 // an incomplete one records its reason and counts as a failure, and the last success stays where
 // it was, since the sessions left unread are not known to be current. recount recounts the
 // practice's stored sessions and slots (two COUNT(*) scans; skipped when nothing was written).
+const recordPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
+	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
+
 func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, recount bool) error {
 	var full any // NULL keeps the stored value
 	if d.Full && d.Incomplete == "" {
@@ -24,9 +27,7 @@ func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, recount b
 	var err error
 	switch {
 	case d.Incomplete == "" && !recount:
-		_, err = tx.ExecContext(ctx, `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
-			consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`,
-			now, now, full, d.PracticeID)
+		_, err = tx.ExecContext(ctx, recordPassSQL, now, now, full, d.PracticeID)
 	case d.Incomplete == "":
 		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_full_success_at,
 			last_attempt_at, last_error, consecutive_failures, sessions, slots)

@@ -161,12 +161,14 @@ func (s *Store) SyncLeaseHolder(ctx context.Context, practiceID int64) (string, 
 // checkSyncFenceTx refuses a sync pass's write unless its lease is still held with its token.
 // On PostgreSQL the lease row stays locked until the write commits, so no other instance can
 // take the lease between this check and the commit.
+const syncFenceSQL = `SELECT token FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?`
+
 func checkSyncFenceTx(ctx context.Context, tx *Tx, practiceID int64, f *SyncFence, now int64) error {
 	if f == nil {
 		return nil
 	}
 	var token int64
-	err := tx.QueryRowContext(ctx, `SELECT token FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?`+tx.forUpdate(),
+	err := tx.QueryRowContext(ctx, syncFenceSQL+tx.forUpdate(),
 		practiceID, f.Holder, f.Token, now).Scan(&token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("practice %d: %w", practiceID, ErrSyncLeaseLost)
