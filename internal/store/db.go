@@ -84,6 +84,45 @@ func (c *conn) QueryRowPrepared(ctx context.Context, q string, args ...any) Row 
 	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
+// QueryPrepared is QueryContext for a fixed hot query, prepared once (see QueryRowPrepared).
+func (c *conn) QueryPrepared(ctx context.Context, q string, args ...any) (Rows, error) {
+	if c.pool != nil {
+		return c.QueryContext(ctx, q, args...)
+	}
+	st, err := c.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// ExecPrepared is ExecContext for a fixed hot statement, prepared once.
+func (c *conn) ExecPrepared(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if c.pool != nil {
+		return c.ExecContext(ctx, q, args...)
+	}
+	st, err := c.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *conn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	prepared, err := c.sql.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st, ok := c.stmts.LoadOrStore(q, prepared); ok {
+		prepared.Close() // another caller prepared it first
+		return st.(*sql.Stmt), nil
+	}
+	return prepared, nil
+}
+
 // errRow is a Row whose Scan fails with err.
 type errRow struct{ err error }
 

@@ -20,7 +20,7 @@ type StoredSession struct {
 
 // DiarySessions lists the stored sessions of a practice between two dates (yyyy-mm-dd, inclusive).
 func (s *Store) DiarySessions(ctx context.Context, practiceID int64, from, to string) ([]StoredSession, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT session_id, date, summary_hash, slots_synced_at FROM diary_sessions
+	rows, err := s.db.QueryPrepared(ctx, `SELECT session_id, date, summary_hash, slots_synced_at FROM diary_sessions
 		WHERE practice_id = ? AND date >= ? AND date <= ?`, practiceID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("store: diary sessions: %w", err)

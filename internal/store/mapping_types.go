@@ -208,7 +208,7 @@ func (s *Store) UpdateAppointmentType(ctx context.Context, a AppointmentType, au
 // feature. Until they have, the sync treats every slot type as active.
 func (s *Store) SlotTypeFeaturesSet(ctx context.Context, practiceID int64) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM emis_slot_types WHERE practice_id = ? AND feature <> 'unset'`, practiceID).Scan(&n)
+	err := s.db.QueryRowPrepared(ctx, `SELECT COUNT(*) FROM emis_slot_types WHERE practice_id = ? AND feature <> 'unset'`, practiceID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: slot type features of practice %d: %w", practiceID, err)
 	}

@@ -121,7 +121,7 @@ func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full 
 		q += ` AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?)`
 		args = append(args, practiceID, fence.Holder, fence.Token, now)
 	}
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := s.db.ExecPrepared(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: record an unchanged pass of practice %d: %w", practiceID, err)
 	}

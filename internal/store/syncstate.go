@@ -27,7 +27,7 @@ func (s *Store) SyncStatus(ctx context.Context, practiceID int64) (SyncStatus, e
 	st := SyncStatus{PracticeID: practiceID}
 	var done int
 	var success, attempt sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT first_sync_done, last_success_at, last_attempt_at, last_error,
+	err := s.db.QueryRowPrepared(ctx, `SELECT first_sync_done, last_success_at, last_attempt_at, last_error,
 		consecutive_failures, sessions, slots, progress_done, progress_total FROM sync_state WHERE practice_id = ?`, practiceID).
 		Scan(&done, &success, &attempt, &st.LastError, &st.ConsecutiveFailures, &st.Sessions, &st.Slots, &st.ProgressDone, &st.ProgressTotal)
 	if errors.Is(err, sql.ErrNoRows) {
