@@ -431,7 +431,7 @@ type DiarySlot struct {
 
 // DiarySlotsBetween lists a practice's stored slots starting in [from, to), in time order.
 func (s *Store) DiarySlotsBetween(ctx context.Context, practiceID int64, from, to time.Time) ([]DiarySlot, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
+	rows, err := s.read.QueryPrepared(ctx, `SELECT sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, sl.status,
 		COALESCE(sl.patient_id, 0), se.name, se.site_id, se.holder_ids
 		FROM diary_sessions se JOIN diary_slots sl ON sl.practice_id = se.practice_id AND sl.session_id = se.session_id
 		WHERE se.practice_id = ? AND se.date >= ? AND se.date <= ? AND sl.start_at >= ? AND sl.start_at < ?
