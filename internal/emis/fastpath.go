@@ -123,7 +123,6 @@ var (
 	tagListEnd   = []byte("</AppointmentSessionList>")
 	tagListEmpty = []byte("<AppointmentSessionList/>")
 	tagSessOpen  = []byte("<AppointmentSession>")
-	tagSessEnd   = []byte("</AppointmentSession>")
 )
 
 // SplitSessionList cuts a GetAppointmentSessions result into its session elements. It accepts
