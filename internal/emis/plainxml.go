@@ -482,17 +482,28 @@ func plainSite(n plainNode) (Site, bool) {
 	return s, ok
 }
 
-func plainHolders(n plainNode) ([]Holder, bool) {
+// plainList reads a list element whose children are all named item, each read by one.
+func plainList[T any](n plainNode, item string, one func(plainNode) (T, bool)) ([]T, bool) {
 	if len(n.text) != 0 {
 		return nil, false
 	}
-	var out []Holder
+	var out []T
 	for _, el := range n.children {
-		if string(el.name) != "Holder" {
+		if string(el.name) != item {
 			return nil, false
 		}
-		var h Holder
-		ok := plainFields(el, func(name string, f plainNode) (ok bool) {
+		v, ok := one(el)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+func plainHolders(n plainNode) ([]Holder, bool) {
+	return plainList(n, "Holder", func(el plainNode) (h Holder, ok bool) {
+		ok = plainFields(el, func(name string, f plainNode) (ok bool) {
 			switch name {
 			case "DBID":
 				h.DBID, ok = plainInt(f)
@@ -507,25 +518,13 @@ func plainHolders(n plainNode) ([]Holder, bool) {
 			}
 			return ok
 		})
-		if !ok {
-			return nil, false
-		}
-		out = append(out, h)
-	}
-	return out, true
+		return h, ok
+	})
 }
 
 func plainSlotCounts(n plainNode) ([]SessionSlotCount, bool) {
-	if len(n.text) != 0 {
-		return nil, false
-	}
-	var out []SessionSlotCount
-	for _, el := range n.children {
-		if string(el.name) != "SlotType" {
-			return nil, false
-		}
-		var c SessionSlotCount
-		ok := plainFields(el, func(name string, f plainNode) (ok bool) {
+	return plainList(n, "SlotType", func(el plainNode) (c SessionSlotCount, ok bool) {
+		ok = plainFields(el, func(name string, f plainNode) (ok bool) {
 			switch name {
 			case "TypeID":
 				c.TypeID, ok = plainSmallInt(f)
@@ -544,10 +543,6 @@ func plainSlotCounts(n plainNode) ([]SessionSlotCount, bool) {
 			}
 			return ok
 		})
-		if !ok {
-			return nil, false
-		}
-		out = append(out, c)
-	}
-	return out, true
+		return c, ok
+	})
 }
