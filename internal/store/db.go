@@ -71,17 +71,11 @@ func (c *conn) QueryRowPrepared(ctx context.Context, q string, args ...any) Row 
 	if c.pool != nil {
 		return c.QueryRowContext(ctx, q, args...)
 	}
-	st, ok := c.stmts.Load(q)
-	if !ok {
-		prepared, err := c.sql.PrepareContext(ctx, q)
-		if err != nil {
-			return errRow{err}
-		}
-		if st, ok = c.stmts.LoadOrStore(q, prepared); ok {
-			prepared.Close() // another caller prepared it first
-		}
+	st, err := c.prepared(ctx, q)
+	if err != nil {
+		return errRow{err}
 	}
-	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
+	return st.QueryRowContext(ctx, args...)
 }
 
 // QueryPrepared is QueryContext for a fixed hot query, prepared once (see QueryRowPrepared).

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 )
@@ -31,7 +33,7 @@ func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 		var v int64
 		return tx.QueryRowContext(ctx, diaryVersionSQL+tx.forUpdate(), 1).Scan(&v) // runs through the prepared statement
 	})
-	if err != nil && err.Error() != "sql: no rows in result set" {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		t.Fatal(err)
 	}
 }
