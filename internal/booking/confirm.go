@@ -175,7 +175,7 @@ func (s *Service) Reschedule(ctx context.Context, group, id string, r ReserveReq
 	if err := s.checkCutoff(ctx, old, false); err != nil {
 		return Appointment{}, err
 	}
-	row, err := s.newHold(ctx, group, old.APIKeyID, r)
+	row, _, err := s.newHold(ctx, group, old.APIKeyID, r)
 	if err != nil {
 		return Appointment{}, err
 	}

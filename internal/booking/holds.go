@@ -22,16 +22,12 @@ const (
 // EMIS until the practice acts. The partner is told only that; the cause is for staff.
 const CodePracticeUnavailable Code = "practice_unavailable"
 
-// practiceAvailable refuses holds at a practice whose connection is failing. A degraded
+// practiceRefusal refuses holds at a practice whose connection is failing. A degraded
 // connection (EMIS slow or erroring) still takes bookings: they wait and are written when EMIS
 // answers.
-func (s *Service) practiceAvailable(ctx context.Context, practiceID int64) error {
-	p, err := s.Store.PracticeByID(ctx, practiceID)
-	if err != nil {
-		return err
-	}
-	if p.HealthStatus == store.HealthFailing {
-		s.log().Info("hold refused: the practice's EMIS connection is failing", "practice", practiceID, "reason", p.HealthReason)
+func (s *Service) practiceRefusal(practiceID int64, t store.HoldTerms) error {
+	if t.HealthStatus == store.HealthFailing {
+		s.log().Info("hold refused: the practice's EMIS connection is failing", "practice", practiceID, "reason", t.HealthReason)
 		return refuse(CodePracticeUnavailable, "the practice cannot take online bookings just now; try again later or contact the practice")
 	}
 	return nil
@@ -88,15 +84,13 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 	}
 	held := false
 	defer func() { release(held) }()
-	row, err := s.newHold(ctx, group, owner, r)
+	row, f, err := s.newHold(ctx, group, owner, r)
 	if err != nil {
 		return Appointment{}, err
 	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := s.Store.InsertHold(ctx, tx, row); err != nil {
-			return err
-		}
-		if err := s.Store.AddAppointmentEvent(ctx, tx, row.ID, "appointment.reserved", ""); err != nil {
+		var err error
+		if row, err = s.Store.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
 			return err
 		}
 		return commit(ctx, tx, row.ID)
@@ -108,41 +102,43 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 		return Appointment{}, err
 	}
 	held = true
-	return s.Appointment(ctx, group, row.ID)
+	// Answered from what was just written and read: reading it back would be two more round
+	// trips for each hold of a burst.
+	c, err := s.catalogue(ctx, row.PracticeID)
+	if err != nil {
+		return Appointment{}, err
+	}
+	return s.presentWith(c, row, &f), nil
 }
 
-func (s *Service) newHold(ctx context.Context, group, owner string, r ReserveRequest) (store.AppointmentRow, error) {
-	f, err := s.freeSlot(ctx, group, r.SlotID)
+// newHold is the row a hold on r's slot would be, with the slot as read, or why there can be
+// none. It reads once: the slot and its practice's terms together (store.HoldableSlot).
+func (s *Service) newHold(ctx context.Context, group, owner string, r ReserveRequest) (store.AppointmentRow, store.FreeSlot, error) {
+	f, terms, err := s.holdableSlot(ctx, group, r.SlotID)
 	if err != nil {
-		return store.AppointmentRow{}, err
+		return store.AppointmentRow{}, f, err
 	}
 	typeID, err := s.checkType(ctx, r, f)
 	if err != nil {
-		return store.AppointmentRow{}, err
+		return store.AppointmentRow{}, f, err
 	}
-	if err := s.practiceAvailable(ctx, f.PracticeID); err != nil {
-		return store.AppointmentRow{}, err
+	if err := s.practiceRefusal(f.PracticeID, terms); err != nil {
+		return store.AppointmentRow{}, f, err
 	}
 	// Without a slot type for unregistered patients, a booking herolink cannot match would
 	// have nowhere to go: refuse before anyone is told they have a slot.
-	if unreg, err := s.Store.UnregisteredSlotTypeID(ctx, f.PracticeID); err != nil {
-		return store.AppointmentRow{}, err
-	} else if unreg == 0 {
-		return store.AppointmentRow{}, refuse(CodePracticeNotReady,
+	if terms.UnregisteredTypeID == 0 {
+		return store.AppointmentRow{}, f, refuse(CodePracticeNotReady,
 			"the practice has not chosen a slot type for unregistered patients yet, so online bookings are not open")
 	}
-	policy, err := s.Store.BookingPolicy(ctx, f.PracticeID)
-	if err != nil {
-		return store.AppointmentRow{}, err
-	}
-	hold := policy.Hold
+	hold := terms.Policy.Hold
 	if s.HoldDuration > 0 {
 		hold = s.HoldDuration
 	}
 	return store.AppointmentRow{ID: randomID("apt_", 16), Reference: newReference(), PracticeGroupID: group,
 		PracticeID: f.PracticeID, APIKeyID: owner, SlotID: f.SlotID, SessionID: f.SessionID, StartAt: f.StartAt,
 		LengthMin: f.LengthMin, EMISSlotTypeID: f.TypeID, AppointmentTypeID: typeID, State: string(StateReserved),
-		ReservedUntil: s.now().Add(hold), Description: r.Description, Comment: r.Comment}, nil
+		ReservedUntil: s.now().Add(hold), Description: r.Description, Comment: r.Comment}, f, nil
 }
 
 // UpdateHold edits an unconfirmed hold: its description and comment, or a move to another
@@ -177,7 +173,7 @@ func (s *Service) UpdateHold(ctx context.Context, group, id string, r ReserveReq
 		}
 		return s.Appointment(ctx, group, id)
 	}
-	row, err := s.newHold(ctx, group, a.APIKeyID, r)
+	row, _, err := s.newHold(ctx, group, a.APIKeyID, r)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -240,6 +236,16 @@ func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointm
 	if err != nil {
 		return Appointment{}, err
 	}
+	var place *store.FreeSlot
+	if d, err := s.Store.DiarySlotByID(ctx, a.PracticeID, a.SlotID); err == nil {
+		place = &store.FreeSlot{SiteID: d.SiteID, HolderIDs: d.HolderIDs}
+	}
+	return s.presentWith(c, a, place), nil
+}
+
+// presentWith is the appointment as partners see it; place gives the slot's site and holders
+// (nil: the slot is no longer in the synced diary, so no location or practitioners).
+func (s *Service) presentWith(c *catalogue, a store.AppointmentRow, place *store.FreeSlot) Appointment {
 	out := Appointment{ID: a.ID, Reference: a.Reference, PracticeGroupID: a.PracticeGroupID, PracticeID: a.PracticeID,
 		SlotID: slotID(a.PracticeID, a.SlotID), StartAt: a.StartAt, EndAt: a.StartAt.Add(time.Duration(a.LengthMin) * time.Minute),
 		AppointmentTypeID: prefixedID(prefixAppointmentType, a.AppointmentTypeID), State: State(a.State),
@@ -258,13 +264,13 @@ func (s *Service) present(ctx context.Context, a store.AppointmentRow) (Appointm
 		out.FailureMessage = failureMessages[a.FailureCode]
 		_ = json.Unmarshal([]byte(a.Alternatives), &out.Alternatives)
 	}
-	if d, err := s.Store.DiarySlotByID(ctx, a.PracticeID, a.SlotID); err == nil {
-		if l, ok := c.locationBySite[d.SiteID]; ok {
+	if place != nil {
+		if l, ok := c.locationBySite[place.SiteID]; ok {
 			out.LocationID = prefixedID(prefixLocation, l.ID)
 		}
-		out.PractitionerIDs = c.practitionerIDs(d.HolderIDs)
+		out.PractitionerIDs = c.practitionerIDs(place.HolderIDs)
 	}
-	return out, nil
+	return out
 }
 
 var failureMessages = map[string]string{

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"herolink/internal/booking"
 	"herolink/internal/emis"
 )
@@ -254,5 +256,27 @@ func TestAPartnerIsNotToldWhyThePracticesEMISConnectionIsUnavailable(t *testing.
 	}
 	if msg := fmt.Sprintf("%+v", got); strings.Contains(msg, "vault") || strings.Contains(msg, "A81001") || strings.Contains(msg, "password") {
 		t.Fatalf("the partner is told herolink's internals: %s", msg)
+	}
+}
+
+// A hold is answered from what was written, not read back (two round trips fewer for each
+// hold of a burst): the answer must be exactly what reading the appointment gives.
+func TestAHoldIsAnsweredAsReadingItBackShowsIt(t *testing.T) {
+	b := setup(t)
+	slot := b.freeSlots(t, 1)[0]
+	a, err := b.svc.Reserve(context.Background(), b.group, "key", booking.ReserveRequest{SlotID: slot.ID,
+		Description: "Asthma review", Comment: "Prefers mornings"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.LocationID == "" || len(a.PractitionerIDs) == 0 {
+		t.Fatalf("the hold's answer names no location or practitioner: %+v", a)
+	}
+	read, err := b.svc.Appointment(context.Background(), b.group, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(read, a); diff != "" {
+		t.Fatalf("the hold's answer differs from reading it back (-read +answered):\n%s", diff)
 	}
 }

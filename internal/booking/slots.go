@@ -285,16 +285,9 @@ func (s *Service) Slot(ctx context.Context, group, id string) (Slot, error) {
 
 // freeSlot finds a slot of the group that can be reserved now, or says why not.
 func (s *Service) freeSlot(ctx context.Context, group, id string) (store.FreeSlot, error) {
-	pid, sid, ok := parseSlotID(id)
-	if !ok {
-		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %q", id)
-	}
-	practices, err := s.groupPractices(ctx, group)
+	pid, sid, err := s.groupSlot(ctx, group, id)
 	if err != nil {
 		return store.FreeSlot{}, err
-	}
-	if !slices.Contains(practices, pid) {
-		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %s in this practice group", id)
 	}
 	rows, err := s.Store.FreeSlots(ctx, store.FreeSlotQuery{GroupID: group, PracticeID: pid, SlotID: sid,
 		From: time.UnixMilli(0), To: s.now().AddDate(1, 0, 0), Now: s.now(), Limit: 1})
@@ -304,12 +297,50 @@ func (s *Service) freeSlot(ctx context.Context, group, id string) (store.FreeSlo
 	if len(rows) == 1 {
 		return rows[0], nil
 	}
-	if _, err := s.Store.DiarySlotByID(ctx, pid, sid); errors.Is(err, store.ErrNotFound) {
-		return store.FreeSlot{}, refuse(CodeNotFound, "there is no slot %s in this practice group", id)
-	} else if err != nil {
-		return store.FreeSlot{}, err
+	return store.FreeSlot{}, s.notFree(ctx, pid, sid, id)
+}
+
+// holdableSlot is freeSlot with the practice's terms for a new hold, read in the same query.
+func (s *Service) holdableSlot(ctx context.Context, group, id string) (store.FreeSlot, store.HoldTerms, error) {
+	pid, sid, err := s.groupSlot(ctx, group, id)
+	if err != nil {
+		return store.FreeSlot{}, store.HoldTerms{}, err
 	}
-	return store.FreeSlot{}, refuse(CodeSlotUnavailable, "slot %s is no longer free: it is booked, held, in the past or not offered online", id)
+	f, terms, ok, err := s.Store.HoldableSlot(ctx, group, pid, sid, s.now())
+	if err != nil {
+		return store.FreeSlot{}, store.HoldTerms{}, err
+	}
+	if !ok {
+		return store.FreeSlot{}, store.HoldTerms{}, s.notFree(ctx, pid, sid, id)
+	}
+	return f, terms, nil
+}
+
+// groupSlot parses a slot id and checks that its practice is one of the group's.
+func (s *Service) groupSlot(ctx context.Context, group, id string) (pid, sid int64, err error) {
+	pid, sid, ok := parseSlotID(id)
+	if !ok {
+		return 0, 0, refuse(CodeNotFound, "there is no slot %q", id)
+	}
+	practices, err := s.groupPractices(ctx, group)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !slices.Contains(practices, pid) {
+		return 0, 0, refuse(CodeNotFound, "there is no slot %s in this practice group", id)
+	}
+	return pid, sid, nil
+}
+
+// notFree says why a slot of the group is not free: unknown, or taken (by anyone), past or
+// not offered.
+func (s *Service) notFree(ctx context.Context, pid, sid int64, id string) error {
+	if _, err := s.Store.DiarySlotByID(ctx, pid, sid); errors.Is(err, store.ErrNotFound) {
+		return refuse(CodeNotFound, "there is no slot %s in this practice group", id)
+	} else if err != nil {
+		return err
+	}
+	return refuse(CodeSlotUnavailable, "slot %s is no longer free: it is booked, held, in the past or not offered online", id)
 }
 
 // dayStart is midnight in Europe/London of the date t names.

@@ -117,25 +117,50 @@ func (s *Store) LiveAppointmentOnSlot(ctx context.Context, q Queryer, practiceID
 // expired first, in the same transaction; any other live row makes the unique index refuse the
 // insert, which is answered as ErrSlotHeld. The database decides, not a check before the insert.
 func (s *Store) InsertHold(ctx context.Context, tx *Tx, a AppointmentRow) error {
+	_, err := s.createHold(ctx, tx, a, "")
+	return err
+}
+
+// CreateHold is InsertHold with the appointment's first timeline event, the three statements
+// sent together (one round trip on PostgreSQL), and returns the row as a read would give it
+// back, for a caller that answers from it.
+func (s *Store) CreateHold(ctx context.Context, tx *Tx, a AppointmentRow, event string) (AppointmentRow, error) {
+	return s.createHold(ctx, tx, a, event)
+}
+
+func (s *Store) createHold(ctx context.Context, tx *Tx, a AppointmentRow, event string) (AppointmentRow, error) {
 	now := s.nowMS()
-	if _, err := tx.ExecContext(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
-		WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now); err != nil {
-		return fmt.Errorf("store: expire old hold: %w", err)
+	b := tx.newBatch()
+	err := b.exec(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
+		WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now)
+	if err != nil {
+		return a, fmt.Errorf("store: expire old hold: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO appointments (id, reference, practice_group_id, practice_id, api_key_id,
+	err = b.exec(ctx, `INSERT INTO appointments (id, reference, practice_group_id, practice_id, api_key_id,
 		slot_id, session_id, start_at, length_min, emis_slot_type_id, appointment_type_id, state, reserved_until,
 		description, comment, patient_id, rescheduled_from, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Reference, a.PracticeGroupID, a.PracticeID, a.APIKeyID, a.SlotID, a.SessionID, a.StartAt.UnixMilli(),
 		a.LengthMin, a.EMISSlotTypeID, nullID(a.AppointmentTypeID), a.State, a.ReservedUntil.UnixMilli(),
 		a.Description, a.Comment, nullString(a.PatientID), nullString(a.RescheduledFrom), now, now)
+	if err == nil && event != "" {
+		err = b.exec(ctx, `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`, a.ID, now, event, "")
+	}
+	if err == nil {
+		err = b.flush(ctx)
+	} else {
+		_ = b.flush(ctx) // closes what SQLite prepared; the transaction is rolled back
+	}
 	if err != nil {
 		if isUniqueViolation(err) {
-			return ErrSlotHeld
+			return a, ErrSlotHeld
 		}
-		return fmt.Errorf("store: insert hold: %w", err)
+		return a, fmt.Errorf("store: insert hold: %w", err)
 	}
-	return nil
+	// As a read would give them back: stored to the millisecond.
+	a.CreatedAt, a.UpdatedAt = time.UnixMilli(now), time.UnixMilli(now)
+	a.StartAt, a.ReservedUntil = time.UnixMilli(a.StartAt.UnixMilli()), time.UnixMilli(a.ReservedUntil.UnixMilli())
+	return a, nil
 }
 
 func nullString(s string) any {

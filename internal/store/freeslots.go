@@ -128,10 +128,33 @@ func mergeFree(out []FreeSlot, practices, limit int) []FreeSlot {
 }
 
 func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQuery) ([]FreeSlot, error) {
+	query, args := freeSlotsSQL(practiceID, q, "")
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: free slots: %w", err)
+	}
+	defer rows.Close()
+	var out []FreeSlot
+	for rows.Next() {
+		var f FreeSlot
+		var start int64
+		var holders string
+		if err := rows.Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin, &f.TypeID, &f.SiteID, &holders); err != nil {
+			return nil, err
+		}
+		f.StartAt = time.UnixMilli(start)
+		f.HolderIDs = splitIDs(holders)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// freeSlotsSQL is FreeSlots' query for one practice; extra columns, if any, follow the slot's.
+func freeSlotsSQL(practiceID int64, q FreeSlotQuery, extra string) (string, []any) {
 	var b strings.Builder
 	now := q.Now.UnixMilli()
 	args := []any{practiceID, q.GroupID, max(now+1, q.From.UnixMilli()), q.To.UnixMilli(), now}
-	b.WriteString(`SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids
+	b.WriteString(`SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids` + extra + `
 		FROM diary_slots sl
 		JOIN practices p ON p.id = sl.practice_id
 		JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
@@ -177,24 +200,49 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 	} // else the slot is found by its key: an ORDER BY would lead the planner to walk the start index
 	b.WriteString(" LIMIT ?")
 	args = append(args, q.Limit)
-	rows, err := s.read.QueryContext(ctx, b.String(), args...)
+	return b.String(), args
+}
+
+// HoldTerms is what a new hold needs of its practice besides the slot: whether its EMIS
+// connection is failing, the slot type unregistered patients' bookings go to (0: none chosen
+// yet) and its booking policy.
+type HoldTerms struct {
+	HealthStatus       string
+	HealthReason       string
+	UnregisteredTypeID int
+	Policy             BookingPolicy
+}
+
+// holdTermsColumns read HoldTerms beside a slot of practices p. The subquery finds at most one
+// row: a practice has at most one unregistered type (emis_slot_types_one_unregistered).
+const holdTermsColumns = `, p.health_status, p.health_reason,
+	COALESCE((SELECT u.emis_id FROM emis_slot_types u WHERE u.practice_id = p.id AND u.feature = 'unregistered'), 0),
+	p.hold_minutes, p.cancel_cutoff_minutes`
+
+// HoldableSlot reads one slot of the practice if FreeSlots would list it, with the practice's
+// HoldTerms, in one query: under a burst of holds each round trip waits for a connection, and
+// this is all a hold reads before its transaction. ok is false when the slot is not free (or
+// not the group's); the caller asks DiarySlotByID why.
+func (s *Store) HoldableSlot(ctx context.Context, group string, practiceID, slotID int64, now time.Time) (FreeSlot, HoldTerms, bool, error) {
+	query, args := freeSlotsSQL(practiceID, FreeSlotQuery{GroupID: group, SlotID: slotID, From: time.UnixMilli(0),
+		To: now.AddDate(1, 0, 0), Now: now, Limit: 1}, holdTermsColumns)
+	var f FreeSlot
+	var t HoldTerms
+	var start int64
+	var holders string
+	var hold, cutoff int
+	err := s.read.QueryRowContext(ctx, query, args...).Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin,
+		&f.TypeID, &f.SiteID, &holders, &t.HealthStatus, &t.HealthReason, &t.UnregisteredTypeID, &hold, &cutoff)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FreeSlot{}, HoldTerms{}, false, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("store: free slots: %w", err)
+		return FreeSlot{}, HoldTerms{}, false, fmt.Errorf("store: slot %d of practice %d: %w", slotID, practiceID, err)
 	}
-	defer rows.Close()
-	var out []FreeSlot
-	for rows.Next() {
-		var f FreeSlot
-		var start int64
-		var holders string
-		if err := rows.Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin, &f.TypeID, &f.SiteID, &holders); err != nil {
-			return nil, err
-		}
-		f.StartAt = time.UnixMilli(start)
-		f.HolderIDs = splitIDs(holders)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	f.StartAt = time.UnixMilli(start)
+	f.HolderIDs = splitIDs(holders)
+	t.Policy = BookingPolicy{Hold: time.Duration(hold) * time.Minute, CancelCutoff: time.Duration(cutoff) * time.Minute}
+	return f, t, true, nil
 }
 
 // DiarySlotByID reads one synced slot with its session's site and holders.
