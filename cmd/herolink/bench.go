@@ -234,6 +234,7 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	clients := fs.Int("search-clients", 64, "concurrent slot-search clients")
 	searchFor := fs.Duration("search-duration", 10*time.Second, "length of the search measurement and of the ceiling's")
 	searchProfile := fs.String("search-cpuprofile", "", "write herolink's CPU profile during the slot search to this file (the client's work is in it too: they share the process)")
+	holdProfile := fs.String("hold-cpuprofile", "", "write herolink's CPU profile during the burst of holds on open connections to this file (the clients' work is in it too)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -259,7 +260,16 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 		defer f.Close()
 		prof = f
 	}
-	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, SearchProfile: prof, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
+	var holdProf io.Writer
+	if *holdProfile != "" {
+		f, err := os.Create(*holdProfile)
+		if err != nil {
+			return fmt.Errorf("bench booking: %w", err)
+		}
+		defer f.Close()
+		holdProf = f
+	}
+	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, SearchProfile: prof, HoldProfile: holdProf, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
 		Bookings: *bookings, ErrorRate: *errRate, TimeoutRate: *timeoutRate, CallTimeout: *callTimeout, WritebackWorkers: *workers,
 		SearchClients: *clients, SearchDuration: *searchFor})
 	if err != nil {

@@ -37,6 +37,7 @@ type BookingOptions struct {
 	SearchClients  int           // concurrent slot-search clients (64)
 	SearchDuration time.Duration // of the search and of the ceiling measurement each (10 s)
 	SearchProfile  io.Writer     // herolink's CPU profile during the slot search; nil: none
+	HoldProfile    io.Writer     // herolink's CPU profile during the burst of holds on open connections; nil: none
 }
 
 func (o *BookingOptions) defaults() {
@@ -76,6 +77,17 @@ type BookingResult struct {
 	HoldP50MS    float64 `json:"hold_p50_ms"`
 	HoldP99MS    float64 `json:"hold_p99_ms"`
 	HoldsPerSec  float64 `json:"holds_per_s"`
+	// The same burst on another HoldSlots slots over the connections the first one opened, as
+	// a partner's HTTP client keeps them: the holds' own latency, without 1,000 TCP handshakes
+	// on the same two cores.
+	OpenHoldsGranted int     `json:"open_holds_granted"`
+	OpenHoldOther    int     `json:"open_holds_other_answers"`
+	OpenHoldP50MS    float64 `json:"open_hold_p50_ms"`
+	OpenHoldP99MS    float64 `json:"open_hold_p99_ms"`
+	// The floor of the first burst on this machine in this run: as many POSTs at once, each on a
+	// new connection, to a handler that does nothing.
+	BurstFloorP50MS float64 `json:"burst_floor_p50_ms"`
+	BurstFloorP99MS float64 `json:"burst_floor_p99_ms"`
 
 	Bookings              int     `json:"bookings"`
 	Booked                int     `json:"booked"`
@@ -109,6 +121,12 @@ func (r BookingResult) Table() Table {
 	t.Add("hold latency p50", r.HoldP50MS, "%.1f", "ms")
 	t.Add("hold latency p99", r.HoldP99MS, "%.1f", "ms")
 	t.Add("hold attempts per second", r.HoldsPerSec, "%.0f", "/s")
+	t.Add("floor: same burst to a trivial handler p50", r.BurstFloorP50MS, "%.1f", "ms")
+	t.Add("floor: same burst to a trivial handler p99", r.BurstFloorP99MS, "%.1f", "ms")
+	t.Add("burst on open connections: granted", r.OpenHoldsGranted, "", "")
+	t.Add("burst on open connections: other answers", r.OpenHoldOther, "", "")
+	t.Add("burst on open connections p50", r.OpenHoldP50MS, "%.1f", "ms")
+	t.Add("burst on open connections p99", r.OpenHoldP99MS, "%.1f", "ms")
 	t.Add("bookings confirmed", r.Bookings, "", "")
 	t.Add("booked / placeholder / failed", fmt.Sprintf("%d / %d / %d", r.Booked, r.Placeholders, r.Failed), "", "")
 	t.Add("EMIS artefacts per booking (min-max)", fmt.Sprintf("%d-%d", r.PerBookingMin, r.PerBookingMax), "", "")
@@ -146,18 +164,33 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	}
 	defer d.close()
 	a, world, c := d.app, d.world, d.client
-	free, err := d.freeSlots(ctx, o.HoldSlots+o.Bookings, 6)
+	free, err := d.freeSlots(ctx, 2*o.HoldSlots+o.Bookings, 6)
 	if err != nil {
 		return res, err
 	}
 
-	progress("phase 1: %d concurrent reservations on %d slots", o.HoldAttempts, o.HoldSlots)
-	if err := runHolds(ctx, c, free[:o.HoldSlots], o.HoldAttempts, &res); err != nil {
+	progress("phase 1: %d concurrent reservations on %d slots, on new connections, then on open ones", o.HoldAttempts, o.HoldSlots)
+	floor, err := burstFloor(ctx, o.HoldAttempts)
+	if err != nil {
 		return res, err
 	}
+	res.BurstFloorP50MS, res.BurstFloorP99MS = ms(floor.p50), ms(floor.p99)
+	b := runHolds(ctx, c, free[:o.HoldSlots], o.HoldAttempts)
+	res.HoldAttempts, res.HoldsGranted, res.HoldRefused, res.HoldOther = o.HoldAttempts, b.granted, b.refused, b.other
+	res.HoldP50MS, res.HoldP99MS, res.HoldsPerSec = ms(b.p50), ms(b.p99), b.perSecond
+	if o.HoldProfile != nil {
+		if err := pprof.StartCPUProfile(o.HoldProfile); err != nil {
+			return res, err
+		}
+	}
+	open := runHolds(ctx, c, free[o.HoldSlots:2*o.HoldSlots], o.HoldAttempts)
+	if o.HoldProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	res.OpenHoldsGranted, res.OpenHoldOther, res.OpenHoldP50MS, res.OpenHoldP99MS = open.granted, open.other, ms(open.p50), ms(open.p99)
 
 	progress("phase 2: %d confirmations with %.0f%% errors and %.0f%% timeouts", o.Bookings, o.ErrorRate*100, o.TimeoutRate*100)
-	if err := runConfirmations(ctx, a, world, c, free[o.HoldSlots:o.HoldSlots+o.Bookings], o, &res, progress); err != nil {
+	if err := runConfirmations(ctx, a, world, c, free[2*o.HoldSlots:2*o.HoldSlots+o.Bookings], o, &res, progress); err != nil {
 		return res, err
 	}
 
@@ -168,43 +201,84 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	return res, nil
 }
 
-func runHolds(ctx context.Context, c *apiClient, slots []string, attempts int, res *BookingResult) error {
-	res.HoldAttempts = attempts
-	lat := make([]time.Duration, attempts)
-	codes := make([]int, attempts)
+// burst is what one burst of concurrent requests got.
+type burst struct {
+	granted, refused, other int
+	p50, p99                time.Duration
+	perSecond               float64
+}
+
+// runHolds sends attempts reservations at once, spread over the slots.
+func runHolds(ctx context.Context, c *apiClient, slots []string, attempts int) burst {
+	return sendBurst(attempts, func(i int) int {
+		status, _, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i%len(slots)]}, nil)
+		if err != nil {
+			return -1
+		}
+		return status
+	})
+}
+
+// burstFloor sends the same burst, each request on a new connection, to a handler that does
+// nothing: the part of the burst's latency that is this machine opening connections.
+func burstFloor(ctx context.Context, attempts int) (burst, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return burst{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"id":"apt_0"}`)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	trivial := newAPIClient("http://"+ln.Addr().String(), "key", "group", attempts)
+	defer trivial.hc.CloseIdleConnections()
+	return sendBurst(attempts, func(int) int {
+		status, _, err := trivial.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": "slt_0"}, nil)
+		if err != nil {
+			return -1
+		}
+		return status
+	}), nil
+}
+
+// sendBurst runs send(0..n-1) at once and counts the answers: 201 granted, 409 refused.
+func sendBurst(n int, send func(int) int) burst {
+	lat := make([]time.Duration, n)
+	codes := make([]int, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range attempts {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
 			t0 := time.Now()
-			status, _, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i%len(slots)]}, nil)
+			codes[i] = send(i)
 			lat[i] = time.Since(t0)
-			if err != nil {
-				status = -1
-			}
-			codes[i] = status
 		}()
 	}
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
 	elapsed := time.Since(t0)
+	var b burst
 	for _, s := range codes {
 		switch s {
 		case http.StatusCreated:
-			res.HoldsGranted++
+			b.granted++
 		case http.StatusConflict:
-			res.HoldRefused++
+			b.refused++
 		default:
-			res.HoldOther++
+			b.other++
 		}
 	}
-	res.HoldP50MS, res.HoldP99MS = ms(sortedPercentile(lat, 0.50)), ms(sortedPercentile(lat, 0.99))
-	res.HoldsPerSec = float64(attempts) / elapsed.Seconds()
-	return nil
+	b.p50, b.p99 = sortedPercentile(lat, 0.50), sortedPercentile(lat, 0.99)
+	b.perSecond = float64(n) / elapsed.Seconds()
+	return b
 }
 
 func runConfirmations(ctx context.Context, a *app.App, world *sandbox.World, c *apiClient, slots []string, o BookingOptions,
