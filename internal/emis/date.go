@@ -42,7 +42,16 @@ func DateOf(t time.Time) Date {
 // Today is the date in London at instant now.
 func Today(now time.Time) Date { return DateOf(now.In(London)) }
 
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+func (d Date) String() string {
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	}
+	// Written by hand: the sandbox and the sync format a date for every slot, and fmt was a
+	// third of a slot list's cost.
+	b := [10]byte{'0' + byte(d.Year/1000), '0' + byte(d.Year/100%10), '0' + byte(d.Year/10%10), '0' + byte(d.Year%10), '-',
+		'0' + byte(d.Month/10), '0' + byte(d.Month%10), '-', '0' + byte(d.Day/10), '0' + byte(d.Day%10)}
+	return string(b[:])
+}
 
 // AddDays moves by n calendar days.
 func (d Date) AddDays(n int) Date {
@@ -91,5 +100,10 @@ func ParseEndClock(s string) (int, error) {
 
 // FormatClock writes minutes after midnight as HH:MM.
 func FormatClock(minuteOfDay int) string {
-	return fmt.Sprintf("%02d:%02d", minuteOfDay/60, minuteOfDay%60)
+	h, m := minuteOfDay/60, minuteOfDay%60
+	if minuteOfDay < 0 || h > 99 {
+		return fmt.Sprintf("%02d:%02d", h, m)
+	}
+	b := [5]byte{'0' + byte(h/10), '0' + byte(h%10), ':', '0' + byte(m/10), '0' + byte(m%10)}
+	return string(b[:])
 }

@@ -1,6 +1,12 @@
 package emis
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
 
 func TestASessionEndingAtMidnightIsReadAsTheEndOfTheDay(t *testing.T) {
 	t.Parallel()
@@ -36,4 +42,20 @@ func TestASessionEndingAtMidnightIsReadAsTheEndOfTheDay(t *testing.T) {
 	if got, want := d.At(24*60), d.AddDays(1).At(0); !got.Equal(want) {
 		t.Fatalf("24:00 on %s = %s, want %s", d, got, want)
 	}
+}
+
+// Dates and clock times are written by hand for speed; they must read exactly as fmt writes
+// them, in range and out of it (the wire's yyyy-mm-dd and HH:MM).
+func TestDatesAndClockTimesAreWrittenAsFmtWritesThem(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := Date{Year: rapid.IntRange(-20, 10050).Draw(t, "year"), Month: time.Month(rapid.IntRange(-3, 120).Draw(t, "month")),
+			Day: rapid.IntRange(-3, 120).Draw(t, "day")}
+		if got, want := d.String(), fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day); got != want {
+			t.Fatalf("Date%+v.String() = %q, want %q", d, got, want)
+		}
+		m := rapid.IntRange(-200, 7000).Draw(t, "minute")
+		if got, want := FormatClock(m), fmt.Sprintf("%02d:%02d", m/60, m%60); got != want {
+			t.Fatalf("FormatClock(%d) = %q, want %q", m, got, want)
+		}
+	})
 }

@@ -116,6 +116,27 @@ func (o *Org) dayLocked(d emis.Date) *Day {
 	return day
 }
 
+// sessionLocked returns the session of index idx on d to read, or nil: from the stored day, or
+// generated alone (a partial day keeps only changed generated sessions, so any other is as
+// generated). It may be fresh and must not be changed.
+func (o *Org) sessionLocked(d emis.Date, idx int) *DiarySession {
+	stored, ok := o.Days[dayNum(d)]
+	if ok {
+		for _, s := range stored.Sessions {
+			if s.Index == idx {
+				return s
+			}
+		}
+		if !stored.Partial {
+			return nil
+		}
+	}
+	if o.Generated && o.inWindowLocked(d) {
+		return generateSession(o, d, idx)
+	}
+	return nil
+}
+
 // overlay puts a partial day's changed sessions in place of their generated versions.
 func (day *Day) overlay(partial *Day) {
 	for _, changed := range partial.Sessions {
@@ -159,17 +180,19 @@ func (o *Org) sessionForEditLocked(d emis.Date, idx int) (*Day, *DiarySession, b
 			return nil, nil, false
 		}
 	}
-	for _, s := range o.dayLocked(d).Sessions { // generated afresh: this copy is ours
-		if s.Index == idx {
-			if !ok {
-				stored = &Day{Num: n, Partial: true}
-				o.Days[n] = stored
-			}
-			stored.Sessions = append(stored.Sessions, s)
-			return stored, s, true
-		}
+	if !o.Generated || !o.inWindowLocked(d) {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	s := generateSession(o, d, idx) // generated afresh: this copy is ours
+	if s == nil {
+		return nil, nil, false
+	}
+	if !ok {
+		stored = &Day{Num: n, Partial: true}
+		o.Days[n] = stored
+	}
+	stored.Sessions = append(stored.Sessions, s)
+	return stored, s, true
 }
 
 // slotRef locates one slot.
@@ -192,13 +215,7 @@ func (o *Org) findSlotLocked(id int64, forWrite bool) (slotRef, bool) {
 		return slotRef{}, false
 	}
 	date := dayDate(dn)
-	var s *DiarySession
-	for _, cand := range o.dayLocked(date).Sessions {
-		if cand.Index == sidx {
-			s = cand
-			break
-		}
-	}
+	s := o.sessionLocked(date, sidx)
 	if s == nil || idx < 0 || idx >= len(s.Slots) {
 		return slotRef{}, false
 	}
@@ -208,19 +225,27 @@ func (o *Org) findSlotLocked(id int64, forWrite bool) (slotRef, bool) {
 	return slotRef{date: date, session: s, sid: sid, idx: idx, slot: &s.Slots[idx]}, true
 }
 
-// findSessionLocked finds a session by id.
-func (o *Org) findSessionLocked(id int64, forWrite bool) (*Day, *DiarySession, bool) {
+// findSessionLocked finds a session by id to read, with its date. Only the session is made:
+// generating its whole day to find it was most of a slot read's cost.
+func (o *Org) findSessionLocked(id int64) (emis.Date, *DiarySession, bool) {
+	serial, dn, sidx := splitSessionID(id)
+	if id <= 0 || serial != o.Serial {
+		return emis.Date{}, nil, false
+	}
+	date := dayDate(dn)
+	if s := o.sessionLocked(date, sidx); s != nil {
+		return date, s, true
+	}
+	return emis.Date{}, nil, false
+}
+
+// findSessionForWriteLocked finds a session by id in its stored day, materialising the day.
+func (o *Org) findSessionForWriteLocked(id int64) (*Day, *DiarySession, bool) {
 	serial, dn, sidx := splitSessionID(id)
 	if id <= 0 || serial != o.Serial {
 		return nil, nil, false
 	}
-	date := dayDate(dn)
-	var day *Day
-	if forWrite {
-		day = o.dayForWriteLocked(date)
-	} else {
-		day = o.dayLocked(date)
-	}
+	day := o.dayForWriteLocked(dayDate(dn))
 	for _, s := range day.Sessions {
 		if s.Index == sidx {
 			return day, s, true
@@ -443,9 +468,15 @@ func (o *Org) wireSessionLocked(d emis.Date, s *DiarySession) emis.Session {
 }
 
 func (o *Org) wireSlotLocked(r slotRef) emis.Slot {
+	return o.wireSlotOn(r, r.date.String(), guid(1, r.sid))
+}
+
+// wireSlotOn is wireSlotLocked with the date and session GUID already written, once for a
+// session's slots.
+func (o *Org) wireSlotOn(r slotRef, date, sessionGUID string) emis.Slot {
 	id := slotID(r.sid, r.idx)
-	ws := emis.Slot{DBID: id, GUID: guid(2, id), SessionGUID: guid(1, r.sid), SessionDBID: r.sid,
-		Date: r.date.String(), StartTime: emis.FormatClock(r.start()), SlotLength: r.session.SlotLength,
+	ws := emis.Slot{DBID: id, GUID: guid(2, id), SessionGUID: sessionGUID, SessionDBID: r.sid,
+		Date: date, StartTime: emis.FormatClock(r.start()), SlotLength: r.session.SlotLength,
 		Type: emis.SlotTypeRef{TypeID: r.slot.TypeID}, Status: r.slot.Status,
 		AppointmentStatus: r.slot.AppointmentStatus, Notes: r.slot.Notes, Reason: r.slot.Reason, BookedBy: r.slot.BookedBy}
 	if t := o.slotTypeLocked(r.slot.TypeID); t != nil {
@@ -462,8 +493,9 @@ func (o *Org) wireSlotLocked(r slotRef) emis.Slot {
 func (o *Org) wireSlotsLocked(d emis.Date, s *DiarySession) []emis.Slot {
 	sid := sessionID(o.Serial, dayNum(d), s.Index)
 	out := make([]emis.Slot, len(s.Slots))
+	date, sessionGUID := d.String(), guid(1, sid)
 	for i := range s.Slots {
-		out[i] = o.wireSlotLocked(slotRef{date: d, session: s, sid: sid, idx: i, slot: &s.Slots[i]})
+		out[i] = o.wireSlotOn(slotRef{date: d, session: s, sid: sid, idx: i, slot: &s.Slots[i]}, date, sessionGUID)
 	}
 	return out
 }

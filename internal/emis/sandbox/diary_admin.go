@@ -38,11 +38,10 @@ func (o *Org) ListSessions(from, to emis.Date, withSlots bool) ([]SessionView, e
 func (o *Org) GetSession(id int64) (SessionView, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	day, s, found := o.findSessionLocked(id, false)
+	d, s, found := o.findSessionLocked(id)
 	if !found {
 		return SessionView{}, fmt.Errorf("session %d: %w", id, ErrNotFound)
 	}
-	d := dayDate(day.Num)
 	return SessionView{Session: o.wireSessionLocked(d, s), Slots: o.wireSlotsLocked(d, s)}, nil
 }
 
@@ -124,7 +123,7 @@ func (o *Org) AddSession(in SessionInput) (SessionView, error) {
 func (o *Org) MoveSession(id int64, startTime string, siteID int64) (SessionView, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	day, s, found := o.findSessionLocked(id, true)
+	day, s, found := o.findSessionForWriteLocked(id)
 	if !found {
 		return SessionView{}, fmt.Errorf("session %d: %w", id, ErrNotFound)
 	}
@@ -156,7 +155,7 @@ func (o *Org) MoveSession(id int64, startTime string, siteID int64) (SessionView
 func (o *Org) DeleteSession(id int64, force bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	day, s, found := o.findSessionLocked(id, true)
+	day, s, found := o.findSessionForWriteLocked(id)
 	if !found {
 		return fmt.Errorf("session %d: %w", id, ErrNotFound)
 	}

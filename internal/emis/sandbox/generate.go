@@ -169,60 +169,84 @@ var reasons = []string{"Review", "Chest infection", "Medication review", "Blood 
 
 // generateDay derives a date's sessions for a generated practice. Holders work mornings and
 // afternoons on weekdays except their day off; a share of slots is already booked by reception.
+// Each holder's sessions come from a generator of their own, so that one session can be made
+// without the rest of the day (generateSession): a slot read needs only its session.
 func generateDay(o *Org, d emis.Date) *Day {
 	day := &Day{Num: dayNum(d)}
-	wd := d.Weekday()
-	if wd == time.Saturday || wd == time.Sunday {
-		return day
-	}
-	r := rngFor(o.Seed, uint64(o.GenSerial), 3, uint64(day.Num))
-	for hi, h := range o.Holders {
-		if int(wd) == h.DayOff || r.IntN(100) < 4 { // day off, or leave
-			continue
-		}
-		nurse := h.SlotLength >= 15
-		type half struct {
-			name  string
-			start int
-			count int
-		}
-		halves := []half{{"Morning surgery", 8*60 + 30, 18}, {"Afternoon surgery", 14*60 + 30, 18}}
-		if nurse {
-			halves = []half{{"Nurse clinic AM", 9 * 60, 12}, {"Nurse clinic PM", 14 * 60, 12}}
-		}
-		for k, hf := range halves {
-			s := &DiarySession{Index: hi*2 + k, Name: hf.name, SiteID: h.SiteID, HolderIDs: []int64{h.ID},
-				Start: hf.start, SlotLength: h.SlotLength, Slots: make([]SlotState, hf.count)}
-			for i := range s.Slots {
-				sl := &s.Slots[i]
-				switch {
-				case nurse:
-					sl.TypeID = 4
-				case i < 2:
-					sl.TypeID = 2
-				case k == 0 && i == hf.count-1:
-					sl.TypeID = 5
-				case i%5 == 4:
-					sl.TypeID = 3
-				default:
-					sl.TypeID = 1
-				}
-				sl.Status = emis.SlotAvailable
-				switch x := r.IntN(100); {
-				case x < 2:
-					sl.Status = emis.SlotBlocked
-				case x < 4:
-					sl.Status = emis.SlotEmbargoed
-				case x < 36 && sl.TypeID != 5 && o.GenPatients > 0:
-					sl.Status = emis.SlotBooked
-					sl.PatientID = emisNumber(r.IntN(o.GenPatients))
-					sl.AppointmentStatus = "Booked"
-					sl.Reason = pick(r, reasons)
-					sl.BookedBy = "Reception"
-				}
-			}
-			day.Sessions = append(day.Sessions, s)
-		}
+	for hi := range o.Holders {
+		day.Sessions = appendHolderSessions(day.Sessions, o, d, hi)
 	}
 	return day
+}
+
+// generateSession is the generated session of index idx on d (holder idx/2, half idx%2), or
+// nil when there is none that day.
+func generateSession(o *Org, d emis.Date, idx int) *DiarySession {
+	hi := idx / 2
+	if idx < 0 || hi >= len(o.Holders) {
+		return nil
+	}
+	for _, s := range appendHolderSessions(nil, o, d, hi) {
+		if s.Index == idx {
+			return s
+		}
+	}
+	return nil
+}
+
+// appendHolderSessions appends holder hi's sessions on d.
+func appendHolderSessions(out []*DiarySession, o *Org, d emis.Date, hi int) []*DiarySession {
+	wd := d.Weekday()
+	if wd == time.Saturday || wd == time.Sunday {
+		return out
+	}
+	h := o.Holders[hi]
+	r := rngFor(o.Seed, uint64(o.GenSerial), 3, uint64(dayNum(d)), uint64(hi))
+	if int(wd) == h.DayOff || r.IntN(100) < 4 { // day off, or leave
+		return out
+	}
+	nurse := h.SlotLength >= 15
+	type half struct {
+		name  string
+		start int
+		count int
+	}
+	halves := []half{{"Morning surgery", 8*60 + 30, 18}, {"Afternoon surgery", 14*60 + 30, 18}}
+	if nurse {
+		halves = []half{{"Nurse clinic AM", 9 * 60, 12}, {"Nurse clinic PM", 14 * 60, 12}}
+	}
+	for k, hf := range halves {
+		s := &DiarySession{Index: hi*2 + k, Name: hf.name, SiteID: h.SiteID, HolderIDs: []int64{h.ID},
+			Start: hf.start, SlotLength: h.SlotLength, Slots: make([]SlotState, hf.count)}
+		for i := range s.Slots {
+			sl := &s.Slots[i]
+			switch {
+			case nurse:
+				sl.TypeID = 4
+			case i < 2:
+				sl.TypeID = 2
+			case k == 0 && i == hf.count-1:
+				sl.TypeID = 5
+			case i%5 == 4:
+				sl.TypeID = 3
+			default:
+				sl.TypeID = 1
+			}
+			sl.Status = emis.SlotAvailable
+			switch x := r.IntN(100); {
+			case x < 2:
+				sl.Status = emis.SlotBlocked
+			case x < 4:
+				sl.Status = emis.SlotEmbargoed
+			case x < 36 && sl.TypeID != 5 && o.GenPatients > 0:
+				sl.Status = emis.SlotBooked
+				sl.PatientID = emisNumber(r.IntN(o.GenPatients))
+				sl.AppointmentStatus = "Booked"
+				sl.Reason = pick(r, reasons)
+				sl.BookedBy = "Reception"
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }

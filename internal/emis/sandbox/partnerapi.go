@@ -264,11 +264,11 @@ func (o *Org) appointmentSessions(p url.Values) answer {
 func (o *Org) slotsForSession(id int64) answer {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	day, s, found := o.findSessionLocked(id, false)
+	d, s, found := o.findSessionLocked(id)
 	if !found {
 		return fail(emis.OutcomeNotFound, "appointment session %d not found", id)
 	}
-	return ok(emis.SlotList{Slots: o.wireSlotsLocked(dayDate(day.Num), s)})
+	return ok(emis.SlotList{Slots: o.wireSlotsLocked(d, s)})
 }
 
 func (o *Org) wireOrganisation() emis.Organisation {
