@@ -171,6 +171,9 @@ const excerptBytes = 512
 
 // post sends one attempt, bounded by the sender's timeout.
 func (s *sender) post(ctx context.Context, rawURL string, h Headers, body []byte) result {
+	// Timed from before the deadline is set, so an attempt cut off by it is never logged as
+	// shorter than the timeout.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
@@ -182,7 +185,6 @@ func (s *sender) post(ctx context.Context, rawURL string, h Headers, body []byte
 	req.Header.Set("webhook-id", h.ID)
 	req.Header.Set("webhook-timestamp", h.Timestamp)
 	req.Header.Set("webhook-signature", h.Signature)
-	start := time.Now()
 	res, err := s.client.Do(req)
 	if err != nil {
 		return result{Latency: time.Since(start), Err: describe(err, s.timeout)}
