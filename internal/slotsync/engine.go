@@ -69,13 +69,17 @@ type Result struct {
 	Unchanged int // recognised by hash without decoding
 	// Remembered: the whole answer, the stored diary and the refreshes were as the previous
 	// complete pass of the window left them, so nothing but the pass was recorded (memo.go).
-	Remembered    bool
-	Changed       int // new or changed summaries
-	Removed       int
-	SlotsRead     int // sessions whose slots were read
-	Unread        int // sessions whose slots could not be read: kept as they were, read next pass
-	Skipped       int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
-	Refreshed     int // of which rolling refreshes
+	Remembered bool
+	Changed    int // new or changed summaries
+	Removed    int
+	SlotsRead  int // sessions whose slots were read
+	Unread     int // sessions whose slots could not be read: kept as they were, read next pass
+	Skipped    int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
+	Refreshed  int // of which rolling refreshes
+	// Disagreed: sessions whose slots, read after the session list, did not add up to the
+	// summary it gave (reception acted in between): stored without the summary's hash, so the
+	// next pass reads them again.
+	Disagreed     int
 	SlotChanges   int
 	FirstSyncDone bool
 	EMISCalls     int
@@ -183,6 +187,10 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	// A new or changed session whose slots are to be read is stored only with them: stored
 	// earlier, its new summary would make the next pass think its slots were up to date.
 	pending := map[int64]store.SessionRow{}
+	// What each summary said of its slots, to check the slots read against (slotsAgree):
+	// the decoded counts of a changed session, the raw summary of a refreshed one.
+	counts := map[int64][]emis.SessionSlotCount{}
+	refreshRaw := map[int64]emis.RawSession{}
 	undecodable := 0
 	refreshBudget := e.maxRefresh()
 	var nearlyDue []dueRefresh
@@ -203,10 +211,12 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 				// Nearly due: refreshed now if this pass reads slots anyway, so that refreshes
 				// come together in fewer passes and the others can be remembered.
 				nearlyDue = append(nearlyDue, dueRefresh{fetch{s.ID, s.Date}, s.SlotsSyncedAt.Add(age), age})
+				refreshRaw[s.ID] = r
 			case refreshBudget > 0:
 				refreshBudget--
 				res.Refreshed++
 				toRead = append(toRead, fetch{s.ID, s.Date})
+				refreshRaw[s.ID] = r
 				due(now.Add(age))
 			default:
 				due(now) // due and left for the next pass
@@ -237,6 +247,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		res.Changed++
 		if hasActiveType(sess, active) {
 			pending[sess.DBID] = row
+			counts[sess.DBID] = sess.SlotTypes
 			toRead = append(toRead, fetch{sess.DBID, row.Date})
 			due(now.Add(e.refreshAge(row.Date, nearEnd)))
 		} else {
@@ -273,8 +284,24 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	for id, s := range rs.slots {
 		diff.Slots[id] = s
 		if row, ok := pending[id]; ok {
+			if !slotsAgree(counts[id], s) {
+				row.Hash = ""
+				res.Disagreed++
+			}
 			diff.Upsert = append(diff.Upsert, row)
+		} else if raw, ok := refreshRaw[id]; ok {
+			// The stored summary's hash would let the next pass keep these slots.
+			if sess, err := raw.Decode(); err == nil && !slotsAgree(sess.SlotTypes, s) {
+				if row, err := sessionRow(sess, ""); err == nil {
+					diff.Upsert = append(diff.Upsert, row)
+					res.Disagreed++
+				}
+			}
 		}
+	}
+	if res.Disagreed > 0 {
+		e.log().Info("sync: slots changed in EMIS while the pass read them; those sessions are read again next pass",
+			"practice", practiceID, "sessions", res.Disagreed)
 	}
 	res.SlotsRead = len(rs.slots)
 	res.Unread = rs.unread
@@ -315,10 +342,51 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if applied.Version >= 0 {
 		version = applied.Version
 	}
-	if res.Skipped == 0 && (!first || diff.FirstSyncDone) {
+	if res.Skipped == 0 && res.Disagreed == 0 && (!first || diff.FirstSyncDone) {
 		e.memo.put(key, passMemo{from: w.From, to: w.To, sum: sum, version: version, refreshDue: refreshDue})
 	}
 	return res, nil
+}
+
+// slotsAgree says whether a session's slots add up to its summary's per-type counts (the
+// sandbox's and, by the wire's names, EMIS's: Booked, Blocked and Embargoed by status, the
+// rest Available). Slots read after the summary that do not were changed in between.
+func slotsAgree(summary []emis.SessionSlotCount, slots []store.SlotRow) bool {
+	type tally struct{ total, booked, blocked, embargoed int }
+	got := make(map[int]tally, len(summary))
+	for _, sl := range slots {
+		t := got[sl.TypeID]
+		t.total++
+		switch sl.Status {
+		case emis.SlotBooked:
+			t.booked++
+		case emis.SlotBlocked:
+			t.blocked++
+		case emis.SlotEmbargoed:
+			t.embargoed++
+		}
+		got[sl.TypeID] = t
+	}
+	want := make(map[int]tally, len(summary))
+	for _, c := range summary {
+		t := want[c.TypeID]
+		t.total, t.booked, t.blocked, t.embargoed = t.total+c.Total, t.booked+c.Booked, t.blocked+c.Blocked, t.embargoed+c.Embargoed
+		want[c.TypeID] = t
+	}
+	for id, t := range want {
+		if t == (tally{}) {
+			delete(want, id) // a type listed with no slots
+		}
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for id, t := range got {
+		if want[id] != t {
+			return false
+		}
+	}
+	return true
 }
 
 // applyTimeout bounds writing one pass's result.
