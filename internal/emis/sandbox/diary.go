@@ -483,8 +483,8 @@ func (o *Org) wireSlotOn(r slotRef, date, sessionGUID string) emis.Slot {
 		ws.Type.Description = t.Name
 	}
 	if r.slot.PatientID != 0 {
-		if p, found := o.patientLocked(r.slot.PatientID); found {
-			ws.Patients = []emis.PatientBrief{{DBID: p.ID, NhsNumber: p.NHSNumber, FamilyName: p.FamilyName, FirstNames: p.FirstNames}}
+		if p, found := o.patientBriefLocked(r.slot.PatientID); found {
+			ws.Patients = []emis.PatientBrief{p}
 		}
 	}
 	return ws

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -28,5 +29,43 @@ func TestASessionMadeAloneIsTheSessionOfItsDay(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A booked slot names its patient from generatedNames alone: the names and numbers must be the
+// whole generated patient's, for the hard cases and the rest, and the NHS numbers as fmt wrote
+// them before (valid, 999-prefixed test numbers).
+func TestASlotsPatientIsNamedAsTheRegisterHasThem(t *testing.T) {
+	w := New(Options{Seed: 3, Practices: 3, NoDemo: true})
+	for _, o := range w.Orgs() {
+		o.mu.Lock()
+		for idx := range min(o.GenPatients, 400) {
+			full := o.generatedPatient(idx)
+			brief, ok := o.patientBriefLocked(full.ID)
+			if !ok || brief.DBID != full.ID || brief.NhsNumber != full.NHSNumber || brief.FamilyName != full.FamilyName || brief.FirstNames != full.FirstNames {
+				o.mu.Unlock()
+				t.Fatalf("%s patient %d: a slot names %+v; the register has %+v", o.ODS, idx, brief, full)
+			}
+			want := ""
+			for bump := 0; want == ""; bump++ {
+				body := fmt.Sprintf("999%03d%03d", (o.GenSerial+bump*337)%1000, idx%1000)
+				if d, ok := NHSCheckDigit(body); ok {
+					want = fmt.Sprintf("%s%d", body, d)
+				}
+			}
+			if full.NHSNumber != want {
+				o.mu.Unlock()
+				t.Fatalf("%s patient %d: NHS number %s, want %s", o.ODS, idx, full.NHSNumber, want)
+			}
+		}
+		// A patient reception edited is named as edited.
+		edited := o.generatedPatient(5)
+		edited.FamilyName = "Edited-Name"
+		o.PatientEdits[edited.ID] = &edited
+		if brief, _ := o.patientBriefLocked(edited.ID); brief.FamilyName != "Edited-Name" {
+			o.mu.Unlock()
+			t.Fatalf("%s: a slot names an edited patient %+v", o.ODS, brief)
+		}
+		o.mu.Unlock()
 	}
 }

@@ -125,6 +125,8 @@ func writeEnvelope(rw http.ResponseWriter, method string, a answer) {
 	}
 	*bp = b
 	rw.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	// With its length known the answer is one write, not chunks and a closing chunk.
+	rw.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = rw.Write(b)
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"herolink/internal/emis"
 )
 
 var surnames = []string{"Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
@@ -95,9 +97,16 @@ func NHSCheckDigit(body string) (digit int, ok bool) {
 // practices they may repeat, which test data allows.
 func testNHSNumber(practice, index int) string {
 	for bump := 0; ; bump++ {
-		body := fmt.Sprintf("999%03d%03d", (practice+bump*337)%1000, index%1000)
-		if d, ok := NHSCheckDigit(body); ok {
-			return fmt.Sprintf("%s%d", body, d)
+		// "999" and two three-digit parts, written without fmt (a slot list writes many).
+		a, b := (practice+bump*337)%1000, index%1000
+		if a < 0 || b < 0 {
+			panic("sandbox: negative practice or patient index")
+		}
+		n := [10]byte{'9', '9', '9', '0' + byte(a/100), '0' + byte(a/10%10), '0' + byte(a%10),
+			'0' + byte(b/100), '0' + byte(b/10%10), '0' + byte(b%10), 0}
+		if d, ok := NHSCheckDigit(string(n[:9])); ok {
+			n[9] = '0' + byte(d)
+			return string(n[:])
 		}
 	}
 }
@@ -146,6 +155,30 @@ var hardCases = []Patient{
 
 // generatedPatientLocked derives the index-th patient of a generated register.
 func (o *Org) generatedPatient(index int) Patient {
+	p, r := o.generatedNames(index)
+	if index >= len(hardCases) {
+		year := 1930 + r.IntN(95)
+		p.DateOfBirth = fmt.Sprintf("%04d-%02d-%02d", year, 1+r.IntN(12), 1+r.IntN(28))
+		if year >= 2008 {
+			if p.Sex == "F" {
+				p.Title = "Miss"
+			} else {
+				p.Title = "Master"
+			}
+		}
+	}
+	// Household: neighbours share an address, so twins and families live together.
+	hr := rngFor(o.Seed, uint64(o.GenSerial), 5, uint64(index/3))
+	p.Address = fmt.Sprintf("%d %s, %s", 1+hr.IntN(180), pick(hr, streets), pick(hr, placeNames))
+	p.Postcode = randomPostcode(hr)
+	p.Phone = fmt.Sprintf("07700 9%05d", r.IntN(100000))
+	return p
+}
+
+// generatedNames is the start of generatedPatient: the numbers, sex, title and names, with the
+// generator positioned for the rest. A booked slot names its patient by these alone, and making
+// the whole patient for each was a sixth of the sandbox's work at 7,000 practices.
+func (o *Org) generatedNames(index int) (Patient, *rand.Rand) {
 	p := Patient{ID: emisNumber(index), NHSNumber: testNHSNumber(o.GenSerial, index)}
 	r := rngFor(o.Seed, uint64(o.GenSerial), 4, uint64(index))
 	if index < len(hardCases) {
@@ -169,25 +202,24 @@ func (o *Org) generatedPatient(index int) Patient {
 		if r.IntN(25) == 0 {
 			p.FamilyName += "-" + pick(r, surnames)
 		}
-		year := 1930 + r.IntN(95)
-		p.DateOfBirth = fmt.Sprintf("%04d-%02d-%02d", year, 1+r.IntN(12), 1+r.IntN(28))
-		if year >= 2008 {
-			if p.Sex == "F" {
-				p.Title = "Miss"
-			} else {
-				p.Title = "Master"
-			}
-		}
 	}
-	// Household: neighbours share an address, so twins and families live together.
-	hr := rngFor(o.Seed, uint64(o.GenSerial), 5, uint64(index/3))
-	p.Address = fmt.Sprintf("%d %s, %s", 1+hr.IntN(180), pick(hr, streets), pick(hr, placeNames))
-	p.Postcode = randomPostcode(hr)
-	p.Phone = fmt.Sprintf("07700 9%05d", r.IntN(100000))
-	return p
+	return p, r
 }
 
 // patientLocked finds a patient by EMIS number.
+// patientBriefLocked is what a slot says of its patient: the names and numbers, without making
+// the rest of a generated patient.
+func (o *Org) patientBriefLocked(id int64) (emis.PatientBrief, bool) {
+	if _, edited := o.PatientEdits[id]; !edited {
+		if idx := int(id - firstEMISNumber); idx >= 0 && idx < o.GenPatients {
+			p, _ := o.generatedNames(idx)
+			return emis.PatientBrief{DBID: p.ID, NhsNumber: p.NHSNumber, FamilyName: p.FamilyName, FirstNames: p.FirstNames}, true
+		}
+	}
+	p, found := o.patientLocked(id)
+	return emis.PatientBrief{DBID: p.ID, NhsNumber: p.NHSNumber, FamilyName: p.FamilyName, FirstNames: p.FirstNames}, found
+}
+
 func (o *Org) patientLocked(id int64) (Patient, bool) {
 	if p, ok := o.PatientEdits[id]; ok {
 		return *p, true
