@@ -269,7 +269,7 @@ func (s *Service) toSlot(ctx context.Context, cats map[int64]*catalogue, r store
 
 // Slot returns one slot if it is free to reserve now.
 func (s *Service) Slot(ctx context.Context, group, id string) (Slot, error) {
-	r, err := s.freeSlot(ctx, group, id)
+	r, _, err := s.holdableSlot(ctx, group, id)
 	if err != nil {
 		return Slot{}, err
 	}
@@ -283,24 +283,8 @@ func (s *Service) Slot(ctx context.Context, group, id string) (Slot, error) {
 	return sl, nil
 }
 
-// freeSlot finds a slot of the group that can be reserved now, or says why not.
-func (s *Service) freeSlot(ctx context.Context, group, id string) (store.FreeSlot, error) {
-	pid, sid, err := s.groupSlot(ctx, group, id)
-	if err != nil {
-		return store.FreeSlot{}, err
-	}
-	rows, err := s.Store.FreeSlots(ctx, store.FreeSlotQuery{GroupID: group, PracticeID: pid, SlotID: sid,
-		From: time.UnixMilli(0), To: s.now().AddDate(1, 0, 0), Now: s.now(), Limit: 1})
-	if err != nil {
-		return store.FreeSlot{}, err
-	}
-	if len(rows) == 1 {
-		return rows[0], nil
-	}
-	return store.FreeSlot{}, s.notFree(ctx, pid, sid, id)
-}
-
-// holdableSlot is freeSlot with the practice's terms for a new hold, read in the same query.
+// holdableSlot finds a slot of the group that can be reserved now, with its practice's terms
+// for a new hold read in the same query, or says why not.
 func (s *Service) holdableSlot(ctx context.Context, group, id string) (store.FreeSlot, store.HoldTerms, error) {
 	pid, sid, err := s.groupSlot(ctx, group, id)
 	if err != nil {
