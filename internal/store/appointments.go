@@ -117,18 +117,14 @@ func (s *Store) LiveAppointmentOnSlot(ctx context.Context, q Queryer, practiceID
 // expired first, in the same transaction; any other live row makes the unique index refuse the
 // insert, which is answered as ErrSlotHeld. The database decides, not a check before the insert.
 func (s *Store) InsertHold(ctx context.Context, tx *Tx, a AppointmentRow) error {
-	_, err := s.createHold(ctx, tx, a, "")
+	_, err := s.CreateHold(ctx, tx, a, "")
 	return err
 }
 
-// CreateHold is InsertHold with the appointment's first timeline event, the three statements
-// sent together (one round trip on PostgreSQL), and returns the row as a read would give it
-// back, for a caller that answers from it.
+// CreateHold is InsertHold with the appointment's first timeline event ("": none), the
+// statements sent together (one round trip on PostgreSQL), and returns the row as a read would
+// give it back, for a caller that answers from it.
 func (s *Store) CreateHold(ctx context.Context, tx *Tx, a AppointmentRow, event string) (AppointmentRow, error) {
-	return s.createHold(ctx, tx, a, event)
-}
-
-func (s *Store) createHold(ctx context.Context, tx *Tx, a AppointmentRow, event string) (AppointmentRow, error) {
 	now := s.nowMS()
 	b := tx.newBatch()
 	err := b.exec(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
@@ -144,7 +140,7 @@ func (s *Store) createHold(ctx context.Context, tx *Tx, a AppointmentRow, event 
 		a.LengthMin, a.EMISSlotTypeID, nullID(a.AppointmentTypeID), a.State, a.ReservedUntil.UnixMilli(),
 		a.Description, a.Comment, nullString(a.PatientID), nullString(a.RescheduledFrom), now, now)
 	if err == nil && event != "" {
-		err = b.exec(ctx, `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`, a.ID, now, event, "")
+		err = b.exec(ctx, appointmentEventSQL, a.ID, now, event, "")
 	}
 	if err == nil {
 		err = b.flush(ctx)
@@ -170,10 +166,11 @@ func nullString(s string) any {
 	return s
 }
 
+const appointmentEventSQL = `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`
+
 // AddAppointmentEvent appends to an appointment's timeline (the webhook outbox).
 func (s *Store) AddAppointmentEvent(ctx context.Context, q Queryer, appointmentID, event, detail string) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO appointment_events (appointment_id, at, event, detail) VALUES (?, ?, ?, ?)`,
-		appointmentID, s.nowMS(), event, detail)
+	_, err := q.ExecContext(ctx, appointmentEventSQL, appointmentID, s.nowMS(), event, detail)
 	if err != nil {
 		return fmt.Errorf("store: appointment event: %w", err)
 	}

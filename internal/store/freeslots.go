@@ -63,8 +63,8 @@ func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, err
 
 // freeSlots answers from the index when there is one, else from SQL alone.
 func (s *Store) freeSlots(ctx context.Context, q FreeSlotQuery, index *slotIndex) ([]FreeSlot, error) {
-	// One slot (a hold checking its slot) is one indexed read: cheaper than bringing the
-	// practice's index up to date after every hold.
+	// One slot is one indexed read (as HoldableSlot reads a hold's slot): cheaper than
+	// bringing the practice's index up to date after every hold.
 	if index != nil && q.SlotID == 0 {
 		out, _, err := s.freeSlotsWith(ctx, q)
 		return out, err
@@ -136,17 +136,26 @@ func (s *Store) freeSlotsOf(ctx context.Context, practiceID int64, q FreeSlotQue
 	defer rows.Close()
 	var out []FreeSlot
 	for rows.Next() {
-		var f FreeSlot
-		var start int64
-		var holders string
-		if err := rows.Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin, &f.TypeID, &f.SiteID, &holders); err != nil {
+		f, err := scanFreeSlot(rows)
+		if err != nil {
 			return nil, err
 		}
-		f.StartAt = time.UnixMilli(start)
-		f.HolderIDs = splitIDs(holders)
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// scanFreeSlot reads freeSlotsSQL's slot columns, then the extra columns into extra.
+func scanFreeSlot(row interface{ Scan(...any) error }, extra ...any) (FreeSlot, error) {
+	var f FreeSlot
+	var start int64
+	var holders string
+	if err := row.Scan(append([]any{&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin, &f.TypeID, &f.SiteID, &holders}, extra...)...); err != nil {
+		return FreeSlot{}, err
+	}
+	f.StartAt = time.UnixMilli(start)
+	f.HolderIDs = splitIDs(holders)
+	return f, nil
 }
 
 // freeSlotsSQL is FreeSlots' query for one practice; extra columns, if any, follow the slot's.
@@ -226,21 +235,15 @@ const holdTermsColumns = `, p.health_status, p.health_reason,
 func (s *Store) HoldableSlot(ctx context.Context, group string, practiceID, slotID int64, now time.Time) (FreeSlot, HoldTerms, bool, error) {
 	query, args := freeSlotsSQL(practiceID, FreeSlotQuery{GroupID: group, SlotID: slotID, From: time.UnixMilli(0),
 		To: now.AddDate(1, 0, 0), Now: now, Limit: 1}, holdTermsColumns)
-	var f FreeSlot
 	var t HoldTerms
-	var start int64
-	var holders string
 	var hold, cutoff int
-	err := s.read.QueryRowContext(ctx, query, args...).Scan(&f.PracticeID, &f.SlotID, &f.SessionID, &start, &f.LengthMin,
-		&f.TypeID, &f.SiteID, &holders, &t.HealthStatus, &t.HealthReason, &t.UnregisteredTypeID, &hold, &cutoff)
+	f, err := scanFreeSlot(s.read.QueryRowContext(ctx, query, args...), &t.HealthStatus, &t.HealthReason, &t.UnregisteredTypeID, &hold, &cutoff)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FreeSlot{}, HoldTerms{}, false, nil
 	}
 	if err != nil {
 		return FreeSlot{}, HoldTerms{}, false, fmt.Errorf("store: slot %d of practice %d: %w", slotID, practiceID, err)
 	}
-	f.StartAt = time.UnixMilli(start)
-	f.HolderIDs = splitIDs(holders)
 	t.Policy = BookingPolicy{Hold: time.Duration(hold) * time.Minute, CancelCutoff: time.Duration(cutoff) * time.Minute}
 	return f, t, true, nil
 }
