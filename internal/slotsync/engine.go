@@ -186,10 +186,10 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	var toRead []fetch
 	// A new or changed session whose slots are to be read is stored only with them: stored
 	// earlier, its new summary would make the next pass think its slots were up to date.
-	pending := map[int64]store.SessionRow{}
-	// What each summary said of its slots, to check the slots read against (slotsAgree):
-	// the decoded counts of a changed session, the raw summary of a refreshed one.
-	counts := map[int64][]emis.SessionSlotCount{}
+	// Each keeps what its summary said of its slots, to check the slots read against
+	// (slotsAgree).
+	pending := map[int64]pendingSession{}
+	// A refreshed session's summary, decoded only to check its slots.
 	refreshRaw := map[int64]emis.RawSession{}
 	undecodable := 0
 	refreshBudget := e.maxRefresh()
@@ -246,8 +246,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		}
 		res.Changed++
 		if hasActiveType(sess, active) {
-			pending[sess.DBID] = row
-			counts[sess.DBID] = sess.SlotTypes
+			pending[sess.DBID] = pendingSession{row, sess.SlotTypes}
 			toRead = append(toRead, fetch{sess.DBID, row.Date})
 			due(now.Add(e.refreshAge(row.Date, nearEnd)))
 		} else {
@@ -283,12 +282,12 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	rs := e.readSlots(ctx, conn, practiceID, toRead, first, &res)
 	for id, s := range rs.slots {
 		diff.Slots[id] = s
-		if row, ok := pending[id]; ok {
-			if !slotsAgree(counts[id], s) {
-				row.Hash = ""
+		if p, ok := pending[id]; ok {
+			if !slotsAgree(p.counts, s) {
+				p.row.Hash = ""
 				res.Disagreed++
 			}
-			diff.Upsert = append(diff.Upsert, row)
+			diff.Upsert = append(diff.Upsert, p.row)
 		} else if raw, ok := refreshRaw[id]; ok {
 			// The stored summary's hash would let the next pass keep these slots.
 			if sess, err := raw.Decode(); err == nil && !slotsAgree(sess.SlotTypes, s) {
@@ -348,41 +347,39 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	return res, nil
 }
 
+// pendingSession is a new or changed session waiting for its slots, with its summary's counts.
+type pendingSession struct {
+	row    store.SessionRow
+	counts []emis.SessionSlotCount
+}
+
 // slotsAgree says whether a session's slots add up to its summary's per-type counts (the
 // sandbox's and, by the wire's names, EMIS's: Booked, Blocked and Embargoed by status, the
 // rest Available). Slots read after the summary that do not were changed in between.
 func slotsAgree(summary []emis.SessionSlotCount, slots []store.SlotRow) bool {
+	// The summary's counts, less each slot read: all zero when they agree.
 	type tally struct{ total, booked, blocked, embargoed int }
-	got := make(map[int]tally, len(summary))
+	left := make(map[int]tally, len(summary))
+	for _, c := range summary {
+		t := left[c.TypeID]
+		t.total, t.booked, t.blocked, t.embargoed = t.total+c.Total, t.booked+c.Booked, t.blocked+c.Blocked, t.embargoed+c.Embargoed
+		left[c.TypeID] = t
+	}
 	for _, sl := range slots {
-		t := got[sl.TypeID]
-		t.total++
+		t := left[sl.TypeID]
+		t.total--
 		switch sl.Status {
 		case emis.SlotBooked:
-			t.booked++
+			t.booked--
 		case emis.SlotBlocked:
-			t.blocked++
+			t.blocked--
 		case emis.SlotEmbargoed:
-			t.embargoed++
+			t.embargoed--
 		}
-		got[sl.TypeID] = t
+		left[sl.TypeID] = t
 	}
-	want := make(map[int]tally, len(summary))
-	for _, c := range summary {
-		t := want[c.TypeID]
-		t.total, t.booked, t.blocked, t.embargoed = t.total+c.Total, t.booked+c.Booked, t.blocked+c.Blocked, t.embargoed+c.Embargoed
-		want[c.TypeID] = t
-	}
-	for id, t := range want {
-		if t == (tally{}) {
-			delete(want, id) // a type listed with no slots
-		}
-	}
-	if len(got) != len(want) {
-		return false
-	}
-	for id, t := range got {
-		if want[id] != t {
+	for _, t := range left {
+		if t != (tally{}) {
 			return false
 		}
 	}
