@@ -153,7 +153,7 @@ var hardCases = []Patient{
 	{Title: "Mx", FamilyName: "Kowalski", FirstNames: "Alex", DateOfBirth: "2001-01-01", Sex: "I"},
 }
 
-// generatedPatientLocked derives the index-th patient of a generated register.
+// generatedPatient derives the index-th patient of a generated register.
 func (o *Org) generatedPatient(index int) Patient {
 	p, r := o.generatedNames(index)
 	if index >= len(hardCases) {
@@ -206,7 +206,6 @@ func (o *Org) generatedNames(index int) (Patient, *rand.Rand) {
 	return p, r
 }
 
-// patientLocked finds a patient by EMIS number.
 // patientBriefLocked is what a slot says of its patient: the names and numbers, without making
 // the rest of a generated patient.
 func (o *Org) patientBriefLocked(id int64) (emis.PatientBrief, bool) {
@@ -220,6 +219,7 @@ func (o *Org) patientBriefLocked(id int64) (emis.PatientBrief, bool) {
 	return emis.PatientBrief{DBID: p.ID, NhsNumber: p.NHSNumber, FamilyName: p.FamilyName, FirstNames: p.FirstNames}, found
 }
 
+// patientLocked finds a patient by EMIS number.
 func (o *Org) patientLocked(id int64) (Patient, bool) {
 	if p, ok := o.PatientEdits[id]; ok {
 		return *p, true
