@@ -251,24 +251,16 @@ func runBenchBooking(ctx context.Context, args []string, stdout, stderr io.Write
 	case *clients < 1 || *searchFor <= 0 || *callTimeout <= 0 || *workers < 1:
 		return errors.New("bench booking: --search-clients, --search-duration, --call-timeout and --writeback-workers must be positive")
 	}
-	var prof io.Writer
-	if *searchProfile != "" {
-		f, err := os.Create(*searchProfile)
-		if err != nil {
-			return fmt.Errorf("bench booking: %w", err)
-		}
-		defer f.Close()
-		prof = f
+	prof, closeProf, err := openProfile(*searchProfile)
+	if err != nil {
+		return fmt.Errorf("bench booking: %w", err)
 	}
-	var holdProf io.Writer
-	if *holdProfile != "" {
-		f, err := os.Create(*holdProfile)
-		if err != nil {
-			return fmt.Errorf("bench booking: %w", err)
-		}
-		defer f.Close()
-		holdProf = f
+	defer closeProf()
+	holdProf, closeHoldProf, err := openProfile(*holdProfile)
+	if err != nil {
+		return fmt.Errorf("bench booking: %w", err)
 	}
+	defer closeHoldProf()
 	res, err := bench.RunBooking(ctx, bench.BookingOptions{Progress: stderr, SearchProfile: prof, HoldProfile: holdProf, DatabaseURL: *dbURL, HoldAttempts: *holds, HoldSlots: *holdSlots,
 		Bookings: *bookings, ErrorRate: *errRate, TimeoutRate: *timeoutRate, CallTimeout: *callTimeout, WritebackWorkers: *workers,
 		SearchClients: *clients, SearchDuration: *searchFor})
@@ -302,15 +294,11 @@ func runBenchHolds(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *practices < 0 || *practices > 100 {
 		return errors.New("bench holds: --practices must be between 0 and 100")
 	}
-	var prof io.Writer
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return fmt.Errorf("bench holds: %w", err)
-		}
-		defer f.Close()
-		prof = f
+	prof, closeProf, err := openProfile(*cpuprofile)
+	if err != nil {
+		return fmt.Errorf("bench holds: %w", err)
 	}
+	defer closeProf()
 	res, err := bench.RunHolds(ctx, bench.HoldsOptions{Progress: stderr, DatabaseURL: *dbURL, Rate: *rate, Duration: *duration,
 		Practices: *practices, CPUProfile: prof})
 	if err != nil {
@@ -369,4 +357,17 @@ func runBenchRestart(ctx context.Context, args []string, stdout, stderr io.Write
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	return res.Table().Format(stdout)
+}
+
+// openProfile creates the file a --*cpuprofile flag names, with what closes it; for "" a nil
+// writer (as the options want for none) and nothing to close.
+func openProfile(path string) (io.Writer, func(), error) {
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { _ = f.Close() }, nil
 }

@@ -210,13 +210,16 @@ type burst struct {
 
 // runHolds sends attempts reservations at once, spread over the slots.
 func runHolds(ctx context.Context, c *apiClient, slots []string, attempts int) burst {
-	return sendBurst(attempts, func(i int) int {
-		status, _, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slots[i%len(slots)]}, nil)
-		if err != nil {
-			return -1
-		}
-		return status
-	})
+	return sendBurst(attempts, func(i int) int { return postHold(ctx, c, slots[i%len(slots)]) })
+}
+
+// postHold asks c for a hold on the slot and returns the answer's status, -1 for none.
+func postHold(ctx context.Context, c *apiClient, slot string) int {
+	status, _, err := c.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": slot}, nil)
+	if err != nil {
+		return -1
+	}
+	return status
 }
 
 // burstFloor sends the same burst, each request on a new connection, to a handler that does
@@ -236,13 +239,7 @@ func burstFloor(ctx context.Context, attempts int) (burst, error) {
 	defer srv.Close()
 	trivial := newAPIClient("http://"+ln.Addr().String(), "key", "group", attempts)
 	defer trivial.hc.CloseIdleConnections()
-	return sendBurst(attempts, func(int) int {
-		status, _, err := trivial.do(ctx, http.MethodPost, "/v1/appointments", map[string]any{"slot_id": "slt_0"}, nil)
-		if err != nil {
-			return -1
-		}
-		return status
-	}), nil
+	return sendBurst(attempts, func(int) int { return postHold(ctx, trivial, "slt_0") }), nil
 }
 
 // sendBurst runs send(0..n-1) at once and counts the answers: 201 granted, 409 refused.
