@@ -1,7 +1,8 @@
 package sandbox
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 
 	"herolink/internal/emis"
@@ -102,18 +103,28 @@ func (o *Org) inWindowLocked(d emis.Date) bool {
 // dayLocked returns the day to read. It may be freshly generated and must not be changed.
 func (o *Org) dayLocked(d emis.Date) *Day {
 	n := dayNum(d)
-	stored, ok := o.Days[n]
-	if ok && !stored.Partial {
+	if stored, ok := o.Days[n]; ok && !stored.Partial {
 		return stored
 	}
-	day := &Day{Num: n}
+	return &Day{Num: n, Sessions: o.appendDaySessionsLocked(nil, d, nil)}
+}
+
+// appendDaySessionsLocked appends d's sessions to read, in no particular order: the stored
+// day's, or the generated ones (made in a) with a partial day's changed sessions in their
+// place. Generated ones must not be changed.
+func (o *Org) appendDaySessionsLocked(out []*DiarySession, d emis.Date, a *genArena) []*DiarySession {
+	stored, ok := o.Days[dayNum(d)]
+	if ok && !stored.Partial {
+		return append(out, stored.Sessions...)
+	}
+	start := len(out)
 	if o.Generated && o.inWindowLocked(d) {
-		day = generateDay(o, d)
+		out = appendGeneratedSessions(out, o, d, a)
 	}
 	if ok {
-		day.overlay(stored)
+		out = overlay(out, start, stored)
 	}
-	return day
+	return out
 }
 
 // sessionLocked returns the session of index idx on d to read, or nil: from the stored day, or
@@ -137,20 +148,22 @@ func (o *Org) sessionLocked(d emis.Date, idx int) *DiarySession {
 	return nil
 }
 
-// overlay puts a partial day's changed sessions in place of their generated versions.
-func (day *Day) overlay(partial *Day) {
+// overlay puts a partial day's changed sessions in place of their generated versions, which
+// are day[start:].
+func overlay(day []*DiarySession, start int, partial *Day) []*DiarySession {
 	for _, changed := range partial.Sessions {
 		replaced := false
-		for i, s := range day.Sessions {
-			if s.Index == changed.Index {
-				day.Sessions[i], replaced = changed, true
+		for i := start; i < len(day); i++ {
+			if day[i].Index == changed.Index {
+				day[i], replaced = changed, true
 				break
 			}
 		}
 		if !replaced {
-			day.Sessions = append(day.Sessions, changed)
+			day = append(day, changed)
 		}
 	}
+	return day
 }
 
 // dayForWriteLocked returns the stored day, materialising a generated one first: for changes
@@ -399,18 +412,17 @@ func (o *Org) setAppointmentStatus(id int64, status string) answer {
 	return ok(nil)
 }
 
-// sessionsLocked lists sessions from..to inclusive, optionally at one site, in date and time order.
-func (o *Org) sessionsLocked(from, to emis.Date, siteID int64, visit func(emis.Date, *DiarySession)) {
+// sessionsLocked lists sessions from..to inclusive, optionally at one site, in date and time
+// order. visit must not keep s: generated sessions are made in an arena reused after the call.
+func (o *Org) sessionsLocked(from, to emis.Date, siteID int64, visit func(d emis.Date, s *DiarySession)) {
+	a := getArena()
+	defer putArena(a)
 	for d := from; !to.Before(d); d = d.AddDays(1) {
-		day := o.dayLocked(d)
-		ss := append([]*DiarySession(nil), day.Sessions...)
-		sort.SliceStable(ss, func(i, j int) bool {
-			if ss[i].Start != ss[j].Start {
-				return ss[i].Start < ss[j].Start
-			}
-			return ss[i].Index < ss[j].Index
+		a.list = o.appendDaySessionsLocked(a.list[:0], d, a)
+		slices.SortStableFunc(a.list, func(x, y *DiarySession) int {
+			return cmp.Or(cmp.Compare(x.Start, y.Start), cmp.Compare(x.Index, y.Index))
 		})
-		for _, s := range ss {
+		for _, s := range a.list {
 			if siteID == 0 || s.SiteID == siteID {
 				visit(d, s)
 			}
@@ -462,7 +474,7 @@ func (o *Org) wireSessionLocked(d emis.Date, s *DiarySession) emis.Session {
 			c.Available++
 		}
 	}
-	sort.Slice(counts, func(i, j int) bool { return counts[i].TypeID < counts[j].TypeID })
+	slices.SortFunc(counts, func(x, y emis.SessionSlotCount) int { return cmp.Compare(x.TypeID, y.TypeID) })
 	ws.SlotTypes = counts
 	return ws
 }

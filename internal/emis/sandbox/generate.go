@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"time"
 
@@ -35,16 +34,26 @@ func GeneratedCDB(i int) int { return 100000 + i }
 func GeneratedAPIPassword(i int) string { return fmt.Sprintf("Hero%05dApi", i) }
 
 func rngFor(seed uint64, parts ...uint64) *rand.Rand {
-	h := fnv.New64a()
-	var b [8]byte
-	for _, p := range append([]uint64{seed}, parts...) {
-		for i := range b {
-			b[i] = byte(p >> (8 * i))
-		}
-		h.Write(b[:])
-	}
-	s := h.Sum64()
+	s := seedFor(seed, parts)
 	return rand.New(rand.NewPCG(s, s^0x9e3779b97f4a7c15))
+}
+
+// seedFor is FNV-1a (64 bits) of seed and parts, each as 8 little-endian bytes, written out so
+// that deriving a holder's day allocates nothing: session lists derive hundreds a call.
+func seedFor(seed uint64, parts []uint64) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	mix := func(p uint64) {
+		for i := range 8 {
+			h ^= uint64(byte(p >> (8 * i)))
+			h *= prime
+		}
+	}
+	mix(seed)
+	for _, p := range parts {
+		mix(p)
+	}
+	return h
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
@@ -172,11 +181,16 @@ var reasons = []string{"Review", "Chest infection", "Medication review", "Blood 
 // Each holder's sessions come from a generator of their own, so that one session can be made
 // without the rest of the day (generateSession): a slot read needs only its session.
 func generateDay(o *Org, d emis.Date) *Day {
-	day := &Day{Num: dayNum(d)}
+	return &Day{Num: dayNum(d), Sessions: appendGeneratedSessions(nil, o, d, nil)}
+}
+
+// appendGeneratedSessions appends d's generated sessions, holder by holder, made in a (nil: on
+// the heap).
+func appendGeneratedSessions(out []*DiarySession, o *Org, d emis.Date, a *genArena) []*DiarySession {
 	for hi := range o.Holders {
-		day.Sessions = appendHolderSessions(day.Sessions, o, d, hi)
+		out = appendHolderSessions(out, o, d, hi, a)
 	}
-	return day
+	return out
 }
 
 // generateSession is the generated session of index idx on d (holder idx/2, half idx%2), or
@@ -186,7 +200,7 @@ func generateSession(o *Org, d emis.Date, idx int) *DiarySession {
 	if idx < 0 || hi >= len(o.Holders) {
 		return nil
 	}
-	for _, s := range appendHolderSessions(nil, o, d, hi) {
+	for _, s := range appendHolderSessions(nil, o, d, hi, nil) {
 		if s.Index == idx {
 			return s
 		}
@@ -194,8 +208,8 @@ func generateSession(o *Org, d emis.Date, idx int) *DiarySession {
 	return nil
 }
 
-// appendHolderSessions appends holder hi's sessions on d.
-func appendHolderSessions(out []*DiarySession, o *Org, d emis.Date, hi int) []*DiarySession {
+// appendHolderSessions appends holder hi's sessions on d, made in a (nil: on the heap).
+func appendHolderSessions(out []*DiarySession, o *Org, d emis.Date, hi int, a *genArena) []*DiarySession {
 	wd := d.Weekday()
 	if wd == time.Saturday || wd == time.Sunday {
 		return out
@@ -216,8 +230,9 @@ func appendHolderSessions(out []*DiarySession, o *Org, d emis.Date, hi int) []*D
 		halves = []half{{"Nurse clinic AM", 9 * 60, 12}, {"Nurse clinic PM", 14 * 60, 12}}
 	}
 	for k, hf := range halves {
-		s := &DiarySession{Index: hi*2 + k, Name: hf.name, SiteID: h.SiteID, HolderIDs: []int64{h.ID},
-			Start: hf.start, SlotLength: h.SlotLength, Slots: make([]SlotState, hf.count)}
+		s := a.session()
+		*s = DiarySession{Index: hi*2 + k, Name: hf.name, SiteID: h.SiteID, HolderIDs: a.ids(h.ID),
+			Start: hf.start, SlotLength: h.SlotLength, Slots: a.slots(hf.count)}
 		for i := range s.Slots {
 			sl := &s.Slots[i]
 			switch {
