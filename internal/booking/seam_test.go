@@ -123,7 +123,7 @@ func TestBookingsAreStillVerifiedWhileThePracticeIsFailingOnlyForItsSetUp(t *tes
 	b := setup(t)
 	ctx := context.Background()
 	d, _ := b.emisPatient(t)
-	slot := b.freeSlots(t, 1)[0]
+	slot := b.freeSlotWithSibling(t)
 	a := b.written(t, slot.ID, d)
 	b.follow(t)
 	v := b.verifier()
