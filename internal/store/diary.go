@@ -194,7 +194,6 @@ const upsertSessionSQL = `INSERT INTO diary_sessions (practice_id, session_id, d
 const (
 	firstSyncDoneSQL = `SELECT first_sync_done FROM sync_state WHERE practice_id = ?`
 	deleteSlotSQL    = `DELETE FROM diary_slots WHERE practice_id = ? AND slot_id = ?`
-	slotsSyncedSQL   = `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id = ?`
 	slotsOfSQL       = `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
 		WHERE practice_id = ? AND session_id = ?`
 	diaryVersionSQL = `SELECT diary FROM slot_versions WHERE practice_id = ? AND shard = -1`
@@ -203,13 +202,47 @@ const (
 // syncTxStatements are prepared on SQLite's writing connection once migrations have run: the
 // sync writes thousands of times a second, and parsing its statements again each time was a
 // tenth of herolink's CPU at 7,000 practices.
-var syncTxStatements = []string{firstSyncDoneSQL, deleteSlotSQL, slotsSyncedSQL, slotsOfSQL, diaryVersionSQL,
-	upsertSessionSQL, upsertSlotSQL, syncFenceSQL, recordPassSQL}
+var syncTxStatements = append([]string{firstSyncDoneSQL, deleteSlotSQL, slotsOfSQL, diaryVersionSQL,
+	upsertSessionSQL, syncFenceSQL, recordPassSQL}, append(upsertSlotsSQL[:], slotsSyncedSQL[:]...)...)
 
-const upsertSlotSQL = `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (practice_id, slot_id) DO UPDATE SET session_id = excluded.session_id,
-	start_at = excluded.start_at, length_min = excluded.length_min, type_id = excluded.type_id, status = excluded.status,
-	patient_id = excluded.patient_id`
+// slotChunks are the row counts of the multi-row statements that write slots: a pass's rows go
+// in chunks of these sizes, largest first, so that every statement's text is one of a few
+// prepared once. One statement per slot cost SQLite a statement journal and a halt each, a
+// third of a first sync's write.
+var slotChunks = [...]int{64, 16, 4, 1}
+
+// upsertSlotsSQL[i] upserts slotChunks[i] slots; slotsSyncedSQL[i] marks slotChunks[i]
+// sessions' slots read.
+var upsertSlotsSQL, slotsSyncedSQL = func() (ups, synced [len(slotChunks)]string) {
+	for i, n := range slotChunks {
+		ups[i] = `INSERT INTO diary_slots (practice_id, slot_id, session_id, start_at, length_min, type_id, status, patient_id)
+	VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") + ` ON CONFLICT (practice_id, slot_id) DO UPDATE SET
+	session_id = excluded.session_id, start_at = excluded.start_at, length_min = excluded.length_min,
+	type_id = excluded.type_id, status = excluded.status, patient_id = excluded.patient_id`
+		synced[i] = `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id IN (` +
+			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
+	}
+	return ups, synced
+}()
+
+// slotArgs is the upsertSlotsSQL arguments of one slot.
+const slotArgs = 8
+
+// execChunked runs rows (each of width arguments) through stmts[i] in chunks of slotChunks[i]
+// rows, largest first; lead goes before each chunk's rows (for slotsSyncedSQL's time and
+// practice).
+func execChunked(ctx context.Context, b *batch, stmts *[len(slotChunks)]string, lead []any, rows []any, width int) error {
+	for i, n := range slotChunks {
+		for len(rows) >= n*width {
+			args := append(lead[:len(lead):len(lead)], rows[:n*width]...)
+			if err := b.exec(ctx, stmts[i], args...); err != nil {
+				return err
+			}
+			rows = rows[n*width:]
+		}
+	}
+	return nil
+}
 
 // ApplyDiary applies a sync pass in one transaction and records the success. It returns the
 // slot changes it made.
@@ -346,12 +379,15 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
 func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
-	// Every session's rows are read first, then the writes go in two batches: deletions, then
+	// Every session's rows are read first, then the writes go in order: deletions, then
 	// upserts. A slot EMIS moved from one session to another is then deleted (as gone from the
 	// first) before it is written under the second, never the other way round, whatever order
 	// the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
 	var changes []SlotChange
+	var ups []any // upsertSlotsSQL's arguments, slotArgs a slot
+	inUps := map[int64]bool{}
+	synced := make([]any, 0, len(bySession))
 	for sessionID, slots := range bySession {
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
 		if err != nil {
@@ -374,9 +410,17 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			if sl.PatientID != 0 {
 				patient = sl.PatientID
 			}
-			if err := b.exec(ctx, upsertSlotSQL, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient); err != nil {
-				return nil, err
+			if inUps[sl.ID] {
+				// The same slot twice in one pass (EMIS listed it in two sessions as it moved):
+				// one statement may not write a row twice on PostgreSQL, so what is queued goes
+				// first and the later listing wins, as it would one statement a slot.
+				if err := execChunked(ctx, b, &upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+					return nil, err
+				}
+				ups, inUps = ups[:0], map[int64]bool{}
 			}
+			inUps[sl.ID] = true
+			ups = append(ups, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient)
 		}
 		for _, o := range before {
 			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
@@ -384,10 +428,13 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 				return nil, err
 			}
 		}
-		if err := b.exec(ctx, slotsSyncedSQL,
-			now, practiceID, sessionID); err != nil {
-			return nil, err
-		}
+		synced = append(synced, sessionID)
+	}
+	if err := execChunked(ctx, b, &upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+		return nil, err
+	}
+	if err := execChunked(ctx, b, &slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
+		return nil, err
 	}
 	if err := dels.flush(ctx); err != nil {
 		return nil, err
