@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,8 +203,8 @@ const (
 // syncTxStatements are prepared on SQLite's writing connection once migrations have run: the
 // sync writes thousands of times a second, and parsing its statements again each time was a
 // tenth of herolink's CPU at 7,000 practices.
-var syncTxStatements = append([]string{firstSyncDoneSQL, deleteSlotSQL, slotsOfSQL, diaryVersionSQL,
-	upsertSessionSQL, syncFenceSQL, recordPassSQL}, append(upsertSlotsSQL[:], slotsSyncedSQL[:]...)...)
+var syncTxStatements = slices.Concat([]string{firstSyncDoneSQL, deleteSlotSQL, slotsOfSQL, diaryVersionSQL,
+	upsertSessionSQL, syncFenceSQL, recordPassSQL}, upsertSlotsSQL[:], slotsSyncedSQL[:])
 
 // slotChunks are the row counts of the multi-row statements that write slots: a pass's rows go
 // in chunks of these sizes, largest first, so that every statement's text is one of a few
@@ -231,7 +232,7 @@ const slotArgs = 8
 // execChunked runs rows (each of width arguments) through stmts[i] in chunks of slotChunks[i]
 // rows, largest first; lead goes before each chunk's rows (for slotsSyncedSQL's time and
 // practice).
-func execChunked(ctx context.Context, b *batch, stmts *[len(slotChunks)]string, lead []any, rows []any, width int) error {
+func execChunked(ctx context.Context, b *batch, stmts [len(slotChunks)]string, lead []any, rows []any, width int) error {
 	for i, n := range slotChunks {
 		for len(rows) >= n*width {
 			args := append(lead[:len(lead):len(lead)], rows[:n*width]...)
@@ -379,14 +380,14 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
 func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
-	// Every session's rows are read first, then the writes go in order: deletions, then
-	// upserts. A slot EMIS moved from one session to another is then deleted (as gone from the
-	// first) before it is written under the second, never the other way round, whatever order
-	// the sessions come in.
+	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
+	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
+	// gone from the first) before it is written under the second, never the other way round,
+	// whatever order the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
 	var changes []SlotChange
-	var ups []any // upsertSlotsSQL's arguments, slotArgs a slot
-	inUps := map[int64]bool{}
+	var ups []any             // upsertSlotsSQL's arguments, slotArgs a slot
+	queued := map[int64]int{} // slot id → its arguments' offset in ups
 	synced := make([]any, 0, len(bySession))
 	for sessionID, slots := range bySession {
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
@@ -410,17 +411,16 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			if sl.PatientID != 0 {
 				patient = sl.PatientID
 			}
-			if inUps[sl.ID] {
-				// The same slot twice in one pass (EMIS listed it in two sessions as it moved):
-				// one statement may not write a row twice on PostgreSQL, so what is queued goes
-				// first and the later listing wins, as it would one statement a slot.
-				if err := execChunked(ctx, b, &upsertSlotsSQL, nil, ups, slotArgs); err != nil {
-					return nil, err
-				}
-				ups, inUps = ups[:0], map[int64]bool{}
+			row := []any{practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient}
+			if at, twice := queued[sl.ID]; twice {
+				// EMIS listed the slot in two sessions as it moved: the later listing replaces
+				// the earlier, as it would one statement a slot (PostgreSQL refuses a statement
+				// that writes one row twice).
+				copy(ups[at:at+slotArgs], row)
+				continue
 			}
-			inUps[sl.ID] = true
-			ups = append(ups, practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient)
+			queued[sl.ID] = len(ups)
+			ups = append(ups, row...)
 		}
 		for _, o := range before {
 			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
@@ -430,10 +430,10 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		}
 		synced = append(synced, sessionID)
 	}
-	if err := execChunked(ctx, b, &upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+	if err := execChunked(ctx, b, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
 		return nil, err
 	}
-	if err := execChunked(ctx, b, &slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
+	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
 		return nil, err
 	}
 	if err := dels.flush(ctx); err != nil {
