@@ -21,7 +21,7 @@ BEGIN
     ELSE
         INSERT INTO slot_versions (practice_id, shard, diary)
             SELECT practice_id, -1, 1 FROM (SELECT practice_id FROM old_rows UNION SELECT practice_id FROM new_rows) AS p
-            GROUP BY practice_id ORDER BY practice_id
+            ORDER BY practice_id
             ON CONFLICT (practice_id, shard) DO UPDATE SET diary = slot_versions.diary + 1;
     END IF;
     RETURN NULL;
