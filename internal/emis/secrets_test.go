@@ -377,9 +377,12 @@ func TestNoEMISErrorOrLogLineCarriesRequestParametersWhateverEMISAnswers(t *test
 				srv := httptest.NewServer(fake)
 				defer srv.Close()
 				logs := newRecordingHandler()
-				// A short call timeout, so that "a timeout" ends quickly; the other faults answer at once.
+				// A short call timeout, so that "a timeout" ends quickly (the cases run in
+				// parallel); the other faults answer at once. Short, but not so short that the
+				// calls before the faulted one time out on a loaded machine under the race
+				// detector: 200 ms did once in CI, before connect reached Logon.
 				caller, err := emis.NewCaller(emis.Config{BaseURL: srv.URL, SupplierID: "supplier",
-					CallTimeout: 200 * time.Millisecond, Logger: slog.New(logs)})
+					CallTimeout: 2 * time.Second, Logger: slog.New(logs)})
 				if err != nil {
 					t.Fatal(err)
 				}
