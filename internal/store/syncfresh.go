@@ -11,7 +11,8 @@ import (
 // pass that read everything it had to is a success (a full one also the practice's freshness);
 // an incomplete one records its reason and counts as a failure, and the last success stays where
 // it was, since the sessions left unread are not known to be current. recount recounts the
-// practice's stored sessions and slots (two COUNT(*) scans; skipped when nothing was written).
+// practice's stored sessions and slots (two COUNT(*) scans; skipped when no row was added or
+// removed).
 const recordPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
 	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
 
