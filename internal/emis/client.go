@@ -141,7 +141,7 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 	if resp.ContentLength > maxResponseBytes {
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: ErrAnswerTooLarge}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	body, err := readAnswer(resp)
 	if err != nil {
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("read answer: %w", err)}
 	}
@@ -160,6 +160,22 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 			Err: fmt.Errorf("answer is for method %q", env.Method)}
 	}
 	return env, nil
+}
+
+// readAnswer reads an answer's body, at most maxResponseBytes+1 bytes (more is refused by the
+// caller). An answer that says its length is read into one slice of that length: growing a
+// slice from 512 bytes to fit was a third of the sync's cost of reading EMIS, in copies and in
+// the garbage they left.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		body := make([]byte, n)
+		// net/http's body ends at the declared length and reports one that ends early.
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 }
 
 // scrubURLError drops the request body-free URL error wrapper text duplication but keeps the

@@ -3,6 +3,8 @@ package emis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,5 +76,33 @@ func TestAnAnswerLargerThan16MiBIsRefusedUnread(t *testing.T) {
 		if !errors.Is(err, ErrAnswerTooLarge) || !strings.Contains(err.Error(), "larger than 16 MiB") {
 			t.Fatalf("chunked %v: error %v, want ErrAnswerTooLarge", chunked, err)
 		}
+	}
+}
+
+// TestAnAnswerCutShortOfItsLengthIsATransportError: EMIS said how long its answer is and the
+// connection ended before it: nothing of it is decoded (a cut list would look like a short
+// diary), and the call fails as a transport error, which the sync tries again.
+func TestAnAnswerCutShortOfItsLengthIsATransportError(t *testing.T) {
+	t.Parallel()
+	whole := `<?xml version="1.0"?><Envelope><Outcome>0</Outcome></Envelope>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n%s", len(whole)+100, whole)
+		_ = buf.Flush()
+	}))
+	defer srv.Close()
+	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.InitializeWithID(context.Background(), 1)
+	var te *TransportError
+	if !errors.As(err, &te) || !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "read answer") {
+		t.Fatalf("error %v, want a TransportError reading the answer (unexpected EOF)", err)
 	}
 }
