@@ -421,11 +421,11 @@ func waitFirstSync(ctx context.Context, h *herolinkUnderTest, practices []genera
 		f := h.sched.Freshness()
 		if f.Practices >= len(practices) && f.FirstSyncing == 0 {
 			for id := range remaining {
-				st, err := h.store.SyncStatus(ctx, id)
+				done, err := h.store.FirstSyncDone(ctx, id)
 				if err != nil {
 					return len(practices) - len(remaining), err
 				}
-				if st.FirstSyncDone {
+				if done {
 					delete(remaining, id)
 				}
 			}

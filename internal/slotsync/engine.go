@@ -152,11 +152,11 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	}
 	first := !e.memo.known(practiceID)
 	if first {
-		status, err := e.Store.SyncStatus(ctx, practiceID)
+		done, err := e.Store.FirstSyncDone(ctx, practiceID)
 		if err != nil {
 			return res, err
 		}
-		first = !status.FirstSyncDone
+		first = !done
 	}
 	active, err := e.activeTypes(ctx, practiceID)
 	if err != nil {

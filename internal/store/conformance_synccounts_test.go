@@ -7,9 +7,9 @@ import (
 	"herolink/internal/store"
 )
 
-// The practice's counts of stored sessions and slots (the admin page's "sessions, slots") stay
-// exact through passes that only read slots again: such a pass skips counting unless it added
-// or removed a slot, so each kind of pass that can is shown here, one at a time.
+// The practice's counts of stored sessions and slots (the practice page's "N sessions, M
+// slots") are those of the stored copy, whatever kind of pass last wrote it: counted when asked
+// since no pass keeps them (migration 0031), so each kind of pass that changes them is shown.
 func TestSyncCountsStayExactThroughPassesThatOnlyReadSlots(t *testing.T) {
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
@@ -43,5 +43,31 @@ func TestSyncCountsStayExactThroughPassesThatOnlyReadSlots(t *testing.T) {
 					step.name, s.Sessions, s.Slots, step.sessions, step.want)
 			}
 		}
+	})
+}
+
+// The sync asks once after a start whether a practice's first sync is done; a practice never
+// synced, or whose passes so far failed, has not.
+func TestFirstSyncDoneOnlyOnceAPassCompletedIt(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		pid := setUp(t, st, "A81001").practice.ID
+		check := func(when string, want bool) {
+			t.Helper()
+			done, err := st.FirstSyncDone(ctx, pid)
+			must(t, err)
+			if done != want {
+				t.Fatalf("%s: first sync done %v, want %v", when, done, want)
+			}
+		}
+		check("never synced", false)
+		must(t, st.RecordSyncFailure(ctx, pid, "EMIS timed out"))
+		check("after a failed pass", false)
+		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, Upsert: twoSessions(), Incomplete: "1 session unread"})
+		must(t, err)
+		check("after an incomplete first pass", false)
+		_, err = st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: twoSessions()})
+		must(t, err)
+		check("after a complete first pass", true)
 	})
 }

@@ -274,25 +274,13 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 			return err
 		}
 		d.wasFirst = done == 0
-		// Whether the pass may have added or removed rows, so that the practice's counts of
-		// sessions and slots are counted again. Most passes that write only refresh slots
-		// already stored, and counting a practice's 1,800 slots for each was a twentieth of
-		// herolink's CPU at 7,000 practices.
-		recount := d.wasFirst || len(d.Upsert) > 0 || len(d.Remove) > 0
 		if d.PruneBefore != "" {
-			res, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
-				(SELECT session_id FROM diary_sessions WHERE practice_id = ? AND date < ?)`, d.PracticeID, d.PracticeID, d.PruneBefore)
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
+				(SELECT session_id FROM diary_sessions WHERE practice_id = ? AND date < ?)`, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				recount = true
-			}
-			if res, err = tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND date < ?`, d.PracticeID, d.PruneBefore); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM diary_sessions WHERE practice_id = ? AND date < ?`, d.PracticeID, d.PruneBefore); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				recount = true
 			}
 		}
 		for _, id := range d.Remove {
@@ -325,13 +313,12 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 			if err != nil {
 				return err
 			}
-			recount = recount || addsOrRemoves(c)
 			changes = append(changes, c...)
 		}
 		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
 			return err
 		}
-		if err := recordPassTx(ctx, tx, d, now, recount); err != nil {
+		if err := recordPassTx(ctx, tx, d, now); err != nil {
 			return err
 		}
 		if before == d.VersionRead {
@@ -345,17 +332,6 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 	}
 	return DiaryApplied{Changes: changes, Version: version}, nil
-}
-
-// addsOrRemoves says whether slot changes added or removed a stored slot (a slot EMIS moved
-// between sessions is both).
-func addsOrRemoves(changes []SlotChange) bool {
-	for _, c := range changes {
-		if c.OldStatus == "" || c.NewStatus == "" {
-			return true
-		}
-	}
-	return false
 }
 
 // diaryVersionTx reads the practice's diary version in a transaction, locking its row.
