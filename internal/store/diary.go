@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // sessions' dates are London's; do not depend on the host's zoneinfo
 )
 
 // StoredSession is what the sync remembers of a session to recognise it next time.
@@ -478,9 +479,11 @@ func (s *Store) DiarySlotsBetween(ctx context.Context, practiceID int64, from, t
 		FROM diary_sessions se JOIN diary_slots sl ON sl.practice_id = se.practice_id AND sl.session_id = se.session_id
 		WHERE se.practice_id = ? AND se.date >= ? AND se.date <= ? AND sl.start_at >= ? AND sl.start_at < ?
 		ORDER BY sl.start_at, sl.slot_id`,
-		// Through the sessions' dates (London, so within a day of the instant's UTC date): no
-		// index orders slots by time, since none is worth its cost to every sync write (0028).
-		practiceID, from.UTC().AddDate(0, 0, -1).Format(time.DateOnly), to.UTC().AddDate(0, 0, 1).Format(time.DateOnly),
+		// Through the sessions' dates: no index orders slots by time, since none is worth its
+		// cost to every sync write (0028). A slot starts on its session's London date or, in a
+		// session running past midnight, the day after; a session of a later date than the
+		// window's end starts after it.
+		practiceID, londonDate(from).AddDate(0, 0, -1).Format(time.DateOnly), londonDate(to).Format(time.DateOnly),
 		from.UnixMilli(), to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: diary slots: %w", err)
@@ -537,4 +540,19 @@ func splitIDs(s string) []int64 {
 		}
 	}
 	return out
+}
+
+// london is the zone of the stored sessions' dates (EMIS's).
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic("store: load Europe/London: " + err.Error())
+	}
+	return loc
+}()
+
+// londonDate is the London calendar day of t, at midnight UTC (only its date is used).
+func londonDate(t time.Time) time.Time {
+	y, m, d := t.In(london).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
