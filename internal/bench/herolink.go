@@ -187,6 +187,10 @@ func (h *herolinkUnderTest) passStats() (passStats, error) {
 			for _, m := range mf.GetMetric() {
 				ps.Passes[label(m.GetLabel(), "kind")+"/remembered"] += m.GetCounter().GetValue()
 			}
+		case "herolink_sync_refreshes_total":
+			for _, m := range mf.GetMetric() {
+				ps.Passes["refresh/"+label(m.GetLabel(), "how")] += m.GetCounter().GetValue()
+			}
 		case "herolink_sync_pass_duration_seconds":
 			for _, m := range mf.GetMetric() {
 				k := label(m.GetLabel(), "kind")

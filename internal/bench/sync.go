@@ -130,8 +130,10 @@ type SyncResult struct {
 	FullPasses         int64   `json:"full_passes"`
 	NearPasses         int64   `json:"near_passes"`
 	FailedPasses       int64   `json:"failed_passes"`
-	RememberedPasses   int64   `json:"remembered_passes"` // found nothing changed: recorded themselves only
-	IncompletePasses   int64   `json:"incomplete_passes"` // applied what they read; some sessions left for the next pass
+	RememberedPasses   int64   `json:"remembered_passes"`   // found nothing changed: recorded themselves only
+	RefreshesConfirmed int64   `json:"refreshes_confirmed"` // rolling refreshes whose list was the one last applied
+	RefreshesCompared  int64   `json:"refreshes_compared"`  // rolling refreshes compared slot by slot
+	IncompletePasses   int64   `json:"incomplete_passes"`   // applied what they read; some sessions left for the next pass
 	FullPassMeanS      float64 `json:"full_pass_mean_s"`
 	NearPassMeanS      float64 `json:"near_pass_mean_s"`
 	OldestFullPassAgeS float64 `json:"oldest_full_pass_age_s"`
@@ -377,6 +379,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.FullPasses = int64(d.Passes["full/ok"] + d.Passes["full/error"] + d.Passes["full/incomplete"])
 	res.NearPasses = int64(d.Passes["near/ok"] + d.Passes["near/error"] + d.Passes["near/incomplete"])
 	res.RememberedPasses = int64(d.Passes["full/remembered"] + d.Passes["near/remembered"])
+	res.RefreshesConfirmed, res.RefreshesCompared = int64(d.Passes["refresh/confirmed"]), int64(d.Passes["refresh/compared"])
 	res.FailedPasses = int64(d.Passes["full/error"] + d.Passes["near/error"])
 	res.IncompletePasses = int64(d.Passes["full/incomplete"] + d.Passes["near/incomplete"])
 	res.EMISFaults = (stats1.Faults["error"] - stats0.Faults["error"]) + (stats1.Faults["timeout"] - stats0.Faults["timeout"])
@@ -513,6 +516,8 @@ func (r SyncResult) Table() Table {
 	t.Add("  staleness p99", r.StalenessP99S, "%.2f", "s")
 	t.Add("  staleness max", r.StalenessMaxS, "%.2f", "s")
 	t.Add("remembered passes (nothing changed)", float64(r.RememberedPasses), "%.0f", "")
+	t.Add("rolling refreshes confirmed by their bytes", float64(r.RefreshesConfirmed), "%.0f", "")
+	t.Add("rolling refreshes compared slot by slot", float64(r.RefreshesCompared), "%.0f", "")
 	t.Add("changes in the next 3 days", float64(r.NearChanges), "%.0f", "")
 	t.Add("  staleness p50 (also to /v1/slots)", r.NearStalenessP50S, "%.2f", "s")
 	t.Add("  staleness p99 (also to /v1/slots)", r.NearStalenessP99S, "%.2f", "s")

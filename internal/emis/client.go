@@ -431,17 +431,33 @@ type rawResult struct{ data []byte }
 
 // GetSlotsForSession lists the slots of one session.
 func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {
+	data, err := s.GetSlotsForSessionRaw(ctx, sessionDBID)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeSlotList(data)
+}
+
+// GetSlotsForSessionRaw returns the slot list of one session undecoded, so that the sync can
+// recognise a list it has already applied by its bytes (DecodeSlotList decodes it).
+func (s *Conn) GetSlotsForSessionRaw(ctx context.Context, sessionDBID int64) ([]byte, error) {
 	var raw rawResult
 	err := s.call(ctx, MethodGetSlotsForSession,
 		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &raw)
-	if err != nil || len(bytes.TrimSpace(raw.data)) == 0 {
-		return nil, err
+	return raw.data, err
+}
+
+// DecodeSlotList decodes a slot list GetSlotsForSessionRaw returned. An empty answer is no
+// slots; one that is not a slot list is a TransportError, as from GetSlotsForSession.
+func DecodeSlotList(data []byte) ([]Slot, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
 	}
-	if slots, ok := decodeSlotListPlain(raw.data); ok {
+	if slots, ok := decodeSlotListPlain(data); ok {
 		return slots, nil
 	}
 	var r SlotList
-	if err := xml.Unmarshal(raw.data, &r); err != nil {
+	if err := xml.Unmarshal(data, &r); err != nil {
 		return nil, &TransportError{Method: MethodGetSlotsForSession, Err: fmt.Errorf("decode result: %w", err)}
 	}
 	return r.Slots, nil

@@ -76,6 +76,7 @@ type Result struct {
 	Unread     int // sessions whose slots could not be read: kept as they were, read next pass
 	Skipped    int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
 	Refreshed  int // of which rolling refreshes
+	Confirmed  int // of which found byte for byte as last applied: only marked read (memo.go)
 	// Disagreed: sessions whose slots, read after the session list, did not add up to the
 	// summary it gave (reception acted in between): stored without the summary's hash, so the
 	// next pass reads them again.
@@ -150,6 +151,9 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		res.FirstSyncDone = w.Full
 		return res, nil
 	}
+	// The slot lists applied at this version: a refresh finding one again is confirmed by its
+	// bytes (memo.go).
+	appliedSlots := e.memo.appliedSlots(practiceID, version)
 	first := !e.memo.known(practiceID)
 	if first {
 		done, err := e.Store.FirstSyncDone(ctx, practiceID)
@@ -279,7 +283,18 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if first && len(toRead) > 0 {
 		_ = e.Store.RecordSyncProgress(ctx, practiceID, 0, len(toRead))
 	}
-	rs := e.readSlots(ctx, conn, practiceID, toRead, first, &res)
+	var known map[int64]uint64 // refreshes whose last applied list is known
+	for _, f := range toRead {
+		if _, refresh := refreshRaw[f.id]; refresh {
+			if sum, ok := appliedSlots.get(f.id); ok {
+				if known == nil {
+					known = map[int64]uint64{}
+				}
+				known[f.id] = sum
+			}
+		}
+	}
+	rs := e.readSlots(ctx, conn, practiceID, toRead, known, first, &res)
 	for id, s := range rs.slots {
 		diff.Slots[id] = s
 		if p, ok := pending[id]; ok {
@@ -302,7 +317,9 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		e.log().Info("sync: slots changed in EMIS while the pass read them; those sessions are read again next pass",
 			"practice", practiceID, "sessions", res.Disagreed)
 	}
-	res.SlotsRead = len(rs.slots)
+	diff.Confirmed = rs.confirmed
+	res.Confirmed = len(rs.confirmed)
+	res.SlotsRead = len(rs.slots) + len(rs.confirmed)
 	res.Unread = rs.unread
 	res.Skipped += rs.skipped
 	diff.Full = w.Full
@@ -333,6 +350,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		e.OnChange(practiceID, changes)
 	}
 	if incomplete != nil {
+		e.memo.forgetSlots(practiceID)
 		return res, incomplete
 	}
 	// The memo holds the version this pass's own write left, so that the next pass can be
@@ -341,10 +359,34 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if applied.Version >= 0 {
 		version = applied.Version
 	}
-	if res.Skipped == 0 && res.Disagreed == 0 && (!first || diff.FirstSyncDone) {
+	remembered := res.Skipped == 0 && res.Disagreed == 0 && (!first || diff.FirstSyncDone)
+	if remembered {
 		e.memo.put(key, passMemo{from: w.From, to: w.To, sum: sum, version: version, refreshDue: refreshDue})
 	}
+	e.rememberSlots(practiceID, diff, applied, remembered, rs.sums, seen)
 	return res, nil
+}
+
+// rememberSlots records the slot lists a pass applied, for later refreshes to recognise
+// (memo.go), or forgets the practice's when they may no longer be what is stored.
+func (e *Engine) rememberSlots(practiceID int64, diff store.DiaryDiff, applied store.DiaryApplied, remembered bool, sums map[int64]uint64, seen map[int64]bool) {
+	if !remembered || applied.Version < 0 {
+		// Written at a version no later pass will read, unless nothing was written.
+		if len(sums) > 0 {
+			e.memo.forgetSlots(practiceID)
+		}
+		return
+	}
+	if applied.Moved {
+		// A session this pass did not read may have lost a slot to one it did.
+		e.memo.forgetSlots(practiceID)
+		return
+	}
+	var listed map[int64]bool
+	if diff.Full {
+		listed = seen
+	}
+	e.memo.putSlots(practiceID, diff.VersionRead, applied.Version, sums, listed)
 }
 
 // pendingSession is a new or changed session waiting for its slots, with its summary's counts.
@@ -404,10 +446,12 @@ type fetch struct {
 
 // slotReads is what reading the slots of a pass's sessions gave.
 type slotReads struct {
-	slots    map[int64][]store.SlotRow // complete slot lists of the sessions read
-	unread   int                       // sessions whose slots EMIS did not give (retried next pass)
-	skipped  int                       // sessions with a slot herolink cannot understand
-	firstErr error
+	slots     map[int64][]store.SlotRow // complete slot lists of the sessions read
+	confirmed []int64                   // sessions whose list is the one last applied (known)
+	sums      map[int64]uint64          // of every list read, decoded or confirmed
+	unread    int                       // sessions whose slots EMIS did not give (retried next pass)
+	skipped   int                       // sessions with a slot herolink cannot understand
+	firstErr  error
 }
 
 // readSlots reads the slots of the listed sessions with bounded concurrency, each read retried
@@ -415,8 +459,11 @@ type slotReads struct {
 // simply skipped: the next pass removes it. A session that cannot be read, or whose context
 // ran out, is counted unread; one holding a slot herolink cannot understand is skipped whole,
 // since a partial list would remove the slots left out.
-func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int64, list []fetch, first bool, res *Result) slotReads {
-	out := slotReads{slots: make(map[int64][]store.SlotRow, len(list))}
+//
+// known are the sums of the lists last applied for some of the sessions: a session whose
+// answer has the same sum is confirmed, not decoded.
+func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int64, list []fetch, known map[int64]uint64, first bool, res *Result) slotReads {
+	out := slotReads{slots: make(map[int64][]store.SlotRow, len(list)), sums: make(map[int64]uint64, len(list))}
 	if len(list) == 0 {
 		return out
 	}
@@ -442,11 +489,22 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			var sum uint64
+			var same bool
 			slots, err := retry(ctx, e, func(ctx context.Context) ([]emis.Slot, error) {
 				mu.Lock()
 				e.count(emis.MethodGetSlotsForSession, res)
 				mu.Unlock()
-				return conn.GetSlotsForSession(ctx, f.id)
+				data, err := conn.GetSlotsForSessionRaw(ctx, f.id)
+				if err != nil {
+					return nil, err
+				}
+				sum = e.memo.slotListSum(data)
+				if last, ok := known[f.id]; ok && last == sum {
+					same = true
+					return nil, nil
+				}
+				return emis.DecodeSlotList(data)
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -458,6 +516,11 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 				if out.firstErr == nil {
 					out.firstErr = fmt.Errorf("slotsync: read slots of session %d: %w", f.id, err)
 				}
+				return
+			case same:
+				out.confirmed = append(out.confirmed, f.id)
+				out.sums[f.id] = sum
+				done++
 				return
 			}
 			rows := make([]store.SlotRow, 0, len(slots))
@@ -472,6 +535,7 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 				rows = append(rows, row)
 			}
 			out.slots[f.id] = rows
+			out.sums[f.id] = sum
 			done++
 			if first && done%20 == 0 {
 				_ = e.Store.RecordSyncProgress(context.WithoutCancel(ctx), practiceID, done, len(list))

@@ -14,6 +14,7 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	slotChanges prometheus.Counter
 	remembered  *prometheus.CounterVec
+	refreshes   *prometheus.CounterVec
 	emisCalls   *prometheus.CounterVec
 	sched       *Scheduler
 }
@@ -28,13 +29,15 @@ func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 			Help: "Duration of sync passes.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"kind"}),
 		remembered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_remembered_total",
 			Help: "Successful sync passes that found EMIS and the stored diary as the last complete pass left them, so wrote nothing but the pass."}, []string{"kind"}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_refreshes_total",
+			Help: "Rolling refreshes of a session's slots: confirmed (the list EMIS sent was byte for byte the one last applied, so only marked read) or compared slot by slot."}, []string{"how"}),
 		slotChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "herolink_sync_slot_changes_total",
 			Help: "Slot changes found in EMIS and applied to the stored diaries."}),
 		emisCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_emis_calls_total",
 			Help: "EMIS Partner API calls made by the sync, by method."}, []string{"method"}),
 		sched: sched,
 	}
-	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.remembered, m.emisCalls, m)
+	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.remembered, m.refreshes, m.emisCalls, m)
 	if sched.Leases != nil {
 		reg.MustRegister(leaseCollector{sched.Leases})
 	}
@@ -56,6 +59,8 @@ func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.D
 	m.passes.WithLabelValues(kind, result).Inc()
 	m.duration.WithLabelValues(kind).Observe(elapsed.Seconds())
 	m.slotChanges.Add(float64(res.SlotChanges))
+	m.refreshes.WithLabelValues("confirmed").Add(float64(res.Confirmed))
+	m.refreshes.WithLabelValues("compared").Add(float64(max(res.Refreshed-res.Confirmed, 0)))
 	if res.Remembered && err == nil {
 		m.remembered.WithLabelValues(kind).Inc()
 	}

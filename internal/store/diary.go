@@ -94,7 +94,11 @@ type DiaryDiff struct {
 	// reading EMIS; ApplyDiaryPass then says which version its own write left, if nothing
 	// else wrote the diary in between.
 	VersionRead int64
-	wasFirst    bool // set by ApplyDiary: the practice had no first sync before
+	// Confirmed are sessions whose slots were read and found exactly as stored (the caller's
+	// proof: the same answer it applied, with nothing else writing the diary since): they are
+	// only marked read, and only if nothing else wrote the diary since VersionRead.
+	Confirmed []int64
+	wasFirst  bool // set by ApplyDiary: the practice had no first sync before
 }
 
 // DiaryApplied is what applying a pass did.
@@ -103,6 +107,9 @@ type DiaryApplied struct {
 	// Version is the practice's diary version after the write, when nothing but this write
 	// moved it since the pass read VersionRead; -1 otherwise.
 	Version int64
+	// Moved: a slot written under a session of the pass was stored under another session,
+	// so a session the pass did not list may have lost a slot.
+	Moved bool
 }
 
 // changeRetention is how long the change feed keeps a change.
@@ -258,8 +265,9 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	now := s.nowMS()
 	var changes []SlotChange
 	version := int64(-1)
+	var moved bool
 	err := s.inTx(ctx, func(tx *Tx) error {
-		changes, version = nil, -1
+		changes, version, moved = nil, -1, false
 		if err := checkSyncFenceTx(ctx, tx, d.PracticeID, d.Fence, now); err != nil {
 			return err
 		}
@@ -310,11 +318,21 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 			return err
 		}
 		if len(d.Slots) > 0 {
-			c, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now)
+			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, d.wasFirst)
 			if err != nil {
 				return err
 			}
-			changes = append(changes, c...)
+			changes, moved = append(changes, c...), m
+		}
+		if len(d.Confirmed) > 0 && before == d.VersionRead {
+			// Otherwise the proof may be stale: they stay due, and the next pass compares them.
+			b := tx.newBatch()
+			if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, d.PracticeID}, int64sAsArgs(d.Confirmed), 1); err != nil {
+				return err
+			}
+			if err := b.flush(ctx); err != nil {
+				return err
+			}
 		}
 		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
 			return err
@@ -332,7 +350,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	if err != nil {
 		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 	}
-	return DiaryApplied{Changes: changes, Version: version}, nil
+	return DiaryApplied{Changes: changes, Version: version, Moved: moved}, nil
 }
 
 // diaryVersionTx reads the practice's diary version in a transaction, locking its row.
@@ -375,20 +393,23 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
-func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64) ([]SlotChange, error) {
+//
+// moved says whether a slot it wrote was stored under another session than its own before.
+// In a practice's first sync with nothing stored yet, none can be, and that is not asked.
+func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, first bool) (changes []SlotChange, moved bool, err error) {
 	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
 	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
 	// gone from the first) before it is written under the second, never the other way round,
 	// whatever order the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
-	var changes []SlotChange
+	var fresh []any           // slots not stored under their session
 	var ups []any             // upsertSlotsSQL's arguments, slotArgs a slot
 	queued := map[int64]int{} // slot id → its arguments' offset in ups
 	synced := make([]any, 0, len(bySession))
 	for sessionID, slots := range bySession {
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		before := make(map[int64]oldSlot, len(old))
 		for _, o := range old {
@@ -400,6 +421,9 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			moved := had && o.StartAt != sl.StartAt.UnixMilli()
 			if had && !moved && o.Status == sl.Status && o.PatientID == sl.PatientID && o.TypeID == sl.TypeID {
 				continue // the slot is as stored
+			}
+			if !had {
+				fresh = append(fresh, sl.ID)
 			}
 			changes = append(changes, SlotChange{SlotID: sl.ID, SessionID: sessionID, OldStatus: o.Status, NewStatus: sl.Status,
 				OldPatient: o.PatientID, NewPatient: sl.PatientID, OldTypeID: o.TypeID, NewTypeID: sl.TypeID, Moved: moved})
@@ -421,24 +445,53 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		for _, o := range before {
 			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
 			if err := dels.exec(ctx, deleteSlotSQL, practiceID, o.ID); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 		synced = append(synced, sessionID)
 	}
+	if len(fresh) > 0 {
+		if moved, err = storedElsewhereTx(ctx, tx, practiceID, fresh, first); err != nil {
+			return nil, false, err
+		}
+	}
 	if err := execChunked(ctx, b, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := dels.flush(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := b.flush(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return changes, nil
+	return changes, moved, nil
+}
+
+// storedElsewhereTx says whether any of the slots is stored (under another session than the
+// one about to be written: the caller lists only slots its session does not hold). A
+// practice's first sync asks first whether it has any slot stored at all: usually none.
+func storedElsewhereTx(ctx context.Context, tx *Tx, practiceID int64, ids []any, first bool) (bool, error) {
+	var n int
+	if first {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM diary_slots WHERE practice_id = ? LIMIT 1) AS s`, practiceID).Scan(&n); err != nil || n == 0 {
+			return false, err
+		}
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 64)]
+		ids = ids[len(chunk):]
+		q := `SELECT COUNT(*) FROM diary_slots WHERE practice_id = ? AND slot_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+		if err := tx.QueryRowContext(ctx, q, append([]any{practiceID}, chunk...)...).Scan(&n); err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // RecordSyncFailure notes a failed pass; the copy of the diary is left as it was.
@@ -522,6 +575,14 @@ func (s *Store) SyncablePractices(ctx context.Context) ([]int64, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+func int64sAsArgs(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 func joinIDs(ids []int64) string {
