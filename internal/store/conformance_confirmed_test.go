@@ -50,8 +50,9 @@ func TestConfirmedSessionsAreMarkedReadOnlyIfNothingWroteTheDiaryMeanwhile(t *te
 	})
 }
 
-// The sync keeps what it proved of a practice's slot lists only while no slot it wrote was
-// taken from another session: that session may then hold less than its list said.
+// The sync keeps what it proved of a practice's slot lists only while every session holds what
+// its list said: not after a slot it wrote was taken from another session, nor after a slot
+// listed under two sessions of one pass was stored under one.
 func TestAPassSaysWhenItTookASlotFromAnotherSession(t *testing.T) {
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
@@ -72,6 +73,13 @@ func TestAPassSaysWhenItTookASlotFromAnotherSession(t *testing.T) {
 		must(t, err)
 		if !applied.Moved {
 			t.Fatal("slot 1001, stored under session 901, was written under 902 and the pass did not say so")
+		}
+		twice := slot(1, 4) // new to the diary, listed by EMIS under both sessions as it moved
+		applied, err = st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: pid, Slots: map[int64][]store.SlotRow{
+			901: {slot(1, 0), twice}, 902: {slot(1, 2), added, slot(1, 1), twice}}})
+		must(t, err)
+		if !applied.Moved {
+			t.Fatal("slot 1004, listed under sessions 901 and 902 of one pass, is stored under one only and the pass did not say so")
 		}
 		// A first sync resumed after an incomplete pass has slots stored already.
 		other := setUp(t, st, "A81002").practice.ID

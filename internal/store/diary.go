@@ -233,11 +233,13 @@ var upsertSlotsSQL, slotsSyncedSQL = func() (ups, synced [len(slotChunks)]string
 	VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ") + ` ON CONFLICT (practice_id, slot_id) DO UPDATE SET
 	session_id = excluded.session_id, start_at = excluded.start_at, length_min = excluded.length_min,
 	type_id = excluded.type_id, status = excluded.status, patient_id = excluded.patient_id`
-		synced[i] = `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
+		synced[i] = `UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND session_id IN (` + marks(n) + `)`
 	}
 	return ups, synced
 }()
+
+// marks is n placeholders for an IN list.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // slotArgs is the upsertSlotsSQL arguments of one slot.
 const slotArgs = 8
@@ -398,8 +400,9 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
 // differs, and returns the differences.
 //
-// moved says whether a slot it wrote was stored under another session than its own before.
-// In a practice's first sync with nothing stored yet, none can be, and that is not asked.
+// moved says whether a slot it wrote was stored under another session than its own before,
+// or listed under two sessions of the pass: a session then holds less than EMIS listed in it.
+// In a practice's first sync with nothing stored yet, none was stored, and that is not asked.
 func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, first bool) (changes []SlotChange, moved bool, err error) {
 	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
 	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
@@ -422,15 +425,15 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		for _, sl := range slots {
 			o, had := before[sl.ID]
 			delete(before, sl.ID)
-			moved := had && o.StartAt != sl.StartAt.UnixMilli()
-			if had && !moved && o.Status == sl.Status && o.PatientID == sl.PatientID && o.TypeID == sl.TypeID {
+			retimed := had && o.StartAt != sl.StartAt.UnixMilli()
+			if had && !retimed && o.Status == sl.Status && o.PatientID == sl.PatientID && o.TypeID == sl.TypeID {
 				continue // the slot is as stored
 			}
 			if !had {
 				fresh = append(fresh, sl.ID)
 			}
 			changes = append(changes, SlotChange{SlotID: sl.ID, SessionID: sessionID, OldStatus: o.Status, NewStatus: sl.Status,
-				OldPatient: o.PatientID, NewPatient: sl.PatientID, OldTypeID: o.TypeID, NewTypeID: sl.TypeID, Moved: moved})
+				OldPatient: o.PatientID, NewPatient: sl.PatientID, OldTypeID: o.TypeID, NewTypeID: sl.TypeID, Moved: retimed})
 			var patient any
 			if sl.PatientID != 0 {
 				patient = sl.PatientID
@@ -441,6 +444,7 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 				// the earlier, as it would one statement a slot (PostgreSQL refuses a statement
 				// that writes one row twice).
 				copy(ups[at:at+slotArgs], row)
+				moved = true // the other session holds less than its list says
 				continue
 			}
 			queued[sl.ID] = len(ups)
@@ -454,7 +458,7 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		}
 		synced = append(synced, sessionID)
 	}
-	if len(fresh) > 0 {
+	if len(fresh) > 0 && !moved {
 		if moved, err = storedElsewhereTx(ctx, tx, practiceID, fresh, first); err != nil {
 			return nil, false, err
 		}
@@ -487,7 +491,7 @@ func storedElsewhereTx(ctx context.Context, tx *Tx, practiceID int64, ids []any,
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 64)]
 		ids = ids[len(chunk):]
-		q := `SELECT COUNT(*) FROM diary_slots WHERE practice_id = ? AND slot_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + `)`
+		q := `SELECT COUNT(*) FROM diary_slots WHERE practice_id = ? AND slot_id IN (` + marks(len(chunk)) + `)`
 		if err := tx.QueryRowContext(ctx, q, append([]any{practiceID}, chunk...)...).Scan(&n); err != nil {
 			return false, err
 		}
