@@ -350,8 +350,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		e.OnChange(practiceID, changes)
 	}
 	if incomplete != nil {
-		e.memo.forgetSlots(practiceID)
-		return res, incomplete
+		return res, incomplete // Sync forgets the practice's memos, slot lists too
 	}
 	// The memo holds the version this pass's own write left, so that the next pass can be
 	// remembered; if anything else wrote the diary meanwhile, the version it read first, so

@@ -42,26 +42,30 @@ type passMemo struct {
 // memos is an Engine's memory of passes. It is only ever an optimisation: forgetting an entry
 // makes the next pass do the whole work.
 type memos struct {
-	mu    sync.Mutex
-	seed  maphash.Seed
-	m     map[memoKey]passMemo
-	slots map[int64]slotSums // by practice
+	mu       sync.Mutex
+	seedOnce sync.Once
+	seed     maphash.Seed // hashSeed
+	m        map[memoKey]passMemo
+	slots    map[int64]slotSums // by practice
 }
 
 func (ms *memos) init() {
 	if ms.m == nil {
-		ms.seed = maphash.MakeSeed()
 		ms.m = map[memoKey]passMemo{}
 		ms.slots = map[int64]slotSums{}
 	}
 }
 
+// hashSeed is the memo's hash seed, made on first use; every pass hashes answers with it, so
+// it is read without the memo's lock.
+func (ms *memos) hashSeed() maphash.Seed {
+	ms.seedOnce.Do(func() { ms.seed = maphash.MakeSeed() })
+	return ms.seed
+}
+
 // sum hashes a session list answer.
 func (ms *memos) sum(raw []emis.RawSession) uint64 {
-	ms.mu.Lock()
-	ms.init()
-	seed := ms.seed
-	ms.mu.Unlock()
+	seed := ms.hashSeed()
 	var h maphash.Hash
 	h.SetSeed(seed)
 	for _, r := range raw {
@@ -146,11 +150,7 @@ func (s slotSums) get(session int64) (uint64, bool) {
 
 // slotListSum hashes a slot list answer.
 func (ms *memos) slotListSum(data []byte) uint64 {
-	ms.mu.Lock()
-	ms.init()
-	seed := ms.seed
-	ms.mu.Unlock()
-	return maphash.Bytes(seed, data)
+	return maphash.Bytes(ms.hashSeed(), data)
 }
 
 // appliedSlots returns the sums of the practice's slot lists if they were made at version
