@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,16 @@ func (a *sandboxAdmin) organisations(ctx context.Context) ([]sandbox.OrgView, er
 	var out []sandbox.OrgView
 	err := a.do(ctx, http.MethodGet, "/sandbox/v1/organisations", nil, &out)
 	return out, err
+}
+
+// freeSlots lists the Available slots of a practice starting in [from, to), as reception sees
+// them in EMIS.
+func (a *sandboxAdmin) freeSlots(ctx context.Context, cdb int, from, to time.Time) ([]int64, error) {
+	path := "/sandbox/v1/organisations/" + strconv.Itoa(cdb) + "/free-slots?from=" +
+		url.QueryEscape(from.Format(time.RFC3339)) + "&to=" + url.QueryEscape(to.Format(time.RFC3339))
+	var ids []int64
+	err := a.do(ctx, http.MethodGet, path, nil, &ids)
+	return ids, err
 }
 
 // receptionBook books a slot for a patient as the practice's reception would, in EMIS Web.

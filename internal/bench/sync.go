@@ -304,7 +304,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	for i, p := range practices {
 		ids[i], cdbs[p.ID] = p.ID, p.CDB
 	}
-	stream := &changeStream{Store: h.store, Admin: admin, Tracker: tracker, Practices: ids, CDB: cdbs,
+	stream := &changeStream{Admin: admin, Tracker: tracker, Practices: ids, CDB: cdbs,
 		Rate:    float64(len(ids)) / opts.ChangeEvery.Seconds(),
 		Horizon: time.Duration(opts.HorizonDays) * 24 * time.Hour, Lead: 10 * time.Minute,
 		Workers: 16, PatientID: 500, Rand: randSource(opts.Seed)}

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"herolink/internal/emis"
 )
@@ -274,6 +275,19 @@ func (s *Server) routeAdmin() {
 			return 0, nil, err
 		}
 		return http.StatusNoContent, nil, o.DeleteSession(id, truthy(r.URL.Query().Get("force")))
+	}))
+	m.HandleFunc("GET "+org+"/free-slots", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
+		q := r.URL.Query()
+		from, err := time.Parse(time.RFC3339, q.Get("from"))
+		if err != nil {
+			return 0, nil, invalid("from must be an RFC 3339 instant: %v", err)
+		}
+		to, err := time.Parse(time.RFC3339, q.Get("to"))
+		if err != nil {
+			return 0, nil, invalid("to must be an RFC 3339 instant: %v", err)
+		}
+		ids, err := o.FreeSlots(from, to)
+		return http.StatusOK, ids, err
 	}))
 	m.HandleFunc("GET "+org+"/slots/{id}", s.orgHandle(func(o *Org, r *http.Request) (int, any, error) {
 		id, err := pathInt64(r, "id")

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"herolink/internal/emis"
 )
@@ -30,6 +31,33 @@ func (o *Org) ListSessions(from, to emis.Date, withSlots bool) ([]SessionView, e
 			v.Slots = o.wireSlotsLocked(d, s)
 		}
 		out = append(out, v)
+	})
+	return out, nil
+}
+
+// FreeSlots lists the ids of the Available slots starting in [from, to), in diary order: what
+// reception sees looking for a free slot in a stretch of the book. The stretch is at most 62 days.
+func (o *Org) FreeSlots(from, to time.Time) ([]int64, error) {
+	if !from.Before(to) {
+		return nil, invalid("to %s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	first, last := emis.Today(from), emis.Today(to)
+	if last.DaysSince(first) >= maxSessionRangeDays {
+		return nil, invalid("the range is longer than %d days", maxSessionRangeDays)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := []int64{}
+	o.sessionsLocked(first, last, 0, func(d emis.Date, s *DiarySession) {
+		sid := sessionID(o.Serial, dayNum(d), s.Index)
+		for i := range s.Slots {
+			if s.Slots[i].Status != emis.SlotAvailable {
+				continue
+			}
+			if at := d.At(s.Start + i*s.SlotLength); !at.Before(from) && at.Before(to) {
+				out = append(out, slotID(sid, i))
+			}
+		}
 	})
 	return out, nil
 }
