@@ -39,7 +39,7 @@ type SyncOptions struct {
 	SyncConcurrency int           // scheduler passes in flight; 256 if zero
 	SlotConcurrency int           // GetSlotsForSession calls in flight per pass; 8 if zero
 	FullInterval    time.Duration // 45 s if zero
-	NearInterval    time.Duration // 15 s if zero
+	NearInterval    time.Duration // half FullInterval if zero, as herolink
 	HorizonDays     int           // 14 if zero
 
 	WarmupTimeout time.Duration // bound on the first sync of every practice; 20 minutes if zero
@@ -75,7 +75,7 @@ func (o *SyncOptions) defaults() {
 		o.FullInterval = 45 * time.Second
 	}
 	if o.NearInterval <= 0 {
-		o.NearInterval = 15 * time.Second
+		o.NearInterval = o.FullInterval / 2 // herolink's default
 	}
 	if o.HorizonDays <= 0 {
 		o.HorizonDays = 14

@@ -1,11 +1,11 @@
 package slotsync
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"sync"
 	"time"
 
@@ -26,7 +26,9 @@ type Scheduler struct {
 	Metrics      *Metrics
 	HorizonDays  int           // 14 if zero; at most 56
 	FullInterval time.Duration // whole horizon; 45 s if zero
-	NearInterval time.Duration // the next Engine.NearDays days; 15 s if zero
+	// NearInterval paces passes over the next Engine.NearDays days between full passes; half
+	// FullInterval if zero, which reads those days at each full pass and once halfway between.
+	NearInterval time.Duration
 	Concurrency  int           // passes in flight; 32 if zero
 	PassTimeout  time.Duration // one pass; 2 minutes if zero
 	Rescan       time.Duration // how often the list of practices is re-read; 30 s if zero
@@ -38,6 +40,7 @@ type Scheduler struct {
 
 	mu        sync.Mutex
 	practices map[int64]*entry
+	queue     passQueue // the entries not running, earliest due first
 	kick      chan int64
 	once      sync.Once
 	scanned   bool // a first list of practices was read
@@ -52,6 +55,11 @@ type entry struct {
 	nearFailures int // the same for near passes
 	lastSuccess  time.Time
 	firstDone    bool
+	queued       int // position in Scheduler.queue; -1 while running
+}
+
+func newEntry(id int64, nextFull, nextNear time.Time) *entry {
+	return &entry{id: id, nextFull: nextFull, nextNear: nextNear, queued: -1}
 }
 
 func (s *Scheduler) init() {
@@ -129,7 +137,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			lastScan = s.now()
 		}
-		for _, job := range s.due() {
+		for _, job := range s.due(cap(sem) - len(sem)) {
 			select {
 			case sem <- struct{}{}:
 			default:
@@ -155,8 +163,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.mu.Lock()
 			if e, ok := s.practices[id]; ok {
 				e.nextFull = time.Time{}
+				s.rescheduledLocked(e)
 			} else {
-				s.practices[id] = &entry{id: id}
+				e := newEntry(id, time.Time{}, time.Time{})
+				s.practices[id] = e
+				s.queueLocked(e)
 			}
 			s.mu.Unlock()
 		case <-tick.C:
@@ -179,7 +190,7 @@ func (s *Scheduler) rescan(ctx context.Context) error {
 	}
 	now := s.now()
 	full := orDefault(s.FullInterval, 45*time.Second)
-	near := orDefault(s.NearInterval, 15*time.Second)
+	_, near := s.intervals()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// A practice taken over from another instance mid-run has a stored diary that ages while
@@ -195,16 +206,22 @@ func (s *Scheduler) rescan(ctx context.Context) error {
 		}
 		if takeover {
 			first := now.Add(time.Duration(rand.Int64N(int64(near))))
-			s.practices[id] = &entry{id: id, nextNear: first, nextFull: first.Add(near)}
+			e := newEntry(id, first.Add(near), first)
+			s.practices[id] = e
+			s.queueLocked(e)
 			continue
 		}
 		// Spread first passes over one interval so a restart does not hit EMIS at once.
 		// The first pass is a full one: near-term passes wait for it.
 		first := now.Add(time.Duration(rand.Int64N(int64(full))))
-		s.practices[id] = &entry{id: id, nextFull: first, nextNear: first}
+		e := newEntry(id, first, first)
+		s.practices[id] = e
+		s.queueLocked(e)
 	}
 	for id, e := range s.practices {
+		// One running stays until a later rescan: it is still this practice's only pass.
 		if !keep[id] && !e.running {
+			s.unqueueLocked(e)
 			delete(s.practices, id)
 		}
 	}
@@ -227,41 +244,32 @@ type dueJob struct {
 	full bool
 }
 
-// due marks and returns the passes due now, most overdue first.
-func (s *Scheduler) due() []dueJob {
+// due marks and returns at most limit passes due now, most overdue first. A practice due for
+// both kinds has its full pass, which covers the near-term days too.
+func (s *Scheduler) due(limit int) []dueJob {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var jobs []dueJob
-	for _, e := range s.practices {
-		if e.running {
-			continue
-		}
-		switch {
-		case !now.Before(e.nextFull):
-			jobs = append(jobs, dueJob{e, true})
-		case !now.Before(e.nextNear):
-			jobs = append(jobs, dueJob{e, false})
-		default:
-			continue
-		}
+	for len(jobs) < limit && len(s.queue) > 0 && !now.Before(s.queue[0].due()) {
+		e := heap.Pop(&s.queue).(*entry)
 		e.running = true
+		jobs = append(jobs, dueJob{e, !now.Before(e.nextFull)})
 	}
-	sort.Slice(jobs, func(i, j int) bool { return jobs[i].e.dueAt(jobs[i].full).Before(jobs[j].e.dueAt(jobs[j].full)) })
 	return jobs
 }
 
-func (e *entry) dueAt(full bool) time.Time {
-	if full {
-		return e.nextFull
-	}
-	return e.nextNear
-}
-
+// release puts back in line an entry whose pass did not run.
 func (s *Scheduler) release(e *entry) {
 	s.mu.Lock()
-	e.running = false
+	s.finishedLocked(e)
 	s.mu.Unlock()
+}
+
+// finishedLocked ends an entry's pass: it waits in line again.
+func (s *Scheduler) finishedLocked(e *entry) {
+	e.running = false
+	s.queueLocked(e)
 }
 
 // pass runs one pass and schedules the next.
@@ -289,8 +297,7 @@ func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full b
 		s.Metrics.observePass(kind, res, err, elapsed)
 	}
 	now := s.now()
-	fullEvery := orDefault(s.FullInterval, 45*time.Second)
-	nearEvery := orDefault(s.NearInterval, 15*time.Second)
+	fullEvery, _ := s.intervals()
 	// An incomplete pass that read some sessions, or missed a single one, keeps the schedule
 	// (one stubborn session must not slow the whole practice); one that could read none of
 	// several is EMIS failing, and backs off like a failed pass.
@@ -298,7 +305,8 @@ func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full b
 	partial := errors.As(err, &incomplete) && (incomplete.Read > 0 || incomplete.Unread == 1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e.running = false
+	// Queued again once its times are set below (deferred calls run last first).
+	defer s.finishedLocked(e)
 	if err != nil && ctx.Err() != nil && context.Cause(ctx) == context.Canceled {
 		return // shutting down
 	}
@@ -337,11 +345,32 @@ func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full b
 		if !partial {
 			e.lastSuccess, e.firstDone = now, true
 		}
-		e.nextFull = now.Add(fullEvery - time.Duration(rand.Int64N(int64(fullEvery)/10+1)))
 	} else {
 		e.nearFailures = 0
 	}
+	s.scheduleNext(e, now, full, time.Duration(rand.Int64N(int64(fullEvery)/10+1)))
+}
+
+// scheduleNext sets an entry's next passes after a successful one. A full pass comes again
+// after the full interval less jitter (up to a tenth, so that practices started together
+// drift apart); a near pass after the near interval, but no later than halfway to the next
+// full pass. With the default near interval (half the full one) the near-term days are read at
+// each full pass and once between, never more than half a full interval apart, and no near
+// pass falls just before a full one.
+func (s *Scheduler) scheduleNext(e *entry, now time.Time, full bool, jitter time.Duration) {
+	fullEvery, nearEvery := s.intervals()
+	if full {
+		untilFull := fullEvery - jitter
+		e.nextFull = now.Add(untilFull)
+		nearEvery = min(nearEvery, untilFull/2)
+	}
 	e.nextNear = now.Add(nearEvery)
+}
+
+// intervals are the full and near-term pass intervals, defaults applied.
+func (s *Scheduler) intervals() (full, near time.Duration) {
+	full = orDefault(s.FullInterval, 45*time.Second)
+	return full, orDefault(s.NearInterval, full/2)
 }
 
 // backoff is the pause after n consecutive failures: 2 s doubling to 5 minutes, plus up to a
