@@ -139,7 +139,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("bench sync: --duration must be positive")
 	case *syncConc < 1 || *slotConc < 1:
 		return errors.New("bench sync: --sync-concurrency and --slot-concurrency must be at least 1")
-	case *full <= 0 || *near <= 0 || *every <= 0 || *warmup <= 0 || *drain < 0 || *backdate < 0:
+	case *full <= 0 || *near < 0 || *every <= 0 || *warmup <= 0 || *drain < 0 || *backdate < 0:
 		return errors.New("bench sync: intervals and timeouts must be positive")
 	case *horizon < 1 || *horizon > 56:
 		return errors.New("bench sync: --horizon-days must be between 1 and 56")
