@@ -34,8 +34,9 @@ type Engine struct {
 	Conns ConnSource
 	// ActiveTypes lists the slot types synced continuously. A nil answer means the practice has
 	// not set slot type features yet, and every type is synced; an empty one means none is active.
-	// It must answer from the store's slot types: its answer is reused while the practice's diary
-	// version stays the same, which every change to a slot type row moves (migration 0027).
+	// It must answer from the store's slot types by emis_id, feature and gone alone: its answer
+	// is reused while the practice's diary version stays the same, which any change to those
+	// columns moves (migration 0027); name, colour or emis_bookable do not move it.
 	ActiveTypes func(ctx context.Context, practiceID int64) ([]int, error)
 	// RefreshNear and RefreshFar bound how old a session's slots may get when its summary has
 	// not changed: they catch count-neutral changes (a cancellation and a booking in one session).

@@ -45,6 +45,29 @@ func (q *passQueue) Pop() any {
 	return e
 }
 
+// kickLocked makes a practice's full pass due now (SyncNow), adding the practice if new.
+func (s *Scheduler) kickLocked(id int64) {
+	if e, ok := s.practices[id]; ok {
+		e.nextFull = time.Time{}
+		s.rescheduledLocked(e)
+		return
+	}
+	e := newEntry(id, time.Time{}, time.Time{})
+	s.practices[id] = e
+	s.queueLocked(e)
+}
+
+// dropLocked forgets the practices not in keep. One running stays until a later rescan: it is
+// still this practice's only pass, and a practice re-added meanwhile must not get a second.
+func (s *Scheduler) dropLocked(keep map[int64]bool) {
+	for id, e := range s.practices {
+		if !keep[id] && !e.running {
+			s.unqueueLocked(e)
+			delete(s.practices, id)
+		}
+	}
+}
+
 // queueLocked puts an entry that is not running back in line (a no-op if it is already there).
 func (s *Scheduler) queueLocked(e *entry) {
 	if e.queued < 0 {

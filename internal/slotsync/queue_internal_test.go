@@ -41,9 +41,8 @@ func TestTheQueueHandsOutExactlyThePassesAScanWouldFind(t *testing.T) {
 				}
 				id := rapid.Int64Range(1, nextID-1).Draw(t, "kicked")
 				s.mu.Lock()
-				if e, ok := s.practices[id]; ok {
-					e.nextFull = time.Time{}
-					s.rescheduledLocked(e)
+				if _, ok := s.practices[id]; ok {
+					s.kickLocked(id)
 				}
 				s.mu.Unlock()
 			case 2: // time passes
@@ -75,16 +74,17 @@ func TestTheQueueHandsOutExactlyThePassesAScanWouldFind(t *testing.T) {
 				e.nextFull, e.nextNear = at(t, "next full"), at(t, "next near")
 				s.finishedLocked(e)
 				s.mu.Unlock()
-			case 5: // a rescan drops a practice that is not running
+			case 5: // a rescan drops a practice (one running stays until a later rescan)
 				if len(s.practices) == 0 {
 					continue
 				}
 				id := rapid.Int64Range(1, nextID-1).Draw(t, "dropped")
-				s.mu.Lock()
-				if e, ok := s.practices[id]; ok && !e.running {
-					s.unqueueLocked(e)
-					delete(s.practices, id)
+				keep := map[int64]bool{}
+				for k := range s.practices {
+					keep[k] = k != id
 				}
+				s.mu.Lock()
+				s.dropLocked(keep)
 				s.mu.Unlock()
 			}
 			// Queued exactly when known and not running.

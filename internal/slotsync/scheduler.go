@@ -161,14 +161,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				}
 			}
 			s.mu.Lock()
-			if e, ok := s.practices[id]; ok {
-				e.nextFull = time.Time{}
-				s.rescheduledLocked(e)
-			} else {
-				e := newEntry(id, time.Time{}, time.Time{})
-				s.practices[id] = e
-				s.queueLocked(e)
-			}
+			s.kickLocked(id)
 			s.mu.Unlock()
 		case <-tick.C:
 		}
@@ -218,13 +211,7 @@ func (s *Scheduler) rescan(ctx context.Context) error {
 		s.practices[id] = e
 		s.queueLocked(e)
 	}
-	for id, e := range s.practices {
-		// One running stays until a later rescan: it is still this practice's only pass.
-		if !keep[id] && !e.running {
-			s.unqueueLocked(e)
-			delete(s.practices, id)
-		}
-	}
+	s.dropLocked(keep)
 	return err
 }
 

@@ -41,7 +41,8 @@ func (o *Org) FreeSlots(from, to time.Time) ([]int64, error) {
 	if !from.Before(to) {
 		return nil, invalid("to %s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
-	first, last := emis.Today(from), emis.Today(to)
+	// to is excluded: a stretch ending at midnight does not reach into the next day.
+	first, last := emis.Today(from), emis.Today(to.Add(-time.Nanosecond))
 	if last.DaysSince(first) >= maxSessionRangeDays {
 		return nil, invalid("the range is longer than %d days", maxSessionRangeDays)
 	}

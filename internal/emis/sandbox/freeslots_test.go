@@ -69,6 +69,9 @@ func TestReceptionFindsTheFreeSlotsOfAStretchOfTheBook(t *testing.T) {
 		t.Fatalf("after booking %d: free slots %v, want %v", free[0], g, free[1:])
 	}
 
+	// Exactly 62 days from midnight to midnight (the end excluded) is allowed.
+	b.mustAdmin(t, 200, "GET", freeSlotsPath(wednesday.At(0), wednesday.AddDays(62).At(0)), nil)
+
 	// A stretch ends before it starts or runs past 62 days: a specific refusal.
 	for _, c := range []struct {
 		path, says string
