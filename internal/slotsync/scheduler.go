@@ -137,13 +137,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			lastScan = s.now()
 		}
+		// No more than the free workers are handed out, and only this loop takes a worker:
+		// taking one never waits.
 		for _, job := range s.due(cap(sem) - len(sem)) {
-			select {
-			case sem <- struct{}{}:
-			default:
-				s.release(job.e) // all workers busy: try again next tick
-				continue
-			}
+			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -246,7 +243,7 @@ func (s *Scheduler) due(limit int) []dueJob {
 	return jobs
 }
 
-// release puts back in line an entry whose pass did not run.
+// release puts back in line an entry whose pass found its lease held elsewhere.
 func (s *Scheduler) release(e *entry) {
 	s.mu.Lock()
 	s.finishedLocked(e)
