@@ -11,6 +11,9 @@ import (
 // queued exactly when it is not running (entry.queued is its position, -1 when it is not).
 type passQueue []*entry
 
+// running says the entry's pass was handed out and has not finished: it is out of the queue.
+func (e *entry) running() bool { return e.queued < 0 }
+
 // due is when the entry's next pass of either kind falls due.
 func (e *entry) due() time.Time {
 	if e.nextNear.Before(e.nextFull) {
@@ -61,7 +64,7 @@ func (s *Scheduler) kickLocked(id int64) {
 // still this practice's only pass, and a practice re-added meanwhile must not get a second.
 func (s *Scheduler) dropLocked(keep map[int64]bool) {
 	for id, e := range s.practices {
-		if !keep[id] && !e.running {
+		if !keep[id] && !e.running() {
 			s.unqueueLocked(e)
 			delete(s.practices, id)
 		}

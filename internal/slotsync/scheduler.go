@@ -50,7 +50,6 @@ type entry struct {
 	id           int64
 	nextFull     time.Time
 	nextNear     time.Time
-	running      bool
 	fullFailures int // consecutive failed full passes: the full schedule's backoff
 	nearFailures int // the same for near passes
 	lastSuccess  time.Time
@@ -237,7 +236,6 @@ func (s *Scheduler) due(limit int) []dueJob {
 	var jobs []dueJob
 	for len(jobs) < limit && len(s.queue) > 0 && !now.Before(s.queue[0].due()) {
 		e := heap.Pop(&s.queue).(*entry)
-		e.running = true
 		jobs = append(jobs, dueJob{e, !now.Before(e.nextFull)})
 	}
 	return jobs
@@ -252,7 +250,6 @@ func (s *Scheduler) release(e *entry) {
 
 // finishedLocked ends an entry's pass: it waits in line again.
 func (s *Scheduler) finishedLocked(e *entry) {
-	e.running = false
 	s.queueLocked(e)
 }
 
