@@ -187,6 +187,10 @@ func (h *herolinkUnderTest) passStats() (passStats, error) {
 			for _, m := range mf.GetMetric() {
 				ps.Passes[label(m.GetLabel(), "kind")+"/remembered"] += m.GetCounter().GetValue()
 			}
+		case "herolink_sync_passes_stored_from_copy_total":
+			for _, m := range mf.GetMetric() {
+				ps.Passes[label(m.GetLabel(), "kind")+"/from_copy"] += m.GetCounter().GetValue()
+			}
 		case "herolink_sync_refreshes_total":
 			for _, m := range mf.GetMetric() {
 				ps.Passes["refresh/"+label(m.GetLabel(), "how")] += m.GetCounter().GetValue()

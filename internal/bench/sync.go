@@ -131,6 +131,7 @@ type SyncResult struct {
 	NearPasses         int64   `json:"near_passes"`
 	FailedPasses       int64   `json:"failed_passes"`
 	RememberedPasses   int64   `json:"remembered_passes"`   // found nothing changed: recorded themselves only
+	StoredFromCopy     int64   `json:"stored_from_copy"`    // compared with the engine's copy of the stored sessions
 	RefreshesConfirmed int64   `json:"refreshes_confirmed"` // rolling refreshes whose list was the one last applied
 	RefreshesCompared  int64   `json:"refreshes_compared"`  // rolling refreshes compared slot by slot
 	IncompletePasses   int64   `json:"incomplete_passes"`   // applied what they read; some sessions left for the next pass
@@ -379,6 +380,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.FullPasses = int64(d.Passes["full/ok"] + d.Passes["full/error"] + d.Passes["full/incomplete"])
 	res.NearPasses = int64(d.Passes["near/ok"] + d.Passes["near/error"] + d.Passes["near/incomplete"])
 	res.RememberedPasses = int64(d.Passes["full/remembered"] + d.Passes["near/remembered"])
+	res.StoredFromCopy = int64(d.Passes["full/from_copy"] + d.Passes["near/from_copy"])
 	res.RefreshesConfirmed, res.RefreshesCompared = int64(d.Passes["refresh/confirmed"]), int64(d.Passes["refresh/compared"])
 	res.FailedPasses = int64(d.Passes["full/error"] + d.Passes["near/error"])
 	res.IncompletePasses = int64(d.Passes["full/incomplete"] + d.Passes["near/incomplete"])
@@ -516,6 +518,7 @@ func (r SyncResult) Table() Table {
 	t.Add("  staleness p99", r.StalenessP99S, "%.2f", "s")
 	t.Add("  staleness max", r.StalenessMaxS, "%.2f", "s")
 	t.Add("remembered passes (nothing changed)", float64(r.RememberedPasses), "%.0f", "")
+	t.Add("passes comparing with the copy of the stored sessions", float64(r.StoredFromCopy), "%.0f", "")
 	t.Add("rolling refreshes confirmed by their bytes", float64(r.RefreshesConfirmed), "%.0f", "")
 	t.Add("rolling refreshes compared slot by slot", float64(r.RefreshesCompared), "%.0f", "")
 	t.Add("changes in the next 3 days", float64(r.NearChanges), "%.0f", "")

@@ -60,6 +60,7 @@ type Engine struct {
 	Log         *slog.Logger // skipped sessions are logged here; slog.Default() if nil
 	memo        memos        // what the last complete pass of each window proved (memo.go)
 	types       typesMemo    // each practice's active slot types at a diary version
+	stored      storedMemo   // each practice's stored sessions at a diary version (storedmemo.go)
 
 	// Leases, when set, lets a pass run only for a practice this instance holds the sync
 	// lease of (ErrNotHeld), and commits its write only while the lease is still held
@@ -74,13 +75,16 @@ type Result struct {
 	// Remembered: the whole answer, the stored diary and the refreshes were as the previous
 	// complete pass of the window left them, so nothing but the pass was recorded (memo.go).
 	Remembered bool
-	Changed    int // new or changed summaries
-	Removed    int
-	SlotsRead  int // sessions whose slots were read
-	Unread     int // sessions whose slots could not be read: kept as they were, read next pass
-	Skipped    int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
-	Refreshed  int // of which rolling refreshes
-	Confirmed  int // of which found byte for byte as last applied: only marked read (memo.go)
+	// StoredFromCopy: the stored sessions it compared with came from the engine's copy, not
+	// the store (storedmemo.go).
+	StoredFromCopy bool
+	Changed        int // new or changed summaries
+	Removed        int
+	SlotsRead      int // sessions whose slots were read
+	Unread         int // sessions whose slots could not be read: kept as they were, read next pass
+	Skipped        int // sessions EMIS sent that herolink cannot understand: logged, kept as they were
+	Refreshed      int // of which rolling refreshes
+	Confirmed      int // of which found byte for byte as last applied: only marked read (memo.go)
 	// Disagreed: sessions whose slots, read after the session list, did not add up to the
 	// summary it gave (reception acted in between): stored without the summary's hash, so the
 	// next pass reads them again.
@@ -120,6 +124,7 @@ func (e *Engine) Sync(ctx context.Context, practiceID int64, w Window) (Result, 
 	res, err := e.sync(ctx, practiceID, w, fence)
 	if err != nil {
 		e.memo.forget(practiceID)
+		e.stored.forget(practiceID)
 	}
 	return res, err
 }
@@ -170,10 +175,11 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if err != nil {
 		return res, err
 	}
-	stored, err := e.Store.DiarySessions(ctx, practiceID, w.From.String(), w.To.String())
+	stored, storedBase, fromCopy, err := e.storedSessions(ctx, practiceID, version, w)
 	if err != nil {
 		return res, err
 	}
+	res.StoredFromCopy = fromCopy
 	byHash := make(map[string]store.StoredSession, len(stored))
 	byID := make(map[int64]store.StoredSession, len(stored))
 	for _, s := range stored {
@@ -347,6 +353,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if err != nil {
 		return res, err
 	}
+	e.keepStored(practiceID, storedBase, diff, applied)
 	changes := applied.Changes
 	res.SlotChanges = len(changes)
 	res.FirstSyncDone = diff.FirstSyncDone

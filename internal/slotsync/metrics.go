@@ -14,6 +14,7 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	slotChanges prometheus.Counter
 	remembered  *prometheus.CounterVec
+	fromCopy    *prometheus.CounterVec
 	refreshes   *prometheus.CounterVec
 	emisCalls   *prometheus.CounterVec
 	sched       *Scheduler
@@ -29,6 +30,8 @@ func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 			Help: "Duration of sync passes.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"kind"}),
 		remembered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_remembered_total",
 			Help: "Successful sync passes that found EMIS and the stored diary as the last complete pass left them, so wrote nothing but the pass."}, []string{"kind"}),
+		fromCopy: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_passes_stored_from_copy_total",
+			Help: "Sync passes that compared EMIS's sessions with the engine's copy of the stored ones instead of listing them from the database."}, []string{"kind"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "herolink_sync_refreshes_total",
 			Help: "Rolling refreshes of a session's slots: confirmed (the list EMIS sent was byte for byte the one last applied, so only marked read) or compared slot by slot."}, []string{"how"}),
 		slotChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "herolink_sync_slot_changes_total",
@@ -37,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer, sched *Scheduler) *Metrics {
 			Help: "EMIS Partner API calls made by the sync, by method."}, []string{"method"}),
 		sched: sched,
 	}
-	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.remembered, m.refreshes, m.emisCalls, m)
+	reg.MustRegister(m.passes, m.duration, m.slotChanges, m.remembered, m.fromCopy, m.refreshes, m.emisCalls, m)
 	if sched.Leases != nil {
 		reg.MustRegister(leaseCollector{sched.Leases})
 	}
@@ -63,6 +66,9 @@ func (m *Metrics) observePass(kind string, res Result, err error, elapsed time.D
 	m.refreshes.WithLabelValues("compared").Add(float64(max(res.Refreshed-res.Confirmed, 0)))
 	if res.Remembered && err == nil {
 		m.remembered.WithLabelValues(kind).Inc()
+	}
+	if res.StoredFromCopy {
+		m.fromCopy.WithLabelValues(kind).Inc()
 	}
 }
 

@@ -110,6 +110,8 @@ type DiaryApplied struct {
 	// Moved: a slot written under a session of the pass was stored under another session,
 	// so a session the pass did not list may have lost a slot.
 	Moved bool
+	// At is when the write marked sessions' slots read (their SlotsSyncedAt).
+	At time.Time
 }
 
 // changeRetention is how long the change feed keeps a change.
@@ -356,7 +358,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	if err != nil {
 		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 	}
-	return DiaryApplied{Changes: changes, Version: version, Moved: moved}, nil
+	return DiaryApplied{Changes: changes, Version: version, Moved: moved, At: time.UnixMilli(now)}, nil
 }
 
 // diaryVersionTx reads the practice's diary version in a transaction, locking its row.

@@ -1,0 +1,64 @@
+package slotsync
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"herolink/internal/store"
+)
+
+// What a pass's write does to the stored sessions, applied to the engine's copy, in the cases
+// the sandbox cannot play: a session EMIS moved to another date, and days pruned from a copy
+// that still holds them.
+func TestAWritesEffectOnTheCopyIsTheStoresOrTheCopyIsDropped(t *testing.T) {
+	day := func(s string) int32 { d, _ := dayOf(s); return d }
+	const h1, h2 = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	rec := func(id int64, date, hash string, synced int64) storedRec {
+		sum, hashed, _ := hashOf(hash)
+		return storedRec{id: id, synced: synced, hash: sum, day: day(date), hashed: hashed}
+	}
+	base := storedAt{version: 7, from: day("2026-11-23"), to: day("2026-11-30"), recs: []storedRec{
+		rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync)}}
+	const at = 5000
+	cases := []struct {
+		name string
+		diff store.DiaryDiff
+		want []storedRec // nil: the copy is dropped
+	}{
+		{"days before today are pruned", store.DiaryDiff{PruneBefore: "2026-11-24"},
+			[]storedRec{rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync)}},
+		{"a new session whose slots were read is marked read", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 4, Date: "2026-11-26", Hash: h2}}, Slots: map[int64][]store.SlotRow{4: nil}},
+			[]storedRec{rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync), rec(4, "2026-11-26", h2, at)}},
+		{"a new session of a type not synced: the store may hold it outside the copy's days", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 4, Date: "2026-11-26", Hash: h2}}}, nil},
+		{"a session moved to a date outside the copy's days leaves it", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 2, Date: "2026-12-05", Hash: h2}}},
+			[]storedRec{rec(1, "2026-11-23", h1, 100), rec(3, "2026-11-25", "", noSync)}},
+		{"a changed summary keeps its slots' time; confirmed and read ones move to the write's", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 2, Date: "2026-11-24", Hash: ""}}, Confirmed: []int64{1}, Slots: map[int64][]store.SlotRow{3: nil}},
+			[]storedRec{rec(1, "2026-11-23", h1, at), rec(2, "2026-11-24", "", 100), rec(3, "2026-11-25", "", at)}},
+		{"a removed session leaves", store.DiaryDiff{Remove: []int64{3}},
+			[]storedRec{rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100)}},
+		{"a hash herolink does not write drops the copy", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 2, Date: "2026-11-24", Hash: "ABC"}}}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := afterWrite(base, c.diff, at)
+			if c.want == nil {
+				if ok {
+					t.Fatalf("kept %+v, want the copy dropped", got.recs)
+				}
+				return
+			}
+			if !ok {
+				t.Fatal("dropped the copy")
+			}
+			if d := cmp.Diff(c.want, got.recs, cmp.AllowUnexported(storedRec{})); d != "" {
+				t.Fatalf("copy after the write (-want +got):\n%s", d)
+			}
+		})
+	}
+}
