@@ -93,9 +93,14 @@ func (s *Store) SyncFreshness(ctx context.Context, staleBefore time.Time) (SyncF
 // every write to the stored diary or to the practice's slot types, in the writer's own
 // transaction, whoever the writer is: the sync of any instance, herolink's own bookings
 // recording what they wrote into EMIS (RecordSlotTx), staff changing which types are synced.
+//
+// On SQLite it is read on the writing connection: every sync pass reads it, and a reading
+// connection's page cache is emptied whenever another connection has written (at 7,000
+// practices, every few milliseconds), so there it cost a dozen page reads from the file,
+// where the writer's cache holds the counters its own writes just moved.
 func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, error) {
 	var v int64
-	err := s.read.QueryRowPrepared(ctx, `SELECT COALESCE(MAX(diary), 0) FROM slot_versions WHERE practice_id = ? AND shard = -1`, practiceID).Scan(&v)
+	err := s.db.QueryRowPrepared(ctx, `SELECT COALESCE(MAX(diary), 0) FROM slot_versions WHERE practice_id = ? AND shard = -1`, practiceID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("store: diary version of practice %d: %w", practiceID, err)
 	}
