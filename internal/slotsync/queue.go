@@ -67,6 +67,11 @@ func (s *Scheduler) dropLocked(keep map[int64]bool) {
 		if !keep[id] && !e.running() {
 			s.unqueueLocked(e)
 			delete(s.practices, id)
+			if s.Engine != nil {
+				// Disconnected or synced by another instance now: what the engine remembered
+				// of it would only take memory (it is read again if the practice comes back).
+				s.Engine.forgetPractice(id)
+			}
 		}
 	}
 }

@@ -50,7 +50,7 @@ const (
 type storedAt struct {
 	version  int64
 	from, to int32
-	recs     []storedRec // sorted by day, then id; never changed once kept
+	recs     []storedRec // sorted by id; never changed once kept
 }
 
 // storedMemo is an Engine's copy of its practices' stored sessions.
@@ -103,6 +103,15 @@ func (sm *storedMemo) dateLocked(day int32) string {
 	d := time.Unix(int64(day)*86400, 0).UTC().Format(time.DateOnly)
 	sm.dates[day] = d
 	return d
+}
+
+// forgetPractice drops everything the engine remembers of a practice.
+func (e *Engine) forgetPractice(practiceID int64) {
+	e.memo.forget(practiceID)
+	e.stored.forget(practiceID)
+	e.types.mu.Lock()
+	delete(e.types.m, practiceID)
+	e.types.mu.Unlock()
 }
 
 // forget drops a practice's copy.
@@ -174,9 +183,7 @@ func recsOf(stored []store.StoredSession) ([]storedRec, bool) {
 }
 
 func sortRecs(recs []storedRec) {
-	slices.SortFunc(recs, func(a, b storedRec) int {
-		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.id, b.id))
-	})
+	slices.SortFunc(recs, func(a, b storedRec) int { return cmp.Compare(a.id, b.id) })
 }
 
 // afterWrite is base with a pass's diff applied as ApplyDiaryPass applied it, the write
@@ -184,24 +191,30 @@ func sortRecs(recs []storedRec) {
 // Confirmed sessions count as marked: the caller only asks when the write's version shows
 // nothing else wrote since the pass read (which is also when the store marks them).
 func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
-	byID := make(map[int64]storedRec, len(base.recs)+len(d.Upsert))
-	for _, r := range base.recs {
-		byID[r.id] = r
+	// A copy of the slice, changed in place and searched by id: most passes change a few
+	// sessions of a hundred or more, and a map of them all cost more than the pass's reading.
+	recs := slices.Clone(base.recs)
+	find := func(id int64) (int, bool) {
+		return slices.BinarySearchFunc(recs, id, func(r storedRec, id int64) int { return cmp.Compare(r.id, id) })
 	}
+	const gone = math.MinInt32 // a removed session's day, until the end
 	if d.PruneBefore != "" {
 		before, ok := dayOf(d.PruneBefore)
 		if !ok {
 			return storedAt{}, false
 		}
-		for id, r := range byID {
-			if r.day < before {
-				delete(byID, id)
+		for i := range recs {
+			if recs[i].day < before {
+				recs[i].day = gone
 			}
 		}
 	}
 	for _, id := range d.Remove {
-		delete(byID, id)
+		if i, ok := find(id); ok {
+			recs[i].day = gone
+		}
 	}
+	var added []storedRec // sessions the copy did not hold, in the order first upserted
 	for _, row := range d.Upsert {
 		day, ok := dayOf(row.Date)
 		if !ok {
@@ -211,19 +224,31 @@ func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
 		if !ok {
 			return storedAt{}, false
 		}
-		r, had := byID[row.ID]
-		if !had {
+		var r *storedRec
+		if i, ok := find(row.ID); ok && recs[i].day != gone {
+			r = &recs[i]
+		} else if j := slices.IndexFunc(added, func(a storedRec) bool { return a.id == row.ID }); j >= 0 {
+			r = &added[j]
+		} else {
 			// Inserted with no slots_synced_at, or a row dated outside the window updated
 			// keeping its own: unknown unless its slots are marked read below.
-			r = storedRec{id: row.ID, synced: unknownSync}
+			added = append(added, storedRec{id: row.ID, synced: unknownSync})
+			r = &added[len(added)-1]
 		}
 		r.day, r.hash, r.hashed = day, sum, hashed
-		byID[row.ID] = r
+	}
+	if len(added) > 0 {
+		// A removed session upserted again is not possible in one pass (removed means not
+		// listed); its stale entry is dropped below either way.
+		recs = append(recs, added...)
+		slices.SortStableFunc(recs, func(a, b storedRec) int { return cmp.Compare(a.id, b.id) })
 	}
 	mark := func(id int64) {
-		if r, ok := byID[id]; ok {
-			r.synced = at
-			byID[id] = r
+		i, ok := slices.BinarySearchFunc(recs, id, func(r storedRec, id int64) int { return cmp.Compare(r.id, id) })
+		for ; ok && i < len(recs) && recs[i].id == id; i++ {
+			if recs[i].day != gone {
+				recs[i].synced = at
+			}
 		}
 	}
 	for id := range d.Slots {
@@ -232,18 +257,18 @@ func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
 	for _, id := range d.Confirmed {
 		mark(id)
 	}
-	recs := make([]storedRec, 0, len(byID))
-	for _, r := range byID {
-		if r.day < base.from || r.day > base.to {
-			continue // the store keeps it; the copy holds the window only
+	unknown := false
+	recs = slices.DeleteFunc(recs, func(r storedRec) bool {
+		if r.day == gone || r.day < base.from || r.day > base.to {
+			return true // the store no longer holds it, or holds it outside the copy's days
 		}
-		if r.synced == unknownSync {
-			return storedAt{}, false
-		}
-		recs = append(recs, r)
+		unknown = unknown || r.synced == unknownSync
+		return false
+	})
+	if unknown {
+		return storedAt{}, false
 	}
-	sortRecs(recs)
-	return storedAt{from: base.from, to: base.to, recs: recs}, true
+	return storedAt{from: base.from, to: base.to, recs: slices.Clip(recs)}, true
 }
 
 // storedSessions lists the practice's stored sessions of the window as they are at version:

@@ -2,6 +2,7 @@ package slotsync
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -60,5 +61,31 @@ func TestAWritesEffectOnTheCopyIsTheStoresOrTheCopyIsDropped(t *testing.T) {
 				t.Fatalf("copy after the write (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// A practice the scheduler no longer syncs (disconnected, or taken by another instance) leaves
+// nothing behind in the engine's memory.
+func TestAPracticeNoLongerSyncedIsForgottenByTheEngine(t *testing.T) {
+	e := &Engine{}
+	s := &Scheduler{Engine: e, Now: time.Now}
+	s.init()
+	for _, id := range []int64{1, 2} {
+		e.stored.put(id, storedAt{version: 3})
+		e.memo.put(memoKey{id, true}, passMemo{version: 3})
+		en := newEntry(id, time.Now(), time.Now())
+		s.practices[id] = en
+		s.queueLocked(en)
+	}
+	e.types.m = map[int64]typesAt{1: {version: 3}, 2: {version: 3}}
+	s.mu.Lock()
+	s.dropLocked(map[int64]bool{2: true})
+	s.mu.Unlock()
+	_, typed := e.types.m[1]
+	if _, ok := e.stored.m[1]; ok || e.memo.known(1) || typed {
+		t.Fatalf("practice 1 dropped, yet remembered: copy %v, memo %v, types %v", ok, e.memo.known(1), typed)
+	}
+	if _, ok := e.stored.m[2]; !ok || !e.memo.known(2) {
+		t.Fatal("practice 2, still synced, was forgotten")
 	}
 }
