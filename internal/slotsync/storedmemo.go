@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"slices"
 	"sync"
 	"time"
 
+	"herolink/internal/emis"
 	"herolink/internal/store"
 )
 
@@ -29,7 +29,7 @@ import (
 // upsert, herolink's own booking blanking a summary in the same transaction as it changes a
 // slot) moves the version.
 //
-// The copy is 40 bytes a session without pointers (about 30 MB at 7,000 practices, never
+// The copy is 40 bytes a session without pointers (about 45 MB at 7,000 practices, never
 // scanned by the garbage collector).
 
 // storedRec is one stored session, compactly.
@@ -50,8 +50,10 @@ const (
 type storedAt struct {
 	version  int64
 	from, to int32
-	recs     []storedRec // sorted by id; never changed once kept
+	recs     []storedRec // sorted by id (byID); never changed once kept
 }
+
+func byID(r storedRec, id int64) int { return cmp.Compare(r.id, id) }
 
 // storedMemo is an Engine's copy of its practices' stored sessions.
 type storedMemo struct {
@@ -60,9 +62,9 @@ type storedMemo struct {
 	dates map[int32]string // each day's yyyy-mm-dd, made once
 }
 
-// verifyStoredMemo makes every pass served from the copy also read the store and panic if
-// they differ. Tests of this package set it (export_test.go).
-var verifyStoredMemo bool
+// checkCopy, when set, sees every answer served from the copy with the version it is true at.
+// This package's tests set it to compare the answer with the store (export_test.go).
+var checkCopy func(e *Engine, ctx context.Context, practiceID, version int64, w Window, served []store.StoredSession)
 
 // get answers the practice's stored sessions of [from, to] from the copy, if it is true at
 // version and holds the window, with the copy they came from.
@@ -100,7 +102,7 @@ func (sm *storedMemo) dateLocked(day int32) string {
 	if sm.dates == nil {
 		sm.dates = map[int32]string{}
 	}
-	d := time.Unix(int64(day)*86400, 0).UTC().Format(time.DateOnly)
+	d := emis.DateOf(time.Unix(int64(day)*86400, 0).UTC()).String()
 	sm.dates[day] = d
 	return d
 }
@@ -131,13 +133,19 @@ func (sm *storedMemo) put(practiceID int64, at storedAt) {
 	sm.m[practiceID] = at
 }
 
-// dayOf is a yyyy-mm-dd date's day number; false for anything else.
+// dayNumber is a date's days since 1970-01-01.
+func dayNumber(d emis.Date) int32 {
+	return int32(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// dayOf is a yyyy-mm-dd date's day number; false for anything else (ParseDate is strict, so
+// the day number gives the same string back).
 func dayOf(date string) (int32, bool) {
-	t, err := time.Parse(time.DateOnly, date)
-	if err != nil || t.Format(time.DateOnly) != date {
+	d, err := emis.ParseDate(date)
+	if err != nil {
 		return 0, false
 	}
-	return int32(t.Unix() / 86400), true
+	return dayNumber(d), true
 }
 
 // hashOf is a stored summary hash compactly; false for a hash hashSession cannot have made.
@@ -178,30 +186,24 @@ func recsOf(stored []store.StoredSession) ([]storedRec, bool) {
 		}
 		out = append(out, storedRec{id: s.ID, synced: synced, hash: sum, day: day, hashed: hashed})
 	}
-	sortRecs(out)
+	slices.SortFunc(out, func(a, b storedRec) int { return byID(a, b.id) })
 	return out, true
 }
 
-func sortRecs(recs []storedRec) {
-	slices.SortFunc(recs, func(a, b storedRec) int { return cmp.Compare(a.id, b.id) })
-}
-
-// afterWrite is base with a pass's diff applied as ApplyDiaryPass applied it, the write
-// marking slots read at at (Unix ms); false when the result is not known exactly. The diff's
-// Confirmed sessions count as marked: the caller only asks when the write's version shows
-// nothing else wrote since the pass read (which is also when the store marks them).
-func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
-	// A copy of the slice, changed in place and searched by id: most passes change a few
-	// sessions of a hundred or more, and a map of them all cost more than the pass's reading.
+// afterWrite is the copy's sessions with a pass's diff applied as ApplyDiaryPass applied it,
+// the write marking slots read at at (Unix ms); false when the result is not known exactly.
+// The diff's Confirmed sessions count as marked: the caller only asks when the write's
+// version shows nothing else wrote since the pass read (which is also when the store marks
+// them).
+func afterWrite(base storedAt, d store.DiaryDiff, at int64) ([]storedRec, bool) {
+	// A clone changed in place, searched by id: most passes change a few sessions of a hundred
+	// or more, and a map of them all cost more than the pass's reading.
 	recs := slices.Clone(base.recs)
-	find := func(id int64) (int, bool) {
-		return slices.BinarySearchFunc(recs, id, func(r storedRec, id int64) int { return cmp.Compare(r.id, id) })
-	}
-	const gone = math.MinInt32 // a removed session's day, until the end
+	const gone = math.MinInt32 // the day of a session pruned or removed, until dropped below
 	if d.PruneBefore != "" {
 		before, ok := dayOf(d.PruneBefore)
 		if !ok {
-			return storedAt{}, false
+			return nil, false
 		}
 		for i := range recs {
 			if recs[i].day < before {
@@ -210,45 +212,40 @@ func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
 		}
 	}
 	for _, id := range d.Remove {
-		if i, ok := find(id); ok {
+		if i, ok := slices.BinarySearchFunc(recs, id, byID); ok {
 			recs[i].day = gone
 		}
 	}
-	var added []storedRec // sessions the copy did not hold, in the order first upserted
+	recs = slices.DeleteFunc(recs, func(r storedRec) bool { return r.day == gone })
+	n := len(recs) // recs[:n] stay sorted; sessions the copy did not hold follow
 	for _, row := range d.Upsert {
 		day, ok := dayOf(row.Date)
 		if !ok {
-			return storedAt{}, false
+			return nil, false
 		}
 		sum, hashed, ok := hashOf(row.Hash)
 		if !ok {
-			return storedAt{}, false
+			return nil, false
 		}
-		var r *storedRec
-		if i, ok := find(row.ID); ok && recs[i].day != gone {
-			r = &recs[i]
-		} else if j := slices.IndexFunc(added, func(a storedRec) bool { return a.id == row.ID }); j >= 0 {
-			r = &added[j]
-		} else {
-			// Inserted with no slots_synced_at, or a row dated outside the window updated
-			// keeping its own: unknown unless its slots are marked read below.
-			added = append(added, storedRec{id: row.ID, synced: unknownSync})
-			r = &added[len(added)-1]
+		i, ok := slices.BinarySearchFunc(recs[:n], row.ID, byID)
+		if !ok {
+			if i = slices.IndexFunc(recs[n:], func(r storedRec) bool { return r.id == row.ID }); i >= 0 {
+				i += n
+			} else {
+				// Inserted with no slots_synced_at, or a row dated outside the copy's days
+				// updated keeping its own: unknown unless its slots are marked read below.
+				i = len(recs)
+				recs = append(recs, storedRec{id: row.ID, synced: unknownSync})
+			}
 		}
-		r.day, r.hash, r.hashed = day, sum, hashed
+		recs[i].day, recs[i].hash, recs[i].hashed = day, sum, hashed
 	}
-	if len(added) > 0 {
-		// A removed session upserted again is not possible in one pass (removed means not
-		// listed); its stale entry is dropped below either way.
-		recs = append(recs, added...)
-		slices.SortStableFunc(recs, func(a, b storedRec) int { return cmp.Compare(a.id, b.id) })
+	if len(recs) > n {
+		slices.SortFunc(recs, func(a, b storedRec) int { return byID(a, b.id) })
 	}
 	mark := func(id int64) {
-		i, ok := slices.BinarySearchFunc(recs, id, func(r storedRec, id int64) int { return cmp.Compare(r.id, id) })
-		for ; ok && i < len(recs) && recs[i].id == id; i++ {
-			if recs[i].day != gone {
-				recs[i].synced = at
-			}
+		if i, ok := slices.BinarySearchFunc(recs, id, byID); ok {
+			recs[i].synced = at
 		}
 	}
 	for id := range d.Slots {
@@ -259,37 +256,34 @@ func afterWrite(base storedAt, d store.DiaryDiff, at int64) (storedAt, bool) {
 	}
 	unknown := false
 	recs = slices.DeleteFunc(recs, func(r storedRec) bool {
-		if r.day == gone || r.day < base.from || r.day > base.to {
-			return true // the store no longer holds it, or holds it outside the copy's days
+		if r.day < base.from || r.day > base.to {
+			return true // the store holds it outside the copy's days
 		}
 		unknown = unknown || r.synced == unknownSync
 		return false
 	})
 	if unknown {
-		return storedAt{}, false
+		return nil, false
 	}
-	return storedAt{from: base.from, to: base.to, recs: slices.Clip(recs)}, true
+	return slices.Clip(recs), true
 }
 
 // storedSessions lists the practice's stored sessions of the window as they are at version:
 // from the copy when it holds them (fromCopy), else from the store. base is the copy the
 // pass's write is to be applied to, if any.
 func (e *Engine) storedSessions(ctx context.Context, practiceID, version int64, w Window) (stored []store.StoredSession, base *storedAt, fromCopy bool, err error) {
-	from, okFrom := dayOf(w.From.String())
-	to, okTo := dayOf(w.To.String())
-	if okFrom && okTo {
-		if stored, base, ok := e.stored.get(practiceID, version, from, to); ok {
-			if verifyStoredMemo {
-				e.verifyStored(ctx, practiceID, version, w, stored)
-			}
-			return stored, &base, true, nil
+	from, to := dayNumber(w.From), dayNumber(w.To)
+	if stored, base, ok := e.stored.get(practiceID, version, from, to); ok {
+		if checkCopy != nil {
+			checkCopy(e, ctx, practiceID, version, w, stored)
 		}
+		return stored, &base, true, nil
 	}
 	stored, err = e.Store.DiarySessions(ctx, practiceID, w.From.String(), w.To.String())
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if !w.Full || !okFrom || !okTo {
+	if !w.Full {
 		// A near window's sessions are not all the copy would hold.
 		return stored, nil, false, nil
 	}
@@ -303,48 +297,15 @@ func (e *Engine) storedSessions(ctx context.Context, practiceID, version int64, 
 // keepStored carries the copy a pass started from to the version its write left.
 func (e *Engine) keepStored(practiceID int64, base *storedAt, d store.DiaryDiff, applied store.DiaryApplied) {
 	if base == nil || applied.Version < 0 {
-		// Something else wrote the diary while the pass ran: the copy may be stale.
+		// No copy to carry (a near window read from the store), or something else wrote the
+		// diary while the pass ran, so what the store holds is not base plus d.
 		e.stored.forget(practiceID)
 		return
 	}
-	next, ok := afterWrite(*base, d, applied.At.UnixMilli())
+	recs, ok := afterWrite(*base, d, applied.At.UnixMilli())
 	if !ok {
 		e.stored.forget(practiceID)
 		return
 	}
-	next.version = applied.Version
-	e.stored.put(practiceID, next)
-}
-
-// verifyStored panics when the copy differs from the store while the store is still at the
-// copy's version (tests only). A write since then is the next pass's to see, as it would have
-// been had it come a moment later.
-func (e *Engine) verifyStored(ctx context.Context, practiceID, version int64, w Window, got []store.StoredSession) {
-	before, err := e.Store.DiaryVersion(ctx, practiceID)
-	if err != nil || before != version {
-		return
-	}
-	want, err := e.Store.DiarySessions(ctx, practiceID, w.From.String(), w.To.String())
-	if err != nil {
-		return
-	}
-	if after, err := e.Store.DiaryVersion(ctx, practiceID); err != nil || after != version {
-		return
-	}
-	key := func(s store.StoredSession) string {
-		return fmt.Sprintf("%d %s %q %d", s.ID, s.Date, s.Hash, s.SlotsSyncedAt.UnixMilli())
-	}
-	g, wa := make([]string, len(got)), make([]string, len(want))
-	for i, s := range got {
-		g[i] = key(s)
-	}
-	for i, s := range want {
-		wa[i] = key(s)
-	}
-	slices.Sort(g)
-	slices.Sort(wa)
-	if !slices.Equal(g, wa) {
-		panic(fmt.Sprintf("slotsync: practice %d's remembered stored sessions of %s..%s differ from the store:\nremembered %v\nstored     %v",
-			practiceID, w.From, w.To, g, wa))
-	}
+	e.stored.put(practiceID, storedAt{version: applied.Version, from: base.from, to: base.to, recs: recs})
 }

@@ -32,6 +32,12 @@ func TestAWritesEffectOnTheCopyIsTheStoresOrTheCopyIsDropped(t *testing.T) {
 		{"a new session whose slots were read is marked read", store.DiaryDiff{
 			Upsert: []store.SessionRow{{ID: 4, Date: "2026-11-26", Hash: h2}}, Slots: map[int64][]store.SlotRow{4: nil}},
 			[]storedRec{rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync), rec(4, "2026-11-26", h2, at)}},
+		{"a new session with a lower id than any kept takes its place in order", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 0, Date: "2026-11-26", Hash: h2}}, Slots: map[int64][]store.SlotRow{0: nil}},
+			[]storedRec{rec(0, "2026-11-26", h2, at), rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync)}},
+		{"a new session listed twice is kept once, as last written", store.DiaryDiff{
+			Upsert: []store.SessionRow{{ID: 4, Date: "2026-11-26", Hash: h1}, {ID: 4, Date: "2026-11-27", Hash: h2}}, Slots: map[int64][]store.SlotRow{4: nil}},
+			[]storedRec{rec(1, "2026-11-23", h1, 100), rec(2, "2026-11-24", h1, 100), rec(3, "2026-11-25", "", noSync), rec(4, "2026-11-27", h2, at)}},
 		{"a new session of a type not synced: the store may hold it outside the copy's days", store.DiaryDiff{
 			Upsert: []store.SessionRow{{ID: 4, Date: "2026-11-26", Hash: h2}}}, nil},
 		{"a session moved to a date outside the copy's days leaves it", store.DiaryDiff{
@@ -50,14 +56,14 @@ func TestAWritesEffectOnTheCopyIsTheStoresOrTheCopyIsDropped(t *testing.T) {
 			got, ok := afterWrite(base, c.diff, at)
 			if c.want == nil {
 				if ok {
-					t.Fatalf("kept %+v, want the copy dropped", got.recs)
+					t.Fatalf("kept %+v, want the copy dropped", got)
 				}
 				return
 			}
 			if !ok {
 				t.Fatal("dropped the copy")
 			}
-			if d := cmp.Diff(c.want, got.recs, cmp.AllowUnexported(storedRec{})); d != "" {
+			if d := cmp.Diff(c.want, got, cmp.AllowUnexported(storedRec{})); d != "" {
 				t.Fatalf("copy after the write (-want +got):\n%s", d)
 			}
 		})

@@ -2,7 +2,6 @@ package slotsync_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -94,7 +93,7 @@ func TestThePassesCopyOfTheStoredSessionsIsTheStoreOrNothing(t *testing.T) {
 		if err != nil {
 			rt.Fatal(err)
 		}
-		if g, w := sessionKeys(got), sessionKeys(want); !slices.Equal(g, w) {
+		if g, w := slotsync.SessionKeys(got), slotsync.SessionKeys(want); !slices.Equal(g, w) {
 			rt.Fatalf("after a pass (%+v) the copy says\n%v\nthe store holds\n%v", res, g, w)
 		}
 	}
@@ -176,17 +175,4 @@ func TestThePassesCopyOfTheStoredSessionsIsTheStoreOrNothing(t *testing.T) {
 		t.Fatalf("the copy was kept after %d passes and served %d: the property was never exercised", kept, served)
 	}
 	t.Logf("copy kept after %d passes, served %d", kept, served)
-}
-
-func sessionKeys(ss []store.StoredSession) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		synced := "never"
-		if !s.SlotsSyncedAt.IsZero() {
-			synced = s.SlotsSyncedAt.UTC().Format(time.RFC3339Nano)
-		}
-		out[i] = fmt.Sprintf("%d %s %q %s", s.ID, s.Date, s.Hash, synced)
-	}
-	slices.Sort(out)
-	return out
 }
