@@ -2,6 +2,7 @@ package slotsync_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,20 +27,7 @@ func TestSlotTypeFeaturesAreReadOnceAVersionAndAChangeIsFollowedAtOnce(t *testin
 		return stored(ctx, id)
 	}
 	// EMIS's slot types, as the mapping page saves them; no features set yet: every type.
-	var cfg store.EMISConfiguration
-	seen := map[int]bool{}
-	for _, s := range b.emisSessions(t) {
-		for _, c := range s.SlotTypes {
-			if !seen[c.TypeID] {
-				seen[c.TypeID] = true
-				cfg.SlotTypes = append(cfg.SlotTypes, store.EMISSlotType{EMISID: c.TypeID, Name: c.Description, EMISBookable: true})
-			}
-		}
-	}
-	audit := store.AuditEntry{At: b.clock.Now(), Actor: "test", Action: "mapping", PracticeID: b.practiceID}
-	if _, err := b.store.SaveEMISConfiguration(ctx, b.practiceID, cfg, audit); err != nil {
-		t.Fatal(err)
-	}
+	typeIDs, audit := b.saveEMISSlotTypes(t)
 
 	if res := b.sync(t); res.SlotsRead == 0 || reads.Load() != 1 {
 		t.Fatalf("first sync: %+v, %d reads of the active types", res, reads.Load())
@@ -53,7 +41,7 @@ func TestSlotTypeFeaturesAreReadOnceAVersionAndAChangeIsFollowedAtOnce(t *testin
 
 	// Staff make every type Not Bookable, and reception books a slot: the next pass reads the
 	// types again and, none being active, reads no slots.
-	for id := range seen {
+	for _, id := range typeIDs {
 		if err := b.store.SetSlotTypeFeature(ctx, b.practiceID, id, store.FeatureNotBookable, nil, audit); err != nil {
 			t.Fatal(err)
 		}
@@ -72,4 +60,27 @@ func TestSlotTypeFeaturesAreReadOnceAVersionAndAChangeIsFollowedAtOnce(t *testin
 	if got, _ := b.storedSlot(t, sl.DBID); got.Status == emis.SlotBooked {
 		t.Fatalf("a slot of a type no longer synced was read: %+v", got)
 	}
+}
+
+// saveEMISSlotTypes saves the slot types EMIS's diary uses as the mapping page does, with no
+// feature set yet (every type synced), and returns their ids in order and the audit entry
+// staff changes are recorded under.
+func (b *testBundle) saveEMISSlotTypes(t *testing.T) ([]int, store.AuditEntry) {
+	t.Helper()
+	var cfg store.EMISConfiguration
+	var ids []int
+	for _, s := range b.emisSessions(t) {
+		for _, c := range s.SlotTypes {
+			if !slices.Contains(ids, c.TypeID) {
+				ids = append(ids, c.TypeID)
+				cfg.SlotTypes = append(cfg.SlotTypes, store.EMISSlotType{EMISID: c.TypeID, Name: c.Description, EMISBookable: true})
+			}
+		}
+	}
+	slices.Sort(ids)
+	audit := store.AuditEntry{At: b.clock.Now(), Actor: "test", Action: "mapping", PracticeID: b.practiceID}
+	if _, err := b.store.SaveEMISConfiguration(context.Background(), b.practiceID, cfg, audit); err != nil {
+		t.Fatal(err)
+	}
+	return ids, audit
 }

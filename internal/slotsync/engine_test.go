@@ -554,22 +554,13 @@ func TestAPassDoesNotTakeAWriteMadeWhileItReadEMISForItsOwn(t *testing.T) {
 	other := b.firstSlot(t, free)
 	b.book(t, other.DBID, 9002) // a reception change, so the next pass does the whole work
 	x := b.firstSlot(t, free)
-	var once sync.Once
-	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/GetSlotsForSession") {
-			return false
-		}
-		rec := httptest.NewRecorder()
-		b.inner.ServeHTTP(rec, r)
-		once.Do(func() { // after the pass read the session list, before it writes: herolink books x
-			b.book(t, x.DBID, 9001)
-			must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, x.DBID, store.SlotState{Status: emis.SlotBooked, TypeID: x.Type.TypeID, PatientID: 9001}))
-		})
-		_, _ = rw.Write(rec.Body.Bytes())
-		return true
+	// After the pass read the session list, before it writes: herolink books x.
+	b.afterEMISAnswersOnce("GetSlotsForSession", func() {
+		b.book(t, x.DBID, 9001)
+		must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, x.DBID, store.SlotState{Status: emis.SlotBooked, TypeID: x.Type.TypeID, PatientID: 9001}))
 	})
 	b.sync(t)
-	b.setIntercept(func(http.ResponseWriter, *http.Request) bool { return false })
+	b.clearIntercept()
 	must(t, b.demo.ReceptionCancel(x.DBID)) // EMIS is now as the pass above read it
 
 	res := b.sync(t)

@@ -52,6 +52,27 @@ func (b *testBundle) setIntercept(f func(rw http.ResponseWriter, r *http.Request
 	b.intercept.Store(&f)
 }
 
+// clearIntercept lets the sandbox answer every request again.
+func (b *testBundle) clearIntercept() {
+	b.setIntercept(func(http.ResponseWriter, *http.Request) bool { return false })
+}
+
+// afterEMISAnswersOnce runs fn once, at the first call of the Partner API method, after EMIS
+// has answered it and before herolink reads the answer: fn acts in the middle of a pass.
+func (b *testBundle) afterEMISAnswersOnce(method string, fn func()) {
+	var once sync.Once
+	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/"+method) {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		b.inner.ServeHTTP(rec, r)
+		once.Do(fn)
+		_, _ = rw.Write(rec.Body.Bytes())
+		return true
+	})
+}
+
 func TestASessionWhoseSlotsEMISWillNotGiveKeepsItsCopyWhileTheRestOfThePassIsApplied(t *testing.T) {
 	t.Parallel()
 	b := setup(t, tuesday, 0)

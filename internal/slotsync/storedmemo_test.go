@@ -2,11 +2,7 @@ package slotsync_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,23 +27,7 @@ func TestThePassesCopyOfTheStoredSessionsIsTheStoreOrNothing(t *testing.T) {
 	b.engine.ActiveTypes = slotsync.StoredActiveTypes(b.store)
 	b.engine.MaxRefreshPerPass = 3
 	// EMIS's slot types as the mapping page saves them: all synced until staff say otherwise.
-	var cfg store.EMISConfiguration
-	types := map[int]bool{}
-	for _, s := range b.emisSessions(t) {
-		for _, c := range s.SlotTypes {
-			if !types[c.TypeID] {
-				types[c.TypeID] = true
-				cfg.SlotTypes = append(cfg.SlotTypes, store.EMISSlotType{EMISID: c.TypeID, Name: c.Description, EMISBookable: true})
-			}
-		}
-	}
-	typeIDs := make([]int, 0, len(types))
-	for id := range types {
-		typeIDs = append(typeIDs, id)
-	}
-	slices.Sort(typeIDs)
-	audit := store.AuditEntry{At: b.clock.Now(), Actor: "test", Action: "mapping", PracticeID: b.practiceID}
-	must(t, func() error { _, err := b.store.SaveEMISConfiguration(ctx, b.practiceID, cfg, audit); return err }())
+	typeIDs, audit := b.saveEMISSlotTypes(t)
 	b.sync(t)
 
 	served, kept := 0, 0
@@ -149,24 +129,14 @@ func TestThePassesCopyOfTheStoredSessionsIsTheStoreOrNothing(t *testing.T) {
 					continue
 				}
 				_, _ = b.demo.ReceptionBook(sandbox.BookInput{SlotID: sl.DBID, PatientID: 9001})
-				var once sync.Once
-				b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
-					if !strings.HasSuffix(r.URL.Path, "/GetAppointmentSessions") {
-						return false
+				b.afterEMISAnswersOnce("GetAppointmentSessions", func() {
+					if _, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: mine.DBID, PatientID: 9002}); err == nil {
+						must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, mine.DBID,
+							store.SlotState{Status: emis.SlotBooked, TypeID: mine.Type.TypeID, PatientID: 9002}))
 					}
-					rec := httptest.NewRecorder()
-					b.inner.ServeHTTP(rec, r)
-					once.Do(func() {
-						if _, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: mine.DBID, PatientID: 9002}); err == nil {
-							must(t, b.store.RecordSlotTx(ctx, b.store.DBQ(), b.practiceID, mine.DBID,
-								store.SlotState{Status: emis.SlotBooked, TypeID: mine.Type.TypeID, PatientID: 9002}))
-						}
-					})
-					_, _ = rw.Write(rec.Body.Bytes())
-					return true
 				})
 				pass(rt, b.full())
-				b.setIntercept(func(http.ResponseWriter, *http.Request) bool { return false })
+				b.clearIntercept()
 			}
 		}
 		pass(rt, b.full())
