@@ -219,7 +219,7 @@ const (
 // sync writes thousands of times a second, and parsing its statements again each time was a
 // tenth of herolink's CPU at 7,000 practices.
 var syncTxStatements = slices.Concat([]string{firstSyncDoneSQL, deleteSlotSQL, slotsOfSQL, diaryVersionSQL,
-	upsertSessionSQL, syncFenceSQL, recordPassSQL, pruneSlotsSQL, pruneSessionsSQL}, upsertSlotsSQL[:], slotsSyncedSQL[:])
+	upsertSessionSQL, syncFenceSQL, recordPassSQL, pruneSlotsSQL, pruneSessionsSQL}, recordOnlyPass[:], upsertSlotsSQL[:], slotsSyncedSQL[:])
 
 // slotChunks are the row counts of the multi-row statements that write slots: a pass's rows go
 // in chunks of these sizes, largest first, so that every statement's text is one of a few
@@ -277,6 +277,13 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	var moved bool
 	err := s.inTx(ctx, func(tx *Tx) error {
 		changes, version, moved = nil, -1, false
+		if d.recordOnly() {
+			v, ok, err := applyRecordOnlyTx(ctx, tx, d, now)
+			if err != nil || ok {
+				version = v
+				return err
+			}
+		}
 		if err := checkSyncFenceTx(ctx, tx, d.PracticeID, d.Fence, now); err != nil {
 			return err
 		}
@@ -293,10 +300,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		}
 		d.wasFirst = done == 0
 		if d.PruneBefore != "" {
-			if _, err := tx.ExecContext(ctx, pruneSlotsSQL, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, pruneSessionsSQL, d.PracticeID, d.PruneBefore); err != nil {
+			if _, err := pruneTx(ctx, tx, d.PracticeID, d.PruneBefore); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// A pass that read EMIS and found nothing to change, at most sessions whose slots a refresh
+// found exactly as stored, writes only its record and those sessions' refresh times. At 7,000
+// practices that is most passes that are not remembered (rolling refreshes are), and the whole
+// pass's transaction (the lease, the version read and locked, the first sync's flag, the
+// version read again) cost each three to four statements more than it needs: on PostgreSQL
+// each is a round trip.
+//
+// recordOnlyPassSQL records such a pass in one statement that also proves what the full
+// transaction would have checked first: the first sync is done, nothing else wrote the diary
+// since the pass read its version (locked until commit on PostgreSQL, as diaryVersionTx locks
+// it), and, under a fence, the lease is still held (likewise locked). When any of them fails it
+// changes nothing and the pass takes the full transaction, which says which.
+const recordOnlyPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
+	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at)
+	WHERE practice_id = ? AND first_sync_done = 1
+	AND COALESCE((SELECT diary FROM slot_versions WHERE practice_id = ? AND shard = -1%s), 0) = ?`
+
+// recordOnlyPassFencedSQL is recordOnlyPassSQL under a sync lease.
+const recordOnlyPassFencedSQL = recordOnlyPassSQL + `
+	AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?%s)`
+
+// recordOnlyPass are the statements without and with a fence; on PostgreSQL the rows they
+// check are locked until commit, as the full transaction locks them.
+var (
+	recordOnlyPass         = [2]string{fmt.Sprintf(recordOnlyPassSQL, ""), fmt.Sprintf(recordOnlyPassFencedSQL, "", "")}
+	recordOnlyPassPostgres = [2]string{fmt.Sprintf(recordOnlyPassSQL, " FOR SHARE"),
+		fmt.Sprintf(recordOnlyPassFencedSQL, " FOR SHARE", " FOR SHARE")}
+)
+
+// recordOnly says whether a pass writes nothing to the diary but refresh times.
+func (d DiaryDiff) recordOnly() bool {
+	return len(d.Upsert) == 0 && len(d.Slots) == 0 && len(d.Remove) == 0 && d.Incomplete == ""
+}
+
+// applyRecordOnlyTx applies a record-only pass (DiaryDiff.recordOnly) if the first sync is
+// done, the diary version is still d.VersionRead and any fence still holds; ok is false, with
+// nothing written, otherwise. version is the diary version the pass leaves.
+func applyRecordOnlyTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (version int64, ok bool, err error) {
+	var full any // NULL keeps the stored value
+	if d.Full {
+		full = now
+	}
+	q := recordOnlyPass[0]
+	args := []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
+	if d.Fence != nil {
+		q = recordOnlyPass[1]
+		args = append(args, d.PracticeID, d.Fence.Holder, d.Fence.Token, now)
+	}
+	if tx.dialect == Postgres {
+		q = recordOnlyPassPostgres[0]
+		if d.Fence != nil {
+			q = recordOnlyPassPostgres[1]
+		}
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, false, err
+	}
+	version = d.VersionRead
+	if d.PruneBefore != "" {
+		pruned, err := pruneTx(ctx, tx, d.PracticeID, d.PruneBefore)
+		if err != nil {
+			return 0, false, err
+		}
+		if pruned {
+			// Deleting slots moves the version (migration 0027's triggers); only this
+			// transaction can meanwhile, since the row is locked or SQLite's writer is alone.
+			if version, err = diaryVersionTx(ctx, tx, d.PracticeID); err != nil {
+				return 0, false, err
+			}
+		}
+	}
+	if len(d.Confirmed) > 0 {
+		b := tx.newBatch()
+		if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, d.PracticeID}, int64sAsArgs(d.Confirmed), 1); err != nil {
+			return 0, false, err
+		}
+		if err := b.flush(ctx); err != nil {
+			return 0, false, err
+		}
+	}
+	return version, true, nil
+}
+
+// pruneTx deletes a practice's sessions dated before day and their slots, saying whether it
+// deleted any.
+func pruneTx(ctx context.Context, tx *Tx, practiceID int64, day string) (bool, error) {
+	slots, err := tx.ExecContext(ctx, pruneSlotsSQL, practiceID, practiceID, day)
+	if err != nil {
+		return false, err
+	}
+	sessions, err := tx.ExecContext(ctx, pruneSessionsSQL, practiceID, day)
+	if err != nil {
+		return false, err
+	}
+	a, _ := slots.RowsAffected()
+	b, _ := sessions.RowsAffected()
+	return a+b > 0, nil
+}
