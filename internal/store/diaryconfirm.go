@@ -27,11 +27,13 @@ const recordOnlyPassFencedSQL = recordOnlyPassSQL + `
 	AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?%s)`
 
 // recordOnlyPass are the statements without and with a fence; on PostgreSQL the rows they
-// check are locked until commit, as the full transaction locks them.
+// check are locked FOR UPDATE until commit, as the full transaction locks them: a weaker lock
+// would have to be upgraded when a check fails and the pass takes the full transaction, and
+// two passes upgrading at once deadlock.
 var (
 	recordOnlyPass         = [2]string{fmt.Sprintf(recordOnlyPassSQL, ""), fmt.Sprintf(recordOnlyPassFencedSQL, "", "")}
-	recordOnlyPassPostgres = [2]string{fmt.Sprintf(recordOnlyPassSQL, " FOR SHARE"),
-		fmt.Sprintf(recordOnlyPassFencedSQL, " FOR SHARE", " FOR SHARE")}
+	recordOnlyPassPostgres = [2]string{fmt.Sprintf(recordOnlyPassSQL, " FOR UPDATE"),
+		fmt.Sprintf(recordOnlyPassFencedSQL, " FOR UPDATE", " FOR UPDATE")}
 )
 
 // recordOnly says whether a pass writes nothing to the diary but refresh times.
