@@ -338,11 +338,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		}
 		if len(d.Confirmed) > 0 && before == d.VersionRead {
 			// Otherwise the proof may be stale: they stay due, and the next pass compares them.
-			b := tx.newBatch()
-			if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, d.PracticeID}, int64sAsArgs(d.Confirmed), 1); err != nil {
-				return err
-			}
-			if err := b.flush(ctx); err != nil {
+			if err := markSlotsReadTx(ctx, tx, d.PracticeID, d.Confirmed, now); err != nil {
 				return err
 			}
 		}

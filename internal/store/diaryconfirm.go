@@ -17,24 +17,19 @@ import (
 // since the pass read its version (locked until commit on PostgreSQL, as diaryVersionTx locks
 // it), and, under a fence, the lease is still held (likewise locked). When any of them fails it
 // changes nothing and the pass takes the full transaction, which says which.
-const recordOnlyPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
-	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at)
-	WHERE practice_id = ? AND first_sync_done = 1
+const recordOnlyPassSQL = recordPassSQL + ` AND first_sync_done = 1
 	AND COALESCE((SELECT diary FROM slot_versions WHERE practice_id = ? AND shard = -1%s), 0) = ?`
 
-// recordOnlyPassFencedSQL is recordOnlyPassSQL under a sync lease.
-const recordOnlyPassFencedSQL = recordOnlyPassSQL + `
-	AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?%s)`
+// recordOnlyPass are the statements without and with a fence, the checked rows unlocked
+// (SQLite's writer is alone); recordOnlyPassPostgres locks them FOR UPDATE until commit, as
+// the full transaction does: a weaker lock would have to be upgraded when a check fails and the
+// pass takes the full transaction, and two passes upgrading at once deadlock.
+var recordOnlyPass, recordOnlyPassPostgres = recordOnlyPassStatements(""), recordOnlyPassStatements(" FOR UPDATE")
 
-// recordOnlyPass are the statements without and with a fence; on PostgreSQL the rows they
-// check are locked FOR UPDATE until commit, as the full transaction locks them: a weaker lock
-// would have to be upgraded when a check fails and the pass takes the full transaction, and
-// two passes upgrading at once deadlock.
-var (
-	recordOnlyPass         = [2]string{fmt.Sprintf(recordOnlyPassSQL, ""), fmt.Sprintf(recordOnlyPassFencedSQL, "", "")}
-	recordOnlyPassPostgres = [2]string{fmt.Sprintf(recordOnlyPassSQL, " FOR UPDATE"),
-		fmt.Sprintf(recordOnlyPassFencedSQL, " FOR UPDATE", " FOR UPDATE")}
-)
+func recordOnlyPassStatements(lock string) [2]string {
+	q := fmt.Sprintf(recordOnlyPassSQL, lock)
+	return [2]string{q, q + fmt.Sprintf(leaseHeldSQL, lock)}
+}
 
 // recordOnly says whether a pass writes nothing to the diary but refresh times.
 func (d DiaryDiff) recordOnly() bool {
@@ -49,17 +44,15 @@ func applyRecordOnlyTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (ver
 	if d.Full {
 		full = now
 	}
-	q := recordOnlyPass[0]
+	stmts := recordOnlyPass
+	if tx.dialect == Postgres {
+		stmts = recordOnlyPassPostgres
+	}
+	q := stmts[0]
 	args := []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
 	if d.Fence != nil {
-		q = recordOnlyPass[1]
+		q = stmts[1]
 		args = append(args, d.PracticeID, d.Fence.Holder, d.Fence.Token, now)
-	}
-	if tx.dialect == Postgres {
-		q = recordOnlyPassPostgres[0]
-		if d.Fence != nil {
-			q = recordOnlyPassPostgres[1]
-		}
 	}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
@@ -82,14 +75,8 @@ func applyRecordOnlyTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (ver
 			}
 		}
 	}
-	if len(d.Confirmed) > 0 {
-		b := tx.newBatch()
-		if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, d.PracticeID}, int64sAsArgs(d.Confirmed), 1); err != nil {
-			return 0, false, err
-		}
-		if err := b.flush(ctx); err != nil {
-			return 0, false, err
-		}
+	if err := markSlotsReadTx(ctx, tx, d.PracticeID, d.Confirmed, now); err != nil {
+		return 0, false, err
 	}
 	return version, true, nil
 }
@@ -108,4 +95,16 @@ func pruneTx(ctx context.Context, tx *Tx, practiceID int64, day string) (bool, e
 	a, _ := slots.RowsAffected()
 	b, _ := sessions.RowsAffected()
 	return a+b > 0, nil
+}
+
+// markSlotsReadTx records that sessions' slots were read at now (a refresh that confirmed them).
+func markSlotsReadTx(ctx context.Context, tx *Tx, practiceID int64, sessionIDs []int64, now int64) error {
+	if len(sessionIDs) == 0 {
+		return nil
+	}
+	b := tx.newBatch()
+	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, int64sAsArgs(sessionIDs), 1); err != nil {
+		return err
+	}
+	return b.flush(ctx)
 }

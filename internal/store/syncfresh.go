@@ -15,6 +15,14 @@ import (
 const recordPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
 	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
 
+// leaseHeldSQL narrows an update of a practice's sync_state to a pass whose instance still
+// holds the practice's sync lease (its fence); %s is a row lock for the lease, or "".
+const leaseHeldSQL = `
+	AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?%s)`
+
+// recordUnchangedFencedSQL is recordPassSQL under a fence, for RecordUnchangedPass.
+var recordUnchangedFencedSQL = recordPassSQL + fmt.Sprintf(leaseHeldSQL, "")
+
 func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) error {
 	var full any // NULL keeps the stored value
 	if d.Full && d.Incomplete == "" {
@@ -117,11 +125,10 @@ func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full 
 	if full {
 		fullAt = now
 	}
-	q := `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '', consecutive_failures = 0,
-		last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
+	q := recordPassSQL
 	args := []any{now, now, fullAt, practiceID}
 	if fence != nil {
-		q += ` AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?)`
+		q = recordUnchangedFencedSQL
 		args = append(args, practiceID, fence.Holder, fence.Token, now)
 	}
 	res, err := s.db.ExecPrepared(ctx, q, args...)
