@@ -15,26 +15,14 @@ func TestConfirmedSessionsAreMarkedReadOnlyIfNothingWroteTheDiaryMeanwhile(t *te
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
 		pid := setUp(t, st, "A81001").practice.ID
-		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: twoSessions(),
-			Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1)}, 902: {slot(1, 2)}}})
-		must(t, err)
-		syncedAt := func() map[int64]time.Time {
-			t.Helper()
-			ss, err := st.DiarySessions(ctx, pid, "2026-03-03", "2026-03-03")
-			must(t, err)
-			out := map[int64]time.Time{}
-			for _, s := range ss {
-				out[s.ID] = s.SlotsSyncedAt
-			}
-			return out
-		}
+		firstSyncOfTwoSessions(t, st, pid, nil)
 
 		c.advance(20 * time.Minute)
 		v, err := st.DiaryVersion(ctx, pid)
 		must(t, err)
 		applied, err := st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: pid, VersionRead: v, Confirmed: []int64{901}})
 		must(t, err)
-		if got := syncedAt(); !got[901].Equal(c.now()) || !got[902].Equal(epoch) || len(applied.Changes) != 0 || applied.Version != v {
+		if got := syncedAtOf(t, st, pid); !got[901].Equal(c.now()) || !got[902].Equal(epoch) || len(applied.Changes) != 0 || applied.Version != v {
 			t.Fatalf("a confirmed session with nothing written meanwhile: read at %v, pass %+v (version was %d)", got, applied, v)
 		}
 
@@ -44,7 +32,7 @@ func TestConfirmedSessionsAreMarkedReadOnlyIfNothingWroteTheDiaryMeanwhile(t *te
 		exec(t, st, `UPDATE diary_slots SET status = 'Blocked' WHERE practice_id = ? AND slot_id = ?`, pid, slot(1, 2).ID)
 		applied, err = st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: pid, VersionRead: v, Confirmed: []int64{902}})
 		must(t, err)
-		if got := syncedAt(); !got[902].Equal(epoch) || applied.Version != -1 {
+		if got := syncedAtOf(t, st, pid); !got[902].Equal(epoch) || applied.Version != -1 {
 			t.Fatalf("a session confirmed after another write was marked read: read at %v, pass %+v", got, applied)
 		}
 	})

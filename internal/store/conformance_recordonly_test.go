@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +16,13 @@ import (
 // hold on it: these cases are the ones where it must not take the shorter write, or where the
 // shorter write must do what the whole one did.
 
-// syncedAtOf says when each stored session of 2026-03-03 had its slots read.
-func syncedAtOf(t *testing.T, st *store.Store, pid int64) map[int64]time.Time {
-	t.Helper()
-	ss, err := st.DiarySessions(context.Background(), pid, "2026-03-03", "2026-03-03")
-	must(t, err)
-	out := map[int64]time.Time{}
-	for _, s := range ss {
-		out[s.ID] = s.SlotsSyncedAt
-	}
-	return out
-}
-
 func TestARefreshFromAnInstanceThatLostTheLeaseIsRefusedAndMarksNothingRead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		clock := newLeaseClock(st)
 		p := syncablePractices(t, st, 1)[0]
 		fenceA := &store.SyncFence{Holder: "a", Token: heldSet(round(t, st, "a"))[p]}
-		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: p, Full: true, FirstSyncDone: true, Upsert: twoSessions(),
-			Slots: map[int64][]store.SlotRow{901: {slot(1, 0)}, 902: {slot(1, 2)}}, Fence: fenceA})
-		must(t, err)
+		firstSyncOfTwoSessions(t, st, p, fenceA)
 		before := syncedAtOf(t, st, p)
 		statusBefore, err := st.SyncStatus(ctx, p)
 		must(t, err)
@@ -87,9 +74,7 @@ func TestAFullPassWithNothingToWritePrunesDaysBeforeTodayAndSaysTheVersionItLeft
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
 		pid := setUp(t, st, "A81001").practice.ID
-		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: twoSessions(),
-			Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1)}, 902: {slot(1, 2)}}})
-		must(t, err)
+		firstSyncOfTwoSessions(t, st, pid, nil)
 		c.advance(24 * time.Hour)
 		v, err := st.DiaryVersion(ctx, pid)
 		must(t, err)
@@ -110,6 +95,64 @@ func TestAFullPassWithNothingToWritePrunesDaysBeforeTodayAndSaysTheVersionItLeft
 		}
 		if !status.LastSuccessAt.Equal(c.now()) {
 			t.Fatalf("the pruning pass recorded its success at %v, want %v", status.LastSuccessAt, c.now())
+		}
+	})
+}
+
+// Two passes of one practice at once, each finding the diary moved since it read the version,
+// both take the full transaction after the shorter write's check: neither may fail for the
+// other (on PostgreSQL a lock taken by the check and upgraded by the full transaction would
+// deadlock them).
+func TestTwoPassesFindingTheDiaryMovedAtOnceBothRecordTheirPass(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		pid := setUp(t, st, "A81001").practice.ID
+		firstSyncOfTwoSessions(t, st, pid, nil)
+		v, err := st.DiaryVersion(ctx, pid)
+		must(t, err)
+		stale := v - 1 // another write came after each pass read the version
+		for range 40 {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: pid, VersionRead: stale, Confirmed: []int64{901}})
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatalf("a pass failed because another ran beside it: %v", err)
+				}
+			}
+		}
+	})
+}
+
+func TestAnUnchangedPassFromAnInstanceThatLostTheLeaseIsRefusedAndRecordsNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		clock := newLeaseClock(st)
+		p := syncablePractices(t, st, 1)[0]
+		fenceA := &store.SyncFence{Holder: "a", Token: heldSet(round(t, st, "a"))[p]}
+		firstSyncOfTwoSessions(t, st, p, fenceA)
+		must(t, st.RecordUnchangedPass(ctx, p, true, fenceA))
+		before, err := st.SyncStatus(ctx, p)
+		must(t, err)
+
+		clock.add(leaseTTL)
+		if _, ok := heldSet(round(t, st, "b"))[p]; !ok {
+			t.Fatal("B did not take the lapsed lease")
+		}
+		if err := st.RecordUnchangedPass(ctx, p, true, fenceA); !errors.Is(err, store.ErrSyncLeaseLost) {
+			t.Fatalf("A's unchanged pass after losing the lease: %v, want ErrSyncLeaseLost", err)
+		}
+		after, err := st.SyncStatus(ctx, p)
+		must(t, err)
+		if !after.LastSuccessAt.Equal(before.LastSuccessAt) {
+			t.Fatalf("A's refused pass moved the last success from %v to %v", before.LastSuccessAt, after.LastSuccessAt)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"herolink/internal/store"
 )
@@ -13,6 +14,27 @@ func twoSessions() []store.SessionRow {
 		{ID: 901, Date: "2026-03-03", StartAt: slotAt(1, 0), EndAt: slotAt(1, 18), SlotLength: 10, Name: "Morning", Hash: "a"},
 		{ID: 902, Date: "2026-03-03", StartAt: slotAt(1, 0), EndAt: slotAt(1, 18), SlotLength: 10, Name: "Extra", Hash: "b"},
 	}
+}
+
+// firstSyncOfTwoSessions stores a practice's first sync of twoSessions, 901 with two slots and
+// 902 with one, under fence (nil: none).
+func firstSyncOfTwoSessions(t *testing.T, st *store.Store, pid int64, fence *store.SyncFence) {
+	t.Helper()
+	_, err := st.ApplyDiary(context.Background(), store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: twoSessions(),
+		Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1)}, 902: {slot(1, 2)}}, Fence: fence})
+	must(t, err)
+}
+
+// syncedAtOf says when each stored session of 2026-03-03 (twoSessions' day) had its slots read.
+func syncedAtOf(t *testing.T, st *store.Store, pid int64) map[int64]time.Time {
+	t.Helper()
+	ss, err := st.DiarySessions(context.Background(), pid, "2026-03-03", "2026-03-03")
+	must(t, err)
+	out := map[int64]time.Time{}
+	for _, s := range ss {
+		out[s.ID] = s.SlotsSyncedAt
+	}
+	return out
 }
 
 // A slot EMIS moved from one session to another in a single pass is kept, under its new

@@ -15,9 +15,7 @@ func TestSyncCountsStayExactThroughPassesThatOnlyReadSlots(t *testing.T) {
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
 		f := setUp(t, st, "A81001")
 		pid := f.practice.ID
-		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: twoSessions(),
-			Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1)}, 902: {slot(1, 2)}}})
-		must(t, err)
+		firstSyncOfTwoSessions(t, st, pid, nil)
 		booked := slot(1, 1)
 		booked.Status, booked.PatientID = "Booked", 5001
 		moved := slot(1, 0)
