@@ -201,10 +201,21 @@ func SessionsToRaw(ss []Session) []RawSession {
 // xmlText reports whether b holds only characters XML allows in text (no control characters
 // but tab, newline and carriage return).
 func xmlText(b []byte) bool {
-	for _, r := range string(b) {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError {
+	// Byte by byte, not ranging over string(b): that conversion allocated a copy of every
+	// text a first sync reads.
+	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError {
 			return false
 		}
+		i += size
 	}
 	return true
 }

@@ -3,6 +3,7 @@ package emis
 import (
 	"bytes"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -17,20 +18,68 @@ type plainNode struct {
 }
 
 // parsePlain parses one plain element filling the whole input; ok is false for anything
-// outside the plain subset (the caller then uses encoding/xml).
+// outside the plain subset (the caller then uses encoding/xml). The tree is the caller's to
+// keep; decoders that only read it use withPlain, which reuses the nodes.
 func parsePlain(b []byte) (plainNode, bool) {
+	p := &plainParser{}
+	return p.parse(b)
+}
+
+// plainParsers holds parsers whose stack and slab are reused: a first sync reads hundreds of
+// thousands of slot lists, and their trees were a third of the bytes it allocated.
+var plainParsers = sync.Pool{New: func() any { return new(plainParser) }}
+
+// withPlain parses b with a pooled parser and hands the tree to read, whose results must not
+// refer to the tree's bytes or nodes (strings made from them are copies): once read returns,
+// the nodes are cleared and reused.
+func withPlain[T any](b []byte, read func(root plainNode) (T, bool)) (T, bool) {
+	p := plainParsers.Get().(*plainParser)
+	defer p.release()
+	root, ok := p.parse(b)
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return read(root)
+}
+
+// parse reads b into a tree whose nodes live in p's slab until the next parse or release.
+func (p *plainParser) parse(b []byte) (plainNode, bool) {
 	b = bytes.TrimSpace(b)
 	if !utf8.Valid(b) {
 		return plainNode{}, false
 	}
 	// About one element every 24 bytes in EMIS's answers: the slab rarely needs a second.
-	p := plainParser{b: b, stack: make([]plainNode, 0, 32), slab: make([]plainNode, 0, len(b)/24+8)}
+	if need := len(b)/24 + 8; cap(p.slab) < need {
+		p.slab = make([]plainNode, 0, need)
+	}
+	if p.stack == nil {
+		p.stack = make([]plainNode, 0, 32)
+	}
+	p.b, p.i = b, 0
 	n, ok := p.element(0)
 	if !ok || len(bytes.TrimSpace(p.b[p.i:])) != 0 {
 		return plainNode{}, false
 	}
 	return n, true
 }
+
+// release clears what the parser points into (the input, the nodes) and returns it to the
+// pool; a slab grown past a large answer's needs is dropped rather than kept.
+func (p *plainParser) release() {
+	clear(p.slab) // the nodes placed; a slab outgrown during the parse is garbage already
+	clear(p.stack[:cap(p.stack)])
+	p.slab, p.stack = p.slab[:0], p.stack[:0]
+	p.b, p.i = nil, 0
+	if cap(p.slab) > maxPooledSlab {
+		p.slab = nil
+	}
+	plainParsers.Put(p)
+}
+
+// maxPooledSlab bounds a pooled parser's slab (72 bytes a node): answers of several hundred
+// kilobytes are rare, and keeping their slabs would hold megabytes for every parser in flight.
+const maxPooledSlab = 16 << 10
 
 type plainParser struct {
 	b []byte
@@ -49,7 +98,9 @@ func (p *plainParser) childrenFrom(mark int) []plainNode {
 		return []plainNode{}
 	}
 	if cap(p.slab)-len(p.slab) < k {
-		p.slab = make([]plainNode, 0, max(k, 64))
+		// The nodes already placed stay where they are (the tree points at them); the next
+		// parse starts with the larger slab.
+		p.slab = make([]plainNode, 0, max(k, 64, 2*cap(p.slab)))
 	}
 	at := len(p.slab)
 	p.slab = append(p.slab, p.stack[mark:]...)
@@ -217,8 +268,11 @@ func validXMLRune(r rune) bool {
 // it would read differently from encoding/xml: unknown or repeated fields, text where an
 // element was expected, numbers that do not parse.
 func decodeSlotListPlain(data []byte) (slots []Slot, ok bool) {
-	root, ok := parsePlain(data)
-	if !ok || string(root.name) != "SlotList" || len(root.text) != 0 {
+	return withPlain(data, slotListOf)
+}
+
+func slotListOf(root plainNode) (slots []Slot, ok bool) {
+	if string(root.name) != "SlotList" || len(root.text) != 0 {
 		return nil, false
 	}
 	slots = make([]Slot, 0, len(root.children))
@@ -401,8 +455,11 @@ func plainPatients(n plainNode) ([]PatientBrief, bool) {
 // for anything unusual (an unknown or repeated element, attributes, mixed content); the caller
 // then uses encoding/xml, which FuzzPlainSessionAgreesWithEncodingXML holds this to.
 func decodeSessionPlain(data []byte) (Session, bool) {
-	root, ok := parsePlain(data)
-	if !ok || string(root.name) != "AppointmentSession" || len(root.text) != 0 {
+	return withPlain(data, sessionOf)
+}
+
+func sessionOf(root plainNode) (Session, bool) {
+	if string(root.name) != "AppointmentSession" || len(root.text) != 0 {
 		return Session{}, false
 	}
 	var s Session

@@ -2,7 +2,10 @@ package emis
 
 import (
 	"encoding/xml"
+	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -100,4 +103,81 @@ func FuzzPlainSessionAgreesWithEncodingXML(f *testing.F) {
 			t.Fatalf("disagreement on %q:\nfast %#v\nslow %#v", data, fast, slow)
 		}
 	})
+}
+
+// The plain reader reuses its nodes between answers: answers read one after another and at
+// once, some refused halfway through, large and small, each read what encoding/xml reads.
+func TestSlotListsReadAtOnceAndAfterARefusedOneReadWhatEncodingXMLReads(t *testing.T) {
+	t.Parallel()
+	docs := []string{sampleSlots, `<SlotList/>`,
+		`<SlotList><Slot><DBID>1</DBID><Type><TypeID>1</TypeID><Extra/></Type></Slot></SlotList>`, // refused deep inside
+		`<SlotList><Slot><DBID>5</DBID><PatientList><Patient><DBID>9</DBID>`,                      // cut off
+	}
+	for n := 1; n <= 400; n *= 7 { // more slots than the slab's first guess holds, sometimes
+		var b strings.Builder
+		b.WriteString("<SlotList>")
+		for i := range n {
+			fmt.Fprintf(&b, "<Slot><DBID>%d</DBID><Status>Available</Status><Type><TypeID>%d</TypeID><Description>T</Description></Type></Slot>", n*1000+i, i%3)
+		}
+		b.WriteString("</SlotList>")
+		docs = append(docs, b.String())
+	}
+	want := make([][]Slot, len(docs))
+	for i, doc := range docs {
+		var slow SlotList
+		if err := xml.Unmarshal([]byte(doc), &slow); err == nil {
+			want[i] = slow.Slots
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for r := range 200 {
+				i := (g + r*3) % len(docs)
+				got, ok := decodeSlotListPlain([]byte(docs[i]))
+				if !ok {
+					if want[i] != nil && i != 2 {
+						t.Errorf("refused %.60q", docs[i])
+					}
+					continue
+				}
+				if len(got) == 0 && len(want[i]) == 0 {
+					continue
+				}
+				if !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("read %.60q as %+v, encoding/xml as %+v", docs[i], got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Text XML does not allow (control characters, U+FFFE and U+FFFF, bytes that are not UTF-8, and
+// U+FFFD, which stands for such bytes) is
+// left to encoding/xml, which refuses it; allowed text, accents and tabs included, is read fast.
+func TestPlainReaderLeavesTextXMLForbidsToEncodingXML(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		notes string
+		fast  bool
+	}{
+		{"Seán O'Brien\tline\nnext", true},
+		{"emoji 🙂 and ü", true},
+		{"bell \x07", false},
+		{"nul \x00", false},
+		{"noncharacter \uFFFE", false},
+		{"noncharacter \uFFFF", false},
+		{"replacement \uFFFD", false},
+		{"cut \xc3", false},
+	} {
+		doc := "<SlotList><Slot><DBID>1</DBID><Notes>" + tc.notes + "</Notes></Slot></SlotList>"
+		if _, ok := decodeSlotListPlain([]byte(doc)); ok != tc.fast {
+			t.Errorf("notes %q: read fast %v, want %v", tc.notes, ok, tc.fast)
+		}
+		if got := xmlText([]byte(tc.notes)); got != tc.fast {
+			t.Errorf("xmlText(%q) = %v, want %v", tc.notes, got, tc.fast)
+		}
+	}
 }
