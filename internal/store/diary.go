@@ -252,7 +252,10 @@ const slotArgs = 8
 func execChunked(ctx context.Context, b *batch, stmts [len(slotChunks)]string, lead []any, rows []any, width int) error {
 	for i, n := range slotChunks {
 		for len(rows) >= n*width {
-			args := append(lead[:len(lead):len(lead)], rows[:n*width]...)
+			args := rows[: n*width : n*width] // the rows themselves when nothing goes before them
+			if len(lead) > 0 {
+				args = append(lead[:len(lead):len(lead)], args...)
+			}
 			if err := b.exec(ctx, stmts[i], args...); err != nil {
 				return err
 			}
@@ -334,7 +337,12 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 			if err != nil {
 				return err
 			}
-			changes, moved = append(changes, c...), m
+			if len(changes) == 0 {
+				changes = c // most passes remove no session: no copy of (in a first sync) every slot
+			} else {
+				changes = append(changes, c...)
+			}
+			moved = m
 		}
 		if len(d.Confirmed) > 0 && before == d.VersionRead {
 			// Otherwise the proof may be stale: they stay due, and the next pass compares them.
@@ -411,9 +419,21 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 	// gone from the first) before it is written under the second, never the other way round,
 	// whatever order the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
-	var fresh []any           // slots not stored under their session
-	var ups []any             // upsertSlotsSQL's arguments, slotArgs a slot
-	queued := map[int64]int{} // slot id → its arguments' offset in ups
+	var fresh []any          // slots not stored under their session
+	var ups []any            // upsertSlotsSQL's arguments, slotArgs a slot
+	var queued map[int64]int // slot id → its arguments' offset in ups
+	if first {
+		// A first sync writes every slot it read: sized once, not grown by doubling (the
+		// growth was a tenth of the bytes a first sync of thousands of practices allocated).
+		n := 0
+		for _, slots := range bySession {
+			n += len(slots)
+		}
+		fresh, ups, changes = make([]any, 0, n), make([]any, 0, n*slotArgs), make([]SlotChange, 0, n)
+		queued = make(map[int64]int, n)
+	} else {
+		queued = map[int64]int{}
+	}
 	synced := make([]any, 0, len(bySession))
 	for sessionID, slots := range bySession {
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
