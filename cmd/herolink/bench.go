@@ -121,6 +121,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "during the warm-up, date slot reads a random time up to this long ago so that the rolling refreshes fall due during the measurement (0: not; this overstates the steady refresh rate when the warm-up is long, see docs/benchmarks.md)")
 	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
 	warmupProfile := fs.String("warmup-cpuprofile", "", "write herolink's CPU profile during the first sync to this file (FILE.N for each size N when there are several)")
+	warmupAlloc := fs.String("warmup-allocprofile", "", "write herolink's allocation profile (bytes allocated since its start, set-up included) when the first sync ends to this file (FILE.N for each size N when there are several)")
 	sandboxProfile := fs.String("sandbox-cpuprofile", "", "write the sandbox's CPU profile, from its start to its stop, to this file (FILE.N for each size N when there are several)")
 	asJSON := fs.Bool("json", false, "print one JSON object per size instead of tables")
 	dbURL := fs.String("database-url", os.Getenv("HEROLINK_DATABASE_URL"), "empty: SQLite in a temporary data directory; postgres://...: a server on which each run makes (and drops) a fresh database (HEROLINK_DATABASE_URL)")
@@ -174,6 +175,17 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			opts.WarmupCPUProfile = warmProf
 		}
+		var allocProf *os.File
+		if *warmupAlloc != "" {
+			path := *warmupAlloc
+			if len(list) > 1 {
+				path = fmt.Sprintf("%s.%d", path, n)
+			}
+			if allocProf, err = os.Create(path); err != nil {
+				return fmt.Errorf("bench sync: %w", err)
+			}
+			opts.WarmupAllocProfile = allocProf
+		}
 		var prof *os.File
 		if *cpuprofile != "" {
 			path := *cpuprofile
@@ -191,9 +203,11 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				err = cerr
 			}
 		}
-		if prof != nil {
-			if cerr := prof.Close(); cerr != nil && err == nil {
-				err = cerr
+		for _, f := range []*os.File{allocProf, prof} {
+			if f != nil {
+				if cerr := f.Close(); cerr != nil && err == nil {
+					err = cerr
+				}
 			}
 		}
 		// A size that got past its set-up prints what it measured, even when it then failed

@@ -56,6 +56,9 @@ type SyncOptions struct {
 
 	CPUProfile       io.Writer // herolink's CPU profile during the change stream; nil: none
 	WarmupCPUProfile io.Writer // herolink's CPU profile during the first sync; nil: none
+	// WarmupAllocProfile receives, when the first sync ends, what herolink's process has
+	// allocated since it started (pprof's allocs profile: set-up included); nil: none.
+	WarmupAllocProfile io.Writer
 	// SandboxCPUProfile is a file the sandbox child writes its CPU profile to, from its start
 	// (the first sync included) to its stop; "": none.
 	SandboxCPUProfile string
@@ -278,6 +281,11 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.FirstSyncDone = done
 	if opts.WarmupCPUProfile != nil {
 		pprof.StopCPUProfile()
+	}
+	if opts.WarmupAllocProfile != nil {
+		if err := pprof.Lookup("allocs").WriteTo(opts.WarmupAllocProfile, 0); err != nil {
+			return res, fmt.Errorf("first sync's allocation profile: %w", err)
+		}
 	}
 	if stats1, err := admin.stats(ctx); err == nil {
 		res.FirstSyncEMISCalls = stats1.Total - stats0.Total
