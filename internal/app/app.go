@@ -104,6 +104,13 @@ type App struct {
 	links  *bookinglink.Service
 }
 
+// emisIdleConns keeps a connection to EMIS open for every call herolink can have in flight:
+// the sync's slot reads, the write-backs, and a few more for connection tests, health checks
+// and staff actions. Fewer, and every call beyond them opens a new connection.
+func emisIdleConns(cfg Config) int {
+	return slotsync.CallsInFlight(cfg.SyncConcurrency, 0) + max(cfg.WritebackWorkers, 0) + 16
+}
+
 // New opens storage (running migrations), loads the vault keys and builds the services. It
 // starts nothing: Run does.
 func New(ctx context.Context, cfg Config) (*App, error) {
@@ -151,8 +158,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if cfg.WritebackWorkers <= 0 {
+		cfg.WritebackWorkers = 64
+	}
 	caller, err := emis.NewCaller(emis.Config{BaseURL: cfg.EMISURL, SupplierID: cfg.SupplierID,
-		CallTimeout: cfg.EMISCallTimeout, Logger: cfg.Log.With("component", "emis")})
+		CallTimeout: cfg.EMISCallTimeout, Logger: cfg.Log.With("component", "emis"), IdleConns: emisIdleConns(cfg)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -165,9 +175,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.OrphanWatchInterval <= 0 {
 		cfg.OrphanWatchInterval = 2 * time.Second
-	}
-	if cfg.WritebackWorkers <= 0 {
-		cfg.WritebackWorkers = 64
 	}
 	bookings := &booking.Service{Store: st, Conns: svc, Log: cfg.Log.With("component", "booking"),
 		HoldDuration: cfg.HoldDuration, AlertAfter: cfg.BookingAlertAfter}

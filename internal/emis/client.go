@@ -42,7 +42,15 @@ type Config struct {
 	HTTPClient  *http.Client  // nil: a client with no timeout of its own (CallTimeout bounds calls)
 	CallTimeout time.Duration // 0: DefaultCallTimeout
 	Logger      *slog.Logger  // nil: discard
+	// IdleConns is how many connections to EMIS stay open between calls when HTTPClient is
+	// nil; DefaultIdleConns if zero. Calls in flight beyond it close their connection after
+	// answering, and the next call opens (and over TLS, negotiates) another: size it to the
+	// calls herolink keeps in flight.
+	IdleConns int
 }
+
+// DefaultIdleConns is Config.IdleConns when it is zero.
+const DefaultIdleConns = 64
 
 // Caller makes single Partner API calls. It holds no login state and is safe for concurrent use.
 type Caller struct {
@@ -63,9 +71,13 @@ func NewCaller(cfg Config) (*Caller, error) {
 		timeout: cfg.CallTimeout, log: cfg.Logger}
 	if c.http == nil {
 		// The default transport keeps 2 idle connections per host; EMIS is one host called
-		// concurrently, so keep more and avoid a storm of new connections.
+		// concurrently, so keep one for every call in flight and avoid a storm of new ones.
+		idle := cfg.IdleConns
+		if idle <= 0 {
+			idle = DefaultIdleConns
+		}
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = idle, idle
 		c.http = &http.Client{Transport: t}
 	}
 	// Whoever built the client, it never follows a redirect: a 307 or 308 would re-send the

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -175,5 +177,56 @@ func TestDateRulesAcrossClockChanges(t *testing.T) {
 	}
 	if _, err := ParseClock("8:30"); err == nil {
 		t.Error("8:30 accepted as HH:MM")
+	}
+}
+
+// Every call in flight gets its connection back for the next call: a sync with more calls in
+// flight than connections kept would close the rest after each answer and open (over TLS,
+// negotiate) new ones all day.
+func TestCallerKeepsAConnectionForEachCallInFlight(t *testing.T) {
+	t.Parallel()
+	const inFlight = 100 // more than DefaultIdleConns
+	var mu sync.Mutex
+	var opened, arrived int
+	var all chan struct{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrived++
+		if arrived == inFlight {
+			close(all)
+		}
+		wait := all
+		mu.Unlock()
+		<-wait // every call holds its connection until all are in flight
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", IdleConns: inFlight})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		mu.Lock()
+		arrived, all = 0, make(chan struct{})
+		mu.Unlock()
+		var wg sync.WaitGroup
+		for range inFlight {
+			wg.Go(func() { _, _ = c.InitializeWithID(context.Background(), 1) })
+		}
+		wg.Wait()
+		mu.Lock()
+		got := opened
+		mu.Unlock()
+		if got != inFlight {
+			t.Fatalf("after round %d, %d connections were opened; want %d, each kept for the next round", round, got, inFlight)
+		}
 	}
 }

@@ -676,7 +676,23 @@ func (e *Engine) slotConcurrency() int {
 	if e.SlotConcurrency > 0 {
 		return e.SlotConcurrency
 	}
-	return 4
+	return DefaultSlotConcurrency
+}
+
+// DefaultSlotConcurrency is Engine.SlotConcurrency when it is zero, and DefaultConcurrency
+// Scheduler.Concurrency.
+const DefaultSlotConcurrency, DefaultConcurrency = 4, 32
+
+// CallsInFlight is the most EMIS calls a scheduler of concurrency passes (0: the default)
+// and an engine of slotConcurrency slot reads a pass (0: the default) have open at once.
+func CallsInFlight(concurrency, slotConcurrency int) int {
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	if slotConcurrency <= 0 {
+		slotConcurrency = DefaultSlotConcurrency
+	}
+	return concurrency * slotConcurrency
 }
 
 // sessionRow turns a decoded session into what is stored, with London wall-clock times made

@@ -114,7 +114,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	concurrency := s.Concurrency
 	if concurrency <= 0 {
-		concurrency = 32
+		concurrency = DefaultConcurrency
 	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
