@@ -276,11 +276,12 @@ func slotListOf(root plainNode) (slots []Slot, ok bool) {
 		return nil, false
 	}
 	slots = make([]Slot, 0, len(root.children))
+	var same repeated
 	for _, el := range root.children {
 		if string(el.name) != "Slot" {
 			return nil, false
 		}
-		s, ok := plainSlot(el)
+		s, ok := plainSlot(el, &same)
 		if !ok {
 			return nil, false
 		}
@@ -289,7 +290,20 @@ func slotListOf(root plainNode) (slots []Slot, ok bool) {
 	return slots, true
 }
 
-func plainSlot(el plainNode) (Slot, bool) {
+// repeated keeps the last text of the fields a session's slots usually share (their date,
+// session, status, type), so that each is one string for the whole list rather than one a
+// slot: half the strings a first sync made.
+type repeated struct{ date, session, status, apptStatus, typeName string }
+
+// text is b as a string, last's own when it reads the same.
+func (r *repeated) text(last *string, b []byte) string {
+	if *last != string(b) { // compared without a copy
+		*last = string(b)
+	}
+	return *last
+}
+
+func plainSlot(el plainNode, same *repeated) (Slot, bool) {
 	s := Slot{}
 	s.XMLName.Local = "Slot"
 	var seen uint32
@@ -314,30 +328,29 @@ func plainSlot(el plainNode) (Slot, bool) {
 			if f.text == nil {
 				return Slot{}, false
 			}
-			v := string(f.text)
 			ok = true
 			switch name {
 			case "GUID":
-				s.GUID = v
+				s.GUID = string(f.text)
 			case "SessionGUID":
-				s.SessionGUID = v
+				s.SessionGUID = same.text(&same.session, f.text)
 			case "Date":
-				s.Date = v
+				s.Date = same.text(&same.date, f.text)
 			case "StartTime":
-				s.StartTime = v
+				s.StartTime = string(f.text)
 			case "Status":
-				s.Status = v
+				s.Status = same.text(&same.status, f.text)
 			case "AppointmentStatus":
-				s.AppointmentStatus = v
+				s.AppointmentStatus = same.text(&same.apptStatus, f.text)
 			case "Notes":
-				s.Notes = v
+				s.Notes = string(f.text)
 			case "Reason":
-				s.Reason = v
+				s.Reason = string(f.text)
 			case "BookedBy":
-				s.BookedBy = v
+				s.BookedBy = string(f.text)
 			}
 		case "Type":
-			s.Type, ok = plainSlotType(f)
+			s.Type, ok = plainSlotType(f, same)
 		case "PatientList":
 			s.Patients, ok = plainPatients(f)
 		default:
@@ -370,7 +383,7 @@ func plainInt(n plainNode) (int64, bool) {
 	return v, err == nil
 }
 
-func plainSlotType(n plainNode) (SlotTypeRef, bool) {
+func plainSlotType(n plainNode, same *repeated) (SlotTypeRef, bool) {
 	var t SlotTypeRef
 	if len(n.text) != 0 {
 		return t, false
@@ -393,7 +406,7 @@ func plainSlotType(n plainNode) (SlotTypeRef, bool) {
 			}
 			t.TypeID = int(v)
 		case "Description":
-			t.Description = string(f.text)
+			t.Description = same.text(&same.typeName, f.text)
 		default:
 			return t, false
 		}
