@@ -435,7 +435,9 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		queued = map[int64]int{}
 	}
 	synced := make([]any, 0, len(bySession))
+	pid := any(practiceID) // boxed once, not once a slot
 	for sessionID, slots := range bySession {
+		sid := any(sessionID)
 		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
 		if err != nil {
 			return nil, false, err
@@ -460,7 +462,7 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			if sl.PatientID != 0 {
 				patient = sl.PatientID
 			}
-			row := []any{practiceID, sl.ID, sessionID, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, sl.Status, patient}
+			row := []any{pid, sl.ID, sid, sl.StartAt.UnixMilli(), sl.LengthMin, sl.TypeID, boxedStatus(sl.Status), patient}
 			if at, twice := queued[sl.ID]; twice {
 				// EMIS listed the slot in two sessions as it moved: the later listing replaces
 				// the earlier, as it would one statement a slot (PostgreSQL refuses a statement
@@ -498,6 +500,17 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		return nil, false, err
 	}
 	return changes, moved, nil
+}
+
+// statuses boxed once: a first sync passes one for each of millions of slots.
+var statusesBoxed = map[string]any{"Available": "Available", "Booked": "Booked", "Blocked": "Blocked",
+	"Embargoed": "Embargoed"}
+
+func boxedStatus(s string) any {
+	if v, ok := statusesBoxed[s]; ok {
+		return v
+	}
+	return s
 }
 
 // storedElsewhereTx says whether any of the slots is stored (under another session than the
