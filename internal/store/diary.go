@@ -435,12 +435,22 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		queued = map[int64]int{}
 	}
 	synced := make([]any, 0, len(bySession))
+	// A first sync usually finds nothing stored: one query says so, instead of one a session.
+	// One that failed before may have stored some sessions, which are compared as ever.
+	none := false
+	if first {
+		if none, err = noSlotStoredTx(ctx, tx, practiceID); err != nil {
+			return nil, false, err
+		}
+	}
 	pid := any(practiceID) // boxed once, not once a slot
 	for sessionID, slots := range bySession {
 		sid := any(sessionID)
-		old, err := slotsOfTx(ctx, tx, practiceID, sessionID)
-		if err != nil {
-			return nil, false, err
+		var old []oldSlot
+		if !none {
+			if old, err = slotsOfTx(ctx, tx, practiceID, sessionID); err != nil {
+				return nil, false, err
+			}
 		}
 		before := make(map[int64]oldSlot, len(old))
 		for _, o := range old {
@@ -482,8 +492,8 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		}
 		synced = append(synced, sessionID)
 	}
-	if len(fresh) > 0 && !moved {
-		if moved, err = storedElsewhereTx(ctx, tx, practiceID, fresh, first); err != nil {
+	if len(fresh) > 0 && !moved && !none {
+		if moved, err = storedElsewhereTx(ctx, tx, practiceID, fresh); err != nil {
 			return nil, false, err
 		}
 	}
@@ -513,16 +523,17 @@ func boxedStatus(s string) any {
 	return s
 }
 
-// storedElsewhereTx says whether any of the slots is stored (under another session than the
-// one about to be written: the caller lists only slots its session does not hold). A
-// practice's first sync asks first whether it has any slot stored at all: usually none.
-func storedElsewhereTx(ctx context.Context, tx *Tx, practiceID int64, ids []any, first bool) (bool, error) {
+// noSlotStoredTx says whether the practice has no slot stored at all.
+func noSlotStoredTx(ctx context.Context, tx *Tx, practiceID int64) (bool, error) {
 	var n int
-	if first {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM diary_slots WHERE practice_id = ? LIMIT 1) AS s`, practiceID).Scan(&n); err != nil || n == 0 {
-			return false, err
-		}
-	}
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM diary_slots WHERE practice_id = ? LIMIT 1) AS s`, practiceID).Scan(&n)
+	return n == 0, err
+}
+
+// storedElsewhereTx says whether any of the slots is stored (under another session than the
+// one about to be written: the caller lists only slots its session does not hold).
+func storedElsewhereTx(ctx context.Context, tx *Tx, practiceID int64, ids []any) (bool, error) {
+	var n int
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 64)]
 		ids = ids[len(chunk):]
