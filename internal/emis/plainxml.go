@@ -17,21 +17,14 @@ type plainNode struct {
 	children []plainNode
 }
 
-// parsePlain parses one plain element filling the whole input; ok is false for anything
-// outside the plain subset (the caller then uses encoding/xml). The tree is the caller's to
-// keep; decoders that only read it use withPlain, which reuses the nodes.
-func parsePlain(b []byte) (plainNode, bool) {
-	p := &plainParser{}
-	return p.parse(b)
-}
-
 // plainParsers holds parsers whose stack and slab are reused: a first sync reads hundreds of
 // thousands of slot lists, and their trees were a third of the bytes it allocated.
 var plainParsers = sync.Pool{New: func() any { return new(plainParser) }}
 
-// withPlain parses b with a pooled parser and hands the tree to read, whose results must not
-// refer to the tree's bytes or nodes (strings made from them are copies): once read returns,
-// the nodes are cleared and reused.
+// withPlain parses b, one plain element filling the whole input, with a pooled parser and
+// hands the tree to read; ok is false for anything outside the plain subset (the caller then
+// uses encoding/xml). What read returns must not refer to the tree's bytes or nodes (strings
+// made from them are copies): once read returns, the nodes are cleared and reused.
 func withPlain[T any](b []byte, read func(root plainNode) (T, bool)) (T, bool) {
 	p := plainParsers.Get().(*plainParser)
 	defer p.release()
