@@ -60,13 +60,15 @@ func (p *plainParser) parse(b []byte) (plainNode, bool) {
 // release clears what the parser points into (the input, the nodes) and returns it to the
 // pool; a slab grown past a large answer's needs is dropped rather than kept.
 func (p *plainParser) release() {
-	clear(p.slab) // the nodes placed; a slab outgrown during the parse is garbage already
-	clear(p.stack[:cap(p.stack)])
-	p.slab, p.stack = p.slab[:0], p.stack[:0]
-	p.b, p.i = nil, 0
 	if cap(p.slab) > maxPooledSlab {
 		p.slab = nil
+	} else {
+		clear(p.slab) // the nodes placed; a slab outgrown during the parse is garbage already
+		p.slab = p.slab[:0]
 	}
+	clear(p.stack[:cap(p.stack)])
+	p.stack = p.stack[:0]
+	p.b, p.i = nil, 0
 	plainParsers.Put(p)
 }
 
@@ -288,8 +290,8 @@ func slotListOf(root plainNode) (slots []Slot, ok bool) {
 // slot: half the strings a first sync made.
 type repeated struct{ date, session, status, apptStatus, typeName string }
 
-// text is b as a string, last's own when it reads the same.
-func (r *repeated) text(last *string, b []byte) string {
+// sameText is b as a string, *last when it reads the same (and *last becomes it otherwise).
+func sameText(last *string, b []byte) string {
 	if *last != string(b) { // compared without a copy
 		*last = string(b)
 	}
@@ -326,15 +328,15 @@ func plainSlot(el plainNode, same *repeated) (Slot, bool) {
 			case "GUID":
 				s.GUID = string(f.text)
 			case "SessionGUID":
-				s.SessionGUID = same.text(&same.session, f.text)
+				s.SessionGUID = sameText(&same.session, f.text)
 			case "Date":
-				s.Date = same.text(&same.date, f.text)
+				s.Date = sameText(&same.date, f.text)
 			case "StartTime":
 				s.StartTime = string(f.text)
 			case "Status":
-				s.Status = same.text(&same.status, f.text)
+				s.Status = sameText(&same.status, f.text)
 			case "AppointmentStatus":
-				s.AppointmentStatus = same.text(&same.apptStatus, f.text)
+				s.AppointmentStatus = sameText(&same.apptStatus, f.text)
 			case "Notes":
 				s.Notes = string(f.text)
 			case "Reason":
@@ -399,7 +401,7 @@ func plainSlotType(n plainNode, same *repeated) (SlotTypeRef, bool) {
 			}
 			t.TypeID = int(v)
 		case "Description":
-			t.Description = same.text(&same.typeName, f.text)
+			t.Description = sameText(&same.typeName, f.text)
 		default:
 			return t, false
 		}
