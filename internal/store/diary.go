@@ -419,30 +419,24 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 	// gone from the first) before it is written under the second, never the other way round,
 	// whatever order the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
-	var fresh []any          // slots not stored under their session
-	var ups []any            // upsertSlotsSQL's arguments, slotArgs a slot
-	var queued map[int64]int // slot id → its arguments' offset in ups
-	if first {
-		// A first sync writes every slot it read: sized once, not grown by doubling (the
-		// growth was a tenth of the bytes a first sync of thousands of practices allocated).
-		n := 0
-		for _, slots := range bySession {
-			n += len(slots)
-		}
-		fresh, ups, changes = make([]any, 0, n), make([]any, 0, n*slotArgs), make([]SlotChange, 0, n)
-		queued = make(map[int64]int, n)
-	} else {
-		queued = map[int64]int{}
-	}
-	synced := make([]any, 0, len(bySession))
-	// A first sync usually finds nothing stored: one query says so, instead of one a session.
+	// A first sync usually finds nothing stored: one query says so, instead of one a session,
+	// and it writes every slot it read, so what it writes is sized once, not grown by doubling
+	// (the growth was a tenth of the bytes a first sync of thousands of practices allocated).
 	// One that failed before may have stored some sessions, which are compared as ever.
-	none := false
+	none, n := false, 0
 	if first {
 		if none, err = noSlotStoredTx(ctx, tx, practiceID); err != nil {
 			return nil, false, err
 		}
+		for _, slots := range bySession {
+			n += len(slots)
+		}
+		changes = make([]SlotChange, 0, n)
 	}
+	fresh := make([]any, 0, n)        // slots not stored under their session
+	ups := make([]any, 0, n*slotArgs) // upsertSlotsSQL's arguments, slotArgs a slot
+	queued := make(map[int64]int, n)  // slot id → its arguments' offset in ups
+	synced := make([]any, 0, len(bySession))
 	pid := any(practiceID) // boxed once, not once a slot
 	for sessionID, slots := range bySession {
 		sid := any(sessionID)
