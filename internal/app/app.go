@@ -108,7 +108,7 @@ type App struct {
 // the sync's slot reads, the write-backs, and a few more for connection tests, health checks
 // and staff actions. Fewer, and every call beyond them opens a new connection.
 func emisIdleConns(cfg Config) int {
-	return slotsync.CallsInFlight(cfg.SyncConcurrency, 0) + max(cfg.WritebackWorkers, 0) + 16
+	return slotsync.CallsInFlight(cfg.SyncConcurrency, 0) + cfg.WritebackWorkers + 16
 }
 
 // New opens storage (running migrations), loads the vault keys and builds the services. It
