@@ -100,6 +100,15 @@ func runBenchSandbox(ctx context.Context, args []string, stdout, stderr io.Write
 	return res.Table().Format(stdout)
 }
 
+// sizedPath is a profile flag's file for the run of n practices: the file itself, or FILE.N
+// when there are several sizes.
+func sizedPath(path string, n int, several bool) string {
+	if several {
+		return fmt.Sprintf("%s.%d", path, n)
+	}
+	return path
+}
+
 func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench sync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -158,56 +167,32 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate, TimeoutRate: *timeoutRate, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
 			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
 			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
+		several := len(list) > 1
 		if *sandboxProfile != "" {
-			opts.SandboxCPUProfile = *sandboxProfile
-			if len(list) > 1 {
-				opts.SandboxCPUProfile = fmt.Sprintf("%s.%d", *sandboxProfile, n)
-			}
+			opts.SandboxCPUProfile = sizedPath(*sandboxProfile, n, several)
 		}
-		var warmProf *os.File
-		if *warmupProfile != "" {
-			path := *warmupProfile
-			if len(list) > 1 {
-				path = fmt.Sprintf("%s.%d", path, n)
+		var files []*os.File // the profiles herolink writes for this size
+		for _, prof := range []struct {
+			path string
+			to   *io.Writer
+		}{{*warmupProfile, &opts.WarmupCPUProfile}, {*warmupAlloc, &opts.WarmupAllocProfile}, {*cpuprofile, &opts.CPUProfile}} {
+			if prof.path == "" {
+				continue
 			}
-			if warmProf, err = os.Create(path); err != nil {
+			f, err := os.Create(sizedPath(prof.path, n, several))
+			if err != nil {
+				for _, f := range files {
+					f.Close()
+				}
 				return fmt.Errorf("bench sync: %w", err)
 			}
-			opts.WarmupCPUProfile = warmProf
-		}
-		var allocProf *os.File
-		if *warmupAlloc != "" {
-			path := *warmupAlloc
-			if len(list) > 1 {
-				path = fmt.Sprintf("%s.%d", path, n)
-			}
-			if allocProf, err = os.Create(path); err != nil {
-				return fmt.Errorf("bench sync: %w", err)
-			}
-			opts.WarmupAllocProfile = allocProf
-		}
-		var prof *os.File
-		if *cpuprofile != "" {
-			path := *cpuprofile
-			if len(list) > 1 {
-				path = fmt.Sprintf("%s.%d", path, n)
-			}
-			if prof, err = os.Create(path); err != nil {
-				return fmt.Errorf("bench sync: %w", err)
-			}
-			opts.CPUProfile = prof
+			files = append(files, f)
+			*prof.to = f
 		}
 		res, err := bench.RunSync(ctx, opts)
-		if warmProf != nil {
-			if cerr := warmProf.Close(); cerr != nil && err == nil {
+		for _, f := range files {
+			if cerr := f.Close(); cerr != nil && err == nil {
 				err = cerr
-			}
-		}
-		for _, f := range []*os.File{allocProf, prof} {
-			if f != nil {
-				if cerr := f.Close(); cerr != nil && err == nil {
-					err = cerr
-				}
 			}
 		}
 		// A size that got past its set-up prints what it measured, even when it then failed
