@@ -16,21 +16,32 @@ import (
 // hold on it: these cases are the ones where it must not take the shorter write, or where the
 // shorter write must do what the whole one did.
 
-func TestARefreshFromAnInstanceThatLostTheLeaseIsRefusedAndMarksNothingRead(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		clock := newLeaseClock(st)
-		p := syncablePractices(t, st, 1)[0]
-		fenceA := &store.SyncFence{Holder: "a", Token: heldSet(round(t, st, "a"))[p]}
-		firstSyncOfTwoSessions(t, st, p, fenceA)
-		before := syncedAtOf(t, st, p)
-		statusBefore, err := st.SyncStatus(ctx, p)
-		must(t, err)
-
+// firstSyncedByA is a practice whose first sync instance A stored under its lease (fenceA);
+// takenByB lets A's lease lapse and has instance B take the practice.
+func firstSyncedByA(t *testing.T, st *store.Store) (p int64, fenceA *store.SyncFence, takenByB func()) {
+	t.Helper()
+	clock := newLeaseClock(st)
+	p = syncablePractices(t, st, 1)[0]
+	fenceA = &store.SyncFence{Holder: "a", Token: heldSet(round(t, st, "a"))[p]}
+	firstSyncOfTwoSessions(t, st, p, fenceA)
+	return p, fenceA, func() {
+		t.Helper()
 		clock.add(leaseTTL)
 		if _, ok := heldSet(round(t, st, "b"))[p]; !ok {
 			t.Fatal("B did not take the lapsed lease")
 		}
+	}
+}
+
+func TestARefreshFromAnInstanceThatLostTheLeaseIsRefusedAndMarksNothingRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		p, fenceA, takenByB := firstSyncedByA(t, st)
+		before := syncedAtOf(t, st, p)
+		statusBefore, err := st.SyncStatus(ctx, p)
+		must(t, err)
+
+		takenByB()
 		v, err := st.DiaryVersion(ctx, p)
 		must(t, err)
 		_, err = st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: p, Full: true, VersionRead: v, Confirmed: []int64{901}, Fence: fenceA})
@@ -134,18 +145,12 @@ func TestTwoPassesFindingTheDiaryMovedAtOnceBothRecordTheirPass(t *testing.T) {
 func TestAnUnchangedPassFromAnInstanceThatLostTheLeaseIsRefusedAndRecordsNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		clock := newLeaseClock(st)
-		p := syncablePractices(t, st, 1)[0]
-		fenceA := &store.SyncFence{Holder: "a", Token: heldSet(round(t, st, "a"))[p]}
-		firstSyncOfTwoSessions(t, st, p, fenceA)
+		p, fenceA, takenByB := firstSyncedByA(t, st)
 		must(t, st.RecordUnchangedPass(ctx, p, true, fenceA))
 		before, err := st.SyncStatus(ctx, p)
 		must(t, err)
 
-		clock.add(leaseTTL)
-		if _, ok := heldSet(round(t, st, "b"))[p]; !ok {
-			t.Fatal("B did not take the lapsed lease")
-		}
+		takenByB()
 		if err := st.RecordUnchangedPass(ctx, p, true, fenceA); !errors.Is(err, store.ErrSyncLeaseLost) {
 			t.Fatalf("A's unchanged pass after losing the lease: %v, want ErrSyncLeaseLost", err)
 		}
