@@ -46,3 +46,27 @@ func TestAFirstSyncRunAgainAfterOneThatStoppedPartWayComparesWithWhatItStored(t 
 		}
 	})
 }
+
+// A pass that removes a session EMIS no longer lists and writes another's slots reports both:
+// the removed session's slots as gone and the other's changes (the feed, webhooks and bookings
+// follow what it reports).
+func TestAPassRemovingOneSessionAndChangingAnotherReportsBoth(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		pid := setUp(t, st, "A81001").practice.ID
+		firstSyncOfTwoSessions(t, st, pid, nil)
+		c.advance(time.Minute)
+		booked := slot(1, 1)
+		booked.Status, booked.PatientID = "Booked", 6001
+		changes, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Remove: []int64{902},
+			Slots: map[int64][]store.SlotRow{901: {slot(1, 0), booked}}})
+		must(t, err)
+		byID := map[int64]store.SlotChange{}
+		for _, ch := range changes {
+			byID[ch.SlotID] = ch
+		}
+		if len(changes) != 2 || byID[1002].OldStatus != "Available" || byID[1002].NewStatus != "" || byID[1001].NewStatus != "Booked" {
+			t.Fatalf("changes: %+v, want 1002 gone with its session and 1001 booked", changes)
+		}
+	})
+}
