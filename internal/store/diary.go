@@ -517,11 +517,14 @@ func boxedStatus(s string) any {
 	return s
 }
 
-// noSlotStoredTx says whether the practice has no slot stored at all.
+// noSlotStoredTx says whether the practice has no slot stored at all. Asked as a minimum, which
+// both engines answer from the key's first entry for the practice: PostgreSQL planned the
+// same question asked with LIMIT 1 as a scan of the whole table when it expected the practice
+// to have rows (its statistics lag a first sync), 0.2 s a practice once thousands had synced.
 func noSlotStoredTx(ctx context.Context, tx *Tx, practiceID int64) (bool, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM diary_slots WHERE practice_id = ? LIMIT 1) AS s`, practiceID).Scan(&n)
-	return n == 0, err
+	var first sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT MIN(slot_id) FROM diary_slots WHERE practice_id = ?`, practiceID).Scan(&first)
+	return !first.Valid, err
 }
 
 // storedElsewhereTx says whether any of the slots is stored (under another session than the
