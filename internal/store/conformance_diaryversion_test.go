@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"herolink/internal/store"
 )
@@ -53,6 +54,46 @@ func TestEveryWriteToAPracticesSlotsMovesItsDiaryVersion(t *testing.T) {
 			if moved := version() != before; moved != step.moves {
 				t.Errorf("%s: the diary version moved = %v, want %v", step.name, moved, step.moves)
 			}
+		}
+	})
+}
+
+// A first sync whose sessions were stored by an earlier pass (their slot reads failed) writes
+// the slots alone, in bulk (COPY on PostgreSQL): that write moves the version too, so a search
+// that had found the practice empty offers them at once.
+func TestAFirstSyncsSlotsWrittenAfterItsSessionsMoveTheDiaryVersion(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		f := setUp(t, st, "A81001")
+		pid := f.practice.ID
+		start := slotAt(1, 0)
+		sessions := []store.SessionRow{{ID: 901, Date: start.Format(time.DateOnly), StartAt: start, EndAt: start.Add(3 * time.Hour),
+			SlotLength: 10, Name: "Morning", SiteID: 501, HolderIDs: []int64{601}, Hash: "h1"}}
+		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, Upsert: sessions}) // no slot read
+		must(t, err)
+		if ss, err := st.SyncStatus(ctx, pid); err != nil || ss.FirstSyncDone {
+			t.Fatalf("after a pass that read no slot: first sync done = %v, %v", ss.FirstSyncDone, err)
+		}
+		q := store.FreeSlotQuery{GroupID: f.practice.PracticeGroupID, From: epoch, To: epoch.AddDate(0, 0, 7), Now: epoch}
+		if fs, err := st.FreeSlots(ctx, q); err != nil || len(fs) != 0 {
+			t.Fatalf("free slots before the slots were read: %+v, %v", fs, err)
+		}
+		before, err := st.DiaryVersion(ctx, pid)
+		must(t, err)
+		slots := []store.SlotRow{slot(1, 0), slot(1, 1)}
+		for i := range slots {
+			slots[i].SessionID = sessions[0].ID
+		}
+		_, err = st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true,
+			Slots: map[int64][]store.SlotRow{sessions[0].ID: slots}})
+		must(t, err)
+		if after, err := st.DiaryVersion(ctx, pid); err != nil || after == before {
+			t.Errorf("the diary version after the first sync's slots: %d (before %d), %v", after, before, err)
+		}
+		fs, err := st.FreeSlots(ctx, q)
+		must(t, err)
+		if len(fs) != 2 || fs[0].SlotID != slots[0].ID || fs[1].SlotID != slots[1].ID {
+			t.Errorf("free slots after the first sync's slots: %+v, want slots %d and %d", fs, slots[0].ID, slots[1].ID)
 		}
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // sessions' dates are London's; do not depend on the host's zoneinfo
+
+	"github.com/jackc/pgx/v5"
 )
 
 // StoredSession is what the sync remembers of a session to recognise it next time.
@@ -491,7 +493,15 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 			return nil, false, err
 		}
 	}
-	if err := execChunked(ctx, b, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+	if none && tx.pg != nil {
+		// Nothing stored, and the fence keeps every other writer out until commit: the
+		// slots are copied in, not upserted 64 a statement. PostgreSQL spent three times
+		// herolink's CPU on a first sync's upserts (parsing and binding 512 arguments a
+		// statement, a speculative insertion a row); COPY fires the same triggers.
+		if err := copySlotsTx(ctx, tx, ups); err != nil {
+			return nil, false, err
+		}
+	} else if err := execChunked(ctx, b, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
 		return nil, false, err
 	}
 	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
@@ -515,6 +525,25 @@ func boxedStatus(s string) any {
 		return v
 	}
 	return s
+}
+
+// slotColumns are diary_slots' columns in the order of upsertSlotsSQL's arguments.
+var slotColumns = []string{"practice_id", "slot_id", "session_id", "start_at", "length_min", "type_id", "status", "patient_id"}
+
+// copySlotsTx copies rows (slotArgs arguments a slot, as for upsertSlotsSQL) into diary_slots
+// with PostgreSQL's COPY. A slot already stored fails the copy, and with it the pass.
+func copySlotsTx(ctx context.Context, tx *Tx, rows []any) error {
+	n := len(rows) / slotArgs
+	if n == 0 {
+		return nil
+	}
+	_, err := tx.pg.CopyFrom(ctx, pgx.Identifier{"diary_slots"}, slotColumns, pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		return rows[i*slotArgs : (i+1)*slotArgs], nil
+	}))
+	if err != nil {
+		return fmt.Errorf("store: copy %d slots: %w", n, err)
+	}
+	return nil
 }
 
 // noSlotStoredTx says whether the practice has no slot stored at all. Asked as a minimum, which
