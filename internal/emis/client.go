@@ -52,6 +52,22 @@ type Config struct {
 // DefaultIdleConns is Config.IdleConns when it is zero.
 const DefaultIdleConns = 64
 
+// answerReadBuffer is how much of an answer a connection reads at once. With net/http's
+// 4 KiB, a slot list (5-10 KB, most of the sync's calls) took one read for its head and
+// another for its body; it fits here whole, so it arrives in one. Each idle connection keeps
+// the buffer: 64 KiB, which also fits most session lists, cost 250 MB of RSS at the 2,064
+// connections of the 7,000-practice benchmark for no less CPU.
+const answerReadBuffer = 16 << 10
+
+// NewTransport is the transport of a Caller given no HTTP client: idle connections kept
+// between calls (see Config.IdleConns), answers read in as few reads as they arrive in.
+func NewTransport(idle int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = idle, idle
+	t.ReadBufferSize = answerReadBuffer
+	return t
+}
+
 // Caller makes single Partner API calls. It holds no login state and is safe for concurrent use.
 type Caller struct {
 	base    string
@@ -76,9 +92,7 @@ func NewCaller(cfg Config) (*Caller, error) {
 		if idle <= 0 {
 			idle = DefaultIdleConns
 		}
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns, t.MaxIdleConnsPerHost = idle, idle
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: NewTransport(idle)}
 	}
 	// Whoever built the client, it never follows a redirect: a 307 or 308 would re-send the
 	// form, password included, to wherever it points.
