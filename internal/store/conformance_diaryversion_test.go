@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"herolink/internal/store"
 )
@@ -66,9 +65,7 @@ func TestAFirstSyncsSlotsWrittenAfterItsSessionsMoveTheDiaryVersion(t *testing.T
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
 		f := setUp(t, st, "A81001")
 		pid := f.practice.ID
-		start := slotAt(1, 0)
-		sessions := []store.SessionRow{{ID: 901, Date: start.Format(time.DateOnly), StartAt: start, EndAt: start.Add(3 * time.Hour),
-			SlotLength: 10, Name: "Morning", SiteID: 501, HolderIDs: []int64{601}, Hash: "h1"}}
+		sessions := []store.SessionRow{session(1)}
 		_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Full: true, Upsert: sessions}) // no slot read
 		must(t, err)
 		if ss, err := st.SyncStatus(ctx, pid); err != nil || ss.FirstSyncDone {

@@ -117,18 +117,22 @@ func slotAt(d, n int) time.Time {
 // type 1 and Available unless statuses says otherwise, as a full sync pass would.
 func diary(t *testing.T, st *store.Store, pid int64, d int, slots ...store.SlotRow) store.DiaryDiff {
 	t.Helper()
-	sid := int64(900 + d)
-	start := slotAt(d, 0)
+	se := session(d)
 	for i := range slots {
-		slots[i].SessionID = sid
+		slots[i].SessionID = se.ID
 	}
-	diff := store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true,
-		Upsert: []store.SessionRow{{ID: sid, Date: start.Format("2006-01-02"), StartAt: start, EndAt: start.Add(3 * time.Hour),
-			SlotLength: 10, Name: "Morning", SiteID: 501, HolderIDs: []int64{601}, Hash: "h" + start.Format("0102")}},
-		Slots: map[int64][]store.SlotRow{sid: slots}}
+	diff := store.DiaryDiff{PracticeID: pid, Full: true, FirstSyncDone: true, Upsert: []store.SessionRow{se},
+		Slots: map[int64][]store.SlotRow{se.ID: slots}}
 	_, err := st.ApplyDiary(context.Background(), diff)
 	must(t, err)
 	return diff
+}
+
+// session is diary's session for day d: 900+d, at site 501, held by 601.
+func session(d int) store.SessionRow {
+	start := slotAt(d, 0)
+	return store.SessionRow{ID: int64(900 + d), Date: start.Format("2006-01-02"), StartAt: start, EndAt: start.Add(3 * time.Hour),
+		SlotLength: 10, Name: "Morning", SiteID: 501, HolderIDs: []int64{601}, Hash: "h" + start.Format("0102")}
 }
 
 // slot is an Available slot of type 1 in diary's session for day d.
