@@ -188,11 +188,9 @@ func (l LoadResult) Errors() int { return l.ConnectErrors + l.Sessions.Errors + 
 // fails only when no connection logs on or a phase has no successful call.
 func MeasureLoad(ctx context.Context, base string, opts LoadOptions) (LoadResult, error) {
 	var res LoadResult
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	// The default keeps 2 idle connections per host; every worker needs its own, or most calls
-	// would open a new TCP connection and measure that instead.
-	transport.MaxIdleConnsPerHost = opts.Concurrency
-	transport.MaxIdleConns = opts.Concurrency
+	// herolink's own transport, so the load reads answers as herolink does. Every worker keeps
+	// an idle connection, or most calls would open a new TCP connection and measure that instead.
+	transport := emis.NewTransport(opts.Concurrency)
 	defer transport.CloseIdleConnections()
 	counter := newAnswerCounter(transport, emis.MethodGetAppointmentSessions, emis.MethodGetSlotsForSession)
 	caller, err := emis.NewCaller(emis.Config{BaseURL: base, SupplierID: sandbox.DefaultSupplierID,
