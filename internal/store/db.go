@@ -169,14 +169,15 @@ func (c *conn) Close() error {
 
 // BeginTx starts a transaction. On SQLite it takes the write lock at once (_txlock=immediate);
 // on PostgreSQL it is READ COMMITTED, so a read that a later write depends on takes a row lock
-// (forUpdate) where SQLite's single writer used to hide the race.
+// (forUpdate) where SQLite's single writer used to hide the race. On PostgreSQL it takes a
+// connection and nothing more: BEGIN goes with the first statement (pgTx).
 func (c *conn) BeginTx(ctx context.Context) (*Tx, error) {
 	if c.pool != nil {
-		tx, err := c.pool.Begin(ctx)
+		pc, err := c.pool.Acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return &Tx{dialect: Postgres, pg: tx}, nil
+		return &Tx{dialect: Postgres, pg: &pgTx{conn: pc}}, nil
 	}
 	tx, err := c.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -212,7 +213,7 @@ func (c *conn) prepareHot(ctx context.Context, qs []string) error {
 type Tx struct {
 	dialect Dialect
 	sql     *sql.Tx
-	pg      pgx.Tx
+	pg      *pgTx
 	hot     map[string]*sql.Stmt // SQLite: statements prepared on the connection (prepareHot)
 	bound   map[string]*sql.Stmt // hot statements bound to this transaction
 }
@@ -238,7 +239,12 @@ func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 func (t *Tx) SQLTx() *sql.Tx { return t.sql }
 
 // PgxTx is the PostgreSQL transaction, for River's riverpgxv5 driver; nil on SQLite.
-func (t *Tx) PgxTx() pgx.Tx { return t.pg }
+func (t *Tx) PgxTx() pgx.Tx {
+	if t.pg == nil {
+		return nil
+	}
+	return t.pg
+}
 
 // Dialect says which engine the transaction runs on.
 func (t *Tx) Dialect() Dialect { return t.dialect }

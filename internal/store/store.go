@@ -103,6 +103,11 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 // OpenPostgres connects to the PostgreSQL database at url (pgx's pool; pool_max_conns and
 // the other pgxpool settings may be given in the URL).
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	return openPostgres(ctx, url, nil)
+}
+
+// openPostgres is OpenPostgres with a last word on the pool's configuration (tests trace it).
+func openPostgres(ctx context.Context, url string, configure func(*pgxpool.Config)) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message can quote the URL, password included: say only what kind of problem.
@@ -110,6 +115,9 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	}
 	if cfg.MaxConns < 16 && !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 16
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
