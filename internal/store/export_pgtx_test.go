@@ -60,3 +60,11 @@ func (s *Store) ConnectionsInUse() int32 {
 	}
 	return s.db.pool.Stat().AcquiredConns()
 }
+
+// PoolSize is the most connections a PostgreSQL pool opens (0 on SQLite).
+func (s *Store) PoolSize() int32 {
+	if s.db.pool == nil {
+		return 0
+	}
+	return s.db.pool.Config().MaxConns
+}

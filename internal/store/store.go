@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -100,6 +101,14 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex()}, nil
 }
 
+// DefaultPoolSize is how many PostgreSQL connections an instance keeps unless its URL says
+// pool_max_conns: twice its cores, and at least 4. More is slower, not faster, when the
+// server shares or lacks cores: each connection is a server process, and a burst that opens
+// them all makes them compete for the cores with herolink and each other (on two cores, a
+// burst of 1,000 holds had p99 0.31-0.36 s on 4 connections, 0.40-0.42 s on 8, 0.66-0.98 s on
+// 16 and 1.3-1.5 s on 32: docs/benchmarks.md).
+func DefaultPoolSize() int32 { return int32(max(4, 2*runtime.GOMAXPROCS(0))) }
+
 // OpenPostgres connects to the PostgreSQL database at url (pgx's pool; pool_max_conns and
 // the other pgxpool settings may be given in the URL).
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
@@ -113,8 +122,8 @@ func openPostgres(ctx context.Context, url string, configure func(*pgxpool.Confi
 		// pgx's message can quote the URL, password included: say only what kind of problem.
 		return nil, errors.New("store: the PostgreSQL URL cannot be parsed: check its form (postgres://user:password@host:port/database)")
 	}
-	if cfg.MaxConns < 16 && !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = 16
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultPoolSize()
 	}
 	if configure != nil {
 		configure(cfg)
