@@ -52,19 +52,31 @@ func batchable(args []any) bool {
 	return true
 }
 
-func (t *pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.closed {
-		return pgconn.CommandTag{}, pgx.ErrTxClosed
+// carriesBegin says whether a statement is the transaction's first and can take BEGIN along in
+// one batch; if not, BEGIN has been sent before it where needed, and it goes as it is.
+func (t *pgTx) carriesBegin(ctx context.Context, args []any) (bool, error) {
+	if !t.closed && !t.begun && batchable(args) {
+		return true, nil
 	}
-	if t.begun || !batchable(args) {
-		if err := t.begin(ctx); err != nil {
-			return pgconn.CommandTag{}, err
-		}
-		return t.conn.Exec(ctx, sql, args...)
-	}
+	return false, t.begin(ctx)
+}
+
+// withBegin sends one statement as the first of the transaction, BEGIN in front.
+func (t *pgTx) withBegin(ctx context.Context, sql string, args []any) pgx.BatchResults {
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
-	br := t.SendBatch(ctx, b)
+	return t.SendBatch(ctx, b)
+}
+
+func (t *pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	first, err := t.carriesBegin(ctx, args)
+	switch {
+	case err != nil:
+		return pgconn.CommandTag{}, err
+	case !first:
+		return t.conn.Exec(ctx, sql, args...)
+	}
+	br := t.withBegin(ctx, sql, args)
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -73,18 +85,14 @@ func (t *pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 }
 
 func (t *pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if t.closed {
-		return nil, pgx.ErrTxClosed
-	}
-	if t.begun || !batchable(args) {
-		if err := t.begin(ctx); err != nil {
-			return nil, err
-		}
+	first, err := t.carriesBegin(ctx, args)
+	switch {
+	case err != nil:
+		return nil, err
+	case !first:
 		return t.conn.Query(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := t.SendBatch(ctx, b)
+	br := t.withBegin(ctx, sql, args)
 	rows, err := br.Query()
 	if err != nil {
 		if rows != nil {
@@ -97,18 +105,14 @@ func (t *pgTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 }
 
 func (t *pgTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.closed {
-		return errPgRow{pgx.ErrTxClosed}
-	}
-	if t.begun || !batchable(args) {
-		if err := t.begin(ctx); err != nil {
-			return errPgRow{err}
-		}
+	first, err := t.carriesBegin(ctx, args)
+	switch {
+	case err != nil:
+		return errPgRow{err}
+	case !first:
 		return t.conn.QueryRow(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br := t.SendBatch(ctx, b)
+	br := t.withBegin(ctx, sql, args)
 	return batchRow{row: br.QueryRow(), br: br}
 }
 
