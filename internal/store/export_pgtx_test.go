@@ -40,12 +40,20 @@ func (r *RoundTrips) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, _ pgx.
 }
 func (r *RoundTrips) TraceCopyFromEnd(context.Context, *pgx.Conn, pgx.TraceCopyFromEndData) {}
 
-// OpenPostgresCounting is OpenPostgres with the round trips of its pool counted.
+// OpenPostgresCounting is OpenPostgres with the round trips of its pool counted, on one
+// connection: what a test prepares on it is there for what the test counts next, which a
+// fresh connection of a bigger pool would prepare again, a round trip more.
 func OpenPostgresCounting(ctx context.Context, url string) (*Store, *RoundTrips, error) {
 	rt := &RoundTrips{}
-	st, err := openPostgres(ctx, url, func(c *pgxpool.Config) { c.ConnConfig.Tracer = rt })
+	st, err := openPostgres(ctx, url, func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = rt
+		c.MaxConns = 1
+	})
 	return st, rt, err
 }
+
+// PoolSizeFor is the pool an instance with this many cores keeps by default.
+func PoolSizeFor(cores int) int32 { return poolSizeFor(cores) }
 
 // ExecOutsideTx runs one statement on the store's pool, for a test's own tables.
 func (s *Store) ExecOutsideTx(ctx context.Context, q string, args ...any) error {

@@ -105,9 +105,11 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 // pool_max_conns: twice its cores, and at least 4. More is slower, not faster, when the
 // server shares or lacks cores: each connection is a server process, and a burst that opens
 // them all makes them compete for the cores with herolink and each other (on two cores, a
-// burst of 1,000 holds had p99 0.31-0.36 s on 4 connections, 0.40-0.42 s on 8, 0.66-0.98 s on
+// burst of 1,000 holds had p99 0.31-0.36 s on 4 connections, 0.40-0.48 s on 8, 0.66-0.98 s on
 // 16 and 1.3-1.5 s on 32: docs/benchmarks.md).
-func DefaultPoolSize() int32 { return int32(max(4, 2*runtime.GOMAXPROCS(0))) }
+func DefaultPoolSize() int32 { return poolSizeFor(runtime.GOMAXPROCS(0)) }
+
+func poolSizeFor(cores int) int32 { return int32(max(4, 2*cores)) }
 
 // OpenPostgres connects to the PostgreSQL database at url (pgx's pool; pool_max_conns and
 // the other pgxpool settings may be given in the URL).
