@@ -206,7 +206,26 @@ func TestRiversPostgreSQLTransactionIsTheStoresAndNestsAsSavepoints(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[int64]int{1: 1, 2: 0, 3: 1} {
+	// A transaction rolled back takes River's writes with it, whether they were its first
+	// statement (BEGIN sent on its own: a per-query option) or came after the store's.
+	errRolledBack := errors.New("rolled back on purpose")
+	for _, storeFirst := range []bool{false, true} {
+		err = st.InTx(ctx, func(tx *store.Tx) error {
+			if storeFirst {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO notes (id, body) VALUES (?, ?)`, 5, "store's"); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.PgxTx().Exec(ctx, `INSERT INTO notes (id, body) VALUES ($1, $2)`, pgx.QueryExecModeExec, 4, "River's"); err != nil {
+				return err
+			}
+			return errRolledBack
+		})
+		if !errors.Is(err, errRolledBack) {
+			t.Fatalf("transaction: %v", err)
+		}
+	}
+	for id, want := range map[int64]int{1: 1, 2: 0, 3: 1, 4: 0, 5: 0} {
 		if n := noteCount(t, ctx, st, id); n != want {
 			t.Errorf("note %d: %d rows; want %d", id, n, want)
 		}
