@@ -94,7 +94,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, defaultAddr, defaultDataDir str
 	fs.BoolVar(&f.secureCookies, "secure-cookies", envBool("HEROLINK_SECURE_COOKIES", secure), "mark session cookies Secure: serve behind HTTPS (HEROLINK_SECURE_COOKIES)")
 	fs.IntVar(&f.syncHorizonDays, "sync-horizon-days", envInt("HEROLINK_SYNC_HORIZON_DAYS", 14), "days of each diary kept fresh, up to 56 (HEROLINK_SYNC_HORIZON_DAYS)")
 	fs.DurationVar(&f.syncFull, "sync-full-interval", envDuration("HEROLINK_SYNC_FULL_INTERVAL", 45*time.Second), "how often each practice's whole horizon is synced (HEROLINK_SYNC_FULL_INTERVAL)")
-	fs.DurationVar(&f.syncNear, "sync-near-interval", envDuration("HEROLINK_SYNC_NEAR_INTERVAL", 0), "how often the next three days are synced between full passes; 0: half the full interval (HEROLINK_SYNC_NEAR_INTERVAL)")
+	fs.DurationVar(&f.syncNear, "sync-near-interval", envDuration("HEROLINK_SYNC_NEAR_INTERVAL", 0), "how often the next three working days are synced between full passes; 0: half the full interval (HEROLINK_SYNC_NEAR_INTERVAL)")
 	fs.IntVar(&f.syncConcurrency, "sync-concurrency", envInt("HEROLINK_SYNC_CONCURRENCY", 32), "sync passes in flight across all practices (HEROLINK_SYNC_CONCURRENCY)")
 	fs.IntVar(&f.apiRate, "api-rate-limit", envInt("HEROLINK_API_RATE_LIMIT", 20), "partner API requests per second per key, sustained (HEROLINK_API_RATE_LIMIT)")
 	fs.IntVar(&f.apiBurst, "api-burst", envInt("HEROLINK_API_BURST", 40), "partner API requests per key at once (HEROLINK_API_BURST)")

@@ -53,7 +53,7 @@ type Config struct {
 
 	SyncHorizonDays  int           // days of diary kept fresh; 14 if zero, at most 56
 	SyncFullInterval time.Duration // whole horizon per practice; 45 s if zero
-	SyncNearInterval time.Duration // the next three days; half SyncFullInterval if zero
+	SyncNearInterval time.Duration // the next three working days; half SyncFullInterval if zero
 	SyncConcurrency  int           // sync passes in flight; 32 if zero
 	// InstanceID names this process among the instances sharing the database (sync leases,
 	// /metrics); a fresh host-pid-random id if empty.

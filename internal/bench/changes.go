@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"herolink/internal/emis"
+	"herolink/internal/slotsync"
 	"herolink/internal/store"
 )
 
 // slotKey names one slot of one practice in herolink's store.
-// nearTermDays is the window of the near-term pass, whose changes the issue wants in
-// /v1/slots within 30 s.
+// nearTermDays is the window of the near-term pass in working days (slotsync.NearTermEnd), whose
+// changes the issue wants in /v1/slots within 30 s: herolink's default.
 const nearTermDays = 3
 
 type slotKey struct {
@@ -31,13 +32,13 @@ type changeTracker struct {
 	mu       sync.Mutex
 	pending  map[slotKey]pendingChange // booked in EMIS, not yet seen Booked in herolink
 	observed []time.Duration           // staleness of the changes seen
-	near     []time.Duration           // of which changes in the next three days
+	near     []time.Duration           // of which changes in the near-term window
 }
 
 // pendingChange is a change made in EMIS and not yet seen.
 type pendingChange struct {
 	at   time.Time
-	near bool // in the next three days: the near-term pass's window
+	near bool // in the near-term pass's window: the next three working days
 }
 
 func newChangeTracker(now func() time.Time) *changeTracker {
@@ -47,7 +48,7 @@ func newChangeTracker(now func() time.Time) *changeTracker {
 	return &changeTracker{now: now, pending: map[slotKey]pendingChange{}}
 }
 
-// expect registers a booking about to be made at t0, near if it is in the next three days.
+// expect registers a booking about to be made at t0, near if it is in the near-term window.
 // It is false if that slot already has a change waiting to be seen.
 func (t *changeTracker) expect(k slotKey, t0 time.Time, near bool) bool {
 	t.mu.Lock()
@@ -106,7 +107,7 @@ func (t *changeTracker) counts() (observed, pending int) {
 	return len(t.observed), len(t.pending)
 }
 
-// result returns the staleness of the changes seen and of those in the next three days,
+// result returns the staleness of the changes seen and of those in the next three working days,
 // sorted, and the number not seen.
 func (t *changeTracker) result() (staleness, near []time.Duration, unobserved int) {
 	t.mu.Lock()
@@ -296,7 +297,7 @@ func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) 
 			}
 		}
 		if len(free) > 0 {
-			return slotKey{pid, free[rng.IntN(len(free))]}, d.DaysSince(today) < nearTermDays, true, nil
+			return slotKey{pid, free[rng.IntN(len(free))]}, !slotsync.NearTermEnd(today, nearTermDays).Before(d), true, nil
 		}
 	}
 	return slotKey{}, false, false, nil

@@ -105,7 +105,7 @@ type SyncResult struct {
 	StalenessP95S float64 `json:"staleness_p95_s"`
 	StalenessP99S float64 `json:"staleness_p99_s"`
 	StalenessMaxS float64 `json:"staleness_max_s"`
-	// Changes in the next three days, and how long they took to show. A slot search answers
+	// Changes in the next three working days, and how long they took to show. A slot search answers
 	// from the store at once (the free-slot index reads the practice's change counters first),
 	// so this is also how long a reception change takes to show in /v1/slots.
 	NearChanges       int     `json:"near_changes"`
@@ -529,7 +529,7 @@ func (r SyncResult) Table() Table {
 	t.Add("passes comparing with the copy of the stored sessions", float64(r.StoredFromCopy), "%.0f", "")
 	t.Add("rolling refreshes confirmed by their bytes", float64(r.RefreshesConfirmed), "%.0f", "")
 	t.Add("rolling refreshes compared slot by slot", float64(r.RefreshesCompared), "%.0f", "")
-	t.Add("changes in the next 3 days", float64(r.NearChanges), "%.0f", "")
+	t.Add("changes in the next 3 working days", float64(r.NearChanges), "%.0f", "")
 	t.Add("  staleness p50 (also to /v1/slots)", r.NearStalenessP50S, "%.2f", "s")
 	t.Add("  staleness p99 (also to /v1/slots)", r.NearStalenessP99S, "%.2f", "s")
 	t.Add("  staleness max (also to /v1/slots)", r.NearStalenessMaxS, "%.2f", "s")

@@ -40,9 +40,9 @@ type Engine struct {
 	ActiveTypes func(ctx context.Context, practiceID int64) ([]int, error)
 	// RefreshNear and RefreshFar bound how old a session's slots may get when its summary has
 	// not changed: they catch count-neutral changes (a cancellation and a booking in one session).
-	RefreshNear       time.Duration // sessions in the next NearDays days; 15 minutes if zero
+	RefreshNear       time.Duration // sessions in the near-term window (NearTermEnd); 15 minutes if zero
 	RefreshFar        time.Duration // later sessions; 2 hours if zero
-	NearDays          int           // 3 if zero
+	NearDays          int           // working days in the near-term window; 3 if zero
 	MaxRefreshPerPass int           // rolling refreshes per pass, to spread their load; 8 if zero
 	SlotConcurrency   int           // GetSlotsForSession calls in flight per practice; 4 if zero
 	Now               func() time.Time
@@ -186,7 +186,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		byHash[s.Hash] = s
 		byID[s.ID] = s
 	}
-	nearEnd := emis.Today(now).AddDays(e.nearDays() - 1).String()
+	nearEnd := NearTermEnd(emis.Today(now), e.nearDays()).String()
 	// The earliest moment a session of the window falls due for a rolling refresh, for the
 	// memo: until then an unchanged answer needs no work.
 	refreshDue := now.Add(e.refreshAge(w.To.String(), nearEnd))

@@ -26,7 +26,8 @@ type Scheduler struct {
 	Metrics      *Metrics
 	HorizonDays  int           // 14 if zero; at most 56
 	FullInterval time.Duration // whole horizon; 45 s if zero
-	// NearInterval paces passes over the next Engine.NearDays days between full passes; half
+	// NearInterval paces passes over the near-term window (Engine.NearDays working days,
+	// NearTermEnd) between full passes; half
 	// FullInterval if zero, which reads those days at each full pass and once halfway between.
 	NearInterval time.Duration
 	Concurrency  int           // passes in flight; 32 if zero
@@ -256,10 +257,15 @@ func (s *Scheduler) finishedLocked(e *entry) {
 // pass runs one pass and schedules the next.
 func (s *Scheduler) pass(ctx context.Context, log *slog.Logger, e *entry, full bool) {
 	today := emis.Today(s.now())
-	w := Window{From: today, To: today.AddDays(s.Engine.nearDays() - 1)}
+	// The near-term window never reaches past the horizon, which full passes keep.
+	last := today.AddDays(s.horizon() - 1)
+	w := Window{From: today, To: NearTermEnd(today, s.Engine.nearDays())}
+	if last.Before(w.To) {
+		w.To = last
+	}
 	kind := "near"
 	if full {
-		w = Window{From: today, To: today.AddDays(s.horizon() - 1), Full: true}
+		w = Window{From: today, To: last, Full: true}
 		kind = "full"
 	}
 	ctx, cancel := context.WithTimeout(ctx, orDefault(s.PassTimeout, 2*time.Minute))
