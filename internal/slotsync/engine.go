@@ -61,6 +61,7 @@ type Engine struct {
 	memo        memos        // what the last complete pass of each window proved (memo.go)
 	types       typesMemo    // each practice's active slot types at a diary version
 	stored      storedMemo   // each practice's stored sessions at a diary version (storedmemo.go)
+	pruned      prunedDays   // the day each practice's earlier sessions were last pruned (prune.go)
 
 	// Leases, when set, lets a pass run only for a practice this instance holds the sync
 	// lease of (ErrNotHeld), and commits its write only while the lease is still held
@@ -339,8 +340,11 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		incomplete = &IncompleteError{Unread: rs.unread, Read: len(rs.slots), Err: rs.firstErr}
 		diff.Incomplete = incomplete.Error()
 	}
+	today := emis.Today(now)
 	if w.Full {
-		diff.PruneBefore = emis.Today(now).String()
+		if e.pruned.due(practiceID, today) {
+			diff.PruneBefore = today.String()
+		}
 		diff.FirstSyncDone = incomplete == nil
 	}
 	// Once EMIS has been read, the write is not cut short by the pass's deadline: losing a
@@ -352,6 +356,9 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	cancel()
 	if err != nil {
 		return res, err
+	}
+	if diff.PruneBefore != "" {
+		e.pruned.done(practiceID, today)
 	}
 	e.keepStored(practiceID, storedBase, diff, applied)
 	changes := applied.Changes
