@@ -116,9 +116,38 @@ type Service struct {
 	Now func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]cached // by key hash
-	gen   uint64            // bumped by every forget: a lookup begun before it is not cached
+	cache map[string]cached   // by key hash
+	gen   uint64              // bumped by every forget: a lookup begun before it is not cached
+	loads map[string]*keyLoad // reads of the database in flight, by key hash
+	rows  keyRows             // Store if nil (tests count and hold the reads)
 }
+
+// keyRows is what a lookup reads and writes of the store.
+type keyRows interface {
+	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+func (s *Service) keyRows() keyRows {
+	if s.rows != nil {
+		return s.rows
+	}
+	return s.Store
+}
+
+// keyLoad is one read of a key's row that every request needing it meanwhile waits for: a
+// burst of a partner's requests arriving as its key's cache entry expires (every CacheTTL) or
+// after a restart reads the key once, not once a request, and the requests behind it do not
+// queue for database connections the holds they carry need.
+type keyLoad struct {
+	done chan struct{}
+	row  store.APIKey
+	err  error
+}
+
+// loadTimeout bounds a shared read: it is not cut short when the request that began it goes
+// away, since others wait for it.
+const loadTimeout = 10 * time.Second
 
 type cached struct {
 	key     Key
@@ -288,6 +317,7 @@ func (s *Service) forget(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
+	clear(s.loads) // a request from now on reads again, not what a read begun before found
 	for h, c := range s.cache {
 		if c.key.ID == id {
 			delete(s.cache, h)
@@ -316,7 +346,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 	gen := s.gen
 	s.mu.Unlock()
 	if !ok {
-		row, err := s.Store.APIKeyByHash(ctx, hash)
+		row, err := s.load(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
 			return Key{}, ErrUnknownKey
 		}
@@ -325,14 +355,19 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 		}
 		c = cached{key: fromStore(row), loaded: now, touched: row.LastUsedAt}
 	}
-	touch := now.Sub(c.touched) >= touchInterval
-	if ok && !touch {
+	if ok && now.Sub(c.touched) < touchInterval {
 		return c.key, nil // a cache hit with nothing to record: no second lock
 	}
+	s.mu.Lock()
+	// Of the requests that shared one read, or found the same entry due for its use to be
+	// recorded, the first records it: the others see it done.
+	if prev, found := s.cache[hash]; found && prev.touched.After(c.touched) {
+		c.touched = prev.touched
+	}
+	touch := now.Sub(c.touched) >= touchInterval
 	if touch {
 		c.touched = now
 	}
-	s.mu.Lock()
 	// A key revoked or rotated while it was being read is not cached: the next request reads
 	// the database again and finds it revoked.
 	if s.gen == gen {
@@ -346,11 +381,43 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 	}
 	s.mu.Unlock()
 	if touch {
-		if err := s.Store.TouchAPIKey(ctx, c.key.ID, now); err != nil {
+		if err := s.keyRows().TouchAPIKey(ctx, c.key.ID, now); err != nil {
 			s.log().Warn("record API key use", "key_id", c.key.ID, "err", err)
 		}
 	}
 	return c.key, nil
+}
+
+// load reads a key's row, or waits for the read of it already in flight.
+func (s *Service) load(ctx context.Context, hash string) (store.APIKey, error) {
+	s.mu.Lock()
+	l, waiting := s.loads[hash]
+	if !waiting {
+		if s.loads == nil {
+			s.loads = map[string]*keyLoad{}
+		}
+		l = &keyLoad{done: make(chan struct{})}
+		s.loads[hash] = l
+	}
+	s.mu.Unlock()
+	if waiting {
+		select {
+		case <-l.done:
+			return l.row, l.err
+		case <-ctx.Done():
+			return store.APIKey{}, ctx.Err()
+		}
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	l.row, l.err = s.keyRows().APIKeyByHash(lctx, hash)
+	cancel()
+	s.mu.Lock()
+	if s.loads[hash] == l { // a forget may have dropped it already
+		delete(s.loads, hash)
+	}
+	s.mu.Unlock()
+	close(l.done)
+	return l.row, l.err
 }
 
 // ForgetAll empties the cache: another instance revoked or rotated a key, and this one cannot
@@ -359,5 +426,6 @@ func (s *Service) ForgetAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
+	clear(s.loads)
 	clear(s.cache)
 }
