@@ -302,18 +302,16 @@ func TestEveryKindOfEMISChangeReachesTheStoredDiary(t *testing.T) {
 	}
 }
 
-func TestACountNeutralSwapIsCaughtByTheRollingRefresh(t *testing.T) {
-	t.Parallel()
-	b := setup(t, tuesday, 0)
-	// Date the slot reads by the clock the engine judges their age with: by the wall clock
-	// this test passed only before 10:00 on the day the fixed test clock names.
-	b.store.SetClock(b.clock.Now)
-	b.sync(t)
-	// In one session: cancel a booking and book another free slot of the same type. The
-	// session's counts do not change, so its summary looks the same.
-	var cancel, book emis.Slot
+// swapInOneSession cancels a booked routine slot and books a free one in the first session on
+// a day that ok accepts: the session's counts do not change, so its summary looks the same and
+// only a rolling refresh can see it.
+func (b *testBundle) swapInOneSession(t *testing.T, ok func(date string) bool) (cancelled, booked emis.Slot) {
+	t.Helper()
 	for _, s := range b.emisSessions(t) {
-		cancel, book = emis.Slot{}, emis.Slot{}
+		if !ok(s.Date) {
+			continue
+		}
+		var cancel, book emis.Slot
 		for _, sl := range s.Slots {
 			if sl.Type.TypeID == 1 && sl.Status == emis.SlotBooked && cancel.DBID == 0 {
 				cancel = sl
@@ -322,13 +320,26 @@ func TestACountNeutralSwapIsCaughtByTheRollingRefresh(t *testing.T) {
 				book = sl
 			}
 		}
-		if cancel.DBID != 0 && book.DBID != 0 && s.Date > emis.Today(b.clock.Now()).String() {
-			break
+		if cancel.DBID != 0 && book.DBID != 0 {
+			must(t, b.demo.ReceptionCancel(cancel.DBID))
+			_, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: book.DBID, PatientID: 9002})
+			must(t, err)
+			return cancel, book
 		}
 	}
-	must(t, b.demo.ReceptionCancel(cancel.DBID))
-	_, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: book.DBID, PatientID: 9002})
-	must(t, err)
+	t.Fatal("no session with a booked and a free routine slot on such a day")
+	return emis.Slot{}, emis.Slot{}
+}
+
+func TestACountNeutralSwapIsCaughtByTheRollingRefresh(t *testing.T) {
+	t.Parallel()
+	b := setup(t, tuesday, 0)
+	// Date the slot reads by the clock the engine judges their age with: by the wall clock
+	// this test passed only before 10:00 on the day the fixed test clock names.
+	b.store.SetClock(b.clock.Now)
+	b.sync(t)
+	today := emis.Today(b.clock.Now()).String()
+	cancel, book := b.swapInOneSession(t, func(date string) bool { return date > today })
 
 	res := b.sync(t)
 	if got, _ := b.storedSlot(t, book.DBID); got.Status == emis.SlotBooked || res.SlotsRead != 0 {

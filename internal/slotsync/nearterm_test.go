@@ -11,9 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"herolink/internal/emis"
-	"herolink/internal/emis/sandbox"
 	"herolink/internal/slotsync"
-	"herolink/internal/store"
 )
 
 // fridayEvening is after the practice's last session of the week: the next sessions are Monday's.
@@ -52,47 +50,11 @@ func TestOnAFridayEveningAReceptionBookingOnMondayIsReadByTheNearTermPasses(t *t
 	b.sync(t)
 	// From now on every full pass fails, so only the near-term passes can see the booking.
 	// Friday to Tuesday is four days apart; the full horizon is two weeks.
-	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/GetAppointmentSessions") {
-			return false
-		}
-		_ = r.ParseForm()
-		from, _ := emis.ParseDate(r.Form.Get("startDate"))
-		to, _ := emis.ParseDate(r.Form.Get("endDate"))
-		if to.DaysSince(from) > 4 {
-			http.Error(rw, "failing", http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
+	b.failSessionListsLongerThan(4)
 	monday := emis.Date{Year: 2026, Month: 11, Day: 30}.String()
 	sl := b.firstSlot(t, func(s emis.Slot) bool { return free(s) && s.Date == monday })
 	b.book(t, sl.DBID, 9001)
-	seen := make(chan struct{})
-	var once sync.Once
-	b.engine.OnChange = func(_ int64, changes []store.SlotChange) {
-		for _, c := range changes {
-			if c.SlotID == sl.DBID && c.NewStatus == emis.SlotBooked {
-				once.Do(func() { close(seen) })
-			}
-		}
-	}
-	b.clock.Run()
-	sched := &slotsync.Scheduler{Engine: b.engine, Store: b.store, Now: b.clock.Now, FullInterval: 300 * time.Millisecond,
-		NearInterval: 100 * time.Millisecond, Tick: 10 * time.Millisecond, Rescan: time.Hour}
-	sched.Metrics = slotsync.NewMetrics(prometheus.NewRegistry(), sched)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sched.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	select {
-	case <-seen:
-	case <-time.After(5 * time.Second):
-		t.Fatal("on a Friday evening a reception booking on Monday was not synced in 5 s by the near-term passes")
-	}
+	b.runSchedulerUntilBooked(t, sl.DBID, "on a Friday evening a reception booking on Monday was not synced in 5 s by the near-term passes")
 }
 
 func TestOnAFridayEveningMondaysSessionsAreRefreshedAtTheNearTermAge(t *testing.T) {
@@ -100,33 +62,9 @@ func TestOnAFridayEveningMondaysSessionsAreRefreshedAtTheNearTermAge(t *testing.
 	b := setup(t, fridayEvening, 0)
 	b.store.SetClock(b.clock.Now)
 	b.sync(t)
-	// A cancellation and a booking in one of Monday's sessions: its counts do not change, so
-	// only the rolling refresh can see it.
+	// A cancellation and a booking in one of Monday's sessions: only the rolling refresh can see it.
 	monday := emis.Date{Year: 2026, Month: 11, Day: 30}.String()
-	var cancel, book emis.Slot
-	for _, s := range b.emisSessions(t) {
-		if s.Date != monday {
-			continue
-		}
-		cancel, book = emis.Slot{}, emis.Slot{}
-		for _, sl := range s.Slots {
-			if sl.Type.TypeID == 1 && sl.Status == emis.SlotBooked && cancel.DBID == 0 {
-				cancel = sl
-			}
-			if sl.Type.TypeID == 1 && sl.Status == emis.SlotAvailable && book.DBID == 0 {
-				book = sl
-			}
-		}
-		if cancel.DBID != 0 && book.DBID != 0 {
-			break
-		}
-	}
-	if cancel.DBID == 0 || book.DBID == 0 {
-		t.Fatal("no session on Monday with a booked and a free routine slot")
-	}
-	must(t, b.demo.ReceptionCancel(cancel.DBID))
-	_, err := b.demo.ReceptionBook(sandbox.BookInput{SlotID: book.DBID, PatientID: 9002})
-	must(t, err)
+	cancel, book := b.swapInOneSession(t, func(date string) bool { return date == monday })
 	if res := b.sync(t); res.SlotsRead != 0 {
 		t.Fatalf("the swap was read without a refresh, so this test proves nothing: %+v", res)
 	}

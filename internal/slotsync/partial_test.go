@@ -239,6 +239,19 @@ func TestAFullPassThatKeepsFailingDoesNotStopTheNearTermDays(t *testing.T) {
 	b.sync(t)
 	// From now on every session list longer than the near-term days fails, as one odd session
 	// far ahead used to make every full pass fail.
+	b.failSessionListsLongerThan(2)
+	tomorrow := emis.Today(b.clock.Now()).AddDays(1).String()
+	sl := b.firstSlot(t, func(s emis.Slot) bool { return free(s) && s.Date == tomorrow })
+	b.book(t, sl.DBID, 9001)
+	b.runSchedulerUntilBooked(t, sl.DBID, "a reception booking tomorrow was not synced in 5 s while full passes failed")
+	if st := b.status(t); !st.FirstSyncDone {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// failSessionListsLongerThan makes EMIS fail every session list whose last day is more than
+// days after its first: full passes fail, near-term passes do not.
+func (b *testBundle) failSessionListsLongerThan(days int) {
 	b.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
 		if !strings.HasSuffix(r.URL.Path, "/GetAppointmentSessions") {
 			return false
@@ -246,20 +259,23 @@ func TestAFullPassThatKeepsFailingDoesNotStopTheNearTermDays(t *testing.T) {
 		_ = r.ParseForm()
 		from, _ := emis.ParseDate(r.Form.Get("startDate"))
 		to, _ := emis.ParseDate(r.Form.Get("endDate"))
-		if to.DaysSince(from) > 2 {
+		if to.DaysSince(from) > days {
 			http.Error(rw, "failing", http.StatusServiceUnavailable)
 			return true
 		}
 		return false
 	})
-	tomorrow := emis.Today(b.clock.Now()).AddDays(1).String()
-	sl := b.firstSlot(t, func(s emis.Slot) bool { return free(s) && s.Date == tomorrow })
-	b.book(t, sl.DBID, 9001)
+}
+
+// runSchedulerUntilBooked runs a scheduler (full passes every 300 ms, near every 100 ms, the
+// clock moving) until a pass stores the slot booked; the test fails with why after 5 s.
+func (b *testBundle) runSchedulerUntilBooked(t *testing.T, slotID int64, why string) {
+	t.Helper()
 	seen := make(chan struct{})
 	var once sync.Once
 	b.engine.OnChange = func(_ int64, changes []store.SlotChange) {
 		for _, c := range changes {
-			if c.SlotID == sl.DBID && c.NewStatus == emis.SlotBooked {
+			if c.SlotID == slotID && c.NewStatus == emis.SlotBooked {
 				once.Do(func() { close(seen) })
 			}
 		}
@@ -278,10 +294,7 @@ func TestAFullPassThatKeepsFailingDoesNotStopTheNearTermDays(t *testing.T) {
 	select {
 	case <-seen:
 	case <-time.After(5 * time.Second):
-		t.Fatal("a reception booking tomorrow was not synced in 5 s while full passes failed")
-	}
-	if st := b.status(t); !st.FirstSyncDone {
-		t.Fatalf("status %+v", st)
+		t.Fatal(why)
 	}
 }
 
