@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"herolink/internal/api/apikey"
 	"herolink/internal/app"
 	"herolink/internal/booking"
 	"herolink/internal/emis"
@@ -84,6 +85,14 @@ type BookingResult struct {
 	OpenHoldOther    int     `json:"open_holds_other_answers"`
 	OpenHoldP50MS    float64 `json:"open_hold_p50_ms"`
 	OpenHoldP99MS    float64 `json:"open_hold_p99_ms"`
+	// The same burst on open connections again, on another HoldSlots slots, right after the
+	// API key cache was emptied, as a key revoked or rotated anywhere empties every instance's,
+	// and with the key's last use over a minute old, as a partner's first burst after a quiet
+	// minute finds it: every request of the burst needs its key read and its use recorded.
+	ColdKeyHoldsGranted int     `json:"cold_key_holds_granted"`
+	ColdKeyHoldOther    int     `json:"cold_key_holds_other_answers"`
+	ColdKeyHoldP50MS    float64 `json:"cold_key_hold_p50_ms"`
+	ColdKeyHoldP99MS    float64 `json:"cold_key_hold_p99_ms"`
 	// The floor of the first burst on this machine in this run: as many POSTs at once, each on a
 	// new connection, to a handler that does nothing.
 	BurstFloorP50MS float64 `json:"burst_floor_p50_ms"`
@@ -127,6 +136,10 @@ func (r BookingResult) Table() Table {
 	t.Add("burst on open connections: other answers", r.OpenHoldOther, "", "")
 	t.Add("burst on open connections p50", r.OpenHoldP50MS, "%.1f", "ms")
 	t.Add("burst on open connections p99", r.OpenHoldP99MS, "%.1f", "ms")
+	t.Add("burst after the key cache emptied: granted", r.ColdKeyHoldsGranted, "", "")
+	t.Add("burst after the key cache emptied: other answers", r.ColdKeyHoldOther, "", "")
+	t.Add("burst after the key cache emptied p50", r.ColdKeyHoldP50MS, "%.1f", "ms")
+	t.Add("burst after the key cache emptied p99", r.ColdKeyHoldP99MS, "%.1f", "ms")
 	t.Add("bookings confirmed", r.Bookings, "", "")
 	t.Add("booked / placeholder / failed", fmt.Sprintf("%d / %d / %d", r.Booked, r.Placeholders, r.Failed), "", "")
 	t.Add("EMIS artefacts per booking (min-max)", fmt.Sprintf("%d-%d", r.PerBookingMin, r.PerBookingMax), "", "")
@@ -164,12 +177,12 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	}
 	defer d.close()
 	a, world, c := d.app, d.world, d.client
-	free, err := d.freeSlots(ctx, 2*o.HoldSlots+o.Bookings, 6)
+	free, err := d.freeSlots(ctx, 3*o.HoldSlots+o.Bookings, 6)
 	if err != nil {
 		return res, err
 	}
 
-	progress("phase 1: %d concurrent reservations on %d slots, on new connections, then on open ones", o.HoldAttempts, o.HoldSlots)
+	progress("phase 1: %d concurrent reservations on %d slots, on new connections, then on open ones, then with the API key cache emptied", o.HoldAttempts, o.HoldSlots)
 	floor, err := burstFloor(ctx, o.HoldAttempts)
 	if err != nil {
 		return res, err
@@ -188,6 +201,13 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 		pprof.StopCPUProfile()
 	}
 	res.OpenHoldsGranted, res.OpenHoldOther, res.OpenHoldP50MS, res.OpenHoldP99MS = open.granted, open.other, ms(open.p50), ms(open.p99)
+	if err := keyUnusedForAMinute(ctx, a.Keys, c.key); err != nil {
+		return res, err
+	}
+	a.Keys.ForgetAll()
+	cold := runHolds(ctx, c, free[2*o.HoldSlots:3*o.HoldSlots], o.HoldAttempts)
+	res.ColdKeyHoldsGranted, res.ColdKeyHoldOther, res.ColdKeyHoldP50MS, res.ColdKeyHoldP99MS = cold.granted, cold.other, ms(cold.p50), ms(cold.p99)
+	free = slices.Delete(free, 2*o.HoldSlots, 3*o.HoldSlots) // the confirmations take the rest as before
 
 	progress("phase 2: %d confirmations with %.0f%% errors and %.0f%% timeouts", o.Bookings, o.ErrorRate*100, o.TimeoutRate*100)
 	if err := runConfirmations(ctx, a, world, c, free[2*o.HoldSlots:2*o.HoldSlots+o.Bookings], o, &res, progress); err != nil {
@@ -492,4 +512,14 @@ func firstWord(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// keyUnusedForAMinute dates the partner key's last recorded use two minutes back, so that its
+// next use is recorded again.
+func keyUnusedForAMinute(ctx context.Context, keys *apikey.Service, secret string) error {
+	k, err := keys.Authenticate(ctx, secret)
+	if err != nil {
+		return err
+	}
+	return keys.Store.TouchAPIKey(ctx, k.ID, time.Now().Add(-2*time.Minute))
 }
