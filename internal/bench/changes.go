@@ -14,11 +14,11 @@ import (
 	"herolink/internal/store"
 )
 
-// slotKey names one slot of one practice in herolink's store.
 // nearTermDays is the window of the near-term pass in working days (slotsync.NearTermEnd), whose
 // changes the issue wants in /v1/slots within 30 s: herolink's default.
 const nearTermDays = 3
 
+// slotKey names one slot of one practice in herolink's store.
 type slotKey struct {
 	practiceID int64
 	slotID     int64

@@ -27,8 +27,8 @@ type Scheduler struct {
 	HorizonDays  int           // 14 if zero; at most 56
 	FullInterval time.Duration // whole horizon; 45 s if zero
 	// NearInterval paces passes over the near-term window (Engine.NearDays working days,
-	// NearTermEnd) between full passes; half
-	// FullInterval if zero, which reads those days at each full pass and once halfway between.
+	// NearTermEnd) between full passes; half FullInterval if zero, which reads those days at
+	// each full pass and once halfway between.
 	NearInterval time.Duration
 	Concurrency  int           // passes in flight; 32 if zero
 	PassTimeout  time.Duration // one pass; 2 minutes if zero
