@@ -181,6 +181,8 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 	if err != nil {
 		return res, err
 	}
+	h := o.HoldSlots // each burst has slots of its own, the confirmations the rest
+	firstSlots, openSlots, coldKeySlots, confirmSlots := free[:h], free[h:2*h], free[2*h:3*h], free[3*h:]
 
 	progress("phase 1: %d concurrent reservations on %d slots, on new connections, then on open ones, then with the API key cache emptied", o.HoldAttempts, o.HoldSlots)
 	floor, err := burstFloor(ctx, o.HoldAttempts)
@@ -188,7 +190,7 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 		return res, err
 	}
 	res.BurstFloorP50MS, res.BurstFloorP99MS = ms(floor.p50), ms(floor.p99)
-	b := runHolds(ctx, c, free[:o.HoldSlots], o.HoldAttempts)
+	b := runHolds(ctx, c, firstSlots, o.HoldAttempts)
 	res.HoldAttempts, res.HoldsGranted, res.HoldRefused, res.HoldOther = o.HoldAttempts, b.granted, b.refused, b.other
 	res.HoldP50MS, res.HoldP99MS, res.HoldsPerSec = ms(b.p50), ms(b.p99), b.perSecond
 	if o.HoldProfile != nil {
@@ -196,7 +198,7 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 			return res, err
 		}
 	}
-	open := runHolds(ctx, c, free[o.HoldSlots:2*o.HoldSlots], o.HoldAttempts)
+	open := runHolds(ctx, c, openSlots, o.HoldAttempts)
 	if o.HoldProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -205,12 +207,11 @@ func RunBooking(ctx context.Context, o BookingOptions) (BookingResult, error) {
 		return res, err
 	}
 	a.Keys.ForgetAll()
-	cold := runHolds(ctx, c, free[2*o.HoldSlots:3*o.HoldSlots], o.HoldAttempts)
+	cold := runHolds(ctx, c, coldKeySlots, o.HoldAttempts)
 	res.ColdKeyHoldsGranted, res.ColdKeyHoldOther, res.ColdKeyHoldP50MS, res.ColdKeyHoldP99MS = cold.granted, cold.other, ms(cold.p50), ms(cold.p99)
-	free = slices.Delete(free, 2*o.HoldSlots, 3*o.HoldSlots) // the confirmations take the rest as before
 
 	progress("phase 2: %d confirmations with %.0f%% errors and %.0f%% timeouts", o.Bookings, o.ErrorRate*100, o.TimeoutRate*100)
-	if err := runConfirmations(ctx, a, world, c, free[2*o.HoldSlots:2*o.HoldSlots+o.Bookings], o, &res, progress); err != nil {
+	if err := runConfirmations(ctx, a, world, c, confirmSlots, o, &res, progress); err != nil {
 		return res, err
 	}
 

@@ -14,10 +14,6 @@ import (
 	"herolink/internal/store"
 )
 
-// nearTermDays is the window of the near-term pass in working days (slotsync.NearTermEnd), whose
-// changes the issue wants in /v1/slots within 30 s: herolink's default.
-const nearTermDays = 3
-
 // slotKey names one slot of one practice in herolink's store.
 type slotKey struct {
 	practiceID int64
@@ -297,8 +293,14 @@ func (s *changeStream) pickSlot(ctx context.Context, rng *rand.Rand, pid int64) 
 			}
 		}
 		if len(free) > 0 {
-			return slotKey{pid, free[rng.IntN(len(free))]}, !slotsync.NearTermEnd(today, nearTermDays).Before(d), true, nil
+			return slotKey{pid, free[rng.IntN(len(free))]}, inNearTerm(today, d), true, nil
 		}
 	}
 	return slotKey{}, false, false, nil
+}
+
+// inNearTerm says whether a change on day d is in herolink's default near-term window from
+// today, whose changes the issue wants in /v1/slots within 30 s.
+func inNearTerm(today, d emis.Date) bool {
+	return !slotsync.NearTermEnd(today, slotsync.DefaultNearDays).Before(d)
 }

@@ -42,7 +42,7 @@ type Engine struct {
 	// not changed: they catch count-neutral changes (a cancellation and a booking in one session).
 	RefreshNear       time.Duration // sessions in the near-term window (NearTermEnd); 15 minutes if zero
 	RefreshFar        time.Duration // later sessions; 2 hours if zero
-	NearDays          int           // working days in the near-term window; 3 if zero
+	NearDays          int           // working days in the near-term window; DefaultNearDays if zero
 	MaxRefreshPerPass int           // rolling refreshes per pass, to spread their load; 8 if zero
 	SlotConcurrency   int           // GetSlotsForSession calls in flight per practice; 4 if zero
 	Now               func() time.Time
@@ -669,7 +669,7 @@ func (e *Engine) nearDays() int {
 	if e.NearDays > 0 {
 		return e.NearDays
 	}
-	return 3
+	return DefaultNearDays
 }
 
 func (e *Engine) maxRefresh() int {

@@ -6,6 +6,9 @@ import (
 	"herolink/internal/emis"
 )
 
+// DefaultNearDays is the near-term window's working days when Engine.NearDays is zero.
+const DefaultNearDays = 3
+
 // NearTermEnd is the last day of the near-term window that starts today: every day up to and
 // including the days-th working day (Monday to Friday), today counted when it is one.
 //
