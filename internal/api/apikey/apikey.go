@@ -119,16 +119,16 @@ type Service struct {
 	cache map[string]cached   // by key hash
 	gen   uint64              // bumped by every forget: a lookup begun before it is not cached
 	loads map[string]*keyLoad // reads of the database in flight, by key hash
-	rows  keyRows             // Store if nil (tests count and hold the reads)
+	rows  keyStore            // Store if nil (tests count and hold the reads)
 }
 
-// keyRows is what a lookup reads and writes of the store.
-type keyRows interface {
+// keyStore is what a lookup reads and writes of the store.
+type keyStore interface {
 	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 }
 
-func (s *Service) keyRows() keyRows {
+func (s *Service) db() keyStore {
 	if s.rows != nil {
 		return s.rows
 	}
@@ -381,7 +381,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Key, error) 
 	}
 	s.mu.Unlock()
 	if touch {
-		if err := s.keyRows().TouchAPIKey(ctx, c.key.ID, now); err != nil {
+		if err := s.db().TouchAPIKey(ctx, c.key.ID, now); err != nil {
 			s.log().Warn("record API key use", "key_id", c.key.ID, "err", err)
 		}
 	}
@@ -409,7 +409,7 @@ func (s *Service) load(ctx context.Context, hash string) (store.APIKey, error) {
 		}
 	}
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-	l.row, l.err = s.keyRows().APIKeyByHash(lctx, hash)
+	l.row, l.err = s.db().APIKeyByHash(lctx, hash)
 	cancel()
 	s.mu.Lock()
 	if s.loads[hash] == l { // a forget may have dropped it already
