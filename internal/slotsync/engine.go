@@ -187,7 +187,8 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		byHash[s.Hash] = s
 		byID[s.ID] = s
 	}
-	nearEnd := NearTermEnd(emis.Today(now), e.nearDays()).String()
+	today := emis.Today(now)
+	nearEnd := NearTermEnd(today, e.nearDays()).String()
 	// The earliest moment a session of the window falls due for a rolling refresh, for the
 	// memo: until then an unchanged answer needs no work.
 	refreshDue := now.Add(e.refreshAge(w.To.String(), nearEnd))
@@ -340,7 +341,6 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 		incomplete = &IncompleteError{Unread: rs.unread, Read: len(rs.slots), Err: rs.firstErr}
 		diff.Incomplete = incomplete.Error()
 	}
-	today := emis.Today(now)
 	if w.Full {
 		if e.pruned.due(practiceID, today) {
 			diff.PruneBefore = today.String()
