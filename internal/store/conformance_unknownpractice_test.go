@@ -8,8 +8,9 @@ import (
 )
 
 // A diary pass for a practice herolink does not know fails and writes nothing, whether it
-// brings the practice's sessions or only slots. No per-slot foreign key says so on PostgreSQL
-// (migration 0032): the pass's write of the practice's sync_state does, once a pass.
+// brings the practice's sessions or only slots. No per-slot or per-session foreign key says so
+// on PostgreSQL (migrations 0032 and 0033): the pass's write of the practice's sync_state
+// does, once a pass.
 func TestADiaryPassForAnUnknownPracticeWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {

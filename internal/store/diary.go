@@ -328,18 +328,27 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 				return err
 			}
 		}
-		sessions := tx.newBatch()
-		for _, r := range d.Upsert {
-			if err := sessions.exec(ctx, upsertSessionSQL, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
-				r.SlotLength, r.Name, r.SiteID, joinIDs(r.HolderIDs), r.Hash); err != nil {
+		copied := false
+		if d.wasFirst && tx.pg != nil {
+			if copied, err = copySessionsTx(ctx, tx, d, now); err != nil {
 				return err
 			}
 		}
-		if err := sessions.flush(ctx); err != nil {
-			return err
+		if !copied {
+			sessions := tx.newBatch()
+			for _, r := range d.Upsert {
+				if err := sessions.exec(ctx, upsertSessionSQL, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
+					r.SlotLength, r.Name, r.SiteID, joinIDs(r.HolderIDs), r.Hash); err != nil {
+					return err
+				}
+			}
+			if err := sessions.flush(ctx); err != nil {
+				return err
+			}
 		}
 		if len(d.Slots) > 0 {
-			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, d.wasFirst)
+			// Copied sessions were written with their slots marked read.
+			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, d.wasFirst, !copied)
 			if err != nil {
 				return err
 			}
@@ -419,7 +428,7 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 // moved says whether a slot it wrote was stored under another session than its own before,
 // or listed under two sessions of the pass: a session then holds less than EMIS listed in it.
 // In a practice's first sync with nothing stored yet, none was stored, and that is not asked.
-func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, first bool) (changes []SlotChange, moved bool, err error) {
+func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, first, markRead bool) (changes []SlotChange, moved bool, err error) {
 	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
 	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
 	// gone from the first) before it is written under the second, never the other way round,
@@ -490,7 +499,9 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 				return nil, false, err
 			}
 		}
-		synced = append(synced, sessionID)
+		if markRead {
+			synced = append(synced, sessionID)
+		}
 	}
 	if len(fresh) > 0 && !moved && !none {
 		if moved, err = storedElsewhereTx(ctx, tx, practiceID, fresh); err != nil {
@@ -545,6 +556,51 @@ func copySlotsTx(ctx context.Context, tx *Tx, rows []any) error {
 		return fmt.Errorf("store: copy %d slots: %w", n, err)
 	}
 	return nil
+}
+
+// sessionColumns are the columns copySessionsTx writes of a session.
+var sessionColumns = []string{"practice_id", "session_id", "date", "start_at", "end_at", "slot_length", "name",
+	"site_id", "holder_ids", "summary_hash", "slots_synced_at"}
+
+// copySessionsTx writes a first sync's sessions with PostgreSQL's COPY when the practice has
+// none stored, each whose slots the pass read marked read at now: one statement instead of an
+// upsert a session and an update of each again once its slots are written (a fifth of the
+// server's CPU in a first sync of 2,000 practices: 215,690 upserts and 4,700 updates of 46
+// rows each). It reports false, having written nothing, when it cannot: a session is stored
+// (a first sync that failed after storing some) or listed twice. The fence keeps every other
+// writer out until commit.
+func copySessionsTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (bool, error) {
+	if len(d.Upsert) == 0 {
+		return false, nil
+	}
+	listed := make(map[int64]bool, len(d.Upsert))
+	for _, r := range d.Upsert {
+		if listed[r.ID] {
+			return false, nil
+		}
+		listed[r.ID] = true
+	}
+	var stored sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(session_id) FROM diary_sessions WHERE practice_id = ?`, d.PracticeID).Scan(&stored); err != nil {
+		return false, err
+	}
+	if stored.Valid {
+		return false, nil
+	}
+	pid, read := any(d.PracticeID), any(now)
+	_, err := tx.pg.CopyFrom(ctx, pgx.Identifier{"diary_sessions"}, sessionColumns, pgx.CopyFromSlice(len(d.Upsert), func(i int) ([]any, error) {
+		r := d.Upsert[i]
+		var synced any
+		if _, ok := d.Slots[r.ID]; ok {
+			synced = read
+		}
+		return []any{pid, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(), r.SlotLength, r.Name, r.SiteID,
+			joinIDs(r.HolderIDs), r.Hash, synced}, nil
+	}))
+	if err != nil {
+		return false, fmt.Errorf("store: copy %d sessions: %w", len(d.Upsert), err)
+	}
+	return true, nil
 }
 
 // noSlotStoredTx says whether the practice has no slot stored at all. Asked as a minimum, which
