@@ -54,9 +54,9 @@ func cancellationPending(alias string) string {
 // FreeSlots lists slots that are Available in the synced diary, of a type the practice made
 // bookable, at a site mapped to a location, in the future, and not held or booked through
 // herolink (a hold past its time does not count) nor cancelled in herolink while EMIS has not
-// yet confirmed the cancellation, in (start, practice, slot) order. Each
-// practice is read on its own along the (practice, start, slot) index, which stops after a
-// page; the pages are merged.
+// yet confirmed the cancellation, in (start, practice, slot) order. Each practice is answered
+// on its own, from the free-slot index (or, for one slot or without the index, by SQL along
+// the primary key); the pages are merged.
 func (s *Store) FreeSlots(ctx context.Context, q FreeSlotQuery) ([]FreeSlot, error) {
 	return s.freeSlots(ctx, q, s.slots)
 }
