@@ -87,12 +87,3 @@ func TestSessionsInsertedOrDeletedAloneMoveTheDiaryVersion(t *testing.T) {
 		}
 	})
 }
-
-func count(t *testing.T, st *store.Store, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := st.DBQ().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}

@@ -48,6 +48,16 @@ func exec(t *testing.T, st *store.Store, q string, args ...any) {
 	}
 }
 
+// count is the single number query answers.
+func count(t *testing.T, st *store.Store, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := st.DBQ().QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func auditOf(action string) store.AuditEntry {
 	return store.AuditEntry{Actor: "test", Action: action}
 }
