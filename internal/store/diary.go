@@ -328,8 +328,17 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 				return err
 			}
 		}
+		// A first sync usually finds nothing stored, and writes what it read in bulk; one that
+		// failed before may have stored some sessions, or their slots too, which are compared
+		// as ever. Later passes do not ask.
+		sessionsStored, slotsStored := true, true
+		if d.wasFirst {
+			if sessionsStored, slotsStored, err = storedTx(ctx, tx, d.PracticeID); err != nil {
+				return err
+			}
+		}
 		copied := false
-		if d.wasFirst && tx.pg != nil {
+		if !sessionsStored && tx.pg != nil {
 			if copied, err = copySessionsTx(ctx, tx, d, now); err != nil {
 				return err
 			}
@@ -348,7 +357,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		}
 		if len(d.Slots) > 0 {
 			// Copied sessions were written with their slots marked read.
-			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, d.wasFirst, !copied)
+			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, !slotsStored, !copied)
 			if err != nil {
 				return err
 			}
@@ -427,22 +436,20 @@ func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldS
 //
 // moved says whether a slot it wrote was stored under another session than its own before,
 // or listed under two sessions of the pass: a session then holds less than EMIS listed in it.
-// In a practice's first sync with nothing stored yet, none was stored, and that is not asked.
-func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, first, markRead bool) (changes []SlotChange, moved bool, err error) {
+// none says the practice has no slot stored (the caller asked): then nothing is compared and
+// moved is not asked. markRead false leaves the sessions' slots_synced_at alone (the caller
+// wrote it).
+func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, none, markRead bool) (changes []SlotChange, moved bool, err error) {
 	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
 	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
 	// gone from the first) before it is written under the second, never the other way round,
 	// whatever order the sessions come in.
 	dels, b := tx.newBatch(), tx.newBatch()
-	// A first sync usually finds nothing stored: one query says so, instead of one a session,
-	// and it writes every slot it read, so what it writes is sized once, not grown by doubling
-	// (the growth was a tenth of the bytes a first sync of thousands of practices allocated).
-	// One that failed before may have stored some sessions, which are compared as ever.
-	none, n := false, 0
-	if first {
-		if none, err = noSlotStoredTx(ctx, tx, practiceID); err != nil {
-			return nil, false, err
-		}
+	// With nothing stored, every slot read is written, so what is written is sized once, not
+	// grown by doubling (the growth was a tenth of the bytes a first sync of thousands of
+	// practices allocated).
+	n := 0
+	if none {
 		for _, slots := range bySession {
 			n += len(slots)
 		}
@@ -562,13 +569,12 @@ func copySlotsTx(ctx context.Context, tx *Tx, rows []any) error {
 var sessionColumns = []string{"practice_id", "session_id", "date", "start_at", "end_at", "slot_length", "name",
 	"site_id", "holder_ids", "summary_hash", "slots_synced_at"}
 
-// copySessionsTx writes a first sync's sessions with PostgreSQL's COPY when the practice has
-// none stored, each whose slots the pass read marked read at now: one statement instead of an
-// upsert a session and an update of each again once its slots are written (a fifth of the
-// server's CPU in a first sync of 2,000 practices: 215,690 upserts and 4,700 updates of 46
-// rows each). It reports false, having written nothing, when it cannot: a session is stored
-// (a first sync that failed after storing some) or listed twice. The fence keeps every other
-// writer out until commit.
+// copySessionsTx writes a first sync's sessions, none stored yet, with PostgreSQL's COPY, each
+// whose slots the pass read marked read at now: one statement instead of an upsert a session
+// and an update of each again once its slots are written (a fifth of the server's CPU in a
+// first sync of 2,000 practices: 215,690 upserts and 4,700 updates of 46 rows each). It
+// reports false, having written nothing, when a session is listed twice, which the upserts
+// take in their stride. The fence keeps every other writer out until commit.
 func copySessionsTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (bool, error) {
 	if len(d.Upsert) == 0 {
 		return false, nil
@@ -579,13 +585,6 @@ func copySessionsTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (bool, 
 			return false, nil
 		}
 		listed[r.ID] = true
-	}
-	var stored sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(session_id) FROM diary_sessions WHERE practice_id = ?`, d.PracticeID).Scan(&stored); err != nil {
-		return false, err
-	}
-	if stored.Valid {
-		return false, nil
 	}
 	pid, read := any(d.PracticeID), any(now)
 	_, err := tx.pg.CopyFrom(ctx, pgx.Identifier{"diary_sessions"}, sessionColumns, pgx.CopyFromSlice(len(d.Upsert), func(i int) ([]any, error) {
@@ -603,14 +602,16 @@ func copySessionsTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (bool, 
 	return true, nil
 }
 
-// noSlotStoredTx says whether the practice has no slot stored at all. Asked as a minimum, which
-// both engines answer from the key's first entry for the practice: PostgreSQL planned the
-// same question asked with LIMIT 1 as a scan of the whole table when it expected the practice
-// to have rows (its statistics lag a first sync): 0.2 s a call in one run of 2,000 practices.
-func noSlotStoredTx(ctx context.Context, tx *Tx, practiceID int64) (bool, error) {
-	var first sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT MIN(slot_id) FROM diary_slots WHERE practice_id = ?`, practiceID).Scan(&first)
-	return !first.Valid, err
+// storedTx says whether the practice has any session, and any slot, stored, in one query. Each
+// is asked as a minimum, which both engines answer from the key's first entry for the
+// practice: PostgreSQL planned the same question asked with LIMIT 1 as a scan of the whole
+// table when it expected the practice to have rows (its statistics lag a first sync): 0.2 s a
+// call in one run of 2,000 practices.
+func storedTx(ctx context.Context, tx *Tx, practiceID int64) (sessions, slots bool, err error) {
+	var session, slot sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT MIN(session_id) FROM diary_sessions WHERE practice_id = ?),
+		(SELECT MIN(slot_id) FROM diary_slots WHERE practice_id = ?)`, practiceID, practiceID).Scan(&session, &slot)
+	return session.Valid, slot.Valid, err
 }
 
 // storedElsewhereTx says whether any of the slots is stored (under another session than the
