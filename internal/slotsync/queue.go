@@ -51,6 +51,10 @@ func (q *passQueue) Pop() any {
 // kickLocked makes a practice's full pass due now (SyncNow), adding the practice if new.
 func (s *Scheduler) kickLocked(id int64) {
 	if e, ok := s.practices[id]; ok {
+		if e.running() {
+			e.kicked = true // the pass's end would overwrite its times (finishedLocked)
+			return
+		}
 		e.nextFull = time.Time{}
 		s.rescheduledLocked(e)
 		return

@@ -194,3 +194,29 @@ func TestNearTermDaysAreReadAtEachFullPassAndOnceHalfwayBetween(t *testing.T) {
 		})
 	}
 }
+
+// Staff ask for a pass now (SyncNow) while the practice's pass is running, say right after a
+// reception booking the running pass read EMIS too early to see. The ask is not lost when that
+// pass ends and sets its next times: a full pass is due at once.
+func TestAPassAskedForWhileOneRunsIsDueWhenItEnds(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s := &Scheduler{Now: func() time.Time { return now }, FullInterval: time.Hour, NearInterval: time.Hour}
+	s.init()
+	e := newEntry(1, now, now)
+	s.practices[e.id] = e
+	s.queueLocked(e)
+	if jobs := s.due(1); len(jobs) != 1 || !e.running() {
+		t.Fatalf("the practice's first pass was not handed out: %v", jobIDs(jobs))
+	}
+	s.kickLocked(e.id) // while it runs
+	s.scheduleNext(e, now, true, 0)
+	s.finishedLocked(e)
+	if jobs := s.due(1); len(jobs) != 1 || jobs[0].e != e || !jobs[0].full {
+		t.Fatalf("after the running pass ended, due passes: %v; want the full pass asked for meanwhile", jobIDs(jobs))
+	}
+	s.scheduleNext(e, now, true, 0)
+	s.finishedLocked(e)
+	if jobs := s.due(1); len(jobs) != 0 {
+		t.Fatalf("one ask brought %v more than one pass", jobIDs(jobs))
+	}
+}

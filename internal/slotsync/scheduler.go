@@ -56,6 +56,9 @@ type entry struct {
 	lastSuccess  time.Time
 	firstDone    bool
 	queued       int // position in Scheduler.queue; -1 while running
+	// kicked: a pass was asked for while one ran, which may have read EMIS before what
+	// prompted the ask; the next full pass is due as soon as this one ends.
+	kicked bool
 }
 
 func newEntry(id int64, nextFull, nextNear time.Time) *entry {
@@ -249,8 +252,12 @@ func (s *Scheduler) release(e *entry) {
 	s.mu.Unlock()
 }
 
-// finishedLocked ends an entry's pass: it waits in line again.
+// finishedLocked ends an entry's pass: it waits in line again, due at once if a pass was
+// asked for meanwhile (whatever time the pass just ended set).
 func (s *Scheduler) finishedLocked(e *entry) {
+	if e.kicked {
+		e.kicked, e.nextFull = false, time.Time{}
+	}
 	s.queueLocked(e)
 }
 
