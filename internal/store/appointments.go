@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -125,22 +127,49 @@ func (s *Store) InsertHold(ctx context.Context, tx *Tx, a AppointmentRow) error 
 // statements sent together (one round trip on PostgreSQL), and returns the row as a read would
 // give it back, for a caller that answers from it.
 func (s *Store) CreateHold(ctx context.Context, tx *Tx, a AppointmentRow, event string) (AppointmentRow, error) {
+	out, err := s.CreateHolds(ctx, tx, []AppointmentRow{a}, event)
+	if err != nil {
+		return a, err
+	}
+	return out[0], nil
+}
+
+// CreateHolds is CreateHold for several holds in one transaction, every statement sent
+// together: how holds arriving at once commit as a group. A hold that fails fails them all
+// (ErrSlotHeld if a slot was taken; the transaction is then to be rolled back), so the caller
+// learns nothing about which: it commits each alone again to find out. The answer is in rows'
+// order, but they are written in the order of their practice and slot-version shard, the order
+// in which the database's triggers lock counter rows, so that two groups on one practice wait
+// for each other rather than deadlock.
+func (s *Store) CreateHolds(ctx context.Context, tx *Tx, rows []AppointmentRow, event string) ([]AppointmentRow, error) {
+	order := make([]AppointmentRow, len(rows))
+	copy(order, rows)
+	slices.SortFunc(order, func(a, b AppointmentRow) int {
+		return cmp.Or(cmp.Compare(a.PracticeID, b.PracticeID), cmp.Compare(a.SlotID%64, b.SlotID%64), cmp.Compare(a.SlotID, b.SlotID))
+	})
 	now := s.nowMS()
 	b := tx.newBatch()
-	err := b.exec(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
-		WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now)
-	if err != nil {
-		return a, fmt.Errorf("store: expire old hold: %w", err)
-	}
-	err = b.exec(ctx, `INSERT INTO appointments (id, reference, practice_group_id, practice_id, api_key_id,
-		slot_id, session_id, start_at, length_min, emis_slot_type_id, appointment_type_id, state, reserved_until,
-		description, comment, patient_id, rescheduled_from, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Reference, a.PracticeGroupID, a.PracticeID, a.APIKeyID, a.SlotID, a.SessionID, a.StartAt.UnixMilli(),
-		a.LengthMin, a.EMISSlotTypeID, nullID(a.AppointmentTypeID), a.State, a.ReservedUntil.UnixMilli(),
-		a.Description, a.Comment, nullString(a.PatientID), nullString(a.RescheduledFrom), now, now)
-	if err == nil && event != "" {
-		err = b.exec(ctx, appointmentEventSQL, a.ID, now, event, "")
+	var err error
+	for _, a := range order {
+		err = b.exec(ctx, `UPDATE appointments SET state = 'expired', updated_at = ?
+			WHERE practice_id = ? AND slot_id = ? AND state = 'reserved' AND reserved_until <= ?`, now, a.PracticeID, a.SlotID, now)
+		if err != nil {
+			err = fmt.Errorf("store: expire old hold: %w", err)
+			break
+		}
+		err = b.exec(ctx, `INSERT INTO appointments (id, reference, practice_group_id, practice_id, api_key_id,
+			slot_id, session_id, start_at, length_min, emis_slot_type_id, appointment_type_id, state, reserved_until,
+			description, comment, patient_id, rescheduled_from, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Reference, a.PracticeGroupID, a.PracticeID, a.APIKeyID, a.SlotID, a.SessionID, a.StartAt.UnixMilli(),
+			a.LengthMin, a.EMISSlotTypeID, nullID(a.AppointmentTypeID), a.State, a.ReservedUntil.UnixMilli(),
+			a.Description, a.Comment, nullString(a.PatientID), nullString(a.RescheduledFrom), now, now)
+		if err == nil && event != "" {
+			err = b.exec(ctx, appointmentEventSQL, a.ID, now, event, "")
+		}
+		if err != nil {
+			break
+		}
 	}
 	if err == nil {
 		err = b.flush(ctx)
@@ -149,14 +178,25 @@ func (s *Store) CreateHold(ctx context.Context, tx *Tx, a AppointmentRow, event 
 	}
 	if err != nil {
 		if isUniqueViolation(err) {
-			return a, ErrSlotHeld
+			return nil, ErrSlotHeld
 		}
-		return a, fmt.Errorf("store: insert hold: %w", err)
+		if len(rows) == 1 {
+			return nil, fmt.Errorf("store: insert hold: %w", err)
+		}
+		return nil, fmt.Errorf("store: insert %d holds: %w", len(rows), err)
 	}
-	// As a read would give them back: stored to the millisecond.
-	a.CreatedAt, a.UpdatedAt = time.UnixMilli(now), time.UnixMilli(now)
-	a.StartAt, a.ReservedUntil = time.UnixMilli(a.StartAt.UnixMilli()), time.UnixMilli(a.ReservedUntil.UnixMilli())
-	return a, nil
+	out := make([]AppointmentRow, len(rows))
+	copy(out, rows)
+	for i := range out {
+		// As a read would give them back: stored to the millisecond.
+		a := &out[i]
+		a.CreatedAt, a.UpdatedAt = time.UnixMilli(now), time.UnixMilli(now)
+		a.StartAt, a.ReservedUntil = time.UnixMilli(a.StartAt.UnixMilli()), time.UnixMilli(a.ReservedUntil.UnixMilli())
+		if a.Alternatives == "" {
+			a.Alternatives = "[]" // the column's default
+		}
+	}
+	return out, nil
 }
 
 func nullString(s string) any {

@@ -158,22 +158,29 @@ func scanFreeSlot(row interface{ Scan(...any) error }, extra ...any) (FreeSlot, 
 	return f, nil
 }
 
-// freeSlotsSQL is FreeSlots' query for one practice; extra columns, if any, follow the slot's.
-func freeSlotsSQL(practiceID int64, q FreeSlotQuery, extra string) (string, []any) {
-	var b strings.Builder
-	now := q.Now.UnixMilli()
-	args := []any{practiceID, q.GroupID, max(now+1, q.From.UnixMilli()), q.To.UnixMilli(), now}
-	b.WriteString(`SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids` + extra + `
+// freeSlotsSelect is FreeSlots' query without its order and limit: the slot's columns and
+// extra, where the condition which (its arguments first) and the free slot's conditions (then
+// the arguments from, to and now, in milliseconds).
+func freeSlotsSelect(extra, which string) string {
+	return `SELECT sl.practice_id, sl.slot_id, sl.session_id, sl.start_at, sl.length_min, sl.type_id, se.site_id, se.holder_ids` + extra + `
 		FROM diary_slots sl
 		JOIN practices p ON p.id = sl.practice_id
 		JOIN diary_sessions se ON se.practice_id = sl.practice_id AND se.session_id = sl.session_id
 		JOIN emis_slot_types t ON t.practice_id = sl.practice_id AND t.emis_id = sl.type_id AND t.feature = 'bookable' AND t.gone = 0
 		JOIN locations l ON l.practice_id = sl.practice_id AND l.emis_site_id = se.site_id
-		WHERE sl.practice_id = ? AND p.practice_group_id = ? AND sl.status = 'Available'
+		WHERE ` + which + ` AND sl.status = 'Available'
 		AND sl.start_at >= ? AND sl.start_at < ?
 		AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.practice_id = sl.practice_id AND a.slot_id = sl.slot_id
 			AND (a.state IN ('confirming', 'booked', 'placeholder') OR (a.state = 'reserved' AND a.reserved_until > ?)
-				OR ` + cancellationPending("a") + `))`)
+				OR ` + cancellationPending("a") + `))`
+}
+
+// freeSlotsSQL is FreeSlots' query for one practice; extra columns, if any, follow the slot's.
+func freeSlotsSQL(practiceID int64, q FreeSlotQuery, extra string) (string, []any) {
+	var b strings.Builder
+	now := q.Now.UnixMilli()
+	args := []any{practiceID, q.GroupID, max(now+1, q.From.UnixMilli()), q.To.UnixMilli(), now}
+	b.WriteString(freeSlotsSelect(extra, "sl.practice_id = ? AND p.practice_group_id = ?"))
 	if q.SlotID != 0 {
 		b.WriteString(" AND sl.slot_id = ?")
 		args = append(args, q.SlotID)
@@ -246,6 +253,72 @@ func (s *Store) HoldableSlot(ctx context.Context, group string, practiceID, slot
 	}
 	t.Policy = BookingPolicy{Hold: time.Duration(hold) * time.Minute, CancelCutoff: time.Duration(cutoff) * time.Minute}
 	return f, t, true, nil
+}
+
+// SlotKey names a slot a partner group asks for.
+type SlotKey struct {
+	GroupID    string
+	PracticeID int64
+	SlotID     int64
+}
+
+// Holdable is HoldableSlot's answer for one slot: OK false when it is not free.
+type Holdable struct {
+	Slot  FreeSlot
+	Terms HoldTerms
+	OK    bool
+}
+
+// HoldableSlots is HoldableSlot for several slots in one query, answered in keys' order: how
+// a burst of holds reads its slots in one round trip rather than one each.
+func (s *Store) HoldableSlots(ctx context.Context, keys []SlotKey, now time.Time) ([]Holdable, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var which strings.Builder
+	args := make([]any, 0, 2*len(keys)+3)
+	which.WriteString("(")
+	for i, k := range keys {
+		if i > 0 {
+			which.WriteString(" OR ")
+		}
+		which.WriteString("(sl.practice_id = ? AND sl.slot_id = ?)")
+		args = append(args, k.PracticeID, k.SlotID)
+	}
+	which.WriteString(")")
+	args = append(args, now.UnixMilli()+1, now.AddDate(1, 0, 0).UnixMilli(), now.UnixMilli())
+	rows, err := s.read.QueryContext(ctx, freeSlotsSelect(holdTermsColumns+", p.practice_group_id", which.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %d slots: %w", len(keys), err)
+	}
+	defer rows.Close()
+	type found struct {
+		h     Holdable
+		group string
+	}
+	byKey := map[[2]int64]found{}
+	for rows.Next() {
+		var f found
+		var hold, cutoff int
+		if f.h.Slot, err = scanFreeSlot(rows, &f.h.Terms.HealthStatus, &f.h.Terms.HealthReason, &f.h.Terms.UnregisteredTypeID,
+			&hold, &cutoff, &f.group); err != nil {
+			return nil, fmt.Errorf("store: %d slots: %w", len(keys), err)
+		}
+		f.h.Terms.Policy = BookingPolicy{Hold: time.Duration(hold) * time.Minute, CancelCutoff: time.Duration(cutoff) * time.Minute}
+		f.h.OK = true
+		byKey[[2]int64{f.h.Slot.PracticeID, f.h.Slot.SlotID}] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %d slots: %w", len(keys), err)
+	}
+	out := make([]Holdable, len(keys))
+	for i, k := range keys {
+		// A slot of a practice outside the asking group is not free to it.
+		if f, ok := byKey[[2]int64{k.PracticeID, k.SlotID}]; ok && f.group == k.GroupID {
+			out[i] = f.h
+		}
+	}
+	return out, nil
 }
 
 // DiarySlotByID reads one synced slot with its session's site and holders.
