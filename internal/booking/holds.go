@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,13 +89,7 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 	if err != nil {
 		return Appointment{}, err
 	}
-	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if row, err = s.Store.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
-			return err
-		}
-		return commit(ctx, tx, row.ID)
-	})
+	row, err = s.writeHold(ctx, row)
 	if errors.Is(err, store.ErrSlotHeld) {
 		return Appointment{}, refuse(CodeSlotUnavailable, "slot %s is already held or booked", r.SlotID)
 	}
@@ -109,6 +104,35 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 		return Appointment{}, err
 	}
 	return s.presentWith(c, row, &f), nil
+}
+
+// writeHold commits a new hold. A hold whose operation has a commit hook (an Idempotency-Key's
+// record) commits alone, since the hook's failure must roll back that hold and no other; the
+// rest commit in groups with the holds that arrive with them.
+func (s *Service) writeHold(ctx context.Context, row store.AppointmentRow) (store.AppointmentRow, error) {
+	one := func(ctx context.Context, row store.AppointmentRow) (store.AppointmentRow, error) {
+		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if row, err = s.Store.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
+				return err
+			}
+			return commit(ctx, tx, row.ID)
+		})
+		return row, err
+	}
+	if h, ok := ctx.Value(commitHookKey{}).(CommitHook); ok && h != nil {
+		return one(ctx, row)
+	}
+	return s.holdWrites.run(ctx, row, grouped[store.AppointmentRow, store.AppointmentRow]{max: cmp.Or(s.HoldGroups, 2), one: one,
+		all: func(ctx context.Context, rows []store.AppointmentRow) ([]store.AppointmentRow, error) {
+			var out []store.AppointmentRow
+			err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				out, err = s.Store.CreateHolds(ctx, tx, rows, "appointment.reserved")
+				return err
+			})
+			return out, err
+		}})
 }
 
 // newHold is the row a hold on r's slot would be, with the slot as read, or why there can be

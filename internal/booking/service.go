@@ -46,10 +46,17 @@ type Service struct {
 	BookedBy string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// HoldGroups is how many groups of holds may read, and how many commit, at once
+	// (groups.go); 2 if zero.
+	HoldGroups int
 
 	cache   caches
 	answers slotAnswers // slot search answers, encoded (slotscache.go)
 	claims  slotClaims  // concurrent holds of one slot on this instance (slotclaims.go)
+	// Holds arriving together read their slots in one query and commit in one transaction
+	// (groups.go).
+	holdReads  groups[store.SlotKey, store.Holdable]
+	holdWrites groups[store.AppointmentRow, store.AppointmentRow]
 }
 
 func (s *Service) now() time.Time {

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -284,20 +285,29 @@ func (s *Service) Slot(ctx context.Context, group, id string) (Slot, error) {
 }
 
 // holdableSlot finds a slot of the group that can be reserved now, with its practice's terms
-// for a new hold read in the same query, or says why not.
+// for a new hold read in the same query, or says why not. Slots asked for together are read in
+// one query (groups.go).
 func (s *Service) holdableSlot(ctx context.Context, group, id string) (store.FreeSlot, store.HoldTerms, error) {
 	pid, sid, err := s.groupSlot(ctx, group, id)
 	if err != nil {
 		return store.FreeSlot{}, store.HoldTerms{}, err
 	}
-	f, terms, ok, err := s.Store.HoldableSlot(ctx, group, pid, sid, s.now())
+	h, err := s.holdReads.run(ctx, store.SlotKey{GroupID: group, PracticeID: pid, SlotID: sid}, grouped[store.SlotKey, store.Holdable]{
+		max: cmp.Or(s.HoldGroups, 2),
+		all: func(ctx context.Context, keys []store.SlotKey) ([]store.Holdable, error) {
+			return s.Store.HoldableSlots(ctx, keys, s.now())
+		},
+		one: func(ctx context.Context, k store.SlotKey) (store.Holdable, error) {
+			f, terms, ok, err := s.Store.HoldableSlot(ctx, k.GroupID, k.PracticeID, k.SlotID, s.now())
+			return store.Holdable{Slot: f, Terms: terms, OK: ok}, err
+		}})
 	if err != nil {
 		return store.FreeSlot{}, store.HoldTerms{}, err
 	}
-	if !ok {
+	if !h.OK {
 		return store.FreeSlot{}, store.HoldTerms{}, s.notFree(ctx, pid, sid, id)
 	}
-	return f, terms, nil
+	return h.Slot, h.Terms, nil
 }
 
 // groupSlot parses a slot id and checks that its practice is one of the group's.
