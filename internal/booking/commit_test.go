@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"herolink/internal/booking"
@@ -85,5 +86,44 @@ func TestAnOperationAndItsCommitHookCommitTogetherOrNotAtAll(t *testing.T) {
 	next, err := b.svc.Reschedule(recording, b.group, a.ID, booking.ReserveRequest{SlotID: slots[1].ID})
 	if err != nil || ref != next.ID {
 		t.Fatalf("reschedule: hook saw %q for %+v, %v", ref, next, err)
+	}
+}
+
+// Holds arriving together commit in one transaction, but one whose operation has a commit hook
+// (an Idempotency-Key's record) commits alone: each hook runs, in its own hold's transaction.
+func TestHoldsWithCommitHooksArrivingTogetherEachRunTheirOwnHook(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slots := b.freeSlots(t, 20)
+	var mu sync.Mutex
+	seen := map[string]string{} // hold id -> the slot its hook was given with
+	var wg sync.WaitGroup
+	errs := make([]error, len(slots))
+	for i, sl := range slots {
+		wg.Go(func() {
+			var ref string
+			hooked := booking.WithCommitHook(ctx, func(_ context.Context, _ *store.Tx, r string) error {
+				ref = r
+				return nil
+			})
+			a, err := b.svc.Reserve(hooked, b.group, "key_test", booking.ReserveRequest{SlotID: sl.ID})
+			errs[i] = err
+			if err == nil {
+				mu.Lock()
+				seen[a.ID] = ref
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("hold %d: %v", i, err)
+		}
+	}
+	for id, ref := range seen {
+		if ref != id {
+			t.Errorf("hold %s: its hook ran with %q; want its own id (a hook not run leaves an Idempotency-Key unrecorded)", id, ref)
+		}
 	}
 }
