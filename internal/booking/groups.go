@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// holdGroupsAtOnce is how many groups of holds may read, and how many commit, at once: two
+// of the pool's connections (four on two cores, store.DefaultPoolSize), leaving the others
+// to searches, the sync and confirmations.
+const holdGroupsAtOnce = 2
+
 // groupTimeout bounds one group's work. A group runs apart from any one request's context: a
 // partner that hangs up must not fail the requests of others.
 const groupTimeout = 15 * time.Second

@@ -1,7 +1,6 @@
 package booking
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,7 +122,7 @@ func (s *Service) writeHold(ctx context.Context, row store.AppointmentRow) (stor
 	if h, ok := ctx.Value(commitHookKey{}).(CommitHook); ok && h != nil {
 		return one(ctx, row)
 	}
-	return s.holdWrites.run(ctx, row, grouped[store.AppointmentRow, store.AppointmentRow]{max: cmp.Or(s.HoldGroups, 2), one: one,
+	return s.holdWrites.run(ctx, row, grouped[store.AppointmentRow, store.AppointmentRow]{max: holdGroupsAtOnce, one: one,
 		all: func(ctx context.Context, rows []store.AppointmentRow) ([]store.AppointmentRow, error) {
 			var out []store.AppointmentRow
 			err := s.Store.InTx(ctx, func(tx *store.Tx) error {

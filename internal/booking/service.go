@@ -46,9 +46,6 @@ type Service struct {
 	BookedBy string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// HoldGroups is how many groups of holds may read, and how many commit, at once
-	// (groups.go); 2 if zero.
-	HoldGroups int
 
 	cache   caches
 	answers slotAnswers // slot search answers, encoded (slotscache.go)

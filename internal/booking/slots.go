@@ -1,7 +1,6 @@
 package booking
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -293,7 +292,7 @@ func (s *Service) holdableSlot(ctx context.Context, group, id string) (store.Fre
 		return store.FreeSlot{}, store.HoldTerms{}, err
 	}
 	h, err := s.holdReads.run(ctx, store.SlotKey{GroupID: group, PracticeID: pid, SlotID: sid}, grouped[store.SlotKey, store.Holdable]{
-		max: cmp.Or(s.HoldGroups, 2),
+		max: holdGroupsAtOnce,
 		all: func(ctx context.Context, keys []store.SlotKey) ([]store.Holdable, error) {
 			return s.Store.HoldableSlots(ctx, keys, s.now())
 		},
