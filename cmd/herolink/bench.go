@@ -127,7 +127,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	horizon := fs.Int("horizon-days", 14, "days synced")
 	every := fs.Duration("change-every", time.Minute, "each practice changes a slot this often on average")
 	seed := fs.Uint64("seed", 1, "seed of the generated practices and of the change stream")
-	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "during the warm-up, date slot reads a random time up to this long ago so that the rolling refreshes fall due during the measurement (0: not; this overstates the steady refresh rate when the warm-up is long, see docs/benchmarks.md)")
+	refreshes := fs.String("refreshes", bench.RefreshesSteady, "how rolling refreshes fall due in the measurement: steady (after the first sync, date each session's last slot read at random over its refresh age and restart the sync: the steady rate), backdated (--refresh-backdate: an upper bound on near-term refreshes, none later), none (a lower bound); see docs/benchmarks.md")
+	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "with --refreshes backdated, date the warm-up's writes a random time up to this long ago")
 	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
 	warmupProfile := fs.String("warmup-cpuprofile", "", "write herolink's CPU profile during the first sync to this file (FILE.N for each size N when there are several)")
 	warmupAlloc := fs.String("warmup-allocprofile", "", "write herolink's allocation profile (bytes allocated since its start, set-up included) when the first sync ends to this file (FILE.N for each size N when there are several)")
@@ -153,6 +154,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("bench sync: intervals and timeouts must be positive")
 	case *horizon < 1 || *horizon > 56:
 		return errors.New("bench sync: --horizon-days must be between 1 and 56")
+	case *refreshes != bench.RefreshesSteady && *refreshes != bench.RefreshesBackdated && *refreshes != bench.RefreshesNone:
+		return fmt.Errorf("bench sync: --refreshes must be steady, backdated or none, not %q", *refreshes)
 	case *p50 < 0 || *p99 < *p50:
 		return errors.New("bench sync: --latency-p99 must be at least --latency-p50")
 	case !(*errRate >= 0 && *timeoutRate >= 0 && *errRate+*timeoutRate <= 1):
@@ -166,7 +169,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		opts := bench.SyncOptions{Exe: exe, Stderr: stderr, Progress: stderr, Practices: n, Seed: *seed, DatabaseURL: *dbURL,
 			LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate, TimeoutRate: *timeoutRate, SyncConcurrency: *syncConc, SlotConcurrency: *slotConc,
 			FullInterval: *full, NearInterval: *near, HorizonDays: *horizon, WarmupTimeout: *warmup,
-			Duration: *duration, Drain: *drain, ChangeEvery: *every, RefreshBackdate: *backdate}
+			Duration: *duration, Drain: *drain, ChangeEvery: *every, Refreshes: *refreshes, RefreshBackdate: *backdate}
 		several := len(list) > 1
 		if *sandboxProfile != "" {
 			opts.SandboxCPUProfile = sizedPath(*sandboxProfile, n, several)

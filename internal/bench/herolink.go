@@ -52,6 +52,7 @@ type herolinkUnderTest struct {
 	registry   *prometheus.Registry
 	backdating atomic.Bool
 	dropDB     func()
+	opts       herolinkOptions
 }
 
 func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTest, err error) {
@@ -101,14 +102,55 @@ func newHerolink(ctx context.Context, opts herolinkOptions) (h *herolinkUnderTes
 	h.practices = &practice.Service{Store: h.store, Vault: h.vault, HealthInterval: time.Hour,
 		Tester: &practice.Tester{Caller: caller,
 			Directory: &practice.HTTPDirectory{BaseURL: strings.TrimRight(opts.SandboxURL, "/") + "/sandbox/v1/directory"}}}
+	h.opts = opts
+	h.newSync()
+	return h, nil
+}
+
+// newSync builds a sync engine and its scheduler with nothing in memory, as a start of herolink
+// would.
+func (h *herolinkUnderTest) newSync() {
+	opts := h.opts
 	h.engine = &slotsync.Engine{Store: h.store, Conns: h.practices, SlotConcurrency: opts.SlotConcurrency, ActiveTypes: slotsync.StoredActiveTypes(h.store),
 		OnChange: opts.OnChange, ReadTimeout: opts.ReadTimeout}
+	h.newScheduler()
+}
+
+// newScheduler builds a scheduler for the engine, its metrics from zero: every practice's
+// first pass is spread over one interval.
+func (h *herolinkUnderTest) newScheduler() {
+	opts := h.opts
 	h.sched = &slotsync.Scheduler{Engine: h.engine, Store: h.store, HorizonDays: opts.HorizonDays,
 		FullInterval: opts.FullInterval, NearInterval: opts.NearInterval, Concurrency: opts.SyncConcurrency}
 	h.registry = prometheus.NewRegistry()
 	h.sched.Metrics = slotsync.NewMetrics(h.registry, h.sched)
 	h.engine.Calls = h.sched.Metrics.CountCall
-	return h, nil
+}
+
+// spreadSlotReads dates every session's last slot read a random time before now, uniform over
+// the first three quarters of its rolling refresh age (the engine's defaults: near-term
+// sessions, today to nearEnd, 15 minutes; later ones 2 hours). That is about how they lie in
+// steady operation: a session is refreshed once its slots are older than its age, or from three
+// quarters of it when a pass reads slots anyway (the engine's "nearly due"), which with
+// reception's changes comes within a minute or so. From now on refreshes fall due at about the
+// steady rate, a little above it (the refreshes brought forward come at once, where steady
+// operation waits for a pass that reads slots). Setting the column moves no diary version
+// (migrations 0027 and 0033), so the engine must forget its copies after
+// (Engine.ForgetStoredCopies). It returns how many sessions it dated.
+func (h *herolinkUnderTest) spreadSlotReads(ctx context.Context, now time.Time, nearEnd string) (int64, error) {
+	random := "(abs(random()) % ?)" // SQLite: random() is a 64-bit integer
+	nearMS, farMS := (slotsync.DefaultRefreshNear * 3 / 4).Milliseconds(), (slotsync.DefaultRefreshFar * 3 / 4).Milliseconds()
+	var nearAge, farAge any = nearMS, farMS
+	if h.store.Dialect() == store.Postgres {
+		random = "floor(random() * ?)::bigint"
+		nearAge, farAge = float64(nearMS), float64(farMS)
+	}
+	res, err := h.store.DBQ().ExecContext(ctx, `UPDATE diary_sessions SET slots_synced_at = ? - CASE WHEN date <= ? THEN `+random+` ELSE `+random+` END
+		WHERE slots_synced_at IS NOT NULL`, now.UnixMilli(), nearEnd, nearAge, farAge)
+	if err != nil {
+		return 0, fmt.Errorf("date the slot reads as in steady operation: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 func (h *herolinkUnderTest) close() {

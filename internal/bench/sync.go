@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"herolink/internal/emis"
+	"herolink/internal/slotsync"
 )
 
 // SyncOptions configure `herolink bench sync` for one size.
@@ -46,12 +47,23 @@ type SyncOptions struct {
 	Duration      time.Duration // of the measured change stream (> 0)
 	Drain         time.Duration // after the stream, how long changes not yet seen may take; 0: none
 	ChangeEvery   time.Duration // each practice changes a slot this often on average; 1 minute if zero
-	// RefreshBackdate makes the store date every write of the warm-up a random time up to this
-	// long ago, so that the engine's rolling refreshes (15 minutes near-term) fall due during
-	// the measurement, which otherwise starts right after the first sync read every session and
-	// sees none. Refreshes made during the warm-up are backdated again, so when the warm-up is
-	// long compared to the refresh age the measurement sees more refreshes than steady
-	// operation would: an upper bound. 0: writes are dated when they happened (a lower bound).
+	// Refreshes says how the engine's rolling refreshes fall due during the measurement, which
+	// otherwise starts right after the first sync read every session and sees none of them:
+	//   - RefreshesSteady (the default): once the first sync is done, the scheduler is stopped,
+	//     every session's last slot read dated a random time over the first three quarters of
+	//     its refresh age (15 minutes near-term, 2 hours later) before then, about as in steady
+	//     operation (spreadSlotReads), the engine's copies of the stored sessions forgotten so
+	//     that it reads those dates, and a new scheduler started; the measurement starts once
+	//     every practice has had a full pass since. Refreshes then fall due at about the steady
+	//     rate.
+	//   - RefreshesBackdated: RefreshBackdate's dating of the warm-up's writes. Refreshes made
+	//     during the warm-up are backdated again and later sessions never fall due, so near-term
+	//     refreshes come at more than the steady rate (an upper bound for them) and later ones
+	//     not at all.
+	//   - RefreshesNone: writes dated when they happened (a lower bound).
+	Refreshes string
+	// RefreshBackdate, with RefreshesBackdated, makes the store date every write of the warm-up
+	// a random time up to this long ago (15 minutes if zero).
 	RefreshBackdate time.Duration
 
 	CPUProfile       io.Writer // herolink's CPU profile during the change stream; nil: none
@@ -64,7 +76,20 @@ type SyncOptions struct {
 	SandboxCPUProfile string
 }
 
+// How SyncOptions.Refreshes makes rolling refreshes fall due.
+const (
+	RefreshesSteady    = "steady"
+	RefreshesBackdated = "backdated"
+	RefreshesNone      = "none"
+)
+
 func (o *SyncOptions) defaults() {
+	if o.Refreshes == "" {
+		o.Refreshes = RefreshesSteady
+	}
+	if o.Refreshes == RefreshesBackdated && o.RefreshBackdate <= 0 {
+		o.RefreshBackdate = 15 * time.Minute
+	}
 	if o.DiaryWeeks <= 0 {
 		o.DiaryWeeks = 4
 	}
@@ -162,7 +187,10 @@ type SyncResult struct {
 	EMISFaults           int64   `json:"emis_faults"` // injected errors and timeouts during the measurement
 	ChangeEveryS         float64 `json:"change_every_s"`
 	DrainS               float64 `json:"drain_s"`
-	RefreshBackdateS     float64 `json:"refresh_backdate_s"`
+	Refreshes            string  `json:"refreshes"`          // SyncOptions.Refreshes
+	RefreshBackdateS     float64 `json:"refresh_backdate_s"` // with "backdated"
+	SpreadSessions       int64   `json:"spread_sessions"`    // with "steady": sessions whose last slot read was dated
+	SettleS              float64 `json:"settle_s"`           // with "steady": from the restart to the measurement
 	MeasurementCompleted bool    `json:"measurement_completed"`
 }
 
@@ -184,11 +212,19 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	if opts.Duration <= 0 {
 		return res, errors.New("duration must be positive")
 	}
+	backdate := time.Duration(0)
+	switch opts.Refreshes {
+	case RefreshesSteady, RefreshesNone:
+	case RefreshesBackdated:
+		backdate = opts.RefreshBackdate
+	default:
+		return res, fmt.Errorf("refreshes must be %q, %q or %q, not %q", RefreshesSteady, RefreshesBackdated, RefreshesNone, opts.Refreshes)
+	}
 	res = SyncResult{Practices: opts.Practices, DurationS: opts.Duration.Seconds(), SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullIntervalS: opts.FullInterval.Seconds(), NearIntervalS: opts.NearInterval.Seconds(),
 		LatencyP50Ms: msFloat(opts.LatencyP50), LatencyP99Ms: msFloat(opts.LatencyP99), ChangeEveryS: opts.ChangeEvery.Seconds(),
 		ErrorRate: opts.ErrorRate, TimeoutRate: opts.TimeoutRate,
-		DrainS: opts.Drain.Seconds(), RefreshBackdateS: opts.RefreshBackdate.Seconds()}
+		DrainS: opts.Drain.Seconds(), Refreshes: opts.Refreshes, RefreshBackdateS: backdate.Seconds()}
 	progress := func(format string, args ...any) {
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "bench sync: %d practices: "+format+"\n", append([]any{opts.Practices}, args...)...)
@@ -234,7 +270,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	tracker := newChangeTracker(nil)
 	h, err := newHerolink(ctx, herolinkOptions{SandboxURL: child.BaseURL, SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullInterval: opts.FullInterval, NearInterval: opts.NearInterval,
-		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: opts.RefreshBackdate, ReadTimeout: opts.ReadTimeout,
+		HorizonDays: opts.HorizonDays, OnChange: tracker.onChange, Backdate: backdate, ReadTimeout: opts.ReadTimeout,
 		DatabaseURL: opts.DatabaseURL})
 	if err != nil {
 		return res, err
@@ -248,12 +284,26 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	res.SetupS = round(time.Since(setupBegin).Seconds(), 3)
 	progress("connected in herolink's store in %.1f s", res.SetupS)
 
-	// The scheduler runs until this function returns; stopping it waits for passes in flight.
-	schedCtx, stopSched := context.WithCancel(ctx)
-	var schedWG sync.WaitGroup
+	// The scheduler runs until this function returns, or until it is restarted; stopping it
+	// waits for passes in flight.
+	var stopSched func()
+	startSched := func() {
+		schedCtx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = h.sched.Run(schedCtx)
+		}()
+		stopSched = func() {
+			cancel()
+			wg.Wait()
+		}
+	}
 	defer func() {
-		stopSched()
-		schedWG.Wait()
+		if stopSched != nil {
+			stopSched()
+		}
 	}()
 
 	stats0, err := admin.stats(ctx)
@@ -268,11 +318,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		}
 	}
 	warmBegin := time.Now()
-	schedWG.Add(1)
-	go func() {
-		defer schedWG.Done()
-		_ = h.sched.Run(schedCtx)
-	}()
+	startSched()
 
 	done, werr := waitFirstSync(ctx, h, practices, opts.WarmupTimeout, func(done int) {
 		progress("first sync: %d of %d practices done after %s", done, len(practices), time.Since(warmBegin).Round(time.Second))
@@ -304,8 +350,26 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		return res, werr
 	}
 	h.backdating.Store(false)
-	progress("first sync of every practice done in %.1f s (%d EMIS calls); measuring for %s",
-		res.FirstSyncS, res.FirstSyncEMISCalls, opts.Duration)
+	progress("first sync of every practice done in %.1f s (%d EMIS calls)", res.FirstSyncS, res.FirstSyncEMISCalls)
+	if opts.Refreshes == RefreshesSteady {
+		settleBegin := time.Now()
+		stopSched()
+		now := time.Now()
+		nearEnd := slotsync.NearTermEnd(emis.Today(now), slotsync.DefaultNearDays).String()
+		if res.SpreadSessions, err = h.spreadSlotReads(ctx, now, nearEnd); err != nil {
+			return res, err
+		}
+		h.engine.ForgetStoredCopies()
+		h.newScheduler()
+		startSched()
+		if err := waitRestarted(ctx, h, len(practices), 4*opts.FullInterval); err != nil {
+			return res, err
+		}
+		res.SettleS = round(time.Since(settleBegin).Seconds(), 1)
+		progress("%d sessions' last slot reads dated over their refresh age and the scheduler restarted; every practice had a full pass after %.1f s",
+			res.SpreadSessions, res.SettleS)
+	}
+	progress("measuring for %s", opts.Duration)
 
 	// The measurement: a change stream for opts.Duration, costs measured over exactly that window.
 	ids := make([]int64, len(practices))
@@ -462,6 +526,31 @@ func waitFirstSync(ctx context.Context, h *herolinkUnderTest, practices []genera
 	}
 }
 
+// waitRestarted waits until the restarted scheduler has finished a full pass of at least n
+// practices (its first passes are spread over one full interval), at most timeout.
+func waitRestarted(ctx context.Context, h *herolinkUnderTest, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ps, err := h.passStats()
+		if err != nil {
+			return err
+		}
+		if full := ps.Passes["full/ok"] + ps.Passes["full/incomplete"] + ps.Passes["full/error"]; full >= float64(n) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after the restart, fewer than %d full passes within %s", n, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
 // waitDrained waits until every registered change has been seen, at most d.
 func waitDrained(ctx context.Context, t *changeTracker, d time.Duration) {
 	deadline := time.NewTimer(d)
@@ -567,7 +656,14 @@ func (r SyncResult) Table() Table {
 	t.Add("settings: EMIS error / timeout rate", fmt.Sprintf("%g / %g", r.ErrorRate, r.TimeoutRate), "", "")
 	t.Add("settings: each practice changes every", r.ChangeEveryS, "%g", "s")
 	t.Add("settings: drain after the stream", r.DrainS, "%g", "s")
-	t.Add("settings: first sync's slot reads backdated up to", r.RefreshBackdateS, "%g", "s")
+	t.Add("settings: rolling refreshes", r.Refreshes, "", "")
+	if r.Refreshes == RefreshesBackdated {
+		t.Add("settings: first sync's slot reads backdated up to", r.RefreshBackdateS, "%g", "s")
+	}
+	if r.Refreshes == RefreshesSteady {
+		t.Add("sessions whose last slot read was dated over its refresh age", r.SpreadSessions, "%d", "")
+		t.Add("from the sync's restart to the measurement", r.SettleS, "%g", "s")
+	}
 	return t
 }
 

@@ -27,7 +27,7 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 		LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
 		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
 		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second,
-		RefreshBackdate: 3 * time.Hour, CPUProfile: &profile})
+		Refreshes: RefreshesBackdated, RefreshBackdate: 3 * time.Hour, CPUProfile: &profile})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,8 +40,8 @@ type Engine struct {
 	ActiveTypes func(ctx context.Context, practiceID int64) ([]int, error)
 	// RefreshNear and RefreshFar bound how old a session's slots may get when its summary has
 	// not changed: they catch count-neutral changes (a cancellation and a booking in one session).
-	RefreshNear       time.Duration // sessions in the near-term window (NearTermEnd); 15 minutes if zero
-	RefreshFar        time.Duration // later sessions; 2 hours if zero
+	RefreshNear       time.Duration // sessions in the near-term window (NearTermEnd); DefaultRefreshNear if zero
+	RefreshFar        time.Duration // later sessions; DefaultRefreshFar if zero
 	NearDays          int           // working days in the near-term window; DefaultNearDays if zero
 	MaxRefreshPerPass int           // rolling refreshes per pass, to spread their load; 8 if zero
 	SlotConcurrency   int           // GetSlotsForSession calls in flight per practice; 4 if zero
@@ -657,13 +657,18 @@ func (e *Engine) refreshAge(date, nearEnd string) time.Duration {
 		if e.RefreshNear > 0 {
 			return e.RefreshNear
 		}
-		return 15 * time.Minute
+		return DefaultRefreshNear
 	}
 	if e.RefreshFar > 0 {
 		return e.RefreshFar
 	}
-	return 2 * time.Hour
+	return DefaultRefreshFar
 }
+
+// DefaultRefreshNear and DefaultRefreshFar are Engine.RefreshNear and Engine.RefreshFar when
+// they are zero: how old an unchanged session's slots may get, in the near-term window and
+// after it, before a rolling refresh reads them again.
+const DefaultRefreshNear, DefaultRefreshFar = 15 * time.Minute, 2 * time.Hour
 
 func (e *Engine) nearDays() int {
 	if e.NearDays > 0 {

@@ -54,3 +54,30 @@ func TestARefreshComparesSlotBySlotOnceAnythingElseWroteTheDiary(t *testing.T) {
 		}
 	})
 }
+
+// Slot read times changed outside the engine (as the benchmark dates them) move no diary
+// version: the engine sees them once told to forget its copies, and still confirms the lists it
+// applied by their bytes.
+func TestAfterForgettingItsCopiesTheEngineRefreshesBySlotReadTimesChangedOutsideIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setupOn(t, st, tuesday, 0)
+		b.store.SetClock(b.clock.Now)
+		b.sync(t)
+		old := b.clock.Now().Add(-3 * time.Hour).UnixMilli() // older than both refresh ages
+		if _, err := b.store.DBQ().ExecContext(context.Background(),
+			`UPDATE diary_sessions SET slots_synced_at = ? WHERE practice_id = ? AND slots_synced_at IS NOT NULL`, old, b.practiceID); err != nil {
+			t.Fatal(err)
+		}
+		if res := b.sync(t); !res.Remembered || res.Refreshed != 0 {
+			t.Fatalf("before forgetting, the pass should be remembered from the engine's own copy: %+v", res)
+		}
+		b.engine.ForgetStoredCopies()
+		res := b.sync(t)
+		if res.Remembered || res.StoredFromCopy || res.Refreshed == 0 {
+			t.Fatalf("after forgetting, the pass did not read the stored read times: %+v", res)
+		}
+		if res.Confirmed != res.Refreshed || res.SlotChanges != 0 {
+			t.Fatalf("the refreshes were not confirmed by the lists applied before: %+v", res)
+		}
+	})
+}

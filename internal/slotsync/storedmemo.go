@@ -309,3 +309,18 @@ func (e *Engine) keepStored(practiceID int64, base *storedAt, d store.DiaryDiff,
 	}
 	e.stored.put(practiceID, storedAt{version: applied.Version, from: base.from, to: base.to, recs: recs})
 }
+
+// ForgetStoredCopies drops, for every practice, the engine's copy of its stored sessions and
+// its memos of passes, and keeps the slot lists it applied: each practice's next pass reads its
+// stored sessions, when their slots were last read included, from the store, and refreshes
+// still find their lists by bytes. It is for whoever changes those read times outside the
+// engine (the benchmark dating them as in steady operation): that moves no diary version, so
+// the engine would not otherwise see it. Call it while no pass runs.
+func (e *Engine) ForgetStoredCopies() {
+	e.memo.mu.Lock()
+	clear(e.memo.m)
+	e.memo.mu.Unlock()
+	e.stored.mu.Lock()
+	clear(e.stored.m)
+	e.stored.mu.Unlock()
+}
