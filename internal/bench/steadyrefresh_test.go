@@ -125,7 +125,7 @@ func TestRunSyncWithSteadyRefreshesRestartsTheSchedulerAndStillSeesTheChanges(t 
 	}
 	t.Setenv("TMPDIR", t.TempDir())
 	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
+		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
 		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
 		WarmupTimeout: time.Minute, Duration: 3 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second})
 	if err != nil {

@@ -62,6 +62,9 @@ type SyncOptions struct {
 	//     not at all.
 	//   - RefreshesNone: writes dated when they happened (a lower bound).
 	Refreshes string
+	// ReferenceDuration is how long the machine reference runs before anything else starts
+	// (MachineReference); 5 s if zero.
+	ReferenceDuration time.Duration
 	// RefreshBackdate, with RefreshesBackdated, makes the store date every write of the warm-up
 	// a random time up to this long ago (15 minutes if zero).
 	RefreshBackdate time.Duration
@@ -84,6 +87,9 @@ const (
 )
 
 func (o *SyncOptions) defaults() {
+	if o.ReferenceDuration <= 0 {
+		o.ReferenceDuration = 5 * time.Second
+	}
 	if o.Refreshes == "" {
 		o.Refreshes = RefreshesSteady
 	}
@@ -169,29 +175,33 @@ type SyncResult struct {
 	StalePractices     int     `json:"stale_practices"` // last full pass older than twice the interval
 
 	// Set-up and warm-up.
-	SetupS               float64 `json:"setup_s"`      // connecting the practices in herolink's store
-	FirstSyncS           float64 `json:"first_sync_s"` // scheduler start to every practice FirstSyncDone
-	FirstSyncDone        int     `json:"first_sync_done"`
-	FirstSyncEMISCalls   int64   `json:"first_sync_emis_calls"`
-	FirstSyncCPUSeconds  float64 `json:"first_sync_cpu_seconds"`
-	FirstSyncPeakRSS     int64   `json:"first_sync_peak_rss_bytes"`
-	FirstSyncFailedPass  int64   `json:"first_sync_failed_passes"`
-	SyncConcurrency      int     `json:"sync_concurrency"`
-	SlotConcurrency      int     `json:"slot_concurrency"`
-	FullIntervalS        float64 `json:"full_interval_s"`
-	NearIntervalS        float64 `json:"near_interval_s"`
-	LatencyP50Ms         float64 `json:"latency_p50_ms"`
-	LatencyP99Ms         float64 `json:"latency_p99_ms"`
-	ErrorRate            float64 `json:"error_rate"`
-	TimeoutRate          float64 `json:"timeout_rate"`
-	EMISFaults           int64   `json:"emis_faults"` // injected errors and timeouts during the measurement
-	ChangeEveryS         float64 `json:"change_every_s"`
-	DrainS               float64 `json:"drain_s"`
-	Refreshes            string  `json:"refreshes"`          // SyncOptions.Refreshes
-	RefreshBackdateS     float64 `json:"refresh_backdate_s"` // with "backdated"
-	SpreadSessions       int64   `json:"spread_sessions"`    // with "steady": sessions whose last slot read was dated
-	SettleS              float64 `json:"settle_s"`           // with "steady": from the restart to the measurement
-	MeasurementCompleted bool    `json:"measurement_completed"`
+	SetupS              float64 `json:"setup_s"`      // connecting the practices in herolink's store
+	FirstSyncS          float64 `json:"first_sync_s"` // scheduler start to every practice FirstSyncDone
+	FirstSyncDone       int     `json:"first_sync_done"`
+	FirstSyncEMISCalls  int64   `json:"first_sync_emis_calls"`
+	FirstSyncCPUSeconds float64 `json:"first_sync_cpu_seconds"`
+	FirstSyncPeakRSS    int64   `json:"first_sync_peak_rss_bytes"`
+	FirstSyncFailedPass int64   `json:"first_sync_failed_passes"`
+	SyncConcurrency     int     `json:"sync_concurrency"`
+	SlotConcurrency     int     `json:"slot_concurrency"`
+	FullIntervalS       float64 `json:"full_interval_s"`
+	NearIntervalS       float64 `json:"near_interval_s"`
+	LatencyP50Ms        float64 `json:"latency_p50_ms"`
+	LatencyP99Ms        float64 `json:"latency_p99_ms"`
+	ErrorRate           float64 `json:"error_rate"`
+	TimeoutRate         float64 `json:"timeout_rate"`
+	EMISFaults          int64   `json:"emis_faults"` // injected errors and timeouts during the measurement
+	ChangeEveryS        float64 `json:"change_every_s"`
+	DrainS              float64 `json:"drain_s"`
+	// The machine's speed at the start of the run (MachineReference): figures of two runs are
+	// compared next to these.
+	ReferenceRPS             float64 `json:"reference_rps"`
+	ReferenceCPUPerRequestUS float64 `json:"reference_cpu_us_per_request"`
+	Refreshes                string  `json:"refreshes"`          // SyncOptions.Refreshes
+	RefreshBackdateS         float64 `json:"refresh_backdate_s"` // with "backdated"
+	SpreadSessions           int64   `json:"spread_sessions"`    // with "steady": sessions whose last slot read was dated
+	SettleS                  float64 `json:"settle_s"`           // with "steady": from the restart to the measurement
+	MeasurementCompleted     bool    `json:"measurement_completed"`
 }
 
 // ErrWarmupTimeout means the first sync of every practice did not finish within the warm-up
@@ -236,6 +246,13 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
+
+	ref, err := measureMachineReference(ctx, opts.ReferenceDuration)
+	if err != nil {
+		return res, err
+	}
+	res.ReferenceRPS, res.ReferenceCPUPerRequestUS = ref.RequestsPerSecond, ref.CPUPerRequestUS
+	progress("machine reference: %.0f requests/s to a trivial handler, %.1f µs of CPU each", ref.RequestsPerSecond, ref.CPUPerRequestUS)
 
 	args := []string{"emis-sandbox", "--addr", "127.0.0.1:0", "--practices", strconv.Itoa(opts.Practices),
 		"--seed", strconv.FormatUint(opts.Seed, 10), "--diary-weeks", strconv.Itoa(opts.DiaryWeeks)}
@@ -656,6 +673,8 @@ func (r SyncResult) Table() Table {
 	t.Add("settings: EMIS error / timeout rate", fmt.Sprintf("%g / %g", r.ErrorRate, r.TimeoutRate), "", "")
 	t.Add("settings: each practice changes every", r.ChangeEveryS, "%g", "s")
 	t.Add("settings: drain after the stream", r.DrainS, "%g", "s")
+	t.Add("machine reference: trivial handler, 64 clients", r.ReferenceRPS, "%.0f", "req/s")
+	t.Add("machine reference: CPU per request", r.ReferenceCPUPerRequestUS, "%.1f", "µs")
 	t.Add("settings: rolling refreshes", r.Refreshes, "", "")
 	if r.Refreshes == RefreshesBackdated {
 		t.Add("settings: first sync's slot reads backdated up to", r.RefreshBackdateS, "%g", "s")

@@ -23,7 +23,7 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	t.Setenv("TMPDIR", tmp) // herolink's data directory goes here and must be gone at the end
 	var profile bytes.Buffer
 	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, Practices: 3, Seed: 7,
+		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7,
 		LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
 		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
 		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second,
@@ -66,6 +66,9 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	if res.DurationS < 5 || res.DurationS > 6 {
 		t.Errorf("measured %v s, want the 5 s asked for", res.DurationS)
 	}
+	if res.ReferenceRPS <= 0 || res.ReferenceCPUPerRequestUS <= 0 {
+		t.Errorf("no machine reference: %v req/s, %v µs a request", res.ReferenceRPS, res.ReferenceCPUPerRequestUS)
+	}
 	if profile.Len() == 0 {
 		t.Error("no CPU profile written")
 	}
@@ -78,7 +81,7 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	_ = json.Unmarshal(data, &keys)
 	for _, k := range []string{"practices", "duration_s", "changes", "staleness_p50_s", "staleness_p95_s",
 		"staleness_p99_s", "emis_calls_per_practice_hour", "cpu_seconds", "rss_bytes", "unobserved",
-		"peak_rss_bytes", "sandbox_cpu_seconds", "sandbox_rss_bytes", "first_sync_s"} {
+		"peak_rss_bytes", "sandbox_cpu_seconds", "sandbox_rss_bytes", "first_sync_s", "reference_rps", "reference_cpu_us_per_request", "refreshes"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("JSON lacks key %q", k)
 		}
@@ -94,7 +97,7 @@ func TestRunSyncStopsTheSandboxWhenTheWarmupTimesOut(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	// The first passes are spread over the full interval: an hour is never done in 300 ms.
 	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Practices: 2, FullInterval: time.Hour, WarmupTimeout: 300 * time.Millisecond, Duration: time.Second})
+		ReferenceDuration: 100 * time.Millisecond, Practices: 2, FullInterval: time.Hour, WarmupTimeout: 300 * time.Millisecond, Duration: time.Second})
 	if !errors.Is(err, ErrWarmupTimeout) {
 		t.Fatalf("err = %v, want the warm-up timeout", err)
 	}
@@ -196,7 +199,7 @@ func TestRunSyncUnderEMISErrorsAndTimeoutsStillSeesTheChanges(t *testing.T) {
 	}
 	t.Setenv("TMPDIR", t.TempDir())
 	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
+		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
 		ErrorRate: 0.1, TimeoutRate: 0.05, ReadTimeout: 300 * time.Millisecond,
 		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
 		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second})
