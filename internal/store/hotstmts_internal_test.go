@@ -12,15 +12,8 @@ import (
 // the very strings the store's code sends (on SQLite forUpdate adds nothing).
 func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "h.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = st.inTx(ctx, func(tx *Tx) error {
+	st := openMigratedSQLite(t)
+	err := st.inTx(ctx, func(tx *Tx) error {
 		if tx.forUpdate() != "" {
 			t.Fatalf("forUpdate on SQLite is %q: the prepared strings would never match", tx.forUpdate())
 		}
@@ -41,14 +34,7 @@ func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 // A first sync records its progress every 20 slot lists: the statement is parsed once.
 func TestFirstSyncProgressIsRecordedThroughAStatementPreparedOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "h.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openMigratedSQLite(t)
 	p, err := st.EnsurePractice(ctx, "A81001", 90001, "Progress Practice")
 	if err != nil {
 		t.Fatal(err)
@@ -73,4 +59,19 @@ func TestFirstSyncProgressIsRecordedThroughAStatementPreparedOnce(t *testing.T) 
 	if status.ProgressDone != 40 || status.ProgressTotal != 110 {
 		t.Errorf("progress %d of %d, want 40 of 110", status.ProgressDone, status.ProgressTotal)
 	}
+}
+
+// openMigratedSQLite opens a migrated SQLite store in the test's directory, closed at its end.
+func openMigratedSQLite(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
