@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"runtime/pprof"
 	"slices"
@@ -246,19 +245,12 @@ func postHold(ctx context.Context, c *apiClient, slot string) int {
 // burstFloor sends the same burst, each request on a new connection, to a handler that does
 // nothing: the part of the burst's latency that is this machine opening connections.
 func burstFloor(ctx context.Context, attempts int) (burst, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stop, err := serveTrivial(http.StatusCreated, `{"id":"apt_0"}`)
 	if err != nil {
 		return burst{}, err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(w, `{"id":"apt_0"}`)
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	trivial := newAPIClient("http://"+ln.Addr().String(), "key", "group", attempts)
+	defer stop()
+	trivial := newAPIClient(base, "key", "group", attempts)
 	defer trivial.hc.CloseIdleConnections()
 	return sendBurst(attempts, func(int) int { return postHold(ctx, trivial, "slt_0") }), nil
 }
@@ -443,20 +435,10 @@ func runSearch(ctx context.Context, c *apiClient, o BookingOptions, res *Booking
 	res.SearchRPS, res.SearchP50MS, res.SearchP99MS, res.SearchErrors = search.PerSecond(), ms(search.P50), ms(search.P99), search.Errors
 
 	// The ceiling: the same clients against a handler that does nothing, on this machine.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ceiling, _, err := trivialCeiling(ctx, o.SearchClients, o.SearchDuration)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"data":[],"count":0}`)
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	trivial := newAPIClient("http://"+ln.Addr().String(), c.key, c.group, o.SearchClients)
-	ceiling := RunPhase(ctx, o.SearchClients, o.SearchDuration, func(ctx context.Context, _ int) error {
-		return trivial.expect(ctx, "/", http.StatusOK)
-	})
 	res.CeilingRPS, res.CeilingP99MS = ceiling.PerSecond(), ms(ceiling.P99)
 	return nil
 }
