@@ -128,7 +128,7 @@ func (h *herolinkUnderTest) newScheduler() {
 }
 
 // spreadSlotReads dates every session's last slot read a random time before now, uniform over
-// the first three quarters of its rolling refresh age (the engine's defaults: near-term
+// the part of its rolling refresh age before it is nearly due (slotsync.NearlyDue, three quarters) (the engine's defaults: near-term
 // sessions, today to nearEnd, 15 minutes; later ones 2 hours). That is about how they lie in
 // steady operation: a session is refreshed once its slots are older than its age, or from three
 // quarters of it when a pass reads slots anyway (the engine's "nearly due"), which with
@@ -139,7 +139,7 @@ func (h *herolinkUnderTest) newScheduler() {
 // (Engine.ForgetStoredCopies). It returns how many sessions it dated.
 func (h *herolinkUnderTest) spreadSlotReads(ctx context.Context, now time.Time, nearEnd string) (int64, error) {
 	random := "(abs(random()) % ?)" // SQLite: random() is a 64-bit integer
-	nearMS, farMS := (slotsync.DefaultRefreshNear * 3 / 4).Milliseconds(), (slotsync.DefaultRefreshFar * 3 / 4).Milliseconds()
+	nearMS, farMS := slotsync.NearlyDue(slotsync.DefaultRefreshNear).Milliseconds(), slotsync.NearlyDue(slotsync.DefaultRefreshFar).Milliseconds()
 	var nearAge, farAge any = nearMS, farMS
 	if h.store.Dialect() == store.Postgres {
 		random = "floor(random() * ?)::bigint"

@@ -89,7 +89,7 @@ func TestSteadyRefreshesDateEachSessionsLastSlotReadOverItsRefreshAge(t *testing
 		}
 		check := func(what string, ages []time.Duration, refreshAge time.Duration) {
 			t.Helper()
-			refreshAge = refreshAge * 3 / 4 // from there a session is nearly due, refreshed by a pass reading slots anyway
+			refreshAge = slotsync.NearlyDue(refreshAge) // from there a pass reading slots anyway refreshes it
 			if len(ages) != each {
 				t.Fatalf("%d %s sessions, want %d", len(ages), what, each)
 			}

@@ -221,7 +221,7 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 			}
 			age := e.refreshAge(s.Date, nearEnd)
 			switch {
-			case now.Sub(s.SlotsSyncedAt) <= age*3/4:
+			case now.Sub(s.SlotsSyncedAt) <= NearlyDue(age):
 				due(s.SlotsSyncedAt.Add(age))
 			case now.Sub(s.SlotsSyncedAt) <= age:
 				// Nearly due: refreshed now if this pass reads slots anyway, so that refreshes
@@ -669,6 +669,11 @@ func (e *Engine) refreshAge(date, nearEnd string) time.Duration {
 // they are zero: how old an unchanged session's slots may get, in the near-term window and
 // after it, before a rolling refresh reads them again.
 const DefaultRefreshNear, DefaultRefreshFar = 15 * time.Minute, 2 * time.Hour
+
+// NearlyDue is how old a session's slots are when their refresh, due at age, is nearly due: a
+// pass that reads slots anyway refreshes it then, so that refreshes come together in fewer
+// passes.
+func NearlyDue(age time.Duration) time.Duration { return age * 3 / 4 }
 
 func (e *Engine) nearDays() int {
 	if e.NearDays > 0 {
