@@ -127,7 +127,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	horizon := fs.Int("horizon-days", 14, "days synced")
 	every := fs.Duration("change-every", time.Minute, "each practice changes a slot this often on average")
 	seed := fs.Uint64("seed", 1, "seed of the generated practices and of the change stream")
-	refreshes := fs.String("refreshes", bench.RefreshesSteady, "how rolling refreshes fall due in the measurement: steady (after the first sync, date each session's last slot read at random over its refresh age and restart the sync: the steady rate), backdated (--refresh-backdate: an upper bound on near-term refreshes, none later), none (a lower bound); see docs/benchmarks.md")
+	refreshes := fs.String("refreshes", bench.RefreshesSteady, "how rolling refreshes fall due in the measurement: steady (after the first sync, date each session's last slot read at random over its refresh age and restart the scheduler: about the steady rate), backdated (--refresh-backdate: an upper bound on near-term refreshes, none later), none (a lower bound); see docs/benchmarks.md")
 	backdate := fs.Duration("refresh-backdate", 15*time.Minute, "with --refreshes backdated, date the warm-up's writes a random time up to this long ago")
 	cpuprofile := fs.String("cpuprofile", "", "write herolink's CPU profile during the change stream to this file (FILE.N for each size N when there are several)")
 	warmupProfile := fs.String("warmup-cpuprofile", "", "write herolink's CPU profile during the first sync to this file (FILE.N for each size N when there are several)")
@@ -154,8 +154,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("bench sync: intervals and timeouts must be positive")
 	case *horizon < 1 || *horizon > 56:
 		return errors.New("bench sync: --horizon-days must be between 1 and 56")
-	case *refreshes != bench.RefreshesSteady && *refreshes != bench.RefreshesBackdated && *refreshes != bench.RefreshesNone:
-		return fmt.Errorf("bench sync: --refreshes must be steady, backdated or none, not %q", *refreshes)
+	case bench.CheckRefreshes(*refreshes) != nil:
+		return fmt.Errorf("bench sync: --%w", bench.CheckRefreshes(*refreshes))
 	case *p50 < 0 || *p99 < *p50:
 		return errors.New("bench sync: --latency-p99 must be at least --latency-p50")
 	case !(*errRate >= 0 && *timeoutRate >= 0 && *errRate+*timeoutRate <= 1):

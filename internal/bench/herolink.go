@@ -281,3 +281,13 @@ func (p passStats) meanSeconds(kind string) float64 {
 	}
 	return p.Seconds[kind] / p.Observed[kind]
 }
+
+// storeReads is how many complete passes read the practice's stored sessions from the store:
+// neither remembered nor served from the engine's copy.
+func (p passStats) storeReads() float64 {
+	var n float64
+	for _, kind := range []string{"full", "near"} {
+		n += p.Passes[kind+"/ok"] - p.Passes[kind+"/remembered"] - p.Passes[kind+"/from_copy"]
+	}
+	return n
+}

@@ -86,6 +86,15 @@ const (
 	RefreshesNone      = "none"
 )
 
+// CheckRefreshes says whether s is one of the ways refreshes fall due.
+func CheckRefreshes(s string) error {
+	switch s {
+	case RefreshesSteady, RefreshesBackdated, RefreshesNone:
+		return nil
+	}
+	return fmt.Errorf("refreshes must be %q, %q or %q, not %q", RefreshesSteady, RefreshesBackdated, RefreshesNone, s)
+}
+
 func (o *SyncOptions) defaults() {
 	if o.ReferenceDuration <= 0 {
 		o.ReferenceDuration = 5 * time.Second
@@ -201,7 +210,10 @@ type SyncResult struct {
 	RefreshBackdateS         float64 `json:"refresh_backdate_s"` // with "backdated"
 	SpreadSessions           int64   `json:"spread_sessions"`    // with "steady": sessions whose last slot read was dated
 	SettleS                  float64 `json:"settle_s"`           // with "steady": from the restart to the measurement
-	MeasurementCompleted     bool    `json:"measurement_completed"`
+	// With "steady": passes of the settling that read the stored sessions from the store, being
+	// neither remembered nor served from the engine's copy (each practice's first, at least).
+	SettleStoreReads     int64 `json:"settle_store_reads"`
+	MeasurementCompleted bool  `json:"measurement_completed"`
 }
 
 // ErrWarmupTimeout means the first sync of every practice did not finish within the warm-up
@@ -222,13 +234,12 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	if opts.Duration <= 0 {
 		return res, errors.New("duration must be positive")
 	}
+	if err := CheckRefreshes(opts.Refreshes); err != nil {
+		return res, err
+	}
 	backdate := time.Duration(0)
-	switch opts.Refreshes {
-	case RefreshesSteady, RefreshesNone:
-	case RefreshesBackdated:
+	if opts.Refreshes == RefreshesBackdated {
 		backdate = opts.RefreshBackdate
-	default:
-		return res, fmt.Errorf("refreshes must be %q, %q or %q, not %q", RefreshesSteady, RefreshesBackdated, RefreshesNone, opts.Refreshes)
 	}
 	res = SyncResult{Practices: opts.Practices, DurationS: opts.Duration.Seconds(), SyncConcurrency: opts.SyncConcurrency,
 		SlotConcurrency: opts.SlotConcurrency, FullIntervalS: opts.FullInterval.Seconds(), NearIntervalS: opts.NearInterval.Seconds(),
@@ -379,9 +390,11 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		h.engine.ForgetStoredCopies()
 		h.newScheduler()
 		startSched()
-		if err := waitRestarted(ctx, h, len(practices), 4*opts.FullInterval); err != nil {
+		settled, err := waitRestarted(ctx, h, len(practices), 4*opts.FullInterval)
+		if err != nil {
 			return res, err
 		}
+		res.SettleStoreReads = int64(settled.storeReads())
 		res.SettleS = round(time.Since(settleBegin).Seconds(), 1)
 		progress("%d sessions' last slot reads dated over their refresh age and the scheduler restarted; every practice had a full pass after %.1f s",
 			res.SpreadSessions, res.SettleS)
@@ -545,24 +558,25 @@ func waitFirstSync(ctx context.Context, h *herolinkUnderTest, practices []genera
 
 // waitRestarted waits until the restarted scheduler has finished a full pass of at least n
 // practices (its first passes are spread over one full interval), at most timeout.
-func waitRestarted(ctx context.Context, h *herolinkUnderTest, n int, timeout time.Duration) error {
+// It returns the scheduler's pass counts then.
+func waitRestarted(ctx context.Context, h *herolinkUnderTest, n int, timeout time.Duration) (passStats, error) {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		ps, err := h.passStats()
 		if err != nil {
-			return err
+			return ps, err
 		}
 		if full := ps.Passes["full/ok"] + ps.Passes["full/incomplete"] + ps.Passes["full/error"]; full >= float64(n) {
-			return nil
+			return ps, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("after the restart, fewer than %d full passes within %s", n, timeout)
+			return ps, fmt.Errorf("after the restart, fewer than %d full passes within %s", n, timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return ps, ctx.Err()
 		case <-tick.C:
 		}
 	}
@@ -681,7 +695,8 @@ func (r SyncResult) Table() Table {
 	}
 	if r.Refreshes == RefreshesSteady {
 		t.Add("sessions whose last slot read was dated over its refresh age", r.SpreadSessions, "%d", "")
-		t.Add("from the sync's restart to the measurement", r.SettleS, "%g", "s")
+		t.Add("from the scheduler's restart to the measurement", r.SettleS, "%g", "s")
+		t.Add("passes of the settling that read the stored sessions", r.SettleStoreReads, "%d", "")
 	}
 	return t
 }
