@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -125,10 +124,9 @@ func TestRunSyncWithSteadyRefreshesRestartsTheSchedulerAndStillSeesTheChanges(t 
 		t.Skip("runs the sync against a sandbox child for about 10 seconds")
 	}
 	t.Setenv("TMPDIR", t.TempDir())
-	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
-		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
-		WarmupTimeout: time.Minute, Duration: 3 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second})
+	opts := smallSync(exe)
+	opts.Duration = 3 * time.Second
+	res, err := RunSync(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

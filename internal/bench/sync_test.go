@@ -14,6 +14,16 @@ import (
 	"herolink/internal/store"
 )
 
+// smallSync is a sync benchmark of three practices that takes seconds: short intervals, little
+// latency, 5 s of changes; the sandbox child is exe playing herolink.
+func smallSync(exe string) SyncOptions {
+	return SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
+		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7,
+		LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
+		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
+		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second}
+}
+
 func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	exe := testExe(t)
 	if testing.Short() {
@@ -22,12 +32,9 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // herolink's data directory goes here and must be gone at the end
 	var profile bytes.Buffer
-	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7,
-		LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
-		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
-		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second,
-		Refreshes: RefreshesBackdated, RefreshBackdate: 3 * time.Hour, CPUProfile: &profile})
+	opts := smallSync(exe)
+	opts.Refreshes, opts.RefreshBackdate, opts.CPUProfile = RefreshesBackdated, 3*time.Hour, &profile
+	res, err := RunSync(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +205,9 @@ func TestRunSyncUnderEMISErrorsAndTimeoutsStillSeesTheChanges(t *testing.T) {
 		t.Skip("runs the sync against a faulty sandbox child for about 10 seconds")
 	}
 	t.Setenv("TMPDIR", t.TempDir())
-	res, err := RunSync(t.Context(), SyncOptions{Exe: exe, Env: append(os.Environ(), fakeHerolink+"=serve"),
-		Stderr: os.Stderr, ReferenceDuration: 300 * time.Millisecond, Practices: 3, Seed: 7, LatencyP50: 5 * time.Millisecond, LatencyP99: 20 * time.Millisecond,
-		ErrorRate: 0.1, TimeoutRate: 0.05, ReadTimeout: 300 * time.Millisecond,
-		SyncConcurrency: 4, SlotConcurrency: 4, FullInterval: time.Second, NearInterval: 500 * time.Millisecond,
-		WarmupTimeout: time.Minute, Duration: 5 * time.Second, Drain: 5 * time.Second, ChangeEvery: time.Second})
+	opts := smallSync(exe)
+	opts.ErrorRate, opts.TimeoutRate, opts.ReadTimeout = 0.1, 0.05, 300*time.Millisecond
+	res, err := RunSync(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
