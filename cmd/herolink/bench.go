@@ -35,7 +35,7 @@ Run "herolink bench NAME -h" for a benchmark's flags.
 `
 
 // runBench dispatches on the benchmark's name. Benchmarks print figures; they never fail on them.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, benchUsage)
 		return errors.New("bench: no benchmark named")
@@ -53,6 +53,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchRestart(ctx, args[1:], stdout, stderr)
 	case "chaos":
 		return runBenchChaos(ctx, args[1:], stdout, stderr)
+	case "reception":
+		// Not for people: bench sync runs it as a child and speaks to it over stdin and stdout.
+		return bench.RunReception(ctx, stdin, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, benchUsage)
 		return nil

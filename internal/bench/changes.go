@@ -29,6 +29,10 @@ type changeTracker struct {
 	pending  map[slotKey]pendingChange // booked in EMIS, not yet seen Booked in herolink
 	observed []time.Duration           // staleness of the changes seen
 	near     []time.Duration           // of which changes in the near-term window
+	// early holds slots seen Booked with no change registered, while a reception in another
+	// process runs (watchEarly): its registration comes over a pipe, and the sync may see the
+	// booking before this process has read it.
+	early map[slotKey]time.Time
 }
 
 // pendingChange is a change made in EMIS and not yet seen.
@@ -52,8 +56,35 @@ func (t *changeTracker) expect(k slotKey, t0 time.Time, near bool) bool {
 	if _, dup := t.pending[k]; dup {
 		return false
 	}
-	t.pending[k] = pendingChange{at: t0, near: near}
+	p := pendingChange{at: t0, near: near}
+	if at, ok := t.early[k]; ok {
+		delete(t.early, k)
+		if !at.Before(t0) {
+			t.see(p, at)
+			return true
+		}
+	}
+	t.pending[k] = p
 	return true
+}
+
+// watchEarly starts (on) or stops keeping the slots seen Booked before their change is
+// registered; stopping forgets them.
+func (t *changeTracker) watchEarly(on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.early = nil
+	if on {
+		t.early = map[slotKey]time.Time{}
+	}
+}
+
+// see records a change as seen at. The caller holds t.mu.
+func (t *changeTracker) see(p pendingChange, at time.Time) {
+	t.observed = append(t.observed, at.Sub(p.at))
+	if p.near {
+		t.near = append(t.near, at.Sub(p.at))
+	}
 }
 
 // forget withdraws a registration whose booking EMIS refused or that failed.
@@ -78,7 +109,7 @@ func (t *changeTracker) onChange(practiceID int64, changes []store.SlotChange) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.pending) == 0 {
+	if len(t.pending) == 0 && t.early == nil {
 		return
 	}
 	for _, c := range changes {
@@ -88,10 +119,9 @@ func (t *changeTracker) onChange(practiceID int64, changes []store.SlotChange) {
 		k := slotKey{practiceID, c.SlotID}
 		if p, ok := t.pending[k]; ok {
 			delete(t.pending, k)
-			t.observed = append(t.observed, now.Sub(p.at))
-			if p.near {
-				t.near = append(t.near, now.Sub(p.at))
-			}
+			t.see(p, now)
+		} else if t.early != nil {
+			t.early[k] = now
 		}
 	}
 }
@@ -130,10 +160,18 @@ func SummariseStaleness(sorted []time.Duration) StalenessSummary {
 		P99: sec(Percentile(sorted, 0.99)), Max: sec(sorted[len(sorted)-1])}
 }
 
+// changeLog is where the change stream registers each booking before making it: the staleness
+// tracker itself, or the reception child's pipe to it (reception.go).
+type changeLog interface {
+	expect(k slotKey, t0 time.Time, near bool) bool // false: that slot has a change waiting
+	forget(k slotKey)                               // the booking was refused or failed
+	isPending(k slotKey) bool
+}
+
 // changeStream makes reception bookings in EMIS at random practices at a given mean rate.
 type changeStream struct {
 	Admin     *sandboxAdmin
-	Tracker   *changeTracker
+	Tracker   changeLog
 	Practices []int64       // herolink practice ids to pick from
 	CDB       map[int64]int // practice id to its EMIS CDB
 	Rate      float64       // changes per second, all practices together

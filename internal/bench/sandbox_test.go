@@ -22,8 +22,9 @@ import (
 	"herolink/internal/emis/sandbox"
 )
 
-// fakeHerolink makes the test binary act as `herolink emis-sandbox` when run as a child, so that
-// RunSandbox can be tested end to end without building the real binary.
+// fakeHerolink makes the test binary act as `herolink emis-sandbox` (and `herolink bench
+// reception`) when run as a child, so that RunSandbox and RunSync can be tested end to end
+// without building the real binary.
 const fakeHerolink = "HEROLINK_BENCH_TEST_SANDBOX"
 
 func TestMain(m *testing.M) {
@@ -40,6 +41,14 @@ func TestMain(m *testing.M) {
 }
 
 func serveFakeSandbox(args []string) int {
+	if len(args) == 2 && args[0] == "bench" && args[1] == "reception" {
+		// bench sync's reception child: the real code, as `herolink bench reception` runs it.
+		if err := RunReception(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
 	if len(args) == 0 || args[0] != "emis-sandbox" {
 		fmt.Fprintln(os.Stderr, "fake sandbox: want emis-sandbox, got", args)
 		return 2

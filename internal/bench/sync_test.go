@@ -73,6 +73,11 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	if res.DurationS < 5 || res.DurationS > 6 {
 		t.Errorf("measured %v s, want the 5 s asked for", res.DurationS)
 	}
+	// The change stream runs in the reception child: its CPU is reported as its own, not
+	// herolink's.
+	if res.ReceptionCPUSeconds <= 0 {
+		t.Errorf("reception's CPU %v s: the change stream did not run in a process of its own", res.ReceptionCPUSeconds)
+	}
 	if res.ReferenceRPS <= 0 || res.ReferenceCPUPerRequestUS <= 0 {
 		t.Errorf("no machine reference: %v req/s, %v µs a request", res.ReferenceRPS, res.ReferenceCPUPerRequestUS)
 	}
@@ -88,7 +93,7 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 	_ = json.Unmarshal(data, &keys)
 	for _, k := range []string{"practices", "duration_s", "changes", "staleness_p50_s", "staleness_p95_s",
 		"staleness_p99_s", "emis_calls_per_practice_hour", "cpu_seconds", "rss_bytes", "unobserved",
-		"peak_rss_bytes", "sandbox_cpu_seconds", "sandbox_rss_bytes", "first_sync_s", "reference_rps", "reference_cpu_us_per_request", "refreshes"} {
+		"peak_rss_bytes", "sandbox_cpu_seconds", "sandbox_rss_bytes", "first_sync_s", "reference_rps", "reference_cpu_us_per_request", "refreshes", "reception_cpu_seconds"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("JSON lacks key %q", k)
 		}
