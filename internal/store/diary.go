@@ -284,9 +284,21 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	var changes []SlotChange
 	version := int64(-1)
 	var moved bool
+	// On PostgreSQL most record-only passes take one statement outside a transaction; one
+	// whose checks fail takes the transaction, which says which failed.
+	alone := d.recordOnly() && d.PruneBefore == "" && s.dialect == Postgres
+	if alone {
+		ok, err := s.recordOnlyPassAlone(ctx, d, now)
+		if err != nil {
+			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+		}
+		if ok {
+			return DiaryApplied{Version: d.VersionRead, At: time.UnixMilli(now)}, nil
+		}
+	}
 	err := s.inTx(ctx, func(tx *Tx) error {
 		changes, version, moved = nil, -1, false
-		if d.recordOnly() {
+		if d.recordOnly() && !alone {
 			v, ok, err := applyRecordOnlyTx(ctx, tx, d, now)
 			if err != nil || ok {
 				version = v

@@ -31,6 +31,47 @@ func recordOnlyPassStatements(lock string) [2]string {
 	return [2]string{q, q + fmt.Sprintf(leaseHeldSQL, lock)}
 }
 
+// recordOnlyAlonePostgres are recordOnlyPassPostgres's statements (without and with a fence)
+// made a whole record-only pass outside a transaction: the checked update of the pass's record,
+// and the confirmed sessions' refresh times written only if it matched. Data-modifying
+// statements in WITH all run, in one snapshot and one implicit transaction, so the rows it
+// locks stay locked until both are written. One round trip where BEGIN, the update, the
+// sessions' update and COMMIT took three.
+var recordOnlyAlonePostgres = func() (q [2]string) {
+	for i, rec := range recordOnlyPassPostgres {
+		q[i] = `WITH rec AS (` + rec + ` RETURNING 1), marked AS (UPDATE diary_sessions SET slots_synced_at = ?
+	WHERE practice_id = ? AND session_id = ANY(?) AND EXISTS (SELECT 1 FROM rec) RETURNING 1)
+	SELECT COUNT(*) FROM rec`
+	}
+	return q
+}()
+
+// recordOnlyPassAlone applies a record-only pass without pruning on PostgreSQL in one statement
+// (recordOnlyAlonePostgres); ok is false, with nothing written, when one of the checks failed
+// and the pass is to take the full transaction.
+func (s *Store) recordOnlyPassAlone(ctx context.Context, d DiaryDiff, now int64) (ok bool, err error) {
+	var full any // NULL keeps the stored value
+	if d.Full {
+		full = now
+	}
+	q := recordOnlyAlonePostgres[0]
+	args := []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
+	if d.Fence != nil {
+		q = recordOnlyAlonePostgres[1]
+		args = append(args, d.PracticeID, d.Fence.Holder, d.Fence.Token, now)
+	}
+	confirmed := d.Confirmed
+	if confirmed == nil {
+		confirmed = []int64{} // an empty array, not NULL
+	}
+	args = append(args, now, d.PracticeID, confirmed)
+	var n int64
+	if err := s.db.QueryRowPrepared(ctx, q, args...).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
 // recordOnly says whether a pass writes nothing to the diary but refresh times.
 func (d DiaryDiff) recordOnly() bool {
 	return len(d.Upsert) == 0 && len(d.Slots) == 0 && len(d.Remove) == 0 && d.Incomplete == ""
