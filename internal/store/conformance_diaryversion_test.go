@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"herolink/internal/store"
@@ -91,6 +92,50 @@ func TestAFirstSyncsSlotsWrittenAfterItsSessionsMoveTheDiaryVersion(t *testing.T
 		must(t, err)
 		if len(fs) != 2 || fs[0].SlotID != slots[0].ID || fs[1].SlotID != slots[1].ID {
 			t.Errorf("free slots after the first sync's slots: %+v, want slots %d and %d", fs, slots[0].ID, slots[1].ID)
+		}
+	})
+}
+
+// Passes starting together read their diary versions in one query (diaryversions.go): each
+// still gets its own practice's, and a practice with nothing stored reads 0.
+func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		var ids []int64
+		for i, ods := range []string{"A81001", "A81002", "A81003"} {
+			pid := setUp(t, st, ods).practice.ID
+			ids = append(ids, pid)
+			for range i { // practice i has its slots written i times
+				diary(t, st, pid, 1, slot(1, 0), slot(1, 1))
+				_, err := st.ApplyDiary(ctx, store.DiaryDiff{PracticeID: pid, Remove: []int64{901}})
+				must(t, err)
+			}
+		}
+		ids = append(ids, ids[2]+1000) // no practice: nothing stored
+		alone := map[int64]int64{}
+		for _, id := range ids {
+			v, err := st.DiaryVersion(ctx, id)
+			must(t, err)
+			alone[id] = v
+		}
+		if alone[ids[0]] == alone[ids[2]] || alone[ids[3]] != 0 {
+			t.Fatalf("versions read alone %v: want the practices' to differ and the unknown one's 0", alone)
+		}
+		together := make([]int64, len(ids))
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				together[i], errs[i] = st.DiaryVersion(ctx, id)
+			}()
+		}
+		wg.Wait()
+		for i, id := range ids {
+			if errs[i] != nil || together[i] != alone[id] {
+				t.Errorf("practice %d read with the others: %d, %v; alone %d", id, together[i], errs[i], alone[id])
+			}
 		}
 	})
 }

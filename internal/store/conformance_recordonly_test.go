@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,73 @@ func TestAnUnchangedPassFromAnInstanceThatLostTheLeaseIsRefusedAndRecordsNothing
 		must(t, err)
 		if !after.LastSuccessAt.Equal(before.LastSuccessAt) {
 			t.Fatalf("A's refused pass moved the last success from %v to %v", before.LastSuccessAt, after.LastSuccessAt)
+		}
+	})
+}
+
+// Passes that found nothing new and end together are recorded in one write (gather.go): each
+// still under its own fence, with its own full flag, and a refused one writes nothing.
+func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		st.GatherFor(300 * time.Millisecond) // the five calls surely meet
+		clock := newLeaseClock(st)
+		ps := syncablePractices(t, st, 5)
+		held := heldSet(round(t, st, "a"))
+		fence := func(i int) *store.SyncFence { return &store.SyncFence{Holder: "a", Token: held[ps[i]]} }
+		for i := range 4 {
+			firstSyncOfTwoSessions(t, st, ps[i], fence(i))
+		}
+		before, err := st.SyncStatus(ctx, ps[0])
+		must(t, err)
+		clock.add(leaseTTL / 2) // the leases still hold
+		calls := []struct {
+			fence *store.SyncFence
+			full  bool
+		}{
+			{&store.SyncFence{Holder: "a", Token: held[ps[0]] + 1}, true}, // a fence that no longer holds
+			{fence(1), true},
+			{fence(2), false},
+			{nil, true},
+			{nil, true}, // never synced: no sync state
+		}
+		errs := make([]error, len(calls))
+		var wg sync.WaitGroup
+		for i, c := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = st.RecordUnchangedPass(ctx, ps[i], c.full, c.fence)
+			}()
+		}
+		wg.Wait()
+		if !errors.Is(errs[0], store.ErrSyncLeaseLost) {
+			t.Errorf("the pass under a fence that no longer holds: %v, want ErrSyncLeaseLost", errs[0])
+		}
+		for i := 1; i <= 3; i++ {
+			if errs[i] != nil {
+				t.Errorf("pass %d: %v", i, errs[i])
+			}
+			status, err := st.SyncStatus(ctx, ps[i])
+			must(t, err)
+			if !status.LastSuccessAt.Equal(clock.now().Truncate(time.Millisecond)) {
+				t.Errorf("pass %d recorded its success at %v, want %v", i, status.LastSuccessAt, clock.now())
+			}
+		}
+		if errs[4] == nil || errors.Is(errs[4], store.ErrSyncLeaseLost) || !strings.Contains(errs[4].Error(), "no sync state") {
+			t.Errorf("the pass of a practice never synced: %v, want no sync state", errs[4])
+		}
+		after, err := st.SyncStatus(ctx, ps[0])
+		must(t, err)
+		if !after.LastSuccessAt.Equal(before.LastSuccessAt) {
+			t.Errorf("the refused pass moved the last success from %v to %v", before.LastSuccessAt, after.LastSuccessAt)
+		}
+		// Stale: the refused pass's practice, and the near pass's (its last full pass was the
+		// first sync); the full passes' are fresh; the practice never synced is first syncing.
+		f, err := st.SyncFreshness(ctx, clock.now().Add(-leaseTTL/4))
+		must(t, err)
+		if f.Stale != 2 || f.FirstSyncing != 1 {
+			t.Errorf("freshness %+v: want 2 stale (the refused and the near pass) and 1 first syncing", f)
 		}
 	})
 }

@@ -34,6 +34,10 @@ type Store struct {
 	slots *slotIndex
 	// counters shares reads of the slot change counters between concurrent searches.
 	counters counterReads
+	// versions reads the diary versions of sync passes starting together in one query;
+	// unchanged records the passes that found nothing new and end together in one write.
+	versions  gatherer[int64, int64]
+	unchanged gatherer[unchangedPass, error]
 }
 
 // Options says which database to open.

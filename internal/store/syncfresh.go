@@ -106,9 +106,10 @@ func (s *Store) SyncFreshness(ctx context.Context, staleBefore time.Time) (SyncF
 // connection's page cache is emptied whenever another connection has written (at 7,000
 // practices, every few milliseconds), so there it cost a dozen page reads from the file,
 // where the writer's cache holds the counters its own writes just moved.
+//
+// Reads asked for within a few milliseconds of one another are one query (gather.go).
 func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, error) {
-	var v int64
-	err := s.db.QueryRowPrepared(ctx, `SELECT COALESCE(MAX(diary), 0) FROM slot_versions WHERE practice_id = ? AND shard = -1`, practiceID).Scan(&v)
+	v, err := s.versions.do(ctx, practiceID, s.diaryVersionsOf)
 	if err != nil {
 		return 0, fmt.Errorf("store: diary version of practice %d: %w", practiceID, err)
 	}
@@ -118,28 +119,106 @@ func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, erro
 // RecordUnchangedPass records a successful pass that found EMIS and the stored diary exactly
 // as the previous pass of its window left them, so wrote nothing else: the freshness figures
 // move on as if the whole diff had been applied. Under a fence it records only while the
-// lease is still held.
+// lease is still held. Passes ending within a few milliseconds of one another are recorded in
+// one write (gather.go), each under its own fence.
 func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full bool, fence *SyncFence) error {
-	now := s.nowMS()
-	var fullAt any // NULL keeps the stored value
-	if full {
-		fullAt = now
-	}
-	q := recordPassSQL
-	args := []any{now, now, fullAt, practiceID}
-	if fence != nil {
-		q = recordUnchangedFencedSQL
-		args = append(args, practiceID, fence.Holder, fence.Token, now)
-	}
-	res, err := s.db.ExecPrepared(ctx, q, args...)
+	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID, full, fence}, s.recordUnchangedPasses)
 	if err != nil {
 		return fmt.Errorf("store: record an unchanged pass of practice %d: %w", practiceID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if fence != nil {
-			return fmt.Errorf("practice %d: %w", practiceID, ErrSyncLeaseLost)
-		}
-		return fmt.Errorf("store: record an unchanged pass of practice %d: no sync state", practiceID)
+	return refused
+}
+
+// unchangedPass is one RecordUnchangedPass call.
+type unchangedPass struct {
+	practiceID int64
+	full       bool
+	fence      *SyncFence
+}
+
+// refusal is what recording p was answered when no row was written.
+func (p unchangedPass) refusal() error {
+	if p.fence != nil {
+		return fmt.Errorf("practice %d: %w", p.practiceID, ErrSyncLeaseLost)
 	}
-	return nil
+	return fmt.Errorf("store: record an unchanged pass of practice %d: no sync state", p.practiceID)
+}
+
+// recordUnchangedBatchPostgres records several unchanged passes in one statement, each under
+// its own fence (a NULL holder: none); it returns the practices recorded.
+const recordUnchangedBatchPostgres = `UPDATE sync_state s SET last_success_at = ?, last_attempt_at = ?, last_error = '',
+	consecutive_failures = 0, last_full_success_at = COALESCE(r.full_at, s.last_full_success_at)
+	FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[]) AS r(practice_id, full_at, holder, token)
+	WHERE s.practice_id = r.practice_id AND (r.holder IS NULL OR EXISTS (SELECT 1 FROM sync_leases l
+		WHERE l.practice_id = r.practice_id AND l.holder = r.holder AND l.token = r.token AND l.expires_at > ?))
+	RETURNING s.practice_id`
+
+// recordUnchangedPasses records ps, answering each nil or its refusal: one statement on
+// PostgreSQL, one transaction on SQLite.
+func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) ([]error, error) {
+	now := s.nowMS()
+	out := make([]error, len(ps))
+	if len(ps) == 1 || s.dialect == SQLite {
+		record := func(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error)) error {
+			for i, p := range ps {
+				var fullAt any // NULL keeps the stored value
+				if p.full {
+					fullAt = now
+				}
+				q := recordPassSQL
+				args := []any{now, now, fullAt, p.practiceID}
+				if p.fence != nil {
+					q = recordUnchangedFencedSQL
+					args = append(args, p.practiceID, p.fence.Holder, p.fence.Token, now)
+				}
+				res, err := exec(ctx, q, args...)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					out[i] = p.refusal()
+				}
+			}
+			return nil
+		}
+		if len(ps) == 1 {
+			return out, record(ctx, s.db.ExecPrepared)
+		}
+		return out, s.inTx(ctx, func(tx *Tx) error { return record(ctx, tx.ExecContext) })
+	}
+	ids := make([]int64, len(ps))
+	fulls := make([]*int64, len(ps))
+	holders := make([]*string, len(ps))
+	tokens := make([]*int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.practiceID
+		if p.full {
+			fulls[i] = &now
+		}
+		if p.fence != nil {
+			holders[i], tokens[i] = &p.fence.Holder, &p.fence.Token
+		}
+	}
+	rows, err := s.db.QueryPrepared(ctx, recordUnchangedBatchPostgres, now, now, ids, fulls, holders, tokens, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	recorded := make(map[int64]bool, len(ps))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		recorded[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, p := range ps {
+		if !recorded[p.practiceID] {
+			out[i] = p.refusal()
+		}
+	}
+	return out, nil
 }
