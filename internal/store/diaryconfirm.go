@@ -50,16 +50,7 @@ var recordOnlyAlonePostgres = func() (q [2]string) {
 // (recordOnlyAlonePostgres); ok is false, with nothing written, when one of the checks failed
 // and the pass is to take the full transaction.
 func (s *Store) recordOnlyPassAlone(ctx context.Context, d DiaryDiff, now int64) (ok bool, err error) {
-	var full any // NULL keeps the stored value
-	if d.Full {
-		full = now
-	}
-	q := recordOnlyAlonePostgres[0]
-	args := []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
-	if d.Fence != nil {
-		q = recordOnlyAlonePostgres[1]
-		args = append(args, d.PracticeID, d.Fence.Holder, d.Fence.Token, now)
-	}
+	q, args := recordOnlyStatement(recordOnlyAlonePostgres, d, now)
 	confirmed := d.Confirmed
 	if confirmed == nil {
 		confirmed = []int64{} // an empty array, not NULL
@@ -72,6 +63,20 @@ func (s *Store) recordOnlyPassAlone(ctx context.Context, d DiaryDiff, now int64)
 	return n > 0, nil
 }
 
+// recordOnlyStatement picks, of stmts (without and with a fence), the one for d's pass and
+// gives the arguments of its checked record.
+func recordOnlyStatement(stmts [2]string, d DiaryDiff, now int64) (string, []any) {
+	var full any // NULL keeps the stored value
+	if d.Full {
+		full = now
+	}
+	if d.Fence == nil {
+		return stmts[0], []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
+	}
+	return stmts[1], []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead,
+		d.PracticeID, d.Fence.Holder, d.Fence.Token, now}
+}
+
 // recordOnly says whether a pass writes nothing to the diary but refresh times.
 func (d DiaryDiff) recordOnly() bool {
 	return len(d.Upsert) == 0 && len(d.Slots) == 0 && len(d.Remove) == 0 && d.Incomplete == ""
@@ -81,20 +86,11 @@ func (d DiaryDiff) recordOnly() bool {
 // done, the diary version is still d.VersionRead and any fence still holds; ok is false, with
 // nothing written, otherwise. version is the diary version the pass leaves.
 func applyRecordOnlyTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (version int64, ok bool, err error) {
-	var full any // NULL keeps the stored value
-	if d.Full {
-		full = now
-	}
 	stmts := recordOnlyPass
 	if tx.dialect == Postgres {
 		stmts = recordOnlyPassPostgres
 	}
-	q := stmts[0]
-	args := []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
-	if d.Fence != nil {
-		q = stmts[1]
-		args = append(args, d.PracticeID, d.Fence.Holder, d.Fence.Token, now)
-	}
+	q, args := recordOnlyStatement(stmts, d, now)
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, false, err
