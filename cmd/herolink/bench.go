@@ -148,6 +148,7 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("bench sync: --practices: %w", err)
 	}
+	refreshesErr := bench.CheckRefreshes(*refreshes)
 	switch {
 	case *duration <= 0:
 		return errors.New("bench sync: --duration must be positive")
@@ -157,8 +158,8 @@ func runBenchSync(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("bench sync: intervals and timeouts must be positive")
 	case *horizon < 1 || *horizon > 56:
 		return errors.New("bench sync: --horizon-days must be between 1 and 56")
-	case bench.CheckRefreshes(*refreshes) != nil:
-		return fmt.Errorf("bench sync: --%w", bench.CheckRefreshes(*refreshes))
+	case refreshesErr != nil:
+		return fmt.Errorf("bench sync: --%w", refreshesErr)
 	case *p50 < 0 || *p99 < *p50:
 		return errors.New("bench sync: --latency-p99 must be at least --latency-p50")
 	case !(*errRate >= 0 && *timeoutRate >= 0 && *errRate+*timeoutRate <= 1):

@@ -189,17 +189,17 @@ type changeStream struct {
 	firstErr  atomic.Pointer[error]
 }
 
-// streamCounts are the change stream's tallies.
+// streamCounts are the change stream's tallies, as the reception child sends them.
 type streamCounts struct {
 	Attempted, Made, Refused, NoSlot, Behind, Errors int64
-	FirstErr                                         error
+	FirstErr                                         string `json:",omitempty"` // the first error's message
 }
 
 func (s *changeStream) counts() streamCounts {
 	c := streamCounts{Attempted: s.attempted.Load(), Made: s.made.Load(), Refused: s.refused.Load(),
 		NoSlot: s.noSlot.Load(), Behind: s.behind.Load(), Errors: s.errors.Load()}
 	if p := s.firstErr.Load(); p != nil {
-		c.FirstErr = *p
+		c.FirstErr = (*p).Error()
 	}
 	return c
 }

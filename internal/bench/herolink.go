@@ -128,8 +128,9 @@ func (h *herolinkUnderTest) newScheduler() {
 }
 
 // spreadSlotReads dates every session's last slot read a random time before now, uniform over
-// the part of its rolling refresh age before it is nearly due (slotsync.NearlyDue, three quarters) (the engine's defaults: near-term
-// sessions, today to nearEnd, 15 minutes; later ones 2 hours). That is about how they lie in
+// the part of its rolling refresh age before it is nearly due (slotsync.NearlyDue: three
+// quarters of the engine's defaults, near-term sessions, today to nearEnd, 15 minutes; later
+// ones 2 hours). That is about how they lie in
 // steady operation: a session is refreshed once its slots are older than its age, or from three
 // quarters of it when a pass reads slots anyway (the engine's "nearly due"), which with
 // reception's changes comes within a minute or so. From now on refreshes fall due at about the

@@ -42,15 +42,9 @@ type receptionConfig struct {
 	Seed      uint64        `json:"seed"`
 }
 
-// receptionCounts is streamCounts on the wire.
-type receptionCounts struct {
-	Attempted, Made, Refused, NoSlot, Behind, Errors int64
-	FirstErr                                         string `json:",omitempty"`
-}
-
 // RunReception is the child's side: it reads its configuration from in, says it is ready, makes
-// changes for the configured duration once told to go, reports them on out, and returns when
-// in is closed (or ctx ends).
+// changes for the configured duration (less if ctx ends) once told to go, reports them on out,
+// and returns when in is closed.
 func RunReception(ctx context.Context, in io.Reader, out io.Writer) error {
 	lines := bufio.NewReader(in)
 	line, err := lines.ReadBytes('\n')
@@ -82,17 +76,9 @@ func RunReception(ctx context.Context, in io.Reader, out io.Writer) error {
 	stream := &changeStream{Admin: admin, Tracker: log, Practices: cfg.Practices, CDB: cfg.CDB, Rate: cfg.Rate,
 		Horizon: cfg.Horizon, Lead: cfg.Lead, Workers: cfg.Workers, PatientID: cfg.PatientID, Rand: randSource(cfg.Seed)}
 	stream.run(ctx, cfg.Duration)
-	c := stream.counts()
-	rc := receptionCounts{Attempted: c.Attempted, Made: c.Made, Refused: c.Refused, NoSlot: c.NoSlot, Behind: c.Behind, Errors: c.Errors}
-	if c.FirstErr != nil {
-		rc.FirstErr = c.FirstErr.Error()
-	}
-	done, _ := json.Marshal(rc)
+	done, _ := json.Marshal(stream.counts())
 	if err := log.line("done " + string(done)); err != nil {
 		return err
-	}
-	if log.err != nil {
-		return log.err
 	}
 	_, _ = io.Copy(io.Discard, lines) // until the parent has read this process's CPU time
 	return nil
@@ -204,14 +190,8 @@ func parseReceptionLine(s string) (receptionLine, error) {
 			l.near, l.at = n[2] == 1, time.Unix(0, n[3])
 		}
 	case "done":
-		var rc receptionCounts
-		if err := json.Unmarshal([]byte(rest), &rc); err != nil {
+		if err := json.Unmarshal([]byte(rest), &l.counts); err != nil {
 			return bad(err)
-		}
-		l.counts = streamCounts{Attempted: rc.Attempted, Made: rc.Made, Refused: rc.Refused, NoSlot: rc.NoSlot,
-			Behind: rc.Behind, Errors: rc.Errors}
-		if rc.FirstErr != "" {
-			l.counts.FirstErr = errors.New(rc.FirstErr)
 		}
 	default:
 		return bad(errors.New("unknown kind"))
@@ -252,9 +232,13 @@ func startReception(ctx context.Context, exe string, env []string, stderr io.Wri
 		_ = r.stop()
 		return nil, fmt.Errorf("start reception: send its configuration: %w", err)
 	}
-	if l, err := r.next(); err != nil || l.kind != "ready" {
+	l, err := r.next()
+	if err == nil && l.kind != "ready" {
+		err = fmt.Errorf("it said %q before it was ready", l.kind)
+	}
+	if err != nil {
 		_ = r.stop()
-		return nil, fmt.Errorf("start reception: not ready: %q (%v)", l.kind, err)
+		return nil, fmt.Errorf("start reception: %w", err)
 	}
 	return r, nil
 }

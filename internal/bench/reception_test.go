@@ -86,7 +86,7 @@ func TestReceptionLinesAreReadOrRefusedByName(t *testing.T) {
 		}
 	}
 	l, err := parseReceptionLine(`done {"Errors":2,"FirstErr":"sandbox: 500"}`)
-	if err != nil || l.counts.Errors != 2 || l.counts.FirstErr == nil || l.counts.FirstErr.Error() != "sandbox: 500" {
+	if err != nil || l.counts.Errors != 2 || l.counts.FirstErr != "sandbox: 500" {
 		t.Errorf("done with an error read as %+v, %v", l.counts, err)
 	}
 }
@@ -232,5 +232,24 @@ func TestTheReceptionRefusesAConfigurationWithoutAPractice(t *testing.T) {
 	err := RunReception(t.Context(), in, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "names no practice") {
 		t.Errorf("error %v, want one saying no practice is named", err)
+	}
+}
+
+// failingWriter is a pipe whose reader is gone.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// A booking the benchmark could not be told of is not made: it would be a change never measured.
+func TestTheReceptionMakesNoBookingItCouldNotRegister(t *testing.T) {
+	l := &pipeLog{w: bufio.NewWriter(failingWriter{}), pending: map[slotKey]bool{}}
+	if l.expect(slotKey{1, 10}, time.Now(), false) {
+		t.Error("a registration that could not be written was taken as made: the booking would go unmeasured")
+	}
+	if l.isPending(slotKey{1, 10}) {
+		t.Error("a slot never registered is kept as pending")
+	}
+	if err := l.line("done {}"); err == nil || !strings.Contains(err.Error(), "broken pipe") {
+		t.Errorf("later lines: %v, want the pipe's failure", err)
 	}
 }

@@ -475,8 +475,8 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 		waitDrained(ctx, tracker, opts.Drain)
 	}
 	staleness, nearStaleness, unobserved := tracker.result()
-	if sc.FirstErr != nil {
-		progress("change stream: %d errors, the first: %v", sc.Errors, sc.FirstErr)
+	if sc.FirstErr != "" {
+		progress("change stream: %d errors, the first: %s", sc.Errors, sc.FirstErr)
 	}
 
 	res.MeasurementCompleted = true
