@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"herolink/internal/store"
 )
@@ -101,6 +102,7 @@ func TestAFirstSyncsSlotsWrittenAfterItsSessionsMoveTheDiaryVersion(t *testing.T
 func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		st.GatherFor(300 * time.Millisecond) // the four reads surely meet
 		var ids []int64
 		for i, ods := range []string{"A81001", "A81002", "A81003"} {
 			pid := setUp(t, st, ods).practice.ID
@@ -125,11 +127,7 @@ func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
 		errs := make([]error, len(ids))
 		var wg sync.WaitGroup
 		for i, id := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				together[i], errs[i] = st.DiaryVersion(ctx, id)
-			}()
+			wg.Go(func() { together[i], errs[i] = st.DiaryVersion(ctx, id) })
 		}
 		wg.Wait()
 		for i, id := range ids {

@@ -192,11 +192,7 @@ func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
 		errs := make([]error, len(calls))
 		var wg sync.WaitGroup
 		for i, c := range calls {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = st.RecordUnchangedPass(ctx, ps[i], c.full, c.fence)
-			}()
+			wg.Go(func() { errs[i] = st.RecordUnchangedPass(ctx, ps[i], c.full, c.fence) })
 		}
 		wg.Wait()
 		if !errors.Is(errs[0], store.ErrSyncLeaseLost) {

@@ -73,8 +73,8 @@ func recordOnlyStatement(stmts [2]string, d DiaryDiff, now int64) (string, []any
 	if d.Fence == nil {
 		return stmts[0], []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead}
 	}
-	return stmts[1], []any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead,
-		d.PracticeID, d.Fence.Holder, d.Fence.Token, now}
+	return stmts[1], append([]any{now, now, full, d.PracticeID, d.PracticeID, d.VersionRead},
+		leaseHeldArgs(d.PracticeID, d.Fence, now)...)
 }
 
 // recordOnly says whether a pass writes nothing to the diary but refresh times.

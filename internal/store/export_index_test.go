@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"slices"
-	"time"
 )
 
 // FreeSlotsBySQL is FreeSlots as the SQL alone answers it: what the index must agree with.
@@ -29,7 +28,3 @@ func (s *Store) SlotIndexPractices() []int64 {
 	slices.Sort(out)
 	return out
 }
-
-// GatherFor makes the store's batched calls (diary versions, unchanged passes) wait d for
-// others to join, so that a test's concurrent calls surely meet.
-func (s *Store) GatherFor(d time.Duration) { s.versions.window, s.unchanged.window = d, d }

@@ -30,15 +30,13 @@ func TestCallsArrivingTogetherAreOneBatchAndEachGetsItsOwnAnswer(t *testing.T) {
 	const n = 20
 	var wg sync.WaitGroup
 	for id := int64(1); id <= n; id++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			asked.Store(id, time.Now())
 			v, err := g.do(context.Background(), id, run)
 			if err != nil || v != id*100 {
 				t.Errorf("call %d: %d, %v; want %d", id, v, err, id*100)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if b := batches.Load(); b > 2 {

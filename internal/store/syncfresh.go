@@ -20,6 +20,11 @@ const recordPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_a
 const leaseHeldSQL = `
 	AND EXISTS (SELECT 1 FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?%s)`
 
+// leaseHeldArgs are leaseHeldSQL's arguments.
+func leaseHeldArgs(practiceID int64, f *SyncFence, now int64) []any {
+	return []any{practiceID, f.Holder, f.Token, now}
+}
+
 // recordUnchangedFencedSQL is recordPassSQL under a fence, for RecordUnchangedPass.
 var recordUnchangedFencedSQL = recordPassSQL + fmt.Sprintf(leaseHeldSQL, "")
 
@@ -157,35 +162,50 @@ const recordUnchangedBatchPostgres = `UPDATE sync_state s SET last_success_at = 
 // PostgreSQL, one transaction on SQLite.
 func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) ([]error, error) {
 	now := s.nowMS()
-	out := make([]error, len(ps))
-	if len(ps) == 1 || s.dialect == SQLite {
-		record := func(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error)) error {
+	switch {
+	case len(ps) == 1:
+		refused, err := recordUnchanged(ctx, s.db.ExecPrepared, ps[0], now)
+		return []error{refused}, err
+	case s.dialect == SQLite:
+		out := make([]error, len(ps))
+		err := s.inTx(ctx, func(tx *Tx) error {
 			for i, p := range ps {
-				var fullAt any // NULL keeps the stored value
-				if p.full {
-					fullAt = now
-				}
-				q := recordPassSQL
-				args := []any{now, now, fullAt, p.practiceID}
-				if p.fence != nil {
-					q = recordUnchangedFencedSQL
-					args = append(args, p.practiceID, p.fence.Holder, p.fence.Token, now)
-				}
-				res, err := exec(ctx, q, args...)
-				if err != nil {
+				var err error
+				if out[i], err = recordUnchanged(ctx, tx.ExecContext, p, now); err != nil {
 					return err
-				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					out[i] = p.refusal()
 				}
 			}
 			return nil
-		}
-		if len(ps) == 1 {
-			return out, record(ctx, s.db.ExecPrepared)
-		}
-		return out, s.inTx(ctx, func(tx *Tx) error { return record(ctx, tx.ExecContext) })
+		})
+		return out, err
 	}
+	return s.recordUnchangedBatch(ctx, ps, now)
+}
+
+// recordUnchanged records one unchanged pass with exec, answering its refusal if it wrote
+// nothing.
+func recordUnchanged(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), p unchangedPass, now int64) (refused, err error) {
+	var fullAt any // NULL keeps the stored value
+	if p.full {
+		fullAt = now
+	}
+	q, args := recordPassSQL, []any{now, now, fullAt, p.practiceID}
+	if p.fence != nil {
+		q, args = recordUnchangedFencedSQL, append(args, leaseHeldArgs(p.practiceID, p.fence, now)...)
+	}
+	res, err := exec(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return p.refusal(), nil
+	}
+	return nil, nil
+}
+
+// recordUnchangedBatch records several unchanged passes on PostgreSQL in one statement
+// (recordUnchangedBatchPostgres).
+func (s *Store) recordUnchangedBatch(ctx context.Context, ps []unchangedPass, now int64) ([]error, error) {
 	ids := make([]int64, len(ps))
 	fulls := make([]*int64, len(ps))
 	holders := make([]*string, len(ps))
@@ -215,6 +235,7 @@ func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) (
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	out := make([]error, len(ps))
 	for i, p := range ps {
 		if !recorded[p.practiceID] {
 			out[i] = p.refusal()
