@@ -7,11 +7,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// batch runs many writes of one transaction with as few round trips as the engine allows: on
-// PostgreSQL they are queued and sent together at flush (one round trip instead of one per
+// batch runs many statements of one transaction with as few round trips as the engine allows:
+// on PostgreSQL they are queued and sent together at flush (one round trip instead of one per
 // row, which is what a sync pass of thousands of slots needs); on SQLite, in-process, each runs
 // at once through a statement prepared once per batch. Use it only for writes whose results
-// nothing reads before flush.
+// nothing reads before flush, and for reads (queryRow, query) whose answers nothing uses
+// before flush.
 type batch struct {
 	tx    *Tx
 	pg    *pgx.Batch
@@ -46,6 +47,45 @@ func (b *batch) exec(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
+// queryRow reads one row and hands it to scan: at once on SQLite; on PostgreSQL at flush, in
+// the batch's order.
+func (b *batch) queryRow(ctx context.Context, scan func(Row) error, q string, args ...any) error {
+	if b.pg != nil {
+		b.pg.Queue(rebind(q), pgArgs(args)...).QueryRow(func(r pgx.Row) error { return scan(pgRow{r}) })
+		return nil
+	}
+	return scan(b.tx.QueryRowContext(ctx, q, args...))
+}
+
+// query reads rows and hands each to each, when queryRow would.
+func (b *batch) query(ctx context.Context, each func(Row) error, q string, args ...any) error {
+	if b.pg != nil {
+		b.pg.Queue(rebind(q), pgArgs(args)...).Query(func(rows pgx.Rows) error {
+			return eachRow(pgRows{rows}, each)
+		})
+		return nil
+	}
+	rows, err := b.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if err := eachRow(rows, each); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
+
+// eachRow hands every row to each, stopping at the first error.
+func eachRow(rows Rows, each func(Row) error) error {
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // flush sends what is queued and closes the prepared statements. The first failing
 // statement's error is returned (the transaction is then to be rolled back).
 func (b *batch) flush(ctx context.Context) error {
@@ -55,8 +95,14 @@ func (b *batch) flush(ctx context.Context) error {
 			return nil
 		}
 		br := b.tx.pg.SendBatch(ctx, b.pg)
-		for i := 0; i < n; i++ {
-			if _, err := br.Exec(); err != nil {
+		for i, qq := range b.pg.QueuedQueries {
+			var err error
+			if qq.Fn != nil {
+				err = qq.Fn(br) // a read: its answer to its scan
+			} else {
+				_, err = br.Exec()
+			}
+			if err != nil {
 				br.Close()
 				return fmt.Errorf("statement %d of %d: %w", i+1, n, err)
 			}

@@ -119,16 +119,16 @@ type DiaryApplied struct {
 // changeRetention is how long the change feed keeps a change.
 const changeRetention = 7 * 24 * time.Hour
 
-// recordChangesTx appends slot changes to the durable feed. The first sync's "changes" are the
-// whole diary appearing, not changes in EMIS, and are not recorded.
-func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []SlotChange, now int64, first bool) error {
+// queueChanges appends slot changes to the durable feed, with b, and with expire deletes the
+// feed's changes older than its retention. The first sync's "changes" are the whole diary
+// appearing, not changes in EMIS, and are not recorded.
+func queueChanges(ctx context.Context, b *batch, practiceID int64, changes []SlotChange, now int64, first, expire bool) error {
 	if first || len(changes) == 0 {
 		return nil
 	}
-	if err := lockFeedTx(ctx, tx); err != nil {
+	if err := queueFeedLock(ctx, b); err != nil {
 		return err
 	}
-	b := tx.newBatch()
 	for _, c := range changes {
 		moved := 0
 		if c.Moved {
@@ -140,29 +140,39 @@ func recordChangesTx(ctx context.Context, tx *Tx, practiceID int64, changes []Sl
 			return err
 		}
 	}
-	if err := b.flush(ctx); err != nil {
-		return err
+	if !expire {
+		return nil
 	}
-	// Retention: cheap with the index on at; done by whichever pass writes changes.
-	_, err := tx.ExecContext(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
-	return err
+	return b.exec(ctx, `DELETE FROM diary_changes WHERE at < ?`, now-changeRetention.Milliseconds())
+}
+
+// feedExpiryInterval is how often an instance deletes the change feed's expired changes, with
+// a pass that writes changes. Changes expire a week after they were made, so a minute late is
+// nothing; a DELETE with every such pass was 1.4 % of herolink's CPU on SQLite at 7,000
+// practices.
+const feedExpiryInterval = time.Minute
+
+// feedExpiryDue says whether a pass writing changes at now deletes the expired ones too, and
+// if so counts it as done: a pass that then fails leaves them to a pass a minute later.
+func (s *Store) feedExpiryDue(now int64) bool {
+	last := s.feedExpiredAt.Load()
+	return now-last >= feedExpiryInterval.Milliseconds() && s.feedExpiredAt.CompareAndSwap(last, now)
 }
 
 // feedLockKey is the PostgreSQL advisory lock that orders the diary change feed ("diaryfeed").
 const feedLockKey int64 = 0x6469617279666565
 
-// lockFeedTx makes the feed's ids commit in order. Readers follow the feed with a cursor (the
+// queueFeedLock makes the feed's ids commit in order. Readers follow the feed with a cursor (the
 // last id handled), so an id must never become visible after a larger one: on PostgreSQL a
 // sequence hands out ids at insert, and a pass that took its ids first but committed last
 // would be skipped for good. A transaction-scoped advisory lock, taken before the first insert
 // and held until commit, lets one pass at a time write changes; passes that change nothing do
 // not take it. SQLite's single writer already orders them.
-func lockFeedTx(ctx context.Context, tx *Tx) error {
-	if tx.dialect != Postgres {
+func queueFeedLock(ctx context.Context, b *batch) error {
+	if b.tx.dialect != Postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, feedLockKey)
-	return err
+	return b.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, feedLockKey)
 }
 
 // DiaryChange is one recorded slot change, with its place in the feed.
@@ -305,26 +315,38 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 				return err
 			}
 		}
-		if err := checkSyncFenceTx(ctx, tx, d.PracticeID, d.Fence, now); err != nil {
+		// The pass's reads, and the prune that must come before its slots are read, go
+		// together: one round trip on PostgreSQL, in the order of their locks (the fence,
+		// then the diary version, locked until commit: between this read and the last one
+		// below, only this transaction moves the version; SQLite's writer is alone anyway).
+		reads := tx.newBatch()
+		held := true
+		if err := queueSyncFence(ctx, reads, d.PracticeID, d.Fence, now, &held); err != nil {
 			return err
 		}
-		// Locked until commit (SQLite's writer is alone anyway): between this read and the
-		// last one below, only this transaction moves the version.
-		before, err := diaryVersionTx(ctx, tx, d.PracticeID)
-		if err != nil {
+		var before int64
+		if err := queueDiaryVersion(ctx, reads, d.PracticeID, &before); err != nil {
 			return err
 		}
 		var done int
-		err = tx.QueryRowContext(ctx, firstSyncDoneSQL, d.PracticeID).Scan(&done)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := reads.queryRow(ctx, func(r Row) error { return noRowIsZero(r.Scan(&done)) }, firstSyncDoneSQL, d.PracticeID); err != nil {
 			return err
 		}
-		d.wasFirst = done == 0
 		if d.PruneBefore != "" {
-			if _, err := pruneTx(ctx, tx, d.PracticeID, d.PruneBefore); err != nil {
+			if err := reads.exec(ctx, pruneSlotsSQL, d.PracticeID, d.PracticeID, d.PruneBefore); err != nil {
+				return err
+			}
+			if err := reads.exec(ctx, pruneSessionsSQL, d.PracticeID, d.PruneBefore); err != nil {
 				return err
 			}
 		}
+		if err := reads.flush(ctx); err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("practice %d: %w", d.PracticeID, ErrSyncLeaseLost)
+		}
+		d.wasFirst = done == 0
 		for _, id := range d.Remove {
 			old, err := slotsOfTx(ctx, tx, d.PracticeID, id)
 			if err != nil {
@@ -344,6 +366,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		// failed before may have stored some sessions, or their slots too, which are compared
 		// as ever. Later passes do not ask.
 		sessionsStored, slotsStored := true, true
+		var err error
 		if d.wasFirst {
 			if sessionsStored, slotsStored, err = storedTx(ctx, tx, d.PracticeID); err != nil {
 				return err
@@ -355,21 +378,20 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 				return err
 			}
 		}
+		// The pass's writes, and the version they leave, go together: one round trip on
+		// PostgreSQL, then COMMIT.
+		writes := tx.newBatch()
 		if !copied {
-			sessions := tx.newBatch()
 			for _, r := range d.Upsert {
-				if err := sessions.exec(ctx, upsertSessionSQL, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
+				if err := writes.exec(ctx, upsertSessionSQL, d.PracticeID, r.ID, r.Date, r.StartAt.UnixMilli(), r.EndAt.UnixMilli(),
 					r.SlotLength, r.Name, r.SiteID, joinIDs(r.HolderIDs), r.Hash); err != nil {
 					return err
 				}
 			}
-			if err := sessions.flush(ctx); err != nil {
-				return err
-			}
 		}
 		if len(d.Slots) > 0 {
 			// Copied sessions were written with their slots marked read.
-			c, m, err := replaceSlotsTx(ctx, tx, d.PracticeID, d.Slots, now, !slotsStored, !copied)
+			c, m, err := replaceSlotsTx(ctx, tx, writes, d.PracticeID, d.Slots, now, !slotsStored, !copied)
 			if err != nil {
 				return err
 			}
@@ -382,22 +404,23 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		}
 		if len(d.Confirmed) > 0 && before == d.VersionRead {
 			// Otherwise the proof may be stale: they stay due, and the next pass compares them.
-			if err := markSlotsReadTx(ctx, tx, d.PracticeID, d.Confirmed, now); err != nil {
+			if err := queueSlotsRead(ctx, writes, d.PracticeID, d.Confirmed, now); err != nil {
 				return err
 			}
 		}
-		if err := recordChangesTx(ctx, tx, d.PracticeID, changes, now, d.wasFirst); err != nil {
+		expire := len(changes) > 0 && !d.wasFirst && s.feedExpiryDue(now)
+		if err := queueChanges(ctx, writes, d.PracticeID, changes, now, d.wasFirst, expire); err != nil {
 			return err
 		}
-		if err := recordPassTx(ctx, tx, d, now); err != nil {
+		if err := queueRecordPass(ctx, writes, d, now); err != nil {
 			return err
 		}
 		if before == d.VersionRead {
-			if version, err = diaryVersionTx(ctx, tx, d.PracticeID); err != nil {
+			if err := queueDiaryVersion(ctx, writes, d.PracticeID, &version); err != nil {
 				return err
 			}
 		}
-		return nil
+		return writes.flush(ctx)
 	})
 	if err != nil {
 		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
@@ -408,11 +431,32 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 // diaryVersionTx reads the practice's diary version in a transaction, locking its row.
 func diaryVersionTx(ctx context.Context, tx *Tx, practiceID int64) (int64, error) {
 	var v int64
-	err := tx.QueryRowContext(ctx, diaryVersionSQL+tx.forUpdate(), practiceID).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	b := tx.newBatch()
+	if err := queueDiaryVersion(ctx, b, practiceID, &v); err != nil {
+		return 0, err
 	}
-	return v, err
+	return v, b.flush(ctx)
+}
+
+// queueDiaryVersion reads the practice's diary version into v (0 when it has none) with b,
+// locking its row.
+func queueDiaryVersion(ctx context.Context, b *batch, practiceID int64, v *int64) error {
+	return b.queryRow(ctx, func(r Row) error {
+		err := r.Scan(v)
+		if errors.Is(err, sql.ErrNoRows) {
+			*v, err = 0, nil
+		}
+		return err
+	}, diaryVersionSQL+b.tx.forUpdate(), practiceID)
+}
+
+// noRowIsZero takes a missing row for the values the scan's destinations held: for a read
+// whose destinations start at their zero values.
+func noRowIsZero(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }
 
 type oldSlot struct {
@@ -423,40 +467,62 @@ type oldSlot struct {
 	StartAt   int64
 }
 
+// slotsOfSessionsTx reads the stored slots of each session of bySession, as slotsOfTx does, in
+// one round trip on PostgreSQL.
+func slotsOfSessionsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow) (map[int64][]oldSlot, error) {
+	stored := make(map[int64][]oldSlot, len(bySession))
+	b := tx.newBatch()
+	for sessionID := range bySession {
+		if err := queueSlotsOf(ctx, b, practiceID, sessionID, func(o oldSlot) { stored[sessionID] = append(stored[sessionID], o) }); err != nil {
+			return nil, err
+		}
+	}
+	return stored, b.flush(ctx)
+}
+
+// queueSlotsOf reads a session's stored slots with b, as slotsOfTx does, handing each to add.
+func queueSlotsOf(ctx context.Context, b *batch, practiceID, sessionID int64, add func(oldSlot)) error {
+	return b.query(ctx, func(r Row) error {
+		var o oldSlot
+		if err := r.Scan(&o.ID, &o.Status, &o.PatientID, &o.TypeID, &o.StartAt); err != nil {
+			return err
+		}
+		add(o)
+		return nil
+	}, slotsOfSQL+b.tx.forUpdate(), practiceID, sessionID)
+}
+
 // slotsOfTx reads a session's stored slots, locked: what differs from them is written and
 // recorded in the feed, so a second pass of the practice at once on PostgreSQL waits and then
 // compares with the first's result instead of recording the same change again.
 func slotsOfTx(ctx context.Context, tx *Tx, practiceID, sessionID int64) ([]oldSlot, error) {
-	rows, err := tx.QueryContext(ctx, slotsOfSQL+tx.forUpdate(), practiceID, sessionID)
-	if err != nil {
+	var out []oldSlot
+	b := tx.newBatch()
+	if err := queueSlotsOf(ctx, b, practiceID, sessionID, func(o oldSlot) { out = append(out, o) }); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []oldSlot
-	for rows.Next() {
-		var o oldSlot
-		if err := rows.Scan(&o.ID, &o.Status, &o.PatientID, &o.TypeID, &o.StartAt); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return out, b.flush(ctx)
 }
 
 // replaceSlotsTx makes each listed session's stored slots equal to the list, writing only what
-// differs, and returns the differences.
+// differs with w (which the caller flushes), and returns the differences.
 //
 // moved says whether a slot it wrote was stored under another session than its own before,
 // or listed under two sessions of the pass: a session then holds less than EMIS listed in it.
 // none says the practice has no slot stored (the caller asked): then nothing is compared and
 // moved is not asked. markRead false leaves the sessions' slots_synced_at alone (the caller
 // wrote it).
-func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map[int64][]SlotRow, now int64, none, markRead bool) (changes []SlotChange, moved bool, err error) {
-	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is read; the upserts
-	// go after all of them. A slot EMIS moved from one session to another is then deleted (as
-	// gone from the first) before it is written under the second, never the other way round,
-	// whatever order the sessions come in.
-	dels, b := tx.newBatch(), tx.newBatch()
+func replaceSlotsTx(ctx context.Context, tx *Tx, w *batch, practiceID int64, bySession map[int64][]SlotRow, now int64, none, markRead bool) (changes []SlotChange, moved bool, err error) {
+	var stored map[int64][]oldSlot
+	if !none {
+		if stored, err = slotsOfSessionsTx(ctx, tx, practiceID, bySession); err != nil {
+			return nil, false, err
+		}
+	}
+	// Deletions run (SQLite) or are queued (PostgreSQL) as each session is compared; the
+	// upserts go after all of them. A slot EMIS moved from one session to another is then
+	// deleted (as gone from the first) before it is written under the second, never the other
+	// way round, whatever order the sessions come in.
 	// With nothing stored, every slot read is written, so what is written is sized once, not
 	// grown by doubling (the growth was a tenth of the bytes a first sync of thousands of
 	// practices allocated).
@@ -474,12 +540,7 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 	pid := any(practiceID) // boxed once, not once a slot
 	for sessionID, slots := range bySession {
 		sid := any(sessionID)
-		var old []oldSlot
-		if !none {
-			if old, err = slotsOfTx(ctx, tx, practiceID, sessionID); err != nil {
-				return nil, false, err
-			}
-		}
+		old := stored[sessionID]
 		before := make(map[int64]oldSlot, len(old))
 		for _, o := range old {
 			before[o.ID] = o
@@ -514,7 +575,7 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		}
 		for _, o := range before {
 			changes = append(changes, SlotChange{SlotID: o.ID, SessionID: sessionID, OldStatus: o.Status, OldPatient: o.PatientID, OldTypeID: o.TypeID})
-			if err := dels.exec(ctx, deleteSlotSQL, practiceID, o.ID); err != nil {
+			if err := w.exec(ctx, deleteSlotSQL, practiceID, o.ID); err != nil {
 				return nil, false, err
 			}
 		}
@@ -531,20 +592,17 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, practiceID int64, bySession map
 		// Nothing stored, and the fence keeps every other writer out until commit: the
 		// slots are copied in, not upserted 64 a statement (PostgreSQL parsed and bound 512
 		// arguments a statement and made a speculative insertion a row). COPY fires the
-		// same triggers.
+		// same triggers. What w holds (the sessions) goes first.
+		if err := w.flush(ctx); err != nil {
+			return nil, false, err
+		}
 		if err := copySlotsTx(ctx, tx, ups); err != nil {
 			return nil, false, err
 		}
-	} else if err := execChunked(ctx, b, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+	} else if err := execChunked(ctx, w, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
 		return nil, false, err
 	}
-	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
-		return nil, false, err
-	}
-	if err := dels.flush(ctx); err != nil {
-		return nil, false, err
-	}
-	if err := b.flush(ctx); err != nil {
+	if err := execChunked(ctx, w, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
 		return nil, false, err
 	}
 	return changes, moved, nil

@@ -136,12 +136,14 @@ func pruneTx(ctx context.Context, tx *Tx, practiceID int64, day string) (bool, e
 
 // markSlotsReadTx records that sessions' slots were read at now (a refresh that confirmed them).
 func markSlotsReadTx(ctx context.Context, tx *Tx, practiceID int64, sessionIDs []int64, now int64) error {
-	if len(sessionIDs) == 0 {
-		return nil
-	}
 	b := tx.newBatch()
-	if err := execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, int64sAsArgs(sessionIDs), 1); err != nil {
+	if err := queueSlotsRead(ctx, b, practiceID, sessionIDs, now); err != nil {
 		return err
 	}
 	return b.flush(ctx)
+}
+
+// queueSlotsRead is markSlotsReadTx with b.
+func queueSlotsRead(ctx context.Context, b *batch, practiceID int64, sessionIDs []int64, now int64) error {
+	return execChunked(ctx, b, slotsSyncedSQL, []any{now, practiceID}, int64sAsArgs(sessionIDs), 1)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,9 @@ type Store struct {
 	// unchanged records the passes that found nothing new and end together in one write.
 	versions  gatherer[int64, int64]
 	unchanged gatherer[unchangedPass, error]
+	// feedExpiredAt is when this instance last deleted the change feed's expired rows (Unix
+	// ms; feedExpiryDue).
+	feedExpiredAt atomic.Int64
 }
 
 // Options says which database to open.

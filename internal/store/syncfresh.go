@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// recordPassTx records the end of a sync pass in sync_state, inside the pass's transaction. A
-// pass that read everything it had to is a success (a full one also the practice's freshness);
-// an incomplete one records its reason and counts as a failure, and the last success stays where
-// it was, since the sessions left unread are not known to be current. Until the first sync is
-// done the row may not exist yet, and the pass that completes it sets the flag.
+// queueRecordPass records the end of a sync pass in sync_state, inside the pass's transaction.
+// A pass that read everything it had to is a success (a full one also the practice's
+// freshness); an incomplete one records its reason and counts as a failure, and the last
+// success stays where it was, since the sessions left unread are not known to be current.
+// Until the first sync is done the row may not exist yet, and the pass that completes it sets
+// the flag.
 const recordPassSQL = `UPDATE sync_state SET last_success_at = ?, last_attempt_at = ?, last_error = '',
 	consecutive_failures = 0, last_full_success_at = COALESCE(?, last_full_success_at) WHERE practice_id = ?`
 
@@ -28,7 +29,7 @@ func leaseHeldArgs(practiceID int64, f *SyncFence, now int64) []any {
 // recordUnchangedFencedSQL is recordPassSQL under a fence, for RecordUnchangedPass.
 var recordUnchangedFencedSQL = recordPassSQL + fmt.Sprintf(leaseHeldSQL, "")
 
-func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) error {
+func queueRecordPass(ctx context.Context, b *batch, d DiaryDiff, now int64) error {
 	var full any // NULL keeps the stored value
 	if d.Full && d.Incomplete == "" {
 		full = now
@@ -37,29 +38,27 @@ func recordPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) error {
 	if d.FirstSyncDone {
 		first = 1
 	}
-	var err error
 	switch {
 	case d.Incomplete == "" && !d.wasFirst:
-		_, err = tx.ExecContext(ctx, recordPassSQL, now, now, full, d.PracticeID)
+		return b.exec(ctx, recordPassSQL, now, now, full, d.PracticeID)
 	case d.Incomplete == "":
-		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_full_success_at,
+		return b.exec(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_success_at, last_full_success_at,
 			last_attempt_at, last_error, consecutive_failures) VALUES (?, ?, ?, ?, ?, '', 0)
 			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = `+keepFirstSyncDone+`,
 			last_success_at = excluded.last_success_at, last_full_success_at = COALESCE(excluded.last_full_success_at, sync_state.last_full_success_at),
 			last_attempt_at = excluded.last_attempt_at, last_error = '', consecutive_failures = 0`,
 			d.PracticeID, first, now, full, now)
 	case !d.wasFirst:
-		_, err = tx.ExecContext(ctx, `UPDATE sync_state SET last_attempt_at = ?, last_error = ?,
+		return b.exec(ctx, `UPDATE sync_state SET last_attempt_at = ?, last_error = ?,
 			consecutive_failures = consecutive_failures + 1 WHERE practice_id = ?`, now, d.Incomplete, d.PracticeID)
 	default:
-		_, err = tx.ExecContext(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_attempt_at, last_error,
+		return b.exec(ctx, `INSERT INTO sync_state (practice_id, first_sync_done, last_attempt_at, last_error,
 			consecutive_failures) VALUES (?, ?, ?, ?, 1)
 			ON CONFLICT (practice_id) DO UPDATE SET first_sync_done = `+keepFirstSyncDone+`,
 			last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error,
 			consecutive_failures = sync_state.consecutive_failures + 1`,
 			d.PracticeID, first, now, d.Incomplete)
 	}
-	return err
 }
 
 // keepFirstSyncDone never undoes a first sync: the larger of the stored and the new flag,

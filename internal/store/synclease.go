@@ -158,20 +158,24 @@ func (s *Store) SyncLeaseHolder(ctx context.Context, practiceID int64) (string, 
 	return holder, nil
 }
 
-// checkSyncFenceTx refuses a sync pass's write unless its lease is still held with its token.
-// On PostgreSQL the lease row stays locked until the write commits, so no other instance can
-// take the lease between this check and the commit.
+// syncFenceSQL finds a sync pass's lease if it is still held with its token. On PostgreSQL the
+// pass's write locks the lease row until it commits, so no other instance can take the lease
+// between the check and the commit.
 const syncFenceSQL = `SELECT token FROM sync_leases WHERE practice_id = ? AND holder = ? AND token = ? AND expires_at > ?`
 
-func checkSyncFenceTx(ctx context.Context, tx *Tx, practiceID int64, f *SyncFence, now int64) error {
+// queueSyncFence checks the fence of a sync pass's write with b, locking the lease, and sets
+// *held to false if the lease is lost (a nil fence is not checked): the write is then refused
+// with ErrSyncLeaseLost.
+func queueSyncFence(ctx context.Context, b *batch, practiceID int64, f *SyncFence, now int64, held *bool) error {
 	if f == nil {
 		return nil
 	}
-	var token int64
-	err := tx.QueryRowContext(ctx, syncFenceSQL+tx.forUpdate(),
-		practiceID, f.Holder, f.Token, now).Scan(&token)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("practice %d: %w", practiceID, ErrSyncLeaseLost)
-	}
-	return err
+	return b.queryRow(ctx, func(r Row) error {
+		var token int64
+		err := r.Scan(&token)
+		if errors.Is(err, sql.ErrNoRows) {
+			*held, err = false, nil
+		}
+		return err
+	}, syncFenceSQL+b.tx.forUpdate(), practiceID, f.Holder, f.Token, now)
 }
