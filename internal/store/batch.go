@@ -60,9 +60,23 @@ func (b *batch) queryRow(ctx context.Context, scan func(Row) error, q string, ar
 // query reads rows and hands each to each, when queryRow would.
 func (b *batch) query(ctx context.Context, each func(Row) error, q string, args ...any) error {
 	if b.pg != nil {
-		b.pg.Queue(rebind(q), pgArgs(args)...).Query(func(rows pgx.Rows) error {
-			return eachRow(pgRows{rows}, each)
-		})
+		// Not QueuedQuery.Query, which closes the rows it is given even when a batch sent on a
+		// closed transaction gives none.
+		b.pg.Queue(rebind(q), pgArgs(args)...).Fn = func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if rows == nil {
+				return err
+			}
+			defer rows.Close()
+			if err != nil {
+				return err
+			}
+			if err := eachRow(pgRows{rows}, each); err != nil {
+				return err
+			}
+			rows.Close()
+			return rows.Err()
+		}
 		return nil
 	}
 	rows, err := b.tx.QueryContext(ctx, q, args...)

@@ -76,3 +76,14 @@ func (s *Store) PoolSize() int32 {
 	}
 	return s.db.pool.Config().MaxConns
 }
+
+// CountInBatch counts the rows of q read through a batch of t, as the sync's batched reads
+// read them.
+func (t *Tx) CountInBatch(ctx context.Context, q string, args ...any) (int, error) {
+	n := 0
+	b := t.newBatch()
+	if err := b.query(ctx, func(Row) error { n++; return nil }, q, args...); err != nil {
+		return 0, err
+	}
+	return n, b.flush(ctx)
+}

@@ -231,3 +231,27 @@ func TestRiversPostgreSQLTransactionIsTheStoresAndNestsAsSavepoints(t *testing.T
 		}
 	}
 }
+
+// A batched read (the sync pass's reads) answers its rows inside the transaction, and on a
+// transaction already ended is refused with pgx's ErrTxClosed, not a panic.
+func TestABatchedReadOnAnEndedPostgreSQLTransactionIsRefused(t *testing.T) {
+	ctx, st, _, _ := openCounting(t)
+	var ended *store.Tx
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		ended = tx
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notes (id, body) VALUES (1, 'a'), (2, 'b')`); err != nil {
+			return err
+		}
+		n, err := tx.CountInBatch(ctx, `SELECT id FROM notes WHERE id > ?`, 0)
+		if err == nil && n != 2 {
+			t.Errorf("a batched read in the transaction found %d rows, want 2", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ended.CountInBatch(ctx, `SELECT id FROM notes WHERE id > ?`, 0); !errors.Is(err, pgx.ErrTxClosed) {
+		t.Fatalf("a batched read after commit: %v, want pgx.ErrTxClosed", err)
+	}
+}
