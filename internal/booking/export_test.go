@@ -14,3 +14,14 @@ func (s *Service) HasEMISWork(a store.AppointmentRow) bool { return s.goalOf(a) 
 func WithBeforeWrite(ctx context.Context, hook func()) context.Context {
 	return context.WithValue(ctx, beforeFenceKey{}, hook)
 }
+
+// HoldRow is the row a hold on the request's slot would be (as Reserve builds it).
+func (s *Service) HoldRow(ctx context.Context, group, owner string, r ReserveRequest) (store.AppointmentRow, error) {
+	row, _, err := s.newHold(ctx, group, owner, r)
+	return row, err
+}
+
+// HoldAgain writes a hold of a group that failed with groupErr alone, as the hold groups do.
+func (s *Service) HoldAgain(ctx context.Context, row store.AppointmentRow, groupErr error) (store.AppointmentRow, error) {
+	return s.holdAgain(ctx, row, groupErr)
+}

@@ -40,11 +40,14 @@ type queued[In, Out any] struct {
 }
 
 // grouped is how a group runs: at most max at once (1 if less), all of them together, or one
-// alone.
+// alone. again runs a request of a failed group alone, told the group's error (one if nil):
+// an error that does not say the group wrote nothing (its COMMIT's answer lost) leaves it to
+// find out whether the group wrote the request's part.
 type grouped[In, Out any] struct {
-	max int
-	all func(context.Context, []In) ([]Out, error)
-	one func(context.Context, In) (Out, error)
+	max   int
+	all   func(context.Context, []In) ([]Out, error)
+	one   func(context.Context, In) (Out, error)
+	again func(context.Context, In, error) (Out, error)
 }
 
 // run answers in, in a group with the requests queued meanwhile.
@@ -118,9 +121,12 @@ func (g *groups[In, Out]) answer(ctx context.Context, group []*queued[In, Out], 
 		}
 	}
 	for i, q := range group {
-		if len(group) > 1 && err == nil {
+		switch {
+		case len(group) > 1 && err == nil:
 			q.out = out[i]
-		} else {
+		case len(group) > 1 && r.again != nil:
+			q.out, q.err = r.again(ctx, q.in, err)
+		default:
 			q.out, q.err = r.one(ctx, q.in)
 		}
 		close(q.done)

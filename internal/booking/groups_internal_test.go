@@ -237,3 +237,43 @@ func TestATurnToLeadHandedToAHoldAnotherGroupAnswersIsTakenBack(t *testing.T) {
 		t.Errorf("named hold answered %d; at rest %d leading, handed %v; want 1, 0, false (a turn not taken back is lost for good)", named.out, g.leading, g.handed)
 	}
 }
+
+// Each request of a failed group is run again alone told why the group failed, so that one
+// whose group's COMMIT lost its answer can find out whether it was written.
+func TestARequestOfAFailedGroupIsRunAgainToldTheGroupsError(t *testing.T) {
+	var g groups[int, int]
+	release := make(chan struct{})
+	lost := errors.New("commit: connection reset")
+	var told atomic.Int32
+	r := grouped[int, int]{max: 1,
+		all: func(context.Context, []int) ([]int, error) { return nil, lost },
+		one: func(_ context.Context, in int) (int, error) {
+			if in == 0 {
+				<-release
+			}
+			return in, nil
+		},
+		again: func(_ context.Context, in int, groupErr error) (int, error) {
+			if errors.Is(groupErr, lost) {
+				told.Add(1)
+			}
+			return in, nil
+		}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = g.run(ctx, 0, r) })
+	waitLeading(t, &g)
+	for i := 1; i <= 3; i++ {
+		wg.Go(func() {
+			if v, err := g.run(ctx, i, r); v != i || err != nil {
+				t.Errorf("request %d: %d, %v", i, v, err)
+			}
+		})
+	}
+	waitQueued(t, &g, 3)
+	close(release)
+	wg.Wait()
+	if n := told.Load(); n != 3 {
+		t.Errorf("%d of the failed group's 3 requests were run again told its error", n)
+	}
+}

@@ -109,20 +109,10 @@ func (s *Service) Reserve(ctx context.Context, group, owner string, r ReserveReq
 // record) commits alone, since the hook's failure must roll back that hold and no other; the
 // rest commit in groups with the holds that arrive with them.
 func (s *Service) writeHold(ctx context.Context, row store.AppointmentRow) (store.AppointmentRow, error) {
-	one := func(ctx context.Context, row store.AppointmentRow) (store.AppointmentRow, error) {
-		err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-			var err error
-			if row, err = s.Store.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
-				return err
-			}
-			return commit(ctx, tx, row.ID)
-		})
-		return row, err
-	}
 	if h, ok := ctx.Value(commitHookKey{}).(CommitHook); ok && h != nil {
-		return one(ctx, row)
+		return s.writeHoldAlone(ctx, row)
 	}
-	return s.holdWrites.run(ctx, row, grouped[store.AppointmentRow, store.AppointmentRow]{max: holdGroupsAtOnce, one: one,
+	return s.holdWrites.run(ctx, row, grouped[store.AppointmentRow, store.AppointmentRow]{max: holdGroupsAtOnce, one: s.writeHoldAlone,
 		all: func(ctx context.Context, rows []store.AppointmentRow) ([]store.AppointmentRow, error) {
 			var out []store.AppointmentRow
 			err := s.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -131,7 +121,39 @@ func (s *Service) writeHold(ctx context.Context, row store.AppointmentRow) (stor
 				return err
 			})
 			return out, err
-		}})
+		},
+		again: s.holdAgain})
+}
+
+// writeHoldAlone commits a new hold in a transaction of its own, with the operation's commit
+// hook if it has one.
+func (s *Service) writeHoldAlone(ctx context.Context, row store.AppointmentRow) (store.AppointmentRow, error) {
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = s.Store.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
+			return err
+		}
+		return commit(ctx, tx, row.ID)
+	})
+	return row, err
+}
+
+// holdAgain writes a hold of a failed group alone. A group whose COMMIT's answer
+// was lost may have written it: the slot is then refused as held, by the hold itself, and the
+// partner would be told the slot is taken while its hold keeps it from everyone until it
+// lapses. So a refusal after a group failed for any other reason than a slot held (which
+// rolled the group back) reads the hold's own row by its id, which no one else knows yet, and
+// answers it if the group wrote it.
+func (s *Service) holdAgain(ctx context.Context, row store.AppointmentRow, groupErr error) (store.AppointmentRow, error) {
+	out, err := s.writeHoldAlone(ctx, row)
+	if !errors.Is(err, store.ErrSlotHeld) || errors.Is(groupErr, store.ErrSlotHeld) {
+		return out, err
+	}
+	mine, rerr := s.Store.Appointment(ctx, s.Store.DBQ(), row.ID)
+	if rerr != nil { // not found: the slot is another's
+		return out, err
+	}
+	return mine, nil
 }
 
 // newHold is the row a hold on r's slot would be, with the slot as read, or why there can be

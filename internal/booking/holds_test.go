@@ -13,6 +13,7 @@ import (
 
 	"herolink/internal/booking"
 	"herolink/internal/emis"
+	"herolink/internal/store"
 )
 
 func TestReservingAFreeSlotHoldsItForFifteenMinutes(t *testing.T) {
@@ -278,5 +279,36 @@ func TestAHoldIsAnsweredAsReadingItBackShowsIt(t *testing.T) {
 	}
 	if diff := cmp.Diff(read, a); diff != "" {
 		t.Fatalf("the hold's answer differs from reading it back (-read +answered):\n%s", diff)
+	}
+}
+
+// A group of holds whose COMMIT's answer was lost (the connection dropped as it committed)
+// may have written them. Each is then written again alone and refused as held by itself: the
+// partner must get its hold, not be told the slot is taken while the hold keeps it from
+// everyone until it lapses. Another partner's request for that slot is still refused.
+func TestAHoldWhoseGroupCommittedButLostItsAnswerIsAnsweredNotRefused(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	row, err := b.svc.HoldRow(ctx, b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The group wrote it, and the answer of its COMMIT never came.
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := b.store.CreateHolds(ctx, tx, []store.AppointmentRow{row}, "appointment.reserved")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lost := errors.New("commit: read tcp: connection reset by peer")
+	got, err := b.svc.HoldAgain(ctx, row, lost)
+	if err != nil || got.ID != row.ID {
+		t.Fatalf("the hold written by its group, run again alone: %+v, %v; want its own row", got, err)
+	}
+	other := row // made before the slot was held, by another partner
+	other.ID, other.Reference, other.APIKeyID = "apt_0therpartner0001", "HL-OTHER1", "key_other"
+	if _, err := b.svc.HoldAgain(ctx, other, lost); !errors.Is(err, store.ErrSlotHeld) {
+		t.Fatalf("another partner's hold on the slot, run again alone: %v, want ErrSlotHeld", err)
 	}
 }
