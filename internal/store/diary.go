@@ -442,16 +442,13 @@ func diaryVersionTx(ctx context.Context, tx *Tx, practiceID int64) (int64, error
 // locking its row.
 func queueDiaryVersion(ctx context.Context, b *batch, practiceID int64, v *int64) error {
 	return b.queryRow(ctx, func(r Row) error {
-		err := r.Scan(v)
-		if errors.Is(err, sql.ErrNoRows) {
-			*v, err = 0, nil
-		}
-		return err
+		*v = 0 // the answer when there is no row (the caller's -1 says "not read")
+		return noRowIsZero(r.Scan(v))
 	}, diaryVersionSQL+b.tx.forUpdate(), practiceID)
 }
 
-// noRowIsZero takes a missing row for the values the scan's destinations held: for a read
-// whose destinations start at their zero values.
+// noRowIsZero takes a missing row for the values the scan's destinations held before it: for
+// a read whose destinations start at their zero values.
 func noRowIsZero(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
