@@ -136,6 +136,9 @@ func pruneTx(ctx context.Context, tx *Tx, practiceID int64, day string) (bool, e
 
 // markSlotsReadTx records that sessions' slots were read at now (a refresh that confirmed them).
 func markSlotsReadTx(ctx context.Context, tx *Tx, practiceID int64, sessionIDs []int64, now int64) error {
+	if len(sessionIDs) == 0 {
+		return nil // most record-only passes on SQLite: no batch to make
+	}
 	b := tx.newBatch()
 	if err := queueSlotsRead(ctx, b, practiceID, sessionIDs, now); err != nil {
 		return err
