@@ -220,6 +220,10 @@ const (
 	slotsOfSQL       = `SELECT slot_id, status, COALESCE(patient_id, 0), type_id, start_at FROM diary_slots
 		WHERE practice_id = ? AND session_id = ?`
 	diaryVersionSQL = `SELECT diary FROM slot_versions WHERE practice_id = ? AND shard = -1`
+	// bumpDiaryVersionSQL moves the counter diaryVersionSQL reads, as migration 0027's
+	// triggers do.
+	bumpDiaryVersionSQL = `INSERT INTO slot_versions (practice_id, shard, diary) VALUES (?, -1, 1)
+		ON CONFLICT (practice_id, shard) DO UPDATE SET diary = slot_versions.diary + 1`
 	// Every full pass prunes days before today: parsing these each time was 2.5 % of
 	// herolink's CPU at 7,000 practices.
 	pruneSlotsSQL = `DELETE FROM diary_slots WHERE practice_id = ? AND session_id IN
@@ -231,7 +235,7 @@ const (
 // sync writes thousands of times a second, and parsing its statements again each time was a
 // tenth of herolink's CPU at 7,000 practices.
 var syncTxStatements = slices.Concat([]string{firstSyncDoneSQL, deleteSlotSQL, slotsOfSQL, diaryVersionSQL,
-	upsertSessionSQL, syncFenceSQL, recordPassSQL, pruneSlotsSQL, pruneSessionsSQL}, recordOnlyPass[:], upsertSlotsSQL[:], slotsSyncedSQL[:])
+	bumpDiaryVersionSQL, upsertSessionSQL, syncFenceSQL, recordPassSQL, pruneSlotsSQL, pruneSessionsSQL}, recordOnlyPass[:], upsertSlotsSQL[:], slotsSyncedSQL[:])
 
 // slotChunks are the row counts of the multi-row statements that write slots: a pass's rows go
 // in chunks of these sizes, largest first, so that every statement's text is one of a few
@@ -596,8 +600,17 @@ func replaceSlotsTx(ctx context.Context, tx *Tx, w *batch, practiceID int64, byS
 		if err := copySlotsTx(ctx, tx, ups); err != nil {
 			return nil, false, err
 		}
-	} else if err := execChunked(ctx, w, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
-		return nil, false, err
+	} else {
+		if err := execChunked(ctx, w, upsertSlotsSQL, nil, ups, slotArgs); err != nil {
+			return nil, false, err
+		}
+		// SQLite has no trigger on the slots inserted (migration 0035): the version moves here,
+		// once for the pass. An upsert that only updated moves it twice, which is harmless.
+		if len(ups) > 0 && tx.dialect == SQLite {
+			if err := w.exec(ctx, bumpDiaryVersionSQL, practiceID); err != nil {
+				return nil, false, err
+			}
+		}
 	}
 	if err := execChunked(ctx, w, slotsSyncedSQL, []any{now, practiceID}, synced, 1); err != nil {
 		return nil, false, err
