@@ -137,3 +137,30 @@ func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
 		}
 	})
 }
+
+// A practice with nothing stored that moves a version (no session yet, no slot type, no site)
+// has no counter row: its first sync and the passes after it read and leave version 0, not an
+// error, so a practice whose diary is still empty in EMIS syncs like any other.
+func TestAPracticeWithNothingStoredPassesAtVersionZero(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, st *store.Store, c *clock) {
+		p, err := st.EnsurePractice(ctx, "A81009", 81009, "The Empty Practice")
+		must(t, err)
+		for i, d := range []store.DiaryDiff{
+			{PracticeID: p.ID, Full: true, FirstSyncDone: true}, // the first sync: the whole write
+			{PracticeID: p.ID, Full: true, FirstSyncDone: true}, // then a record-only pass
+			{PracticeID: p.ID, Full: true, FirstSyncDone: true, PruneBefore: "2026-01-01"},
+		} {
+			applied, err := st.ApplyDiaryPass(ctx, d)
+			if err != nil || applied.Version != 0 {
+				t.Fatalf("pass %d of an empty practice: version %d, %v; want 0", i+1, applied.Version, err)
+			}
+			if v, err := st.DiaryVersion(ctx, p.ID); err != nil || v != 0 {
+				t.Fatalf("after pass %d: diary version %d, %v; want 0", i+1, v, err)
+			}
+		}
+		if ss, err := st.SyncStatus(ctx, p.ID); err != nil || !ss.FirstSyncDone {
+			t.Fatalf("an empty practice's first sync: done = %v, %v", ss.FirstSyncDone, err)
+		}
+	})
+}
