@@ -114,7 +114,17 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
-	env, err := c.roundTrip(ctx, method, params)
+	_, recycle := result.(*usedResult)
+	var buf *[]byte
+	if recycle {
+		buf = getAnswerBuffer()
+		defer putAnswerBuffer(buf)
+	}
+	env, err := c.roundTrip(ctx, method, params, buf)
+	if recycle && env != nil {
+		// The envelope outlives the buffer: it must not point into it.
+		defer func() { env.Result.Data = nil }()
+	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "emis call", slog.String("method", method),
 		slog.Duration("elapsed", time.Since(start)), slog.Bool("ok", err == nil && env.Outcome == OutcomeSuccess))
 	if err != nil {
@@ -138,13 +148,18 @@ func (c *Caller) decodeResult(method string, data []byte, v any) error {
 		raw.data = data
 		return nil
 	}
+	if u, ok := v.(*usedResult); ok {
+		return u.use(data)
+	}
 	if err := xml.Unmarshal(data, v); err != nil {
 		return &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}
 	}
 	return nil
 }
 
-func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values) (*Envelope, error) {
+// roundTrip sends one call and decodes its envelope. buf, if not nil, is a buffer the answer
+// may be read into (readAnswer), whose bytes the envelope's Result then points into.
+func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values, buf *[]byte) (*Envelope, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/partnerapi/v1/"+method,
 		strings.NewReader(params.Encode()))
 	if err != nil {
@@ -167,7 +182,7 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 	if resp.ContentLength > maxResponseBytes {
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: ErrAnswerTooLarge}
 	}
-	body, err := readAnswer(resp)
+	body, err := readAnswer(resp, buf)
 	if err != nil {
 		return nil, &TransportError{Method: method, StatusCode: resp.StatusCode, Err: fmt.Errorf("read answer: %w", err)}
 	}
@@ -192,9 +207,17 @@ func (c *Caller) roundTrip(ctx context.Context, method string, params url.Values
 // caller). An answer that says its length is read into one slice of that length: growing a
 // slice from 512 bytes to fit was a third of the sync's cost of reading EMIS, in copies and in
 // the garbage they left.
-func readAnswer(resp *http.Response) ([]byte, error) {
+func readAnswer(resp *http.Response, buf *[]byte) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
-		body := make([]byte, n)
+		var body []byte
+		if buf != nil && int64(cap(*buf)) >= n {
+			body = (*buf)[:n]
+		} else {
+			body = make([]byte, n)
+			if buf != nil && n <= maxRecycledAnswer {
+				*buf = body
+			}
+		}
 		// net/http's body ends at the declared length and reports one that ends early.
 		if _, err := io.ReadFull(resp.Body, body); err != nil {
 			return nil, err
@@ -457,23 +480,15 @@ type rawResult struct{ data []byte }
 
 // GetSlotsForSession lists the slots of one session.
 func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {
-	data, err := s.GetSlotsForSessionRaw(ctx, sessionDBID)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeSlotList(data)
+	var slots []Slot
+	err := s.GetSlotsForSessionUse(ctx, sessionDBID, func(data []byte) (err error) {
+		slots, err = DecodeSlotList(data)
+		return err
+	})
+	return slots, err
 }
 
-// GetSlotsForSessionRaw returns the slot list of one session undecoded, so that the sync can
-// recognise a list it has already applied by its bytes (DecodeSlotList decodes it).
-func (s *Conn) GetSlotsForSessionRaw(ctx context.Context, sessionDBID int64) ([]byte, error) {
-	var raw rawResult
-	err := s.call(ctx, MethodGetSlotsForSession,
-		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &raw)
-	return raw.data, err
-}
-
-// DecodeSlotList decodes a slot list GetSlotsForSessionRaw returned. An empty answer is no
+// DecodeSlotList decodes a slot list GetSlotsForSessionUse handed on. An empty answer is no
 // slots; one that is not a slot list is a TransportError, as from GetSlotsForSession.
 func DecodeSlotList(data []byte) ([]Slot, error) {
 	if len(bytes.TrimSpace(data)) == 0 {

@@ -513,16 +513,20 @@ func (e *Engine) readSlots(ctx context.Context, conn *emis.Conn, practiceID int6
 				mu.Lock()
 				e.count(emis.MethodGetSlotsForSession, res)
 				mu.Unlock()
-				data, err := conn.GetSlotsForSessionRaw(ctx, f.id)
-				if err != nil {
-					return nil, err
-				}
-				sum = e.memo.slotListSum(data)
-				if last, ok := known[f.id]; ok && last == sum {
-					same = true
-					return nil, nil
-				}
-				return emis.DecodeSlotList(data)
+				// The answer's bytes are only hashed and decoded here (decoding copies), so
+				// its buffer is the next answer's.
+				var slots []emis.Slot
+				err := conn.GetSlotsForSessionUse(ctx, f.id, func(data []byte) error {
+					sum = e.memo.slotListSum(data)
+					if last, ok := known[f.id]; ok && last == sum {
+						same = true
+						return nil
+					}
+					var err error
+					slots, err = emis.DecodeSlotList(data)
+					return err
+				})
+				return slots, err
 			})
 			mu.Lock()
 			defer mu.Unlock()
