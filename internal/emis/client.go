@@ -139,17 +139,18 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	return env, nil
 }
 
-// decodeResult decodes a success's result document; an empty result leaves v untouched.
+// decodeResult decodes a success's result document; an empty result leaves v untouched, but
+// for a usedResult, which is handed it.
 func (c *Caller) decodeResult(method string, data []byte, v any) error {
+	if u, ok := v.(*usedResult); ok {
+		return u.use(data) // an empty result too: its user decides what no bytes mean
+	}
 	if v == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
 	if raw, ok := v.(*rawResult); ok {
 		raw.data = data
 		return nil
-	}
-	if u, ok := v.(*usedResult); ok {
-		return u.use(data)
 	}
 	if err := xml.Unmarshal(data, v); err != nil {
 		return &TransportError{Method: method, Err: fmt.Errorf("decode %s result: %w", method, err)}

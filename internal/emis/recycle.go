@@ -32,15 +32,9 @@ type usedResult struct{ use func(data []byte) error }
 
 // GetSlotsForSessionUse reads the slot list of one session, undecoded, and hands it to use
 // before it returns (DecodeSlotList decodes it): use must not keep data, whose buffer the
-// next call reads into. An empty list is handed on as no bytes; use is not called when the
+// next call reads into. An empty list is handed on as it came; use is not called when the
 // call fails.
 func (s *Conn) GetSlotsForSessionUse(ctx context.Context, sessionDBID int64, use func(data []byte) error) error {
-	handed := false
-	err := s.call(ctx, MethodGetSlotsForSession,
-		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}},
-		&usedResult{use: func(data []byte) error { handed = true; return use(data) }})
-	if err == nil && !handed {
-		return use(nil) // an empty result: decodeResult calls nothing for it
-	}
-	return err
+	return s.call(ctx, MethodGetSlotsForSession,
+		url.Values{"appointmentSessionId": {strconv.FormatInt(sessionDBID, 10)}}, &usedResult{use: use})
 }

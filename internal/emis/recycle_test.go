@@ -109,3 +109,21 @@ func TestALargeAnswersBufferIsNotKept(t *testing.T) {
 		}
 	}
 }
+
+// A session with no slots answers an empty result. The sync still hashes it, so that its next
+// refresh recognises it as unchanged: the empty result is handed on, not skipped.
+func TestAnEmptySlotListIsHandedOnToo(t *testing.T) {
+	c := slotListServer(t, "")
+	handed := false
+	_, err := c.Call(context.Background(), MethodGetSlotsForSession, url.Values{}, &usedResult{use: func(data []byte) error {
+		handed = true
+		slots, err := DecodeSlotList(data)
+		if err != nil || len(slots) != 0 {
+			t.Errorf("the empty result decoded as %+v, %v; want no slots", slots, err)
+		}
+		return err
+	}})
+	if err != nil || !handed {
+		t.Fatalf("an empty slot list: handed on = %v, err %v", handed, err)
+	}
+}
