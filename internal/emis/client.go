@@ -215,7 +215,7 @@ func readAnswer(resp *http.Response, buf *[]byte) ([]byte, error) {
 			body = (*buf)[:n]
 		} else {
 			body = make([]byte, n)
-			if buf != nil && n <= maxRecycledAnswer {
+			if buf != nil {
 				*buf = body
 			}
 		}

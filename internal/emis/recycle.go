@@ -18,11 +18,11 @@ var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 func getAnswerBuffer() *[]byte { return answerBuffers.Get().(*[]byte) }
 
+// putAnswerBuffer keeps b for a later answer, unless it is too large or was never read into.
 func putAnswerBuffer(b *[]byte) {
-	if cap(*b) > maxRecycledAnswer {
-		*b = nil
+	if c := cap(*b); c > 0 && c <= maxRecycledAnswer {
+		answerBuffers.Put(b)
 	}
-	answerBuffers.Put(b)
 }
 
 // usedResult hands a result document's bytes to use before the call returns. The answer's

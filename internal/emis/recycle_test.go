@@ -34,7 +34,7 @@ func scribbleAnswerBuffers() (scribbled int) {
 	for {
 		b := answerBuffers.Get().(*[]byte)
 		if cap(*b) == 0 {
-			break // a new one: the pool is empty
+			break // a new one (the pool keeps none empty): the pool is empty
 		}
 		full := (*b)[:cap(*b)]
 		for i := range full {
