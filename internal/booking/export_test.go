@@ -25,3 +25,12 @@ func (s *Service) HoldRow(ctx context.Context, group, owner string, r ReserveReq
 func (s *Service) HoldAgain(ctx context.Context, row store.AppointmentRow, groupErr error) (store.AppointmentRow, error) {
 	return s.holdAgain(ctx, row, groupErr)
 }
+
+// FailOwnHoldReads makes holdAgain's read of a hold's own row fail with err until the test ends.
+func FailOwnHoldReads(t interface{ Cleanup(func()) }, err error) {
+	was := readOwnHold
+	readOwnHold = func(context.Context, *Service, string) (store.AppointmentRow, error) {
+		return store.AppointmentRow{}, err
+	}
+	t.Cleanup(func() { readOwnHold = was })
+}

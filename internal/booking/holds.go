@@ -149,11 +149,21 @@ func (s *Service) holdAgain(ctx context.Context, row store.AppointmentRow, group
 	if !errors.Is(err, store.ErrSlotHeld) || errors.Is(groupErr, store.ErrSlotHeld) {
 		return out, err
 	}
-	mine, rerr := s.Store.Appointment(ctx, s.Store.DBQ(), row.ID)
-	if rerr != nil { // not found: the slot is another's
+	mine, rerr := readOwnHold(ctx, s, row.ID)
+	switch {
+	case errors.Is(rerr, store.ErrNotFound): // the slot is another's
 		return out, err
+	case rerr != nil:
+		// Whether the group wrote it is unknown: "taken" could be a lie that keeps the
+		// partner from its own hold, so the answer is an error it may try again.
+		return store.AppointmentRow{}, fmt.Errorf("booking: hold %s: its group failed (%v) and whether it was written cannot be read: %w", row.ID, groupErr, rerr)
 	}
 	return mine, nil
+}
+
+// readOwnHold reads a hold by its id for holdAgain (a variable: tests make it fail).
+var readOwnHold = func(ctx context.Context, s *Service, id string) (store.AppointmentRow, error) {
+	return s.Store.Appointment(ctx, s.Store.DBQ(), id)
 }
 
 // newHold is the row a hold on r's slot would be, with the slot as read, or why there can be

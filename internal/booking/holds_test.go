@@ -312,3 +312,28 @@ func TestAHoldWhoseGroupCommittedButLostItsAnswerIsAnsweredNotRefused(t *testing
 		t.Fatalf("another partner's hold on the slot, run again alone: %v, want ErrSlotHeld", err)
 	}
 }
+
+// When a group failed and the hold, written again alone, is refused as held, only reading the
+// hold's own row tells whether the group wrote it. If that read fails too, the partner is told
+// of an error it may try again, not that the slot is taken: that could be its own hold.
+func TestAHoldWhoseGroupFailedIsNotAnsweredTakenWhenItsOwnRowCannotBeRead(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	row, err := b.svc.HoldRow(ctx, b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := b.store.CreateHolds(ctx, tx, []store.AppointmentRow{row}, "appointment.reserved")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	unreadable := errors.New("read tcp: connection reset by peer")
+	booking.FailOwnHoldReads(t, unreadable)
+	_, err = b.svc.HoldAgain(ctx, row, errors.New("commit: read tcp: connection reset by peer"))
+	if errors.Is(err, store.ErrSlotHeld) || !errors.Is(err, unreadable) {
+		t.Fatalf("the hold run again alone, its own row unreadable: %v; want the read's error, not the slot taken", err)
+	}
+}
