@@ -34,3 +34,16 @@ func FailOwnHoldReads(t interface{ Cleanup(func()) }, err error) {
 	}
 	t.Cleanup(func() { readOwnHold = was })
 }
+
+// WithHoldsCommitted makes every commit of holds for requests of ctx run hook with the number
+// of holds committed together and the commit's error, and answer what hook answers.
+func WithHoldsCommitted(ctx context.Context, hook func(n int, err error) error) context.Context {
+	return context.WithValue(ctx, holdsCommittedKey{}, hook)
+}
+
+// HoldWritesQueued is how many holds wait for a group to write them.
+func (s *Service) HoldWritesQueued() int {
+	s.holdWrites.mu.Lock()
+	defer s.holdWrites.mu.Unlock()
+	return len(s.holdWrites.queue)
+}

@@ -120,9 +120,21 @@ func (s *Service) writeHold(ctx context.Context, row store.AppointmentRow) (stor
 				out, err = s.Store.CreateHolds(ctx, tx, rows, "appointment.reserved")
 				return err
 			})
-			return out, err
+			return out, holdsCommitted(ctx, len(rows), err)
 		},
 		again: s.holdAgain})
+}
+
+// holdsCommittedKey carries a test's hook, run as each commit of holds returns (n holds: a
+// group, or one alone) with its error; what it answers replaces that error. Tests hold the
+// writers back with it, and lose a COMMIT's answer.
+type holdsCommittedKey struct{}
+
+func holdsCommitted(ctx context.Context, n int, err error) error {
+	if hook, _ := ctx.Value(holdsCommittedKey{}).(func(int, error) error); hook != nil {
+		return hook(n, err)
+	}
+	return err
 }
 
 // writeHoldAlone commits a new hold in a transaction of its own, with the operation's commit
@@ -135,7 +147,7 @@ func (s *Service) writeHoldAlone(ctx context.Context, row store.AppointmentRow) 
 		}
 		return commit(ctx, tx, row.ID)
 	})
-	return row, err
+	return row, holdsCommitted(ctx, 1, err)
 }
 
 // holdAgain writes a hold of a failed group alone. A group whose COMMIT's answer

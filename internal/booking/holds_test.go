@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,5 +337,68 @@ func TestAHoldWhoseGroupFailedIsNotAnsweredTakenWhenItsOwnRowCannotBeRead(t *tes
 	_, err = b.svc.HoldAgain(ctx, row, errors.New("commit: read tcp: connection reset by peer"))
 	if errors.Is(err, store.ErrSlotHeld) || !errors.Is(err, unreadable) {
 		t.Fatalf("the hold run again alone, its own row unreadable: %v; want the read's error, not the slot taken", err)
+	}
+}
+
+// The same, through Reserve: two holds being written hold the writers back while three more
+// queue, and the group that then writes the three commits but loses the COMMIT's answer. Each
+// of the three partners still gets its hold, not "slot taken" by its own hold.
+func TestHoldsOfAGroupWhoseCommitLostItsAnswerAreEachAnsweredWithTheirHold(t *testing.T) {
+	b := setup(t)
+	slots := b.freeSlots(t, 5)
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	lost := errors.New("commit: read tcp: connection reset by peer")
+	var lostGroups atomic.Int32
+	ctx := booking.WithHoldsCommitted(context.Background(), func(n int, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case n == 1:
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			<-release
+			return nil
+		default:
+			lostGroups.Add(1)
+			return lost
+		}
+	})
+	type answer struct {
+		a   booking.Appointment
+		err error
+	}
+	answers := make([]answer, len(slots))
+	var wg sync.WaitGroup
+	reserve := func(i int) {
+		wg.Go(func() {
+			a, err := b.svc.Reserve(ctx, b.group, "key", booking.ReserveRequest{SlotID: slots[i].ID})
+			answers[i] = answer{a, err}
+		})
+	}
+	reserve(0)
+	reserve(1)
+	<-entered
+	<-entered // both writers are held back, each with one hold
+	for i := 2; i < len(slots); i++ {
+		reserve(i)
+	}
+	for i := 0; b.svc.HoldWritesQueued() < 3; i++ {
+		if i > 10_000_000 {
+			t.Fatalf("%d holds queued, want 3", b.svc.HoldWritesQueued())
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if n := lostGroups.Load(); n != 1 {
+		t.Fatalf("%d groups committed and lost their answer, want 1", n)
+	}
+	for i, an := range answers {
+		if an.err != nil || an.a.ID == "" {
+			t.Errorf("hold %d on %s: id %q, %v; want the hold", i, slots[i].ID, an.a.ID, an.err)
+		}
 	}
 }
