@@ -47,6 +47,9 @@ type Config struct {
 	// answering, and the next call opens (and over TLS, negotiates) another: size it to the
 	// calls herolink keeps in flight.
 	IdleConns int
+	// PoisonReleased overwrites every recycled answer buffer when it is given back (tests:
+	// a reference kept past its release then reads garbage instead of what it read).
+	PoisonReleased bool
 }
 
 // DefaultIdleConns is Config.IdleConns when it is zero.
@@ -114,14 +117,21 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
-	_, recycle := result.(*usedResult)
 	var buf *[]byte
-	if recycle {
+	switch r := result.(type) {
+	case *usedResult:
 		buf = getAnswerBuffer()
-		defer putAnswerBuffer(buf)
+		defer c.giveBack(buf, putAnswerBuffer)
+	case *rawResult:
+		buf = getListBuffer()
+		defer func() {
+			if r.buf != buf { // not handed on to the caller
+				c.giveBack(buf, putListBuffer)
+			}
+		}()
 	}
 	env, err := c.roundTrip(ctx, method, params, buf)
-	if recycle && env != nil {
+	if buf != nil && env != nil {
 		// The envelope outlives the buffer: it must not point into it.
 		defer func() { env.Result.Data = nil }()
 	}
@@ -135,6 +145,9 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	}
 	if err := c.decodeResult(method, env.Result.Data, result); err != nil {
 		return env, redactError(err, params)
+	}
+	if r, ok := result.(*rawResult); ok {
+		r.buf = buf // the caller's now, to give back (releaser)
 	}
 	return env, nil
 }
@@ -451,33 +464,42 @@ func (s *Conn) GetAppointmentSessions(ctx context.Context, from, to Date, siteID
 	return r.Sessions, err
 }
 
-// GetAppointmentSessionsRaw lists sessions like GetAppointmentSessions but returns each
+// GetAppointmentSessionsLeased lists sessions like GetAppointmentSessions but returns each
 // session element's bytes undecoded, so that the sync recognises unchanged sessions by hash.
-func (s *Conn) GetAppointmentSessionsRaw(ctx context.Context, from, to Date, siteID int64) ([]RawSession, error) {
+// They are read into a recycled buffer: release gives it back, and after that neither the
+// sessions nor anything pointing into them may be used (RawSession.Decode copies what it
+// decodes). release is never nil, and is called once.
+func (s *Conn) GetAppointmentSessionsLeased(ctx context.Context, from, to Date, siteID int64) (sessions []RawSession, release func(), err error) {
 	p := url.Values{"startDate": {from.String()}, "endDate": {to.String()}}
 	if siteID != 0 {
 		p.Set("siteId", strconv.FormatInt(siteID, 10))
 	}
 	var raw rawResult
-	err := s.call(ctx, MethodGetAppointmentSessions, p, &raw)
+	err = s.call(ctx, MethodGetAppointmentSessions, p, &raw)
+	release = s.caller.releaser(raw.buf)
 	if errors.Is(err, ErrNothingToReturn) {
-		return nil, nil
+		return nil, release, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, release, err
 	}
 	if sessions, ok := SplitSessionList(raw.data); ok {
-		return sessions, nil
+		return sessions, release, nil
 	}
+	defer release() // re-encoded below: nothing points into the buffer
 	var list SessionList
 	if err := xml.Unmarshal(raw.data, &list); err != nil {
-		return nil, &TransportError{Method: MethodGetAppointmentSessions, Err: fmt.Errorf("decode result: %w", err)}
+		return nil, func() {}, &TransportError{Method: MethodGetAppointmentSessions, Err: fmt.Errorf("decode result: %w", err)}
 	}
-	return SessionsToRaw(list.Sessions), nil
+	return SessionsToRaw(list.Sessions), func() {}, nil
 }
 
-// rawResult captures a result document's bytes without decoding them.
-type rawResult struct{ data []byte }
+// rawResult captures a result document's bytes without decoding them, and the buffer they
+// were read into, which the caller gives back.
+type rawResult struct {
+	data []byte
+	buf  *[]byte
+}
 
 // GetSlotsForSession lists the slots of one session.
 func (s *Conn) GetSlotsForSession(ctx context.Context, sessionDBID int64) ([]Slot, error) {

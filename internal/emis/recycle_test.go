@@ -132,3 +132,113 @@ func TestAnEmptySlotListIsHandedOnToo(t *testing.T) {
 		t.Fatalf("an empty slot list: handed on = %v, err %v", handed, err)
 	}
 }
+
+// sessionListServer answers every call with a success envelope of GetAppointmentSessions
+// holding list, to a Caller that overwrites the buffers given back when poison is set.
+func sessionListServer(t *testing.T, list string, poison bool) *Caller {
+	t.Helper()
+	body := `<PartnerApiResponse method="` + MethodGetAppointmentSessions + `"><Outcome>1</Outcome><Error></Error><Result>` + list + `</Result></PartnerApiResponse>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", PoisonReleased: poison})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// leaseSessions reads a session list as GetAppointmentSessionsLeased does.
+func leaseSessions(t *testing.T, c *Caller) ([]RawSession, func()) {
+	t.Helper()
+	raw := &rawResult{}
+	if _, err := c.Call(context.Background(), MethodGetAppointmentSessions, url.Values{}, raw); err != nil {
+		t.Fatal(err)
+	}
+	sessions, ok := SplitSessionList(raw.data)
+	if !ok {
+		t.Fatal("the session list was not split")
+	}
+	return sessions, c.releaser(raw.buf)
+}
+
+// The sync keeps a session list's elements for its whole pass, reading slots meanwhile: the
+// list's buffer is the pass's until it gives it back, and only then is read into again.
+func TestLeasedSessionsKeepTheirBytesUntilReleased(t *testing.T) {
+	c := sessionListServer(t, "<AppointmentSessionList>"+sampleSession+sampleSession+"</AppointmentSessionList>", true)
+	held, release := leaseSessions(t, c)
+	want := make([]string, len(held))
+	for i, s := range held {
+		want[i] = string(s)
+	}
+	same := func() bool {
+		for i, s := range held {
+			if string(s) != want[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for range 5 { // other lists read and given back meanwhile
+		_, r := leaseSessions(t, c)
+		r()
+	}
+	if !same() {
+		t.Fatal("a held session list changed while other lists were read and given back")
+	}
+	release()
+	if same() {
+		t.Fatal("the buffer given back was not overwritten (Config.PoisonReleased)")
+	}
+	// A second release gives nothing back: the buffer, read into again meanwhile (here by
+	// the test), is not overwritten again, nor put in the pool twice.
+	whole := held[0][:cap(held[0])]
+	for i := range whole {
+		whole[i] = 'Y'
+	}
+	release()
+	if bytes.Contains(whole, []byte("X")) {
+		t.Fatal("a second release gave the buffer back again")
+	}
+	// Given back, the buffer is read into again. The race detector drops a quarter of what is
+	// put in a sync.Pool, so several lists are read: one of them reuses an earlier buffer.
+	seen := map[*byte]bool{}
+	for range 20 {
+		s, r := leaseSessions(t, c)
+		p := &s[0][:1][0]
+		if seen[p] {
+			r()
+			return
+		}
+		seen[p] = true
+		r()
+	}
+	t.Fatal("no session list reused a buffer given back")
+}
+
+func TestALargeSessionListsBufferIsNotKept(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("<AppointmentSessionList>")
+	for b.Len() <= maxRecycledList {
+		b.WriteString(sampleSession)
+	}
+	b.WriteString("</AppointmentSessionList>")
+	c := sessionListServer(t, b.String(), false)
+	for cap(*listBuffers.Get().(*[]byte)) != 0 { // drain: the pool keeps none empty
+	}
+	for range 5 {
+		_, release := leaseSessions(t, c)
+		release()
+	}
+	for {
+		p := listBuffers.Get().(*[]byte)
+		if cap(*p) == 0 {
+			break
+		}
+		if cap(*p) > maxRecycledList {
+			t.Fatalf("a buffer of %d bytes was kept", cap(*p))
+		}
+	}
+}

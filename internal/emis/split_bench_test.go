@@ -26,8 +26,10 @@ func BenchmarkSessionListRead(b *testing.B) {
 	today := w.Today()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := conn.GetAppointmentSessionsRaw(ctx, today, today.AddDays(13), 0); err != nil {
+		_, release, err := conn.GetAppointmentSessionsLeased(ctx, today, today.AddDays(13), 0)
+		if err != nil {
 			b.Fatal(err)
 		}
+		release()
 	}
 }

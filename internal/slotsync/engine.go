@@ -143,13 +143,23 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	if err != nil {
 		return res, err
 	}
+	// The sessions point into a recycled buffer, given back when the pass returns: nothing
+	// kept after it may point into them (what is kept is decoded, hashed or summed).
+	release := func() {}
 	raw, err := retry(ctx, e, func(ctx context.Context) ([]emis.RawSession, error) {
 		e.count(emis.MethodGetAppointmentSessions, &res)
-		return conn.GetAppointmentSessionsRaw(ctx, w.From, w.To, 0)
+		sessions, rel, err := conn.GetAppointmentSessionsLeased(ctx, w.From, w.To, 0)
+		if err != nil {
+			rel()
+			return nil, err
+		}
+		release = rel
+		return sessions, nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("slotsync: read sessions: %w", err)
 	}
+	defer release()
 	key := memoKey{practiceID, w.Full}
 	sum := e.memo.sum(raw)
 	now := e.now()
