@@ -163,6 +163,7 @@ type SyncResult struct {
 	CPUSeconds               float64          `json:"cpu_seconds"`           // herolink (this process)
 	SandboxCPUSeconds        float64          `json:"sandbox_cpu_seconds"`   // the sandbox child
 	ReceptionCPUSeconds      float64          `json:"reception_cpu_seconds"` // the change stream's child
+	ReceptionPID             int              `json:"-"`                     // that child's process (tests)
 	OtherCPUCores            float64          `json:"other_cpu_cores"`       // the rest of the machine, cores
 	RSSBytes                 int64            `json:"rss_bytes"`             // herolink's VmRSS at the end
 	PeakRSSBytes             int64            `json:"peak_rss_bytes"`        // herolink's VmHWM during the measurement
@@ -429,6 +430,7 @@ func RunSync(ctx context.Context, opts SyncOptions) (res SyncResult, err error) 
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	meter := newCPUMeter(func() (time.Duration, error) { return ReadCPUTime(child.PID()) })
+	res.ReceptionPID = reception.PID()
 	receptionCPU0, _ := ReadCPUTime(reception.PID())
 	cpu0, _ = selfCPU()
 	if opts.CPUProfile != nil {
