@@ -118,15 +118,16 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	defer cancel()
 	start := time.Now()
 	var buf *[]byte
+	var raw *rawResult // handed its buffer once decoded
 	switch r := result.(type) {
 	case *usedResult:
-		buf = getAnswerBuffer()
-		defer c.giveBack(buf, putAnswerBuffer)
+		buf = answerBuffers.get()
+		defer c.giveBack(buf, answerBuffers)
 	case *rawResult:
-		buf = getListBuffer()
+		raw, buf = r, listBuffers.get()
 		defer func() {
-			if r.buf != buf { // not handed on to the caller
-				c.giveBack(buf, putListBuffer)
+			if raw.buf != buf { // not handed on to the caller
+				c.giveBack(buf, listBuffers)
 			}
 		}()
 	}
@@ -146,8 +147,8 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	if err := c.decodeResult(method, env.Result.Data, result); err != nil {
 		return env, redactError(err, params)
 	}
-	if r, ok := result.(*rawResult); ok {
-		r.buf = buf // the caller's now, to give back (releaser)
+	if raw != nil {
+		raw.buf = buf // the caller's now, to give back (releaser)
 	}
 	return env, nil
 }
@@ -486,9 +487,10 @@ func (s *Conn) GetAppointmentSessionsLeased(ctx context.Context, from, to Date, 
 	if sessions, ok := SplitSessionList(raw.data); ok {
 		return sessions, release, nil
 	}
-	defer release() // re-encoded below: nothing points into the buffer
 	var list SessionList
-	if err := xml.Unmarshal(raw.data, &list); err != nil {
+	err = xml.Unmarshal(raw.data, &list)
+	release() // what is returned is re-encoded from list: nothing points into the buffer
+	if err != nil {
 		return nil, func() {}, &TransportError{Method: MethodGetAppointmentSessions, Err: fmt.Errorf("decode result: %w", err)}
 	}
 	return SessionsToRaw(list.Sessions), func() {}, nil

@@ -7,51 +7,48 @@ import (
 	"sync"
 )
 
-// maxRecycledAnswer bounds the buffers kept for answers: a session's slot list is a few
-// kilobytes, and keeping the buffer of a rare large answer would hold it for every call.
-const maxRecycledAnswer = 64 << 10
+// bufferPool keeps buffers for one kind of answer, up to a size: keeping the buffer of a rare
+// large answer would hold it for every later call.
+type bufferPool struct {
+	max  int
+	pool sync.Pool
+}
+
+func (p *bufferPool) get() *[]byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+// put keeps b for a later answer, unless it is too large or was never read into.
+func (p *bufferPool) put(b *[]byte) {
+	if c := cap(*b); c > 0 && c <= p.max {
+		p.pool.Put(b)
+	}
+}
 
 // answerBuffers holds buffers for answers whose bytes are done with before their call
 // returns (usedResult): a first sync of 7,000 practices reads 780,000 slot lists, and a new
-// slice for each was a quarter of the bytes it allocated.
-var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// slice for each was a quarter of the bytes it allocated. A slot list is a few kilobytes.
+var answerBuffers = &bufferPool{max: 64 << 10}
 
-func getAnswerBuffer() *[]byte { return answerBuffers.Get().(*[]byte) }
+// listBuffers holds buffers for session lists (GetAppointmentSessionsLeased), which the sync
+// reads 40,000 times in two minutes at 7,000 practices and keeps only for the pass: a new one
+// each was the largest share of what the steady sync allocated. A practice's fortnight is
+// some tens of kilobytes.
+var listBuffers = &bufferPool{max: 512 << 10}
 
-// putAnswerBuffer keeps b for a later answer, unless it is too large or was never read into.
-func putAnswerBuffer(b *[]byte) {
-	if c := cap(*b); c > 0 && c <= maxRecycledAnswer {
-		answerBuffers.Put(b)
-	}
-}
-
-// maxRecycledList bounds the buffers kept for session lists (GetAppointmentSessionsLeased):
-// a practice's fortnight is some tens of kilobytes.
-const maxRecycledList = 512 << 10
-
-// listBuffers holds buffers for session lists, which the sync reads 40,000 times in two
-// minutes at 7,000 practices and keeps only for the pass: a new one each was the largest share
-// of what the steady sync allocated.
-var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-func getListBuffer() *[]byte { return listBuffers.Get().(*[]byte) }
-
-func putListBuffer(b *[]byte) {
-	if c := cap(*b); c > 0 && c <= maxRecycledList {
-		listBuffers.Put(b)
-	}
-}
-
-// giveBack returns a buffer to its pool with put, first overwriting it whole when the
-// configuration asks (Config.PoisonReleased).
-func (c *Caller) giveBack(b *[]byte, put func(*[]byte)) {
+// giveBack returns a buffer to its pool, first overwriting it whole when the configuration
+// asks (Config.PoisonReleased).
+func (c *Caller) giveBack(b *[]byte, p *bufferPool) {
 	if c.cfg.PoisonReleased {
 		full := (*b)[:cap(*b)]
 		for i := range full {
 			full[i] = 'X'
 		}
 	}
-	put(b)
+	p.put(b)
 }
 
 // releaser is the function that gives back a session list's buffer (nil: a no-op), at most
@@ -61,7 +58,7 @@ func (c *Caller) releaser(b *[]byte) func() {
 		return func() {}
 	}
 	var once sync.Once
-	return func() { once.Do(func() { c.giveBack(b, putListBuffer) }) }
+	return func() { once.Do(func() { c.giveBack(b, listBuffers) }) }
 }
 
 // usedResult hands a result document's bytes to use before the call returns. The answer's
