@@ -12,25 +12,36 @@ import (
 	"testing"
 )
 
-// slotListServer answers every call with a success envelope holding list.
-func slotListServer(t *testing.T, list string) *Caller {
+// answerServer answers every call with a success envelope of method holding result, to a
+// Caller that overwrites the buffers given back when poison is set.
+func answerServer(t *testing.T, method, result string, poison bool) *Caller {
 	t.Helper()
-	body := `<PartnerApiResponse method="` + MethodGetSlotsForSession + `"><Outcome>1</Outcome><Error></Error><Result>` + list + `</Result></PartnerApiResponse>`
+	body := `<PartnerApiResponse method="` + method + `"><Outcome>1</Outcome><Error></Error><Result>` + result + `</Result></PartnerApiResponse>`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s"})
+	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", PoisonReleased: poison})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// drainAnswerBuffers empties the pool.
-func drainAnswerBuffers() {
-	for cap(*answerBuffers.Get().(*[]byte)) != 0 { // the pool keeps none empty: a new one ends it
+// slotListServer answers every call with list as a slot list.
+func slotListServer(t *testing.T, list string) *Caller {
+	return answerServer(t, MethodGetSlotsForSession, list, false)
+}
+
+// drain empties a pool and says the capacity of the largest buffer it held.
+func drain(p *bufferPool) (largest int) {
+	for {
+		b, ok := p.pool.Get().(*[]byte)
+		if !ok {
+			return largest
+		}
+		largest = max(largest, cap(*b))
 	}
 }
 
@@ -92,26 +103,20 @@ func TestSlotsDecodedFromARecycledAnswerKeepTheirValues(t *testing.T) {
 func TestALargeAnswersBufferIsNotKept(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString("<SlotList>")
-	for b.Len() <= maxRecycledAnswer {
+	for b.Len() <= answerBuffers.max {
 		b.WriteString(`<Slot><DBID>1</DBID><Type><TypeID>1</TypeID><Description></Description></Type><Status>Available</Status><Notes></Notes><Reason/></Slot>`)
 	}
 	b.WriteString("</SlotList>")
 	c := slotListServer(t, b.String())
-	drainAnswerBuffers()
+	drain(answerBuffers)
 	for range 5 { // the race detector drops some of what is put back: ask several times
 		useSlotList(t, c, func(data []byte) error {
 			_, err := DecodeSlotList(data)
 			return err
 		})
 	}
-	for {
-		p := answerBuffers.Get().(*[]byte)
-		if cap(*p) == 0 {
-			break
-		}
-		if cap(*p) > maxRecycledAnswer {
-			t.Fatalf("a buffer of %d bytes was kept", cap(*p))
-		}
+	if n := drain(answerBuffers); n > answerBuffers.max {
+		t.Fatalf("a buffer of %d bytes was kept", n)
 	}
 }
 
@@ -133,23 +138,6 @@ func TestAnEmptySlotListIsHandedOnToo(t *testing.T) {
 	}
 }
 
-// sessionListServer answers every call with a success envelope of GetAppointmentSessions
-// holding list, to a Caller that overwrites the buffers given back when poison is set.
-func sessionListServer(t *testing.T, list string, poison bool) *Caller {
-	t.Helper()
-	body := `<PartnerApiResponse method="` + MethodGetAppointmentSessions + `"><Outcome>1</Outcome><Error></Error><Result>` + list + `</Result></PartnerApiResponse>`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", PoisonReleased: poison})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // leaseSessions reads a session list as GetAppointmentSessionsLeased does.
 func leaseSessions(t *testing.T, c *Caller) ([]RawSession, func()) {
 	t.Helper()
@@ -167,7 +155,7 @@ func leaseSessions(t *testing.T, c *Caller) ([]RawSession, func()) {
 // The sync keeps a session list's elements for its whole pass, reading slots meanwhile: the
 // list's buffer is the pass's until it gives it back, and only then is read into again.
 func TestLeasedSessionsKeepTheirBytesUntilReleased(t *testing.T) {
-	c := sessionListServer(t, "<AppointmentSessionList>"+sampleSession+sampleSession+"</AppointmentSessionList>", true)
+	c := answerServer(t, MethodGetAppointmentSessions, "<AppointmentSessionList>"+sampleSession+sampleSession+"</AppointmentSessionList>", true)
 	held, release := leaseSessions(t, c)
 	want := make([]string, len(held))
 	for i, s := range held {
@@ -221,24 +209,17 @@ func TestLeasedSessionsKeepTheirBytesUntilReleased(t *testing.T) {
 func TestALargeSessionListsBufferIsNotKept(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString("<AppointmentSessionList>")
-	for b.Len() <= maxRecycledList {
+	for b.Len() <= listBuffers.max {
 		b.WriteString(sampleSession)
 	}
 	b.WriteString("</AppointmentSessionList>")
-	c := sessionListServer(t, b.String(), false)
-	for cap(*listBuffers.Get().(*[]byte)) != 0 { // drain: the pool keeps none empty
-	}
-	for range 5 {
+	c := answerServer(t, MethodGetAppointmentSessions, b.String(), false)
+	drain(listBuffers)
+	for range 5 { // the race detector drops some of what is put back: ask several times
 		_, release := leaseSessions(t, c)
 		release()
 	}
-	for {
-		p := listBuffers.Get().(*[]byte)
-		if cap(*p) == 0 {
-			break
-		}
-		if cap(*p) > maxRecycledList {
-			t.Fatalf("a buffer of %d bytes was kept", cap(*p))
-		}
+	if n := drain(listBuffers); n > listBuffers.max {
+		t.Fatalf("a buffer of %d bytes was kept", n)
 	}
 }
