@@ -26,13 +26,10 @@ func (s *Service) HoldAgain(ctx context.Context, row store.AppointmentRow, group
 	return s.holdAgain(ctx, row, groupErr)
 }
 
-// FailOwnHoldReads makes holdAgain's read of a hold's own row fail with err until the test ends.
-func FailOwnHoldReads(t interface{ Cleanup(func()) }, err error) {
-	was := readOwnHold
-	readOwnHold = func(context.Context, *Service, string) (store.AppointmentRow, error) {
-		return store.AppointmentRow{}, err
-	}
-	t.Cleanup(func() { readOwnHold = was })
+// WithOwnHoldReadsFailing makes holdAgain's read of a hold's own row fail with err for
+// requests of ctx.
+func WithOwnHoldReadsFailing(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, ownHoldReadKey{}, err)
 }
 
 // WithHoldsCommitted makes every commit of holds for requests of ctx run hook with the number

@@ -161,7 +161,7 @@ func (s *Service) holdAgain(ctx context.Context, row store.AppointmentRow, group
 	if !errors.Is(err, store.ErrSlotHeld) || errors.Is(groupErr, store.ErrSlotHeld) {
 		return out, err
 	}
-	mine, rerr := readOwnHold(ctx, s, row.ID)
+	mine, rerr := s.readOwnHold(ctx, row.ID)
 	switch {
 	case errors.Is(rerr, store.ErrNotFound): // the slot is another's
 		return out, err
@@ -173,10 +173,17 @@ func (s *Service) holdAgain(ctx context.Context, row store.AppointmentRow, group
 	return mine, nil
 }
 
-// readOwnHold reads a hold by its id for holdAgain (a variable: tests make it fail).
-var readOwnHold = func(ctx context.Context, s *Service, id string) (store.AppointmentRow, error) {
+// readOwnHold reads a hold by its id for holdAgain, unless the context carries a test's
+// error for it (ownHoldReadKey).
+func (s *Service) readOwnHold(ctx context.Context, id string) (store.AppointmentRow, error) {
+	if err, _ := ctx.Value(ownHoldReadKey{}).(error); err != nil {
+		return store.AppointmentRow{}, err
+	}
 	return s.Store.Appointment(ctx, s.Store.DBQ(), id)
 }
+
+// ownHoldReadKey carries an error a test makes holdAgain's read of a hold's own row fail with.
+type ownHoldReadKey struct{}
 
 // newHold is the row a hold on r's slot would be, with the slot as read, or why there can be
 // none. It reads once: the slot and its practice's terms together (store.HoldableSlot).

@@ -284,6 +284,25 @@ func TestAHoldIsAnsweredAsReadingItBackShowsIt(t *testing.T) {
 	}
 }
 
+// holdOfALostGroup is a hold on a free slot that its group wrote, and the answer of whose
+// COMMIT never came.
+func (b *bundle) holdOfALostGroup(t *testing.T) store.AppointmentRow {
+	t.Helper()
+	ctx := context.Background()
+	slot := b.freeSlots(t, 1)[0]
+	row, err := b.svc.HoldRow(ctx, b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := b.store.CreateHolds(ctx, tx, []store.AppointmentRow{row}, "appointment.reserved")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
 // A group of holds whose COMMIT's answer was lost (the connection dropped as it committed)
 // may have written them. Each is then written again alone and refused as held by itself: the
 // partner must get its hold, not be told the slot is taken while the hold keeps it from
@@ -291,18 +310,7 @@ func TestAHoldIsAnsweredAsReadingItBackShowsIt(t *testing.T) {
 func TestAHoldWhoseGroupCommittedButLostItsAnswerIsAnsweredNotRefused(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	slot := b.freeSlots(t, 1)[0]
-	row, err := b.svc.HoldRow(ctx, b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The group wrote it, and the answer of its COMMIT never came.
-	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := b.store.CreateHolds(ctx, tx, []store.AppointmentRow{row}, "appointment.reserved")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	row := b.holdOfALostGroup(t)
 	lost := errors.New("commit: read tcp: connection reset by peer")
 	got, err := b.svc.HoldAgain(ctx, row, lost)
 	if err != nil || got.ID != row.ID {
@@ -320,21 +328,10 @@ func TestAHoldWhoseGroupCommittedButLostItsAnswerIsAnsweredNotRefused(t *testing
 // of an error it may try again, not that the slot is taken: that could be its own hold.
 func TestAHoldWhoseGroupFailedIsNotAnsweredTakenWhenItsOwnRowCannotBeRead(t *testing.T) {
 	b := setup(t)
-	ctx := context.Background()
-	slot := b.freeSlots(t, 1)[0]
-	row, err := b.svc.HoldRow(ctx, b.group, "key", booking.ReserveRequest{SlotID: slot.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := b.store.CreateHolds(ctx, tx, []store.AppointmentRow{row}, "appointment.reserved")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	row := b.holdOfALostGroup(t)
 	unreadable := errors.New("read tcp: connection reset by peer")
-	booking.FailOwnHoldReads(t, unreadable)
-	_, err = b.svc.HoldAgain(ctx, row, errors.New("commit: read tcp: connection reset by peer"))
+	ctx := booking.WithOwnHoldReadsFailing(context.Background(), unreadable)
+	_, err := b.svc.HoldAgain(ctx, row, errors.New("commit: read tcp: connection reset by peer"))
 	if errors.Is(err, store.ErrSlotHeld) || !errors.Is(err, unreadable) {
 		t.Fatalf("the hold run again alone, its own row unreadable: %v; want the read's error, not the slot taken", err)
 	}
