@@ -192,7 +192,8 @@ type changeStream struct {
 // streamCounts are the change stream's tallies, as the reception child sends them.
 type streamCounts struct {
 	Attempted, Made, Refused, NoSlot, Behind, Errors int64
-	FirstErr                                         string `json:",omitempty"` // the first error's message
+	FirstErr                                         string        `json:",omitempty"` // the first error's message
+	CPU                                              time.Duration // the child's own CPU over the stream
 }
 
 func (s *changeStream) counts() streamCounts {

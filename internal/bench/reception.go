@@ -75,12 +75,17 @@ func RunReception(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	stream := &changeStream{Admin: admin, Tracker: log, Practices: cfg.Practices, CDB: cfg.CDB, Rate: cfg.Rate,
 		Horizon: cfg.Horizon, Lead: cfg.Lead, Workers: cfg.Workers, PatientID: cfg.PatientID, Rand: randSource(cfg.Seed)}
+	cpu0, cpuErr := selfCPU()
 	stream.run(ctx, cfg.Duration)
-	done, _ := json.Marshal(stream.counts())
+	counts := stream.counts()
+	if cpu1, err := selfCPU(); err == nil && cpuErr == nil {
+		counts.CPU = cpu1 - cpu0
+	}
+	done, _ := json.Marshal(counts)
 	if err := log.line("done " + string(done)); err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, lines) // until the parent has read this process's CPU time
+	_, _ = io.Copy(io.Discard, lines) // until the parent closes this process's input (stop)
 	return nil
 }
 
@@ -242,9 +247,6 @@ func startReception(ctx context.Context, exe string, env []string, stderr io.Wri
 	}
 	return r, nil
 }
-
-// PID is the child's process id.
-func (r *receptionChild) PID() int { return r.cmd.Process.Pid }
 
 func (r *receptionChild) next() (receptionLine, error) {
 	if !r.lines.Scan() {

@@ -74,11 +74,9 @@ func TestRunSyncObservesReceptionChangesWithFiniteStaleness(t *testing.T) {
 		t.Errorf("measured %v s, want the 5 s asked for", res.DurationS)
 	}
 	// The change stream runs in the reception child: its CPU is reported as its own, not
-	// herolink's. (Its few bookings here can take less than the 10 ms a CPU tick counts, so
-	// the figure may be 0 on a fast machine: the process is what is checked.)
-	if res.ReceptionPID <= 0 || res.ReceptionPID == os.Getpid() || res.ReceptionCPUSeconds < 0 {
-		t.Errorf("reception's process %d (this one %d), CPU %v s: the change stream did not run in a process of its own",
-			res.ReceptionPID, os.Getpid(), res.ReceptionCPUSeconds)
+	// herolink's.
+	if res.ReceptionCPUSeconds <= 0 {
+		t.Errorf("reception's CPU %v s: the change stream did not run in a process of its own", res.ReceptionCPUSeconds)
 	}
 	if res.ReferenceRPS <= 0 || res.ReferenceCPUPerRequestUS <= 0 {
 		t.Errorf("no machine reference: %v req/s, %v µs a request", res.ReferenceRPS, res.ReferenceCPUPerRequestUS)
