@@ -58,3 +58,6 @@ func (e *Engine) StoredCopy(ctx context.Context, practiceID int64, w Window) ([]
 	s, _, ok := e.stored.get(practiceID, version, dayNumber(w.From), dayNumber(w.To))
 	return s, ok, nil
 }
+
+// SetBeforePass makes f run on the worker goroutine before each of the scheduler's passes.
+func (s *Scheduler) SetBeforePass(f func()) { s.beforePass = f }

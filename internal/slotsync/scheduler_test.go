@@ -3,8 +3,10 @@ package slotsync_test
 import (
 	"context"
 	"math/bits"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +80,47 @@ func TestAFailingOrSlowPracticeDoesNotDelayHealthyOnes(t *testing.T) {
 	slow, _ := b.store.SyncStatus(context.Background(), ids[2])
 	if slow.FirstSyncDone || !strings.Contains(slow.LastError, "deadline") && !strings.Contains(slow.LastError, "in time") && !strings.Contains(slow.LastError, "context") {
 		t.Errorf("slow practice: %+v", slow)
+	}
+}
+
+// A pass's SQLite calls run deep: on a new goroutine each, its stack grew to fit them by
+// copying, pass after pass. The scheduler's passes run on Concurrency workers that live as
+// long as Run, and none outlives it (TestMain's goleak).
+func TestPassesRunOnAsManyLongLivedWorkersAsTheConcurrency(t *testing.T) {
+	t.Parallel()
+	b := setup(t, time.Now(), 4)
+	b.clock = nil
+	b.engine.Now = nil
+	b.connectGenerated(t, 4)
+	sched := &slotsync.Scheduler{Engine: b.engine, Store: b.store, HorizonDays: 3, FullInterval: 60 * time.Millisecond,
+		NearInterval: 30 * time.Millisecond, Concurrency: 2, Tick: 5 * time.Millisecond}
+	var mu sync.Mutex
+	workers := map[string]int{} // goroutine → passes it ran
+	passes := 0
+	sched.SetBeforePass(func() {
+		buf := make([]byte, 64)
+		id, _, _ := strings.Cut(strings.TrimPrefix(string(buf[:runtime.Stack(buf, false)]), "goroutine "), " ")
+		mu.Lock()
+		defer mu.Unlock()
+		workers[id]++
+		passes++
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(ctx) }()
+	waitFor(t, 30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return passes >= 40
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(workers) > 2 {
+		t.Fatalf("%d passes ran on %d goroutines, want at most the 2 of Concurrency: %v", passes, len(workers), workers)
 	}
 }
 
