@@ -5,8 +5,6 @@ package slotsync
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +71,9 @@ type Engine struct {
 type Result struct {
 	Sessions  int // sessions EMIS listed
 	Unchanged int // recognised by hash without decoding
+	// SessionsHashed: elements whose summary hash was computed; the others were byte for
+	// byte as the window's previous pass saw them, and their hash was known (memo.go).
+	SessionsHashed int
 	// Remembered: the whole answer, the stored diary and the refreshes were as the previous
 	// complete pass of the window left them, so nothing but the pass was recorded (memo.go).
 	Remembered bool
@@ -100,11 +101,6 @@ func (e *Engine) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
-}
-
-func hashSession(raw emis.RawSession) string {
-	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:16])
 }
 
 // Sync runs one pass for a practice over a window. It reads EMIS first and writes what it
@@ -221,8 +217,9 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 	refreshBudget := e.maxRefresh()
 	var nearlyDue []dueRefresh
 	res.Sessions = len(raw)
+	hasher := e.memo.hasher(key, len(raw))
 	for _, r := range raw {
-		h := hashSession(r)
+		h := hasher.hash(r)
 		if s, ok := byHash[h]; ok && !seen[s.ID] {
 			seen[s.ID] = true
 			res.Unchanged++
@@ -279,6 +276,8 @@ func (e *Engine) sync(ctx context.Context, practiceID int64, w Window, fence *st
 			diff.Upsert = append(diff.Upsert, row)
 		}
 	}
+	e.memo.keepHashes(key, hasher)
+	res.SessionsHashed = hasher.computed
 	for _, r := range nearlyDue {
 		if len(toRead) > 0 && refreshBudget > 0 {
 			refreshBudget--

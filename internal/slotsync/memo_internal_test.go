@@ -1,8 +1,12 @@
 package slotsync
 
 import (
+	"fmt"
 	"testing"
 
+	"pgregory.net/rapid"
+
+	"herolink/internal/emis"
 	"herolink/internal/store"
 )
 
@@ -70,4 +74,38 @@ func TestASessionsSlotListSumIsTheLastOneRecorded(t *testing.T) {
 func sumOf(s slotSums, id int64) uint64 {
 	sum, _ := s.get(id)
 	return sum
+}
+
+// A known summary hash is only ever the hash of the same bytes: over passes whose elements
+// change, repeat, reorder and go, every hash is hashSession's, and exactly the elements the
+// window's previous pass did not see are hashed.
+func TestSessionHashesKnownFromThePreviousPassAreThoseOfTheSameBytes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var ms memos
+		k := memoKey{practice: 3, full: true}
+		pool := rapid.SliceOfN(rapid.SliceOfN(rapid.Byte(), 0, 12), 1, 8).Draw(t, "elements")
+		seen := map[string]bool{} // the previous pass's elements
+		for pass := range rapid.IntRange(1, 6).Draw(t, "passes") {
+			picks := rapid.SliceOfN(rapid.IntRange(0, len(pool)-1), 0, 10).Draw(t, fmt.Sprintf("pass %d", pass))
+			h := ms.hasher(k, len(picks))
+			want := 0
+			for _, i := range picks {
+				raw := emis.RawSession(pool[i])
+				if got, exp := h.hash(raw), hashSession(raw); got != exp {
+					t.Fatalf("pass %d: element %q hashed %s, want %s", pass, pool[i], got, exp)
+				}
+				if !seen[string(pool[i])] {
+					want++
+				}
+			}
+			if h.computed != want {
+				t.Fatalf("pass %d hashed %d elements, want the %d its previous pass did not see", pass, h.computed, want)
+			}
+			ms.keepHashes(k, h)
+			clear(seen)
+			for _, i := range picks {
+				seen[string(pool[i])] = true
+			}
+		}
+	})
 }
