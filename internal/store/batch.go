@@ -19,6 +19,10 @@ type batch struct {
 	stmts map[string]Stmt
 }
 
+// adHocPreparesKey carries, in this package's tests, a count of the statements a batch
+// prepared for its transaction alone on SQLite.
+type adHocPreparesKey struct{}
+
 func (t *Tx) newBatch() *batch {
 	if t.pg != nil {
 		return &batch{tx: t, pg: &pgx.Batch{}}
@@ -37,6 +41,9 @@ func (b *batch) exec(ctx context.Context, q string, args ...any) error {
 	}
 	st, ok := b.stmts[q]
 	if !ok {
+		if n, ok := ctx.Value(adHocPreparesKey{}).(*int); ok {
+			*n++
+		}
 		var err error
 		if st, err = b.tx.PrepareContext(ctx, q); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // A sync pass's write transaction on SQLite runs statements prepared once on the connection,
@@ -28,6 +29,47 @@ func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 	})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		t.Fatal(err)
+	}
+}
+
+// A pass that changes slots, the one a reception booking brings, parses no statement for its
+// transaction alone: each ad hoc prepare cost about 30 µs, at 7,000 practices 1.5 % of
+// herolink's CPU.
+func TestASyncPassThatChangesSlotsPreparesNoStatementOfItsOwn(t *testing.T) {
+	ctx := context.Background()
+	st := openMigratedSQLite(t)
+	p, err := st.EnsurePractice(ctx, "A81002", 90002, "Booking Practice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	session := SessionRow{ID: 11, Date: "2026-12-08", StartAt: start, EndAt: start.Add(time.Hour), SlotLength: 10, Name: "Morning", SiteID: 1, Hash: "a"}
+	slots := func(status string, patient int64) map[int64][]SlotRow {
+		return map[int64][]SlotRow{11: {
+			{ID: 111, SessionID: 11, StartAt: start, LengthMin: 10, TypeID: 1, Status: "Available"},
+			{ID: 112, SessionID: 11, StartAt: start.Add(10 * time.Minute), LengthMin: 10, TypeID: 1, Status: status, PatientID: patient},
+		}}
+	}
+	if _, err := st.ApplyDiaryPass(ctx, DiaryDiff{PracticeID: p.ID, Upsert: []SessionRow{session}, Slots: slots("Available", 0),
+		Full: true, FirstSyncDone: true}); err != nil {
+		t.Fatal(err)
+	}
+	version, err := st.DiaryVersion(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session.Hash = "b"
+	var prepared int
+	applied, err := st.ApplyDiaryPass(context.WithValue(ctx, adHocPreparesKey{}, &prepared), DiaryDiff{PracticeID: p.ID,
+		Upsert: []SessionRow{session}, Slots: slots("Booked", 5001), VersionRead: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied.Changes) != 1 {
+		t.Fatalf("the pass changed %+v, want slot 112 booked", applied.Changes)
+	}
+	if prepared != 0 {
+		t.Errorf("the pass prepared %d statements for its transaction alone, want all prepared once on the connection", prepared)
 	}
 }
 
