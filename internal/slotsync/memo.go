@@ -221,9 +221,13 @@ type sessionHash struct {
 // hashed, and collects what the next pass may reuse.
 type sessionHasher struct {
 	seed  maphash.Seed
-	known []sessionHash // sorted by key; never changed once kept
+	known []sessionHash // the last pass's, in its answer's order; never changed once kept
 	next  []sessionHash
-	// computed counts the elements hashed with SHA-256 (this package's tests).
+	// shift is where the last element found sat in known, less its place in this answer:
+	// EMIS lists sessions in the same order pass after pass, a session added or gone
+	// shifting the rest.
+	shift int
+	// computed counts the elements hashed with SHA-256 (Result.SessionsHashed).
 	computed int
 }
 
@@ -235,14 +239,11 @@ func (ms *memos) hasher(k memoKey, elements int) *sessionHasher {
 	return &sessionHasher{seed: ms.hashSeed(), known: known, next: make([]sessionHash, 0, elements)}
 }
 
-// hash is the summary hash of a session element (hashSession's).
+// hash is the summary hash of the answer's next session element (hashSession's).
 func (h *sessionHasher) hash(raw emis.RawSession) string {
 	key := maphash.Bytes(h.seed, raw)
-	i, ok := slices.BinarySearchFunc(h.known, key, func(e sessionHash, k uint64) int { return cmp.Compare(e.key, k) })
-	var sum [16]byte
-	if ok {
-		sum = h.known[i].sum
-	} else {
+	sum, ok := h.lookup(key)
+	if !ok {
 		full := sha256.Sum256(raw)
 		copy(sum[:], full[:16])
 		h.computed++
@@ -251,15 +252,29 @@ func (h *sessionHasher) hash(raw emis.RawSession) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// keep records the hashes of this pass's elements for the window's next pass, in place of
-// the last pass's.
+// lookup finds the element's key among the known hashes: first where the answers' order puts
+// it, then anywhere (a changed or new element looks through them all, a hundred or so).
+func (h *sessionHasher) lookup(key uint64) ([16]byte, bool) {
+	at := len(h.next) // the element's place in this answer
+	if i := at + h.shift; i >= 0 && i < len(h.known) && h.known[i].key == key {
+		return h.known[i].sum, true
+	}
+	for i, e := range h.known {
+		if e.key == key {
+			h.shift = i - at
+			return e.sum, true
+		}
+	}
+	return [16]byte{}, false
+}
+
+// keepHashes records the hashes of this pass's elements for the window's next pass, in place
+// of the last pass's.
 func (ms *memos) keepHashes(k memoKey, h *sessionHasher) {
-	slices.SortFunc(h.next, func(a, b sessionHash) int { return cmp.Compare(a.key, b.key) })
-	next := slices.CompactFunc(h.next, func(a, b sessionHash) bool { return a.key == b.key })
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	ms.init()
-	ms.hashes[k] = slices.Clip(next)
+	ms.hashes[k] = slices.Clip(h.next)
 }
 
 // hashSession is a session element's summary hash, as stored: the first half of its SHA-256.
