@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"herolink/internal/emis"
 	"herolink/internal/store"
 )
 
@@ -79,6 +80,9 @@ func TestAPracticeNoLongerSyncedIsForgottenByTheEngine(t *testing.T) {
 	for _, id := range []int64{1, 2} {
 		e.stored.put(id, storedAt{version: 3})
 		e.memo.put(memoKey{id, true}, passMemo{version: 3})
+		h := e.memo.hasher(memoKey{id, false}, 1)
+		h.hash(emis.RawSession("<AppointmentSession/>"))
+		e.memo.keepHashes(memoKey{id, false}, h)
 		en := newEntry(id, time.Now(), time.Now())
 		s.practices[id] = en
 		s.queueLocked(en)
@@ -88,10 +92,11 @@ func TestAPracticeNoLongerSyncedIsForgottenByTheEngine(t *testing.T) {
 	s.dropLocked(map[int64]bool{2: true})
 	s.mu.Unlock()
 	_, typed := e.types.m[1]
-	if _, ok := e.stored.m[1]; ok || e.memo.known(1) || typed {
-		t.Fatalf("practice 1 dropped, yet remembered: copy %v, memo %v, types %v", ok, e.memo.known(1), typed)
+	_, hashed := e.memo.hashes[memoKey{1, false}]
+	if _, ok := e.stored.m[1]; ok || e.memo.known(1) || typed || hashed {
+		t.Fatalf("practice 1 dropped, yet remembered: copy %v, memo %v, types %v, session hashes %v", ok, e.memo.known(1), typed, hashed)
 	}
-	if _, ok := e.stored.m[2]; !ok || !e.memo.known(2) {
+	if _, ok := e.stored.m[2]; !ok || !e.memo.known(2) || len(e.memo.hashes[memoKey{2, false}]) != 1 {
 		t.Fatal("practice 2, still synced, was forgotten")
 	}
 }
