@@ -239,7 +239,8 @@ func (ms *memos) hasher(k memoKey, elements int) *sessionHasher {
 	return &sessionHasher{seed: ms.hashSeed(), known: known, next: make([]sessionHash, 0, elements)}
 }
 
-// hash is the summary hash of the answer's next session element (hashSession's).
+// hash is the summary hash of the answer's next session element, as stored: the first half
+// of its SHA-256, in hex.
 func (h *sessionHasher) hash(raw emis.RawSession) string {
 	key := maphash.Bytes(h.seed, raw)
 	sum, ok := h.lookup(key)
@@ -275,10 +276,4 @@ func (ms *memos) keepHashes(k memoKey, h *sessionHasher) {
 	defer ms.mu.Unlock()
 	ms.init()
 	ms.hashes[k] = slices.Clip(h.next)
-}
-
-// hashSession is a session element's summary hash, as stored: the first half of its SHA-256.
-func hashSession(raw emis.RawSession) string {
-	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:16])
 }
