@@ -114,8 +114,14 @@ func NewCaller(cfg Config) (*Caller, error) {
 // Call performs one method call and decodes its result into result (nil to ignore it). It
 // returns the envelope even when the outcome is not success, together with an *OutcomeError.
 func (c *Caller) Call(ctx context.Context, method string, params url.Values, result any) (*Envelope, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > c.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	// Otherwise the caller's deadline comes first and bounds the call alone: a context of
+	// the call's own would only be allocated, registered with the caller's and cancelled
+	// again, 2.5 % of the sync's CPU, whose reads each carry a deadline of 10 s.
 	start := time.Now()
 	var buf *[]byte
 	var raw *rawResult // handed its buffer once decoded

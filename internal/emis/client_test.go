@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -127,6 +128,81 @@ func TestCallTimesOutAndSaysSo(t *testing.T) {
 	var te *TransportError
 	if !errors.As(err, &te) || !te.Timeout() {
 		t.Fatalf("err = %v, want a transport timeout", err)
+	}
+}
+
+func TestCallTimesOutAtItsOwnTimeoutWhenTheCallersDeadlineIsLater(t *testing.T) {
+	t.Parallel()
+	stall := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stall:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(stall)
+	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", CallTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.InitializeWithID(ctx, 1)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var te *TransportError
+		if !errors.As(err, &te) || !te.Timeout() {
+			t.Fatalf("err = %v, want a transport timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call outlived its 50 ms timeout under a caller's deadline an hour away")
+	}
+}
+
+// contextRecorder answers every call with an empty success and records each request's context.
+type contextRecorder struct {
+	mu   sync.Mutex
+	ctxs []context.Context
+}
+
+func (r *contextRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.ctxs = append(r.ctxs, req.Context())
+	r.mu.Unlock()
+	body := `<PartnerApiResponse><Outcome>1</Outcome></PartnerApiResponse>`
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Request: req,
+		ContentLength: int64(len(body)), Body: io.NopCloser(strings.NewReader(body))}, nil
+}
+
+func TestCallUnderASoonerDeadlineUsesTheCallersContextAsItIs(t *testing.T) {
+	t.Parallel()
+	rec := &contextRecorder{}
+	c, err := NewCaller(Config{BaseURL: "http://emis.invalid", SupplierID: "s", CallTimeout: time.Minute,
+		HTTPClient: &http.Client{Transport: rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sooner, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Call(sooner, MethodLogout, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(context.Background(), MethodLogout, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.ctxs) != 2 {
+		t.Fatalf("%d requests, want 2", len(rec.ctxs))
+	}
+	if rec.ctxs[0] != sooner {
+		t.Error("a call whose caller's deadline comes first made a context of its own")
+	}
+	if d, ok := rec.ctxs[1].Deadline(); !ok || time.Until(d) > time.Minute {
+		t.Errorf("a call without a deadline ran without its own: deadline %v, %v", d, ok)
 	}
 }
 
