@@ -109,8 +109,8 @@ func TestCredentialsNeverShowTheAPIPassword(t *testing.T) {
 	}
 }
 
-func TestCallTimesOutAndSaysSo(t *testing.T) {
-	t.Parallel()
+// stallingServer answers no call until the test ends or the caller hangs up; it answers its URL.
+func stallingServer(t *testing.T) string {
 	stall := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -118,9 +118,14 @@ func TestCallTimesOutAndSaysSo(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	defer srv.Close()
-	defer close(stall)
-	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", CallTimeout: 50 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(stall) }) // runs first: the handlers return before Close waits for them
+	return srv.URL
+}
+
+func TestCallTimesOutAndSaysSo(t *testing.T) {
+	t.Parallel()
+	c, err := NewCaller(Config{BaseURL: stallingServer(t), SupplierID: "s", CallTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,16 +138,7 @@ func TestCallTimesOutAndSaysSo(t *testing.T) {
 
 func TestCallTimesOutAtItsOwnTimeoutWhenTheCallersDeadlineIsLater(t *testing.T) {
 	t.Parallel()
-	stall := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-stall:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(stall)
-	c, err := NewCaller(Config{BaseURL: srv.URL, SupplierID: "s", CallTimeout: 50 * time.Millisecond})
+	c, err := NewCaller(Config{BaseURL: stallingServer(t), SupplierID: "s", CallTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,36 +18,10 @@ import (
 func TestHoldsOnOnePracticeDoNotWaitForEachOthersCommit(t *testing.T) {
 	st := storetest.OpenPostgres(t)
 	ctx := context.Background()
-	p, err := st.EnsurePractice(ctx, "A81002", 29002, "Riverside")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hold := func(id string, slot int64) store.AppointmentRow {
-		return store.AppointmentRow{ID: id, Reference: "HL-" + id, PracticeGroupID: p.PracticeGroupID, PracticeID: p.ID,
-			SlotID: slot, SessionID: 1, StartAt: time.Now().Add(time.Hour), LengthMin: 10, EMISSlotTypeID: 1,
-			State: "reserved", ReservedUntil: time.Now().Add(time.Hour)}
-	}
-	inserted := make(chan struct{})
-	release := make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- st.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := st.CreateHold(ctx, tx, hold("apt_first", 1), "appointment.reserved"); err != nil {
-				return err
-			}
-			close(inserted)
-			<-release
-			return nil
-		})
-	}()
-	select {
-	case <-inserted:
-	case err := <-first:
-		t.Fatal(err)
-	}
+	hold := holdsOn(t, st, "A81002", 29002)
+	commit := openHold(t, st, hold("apt_first", 1))
 	defer func() {
-		close(release)
-		if err := <-first; err != nil {
+		if err := commit(); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -72,15 +47,7 @@ func TestHoldsOnOnePracticeDoNotWaitForEachOthersCommit(t *testing.T) {
 func TestTwoGroupsOfHoldsOnSharedShardsWaitForEachOtherRatherThanDeadlock(t *testing.T) {
 	st := storetest.OpenPostgres(t)
 	ctx := context.Background()
-	p, err := st.EnsurePractice(ctx, "A81003", 29003, "Millbrook")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hold := func(id string, slot int64) store.AppointmentRow {
-		return store.AppointmentRow{ID: id, Reference: "HL-" + id, PracticeGroupID: p.PracticeGroupID, PracticeID: p.ID,
-			SlotID: slot, SessionID: 1, StartAt: time.Now().Add(time.Hour), LengthMin: 10, EMISSlotTypeID: 1,
-			State: "reserved", ReservedUntil: time.Now().Add(time.Hour)}
-	}
+	hold := holdsOn(t, st, "A81003", 29003)
 	// waitingForLocks waits until n of this database's transactions wait for a lock.
 	waitingForLocks := func(n int) {
 		t.Helper()
@@ -111,30 +78,14 @@ func TestTwoGroupsOfHoldsOnSharedShardsWaitForEachOtherRatherThanDeadlock(t *tes
 		return done
 	}
 
-	inserted, release, third := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		third <- st.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := st.CreateHold(ctx, tx, hold("apt_shard3", 67), "appointment.reserved"); err != nil {
-				return err
-			}
-			close(inserted)
-			<-release
-			return nil
-		})
-	}()
-	select {
-	case <-inserted:
-	case err := <-third:
-		t.Fatal(err)
-	}
+	commit := openHold(t, st, hold("apt_shard3", 67))
 	// Slot 66 is in shard 2 and slot 65 in shard 1: in the slots' own order as much as in
 	// the order given, A would take shard 3 before shard 2, and B shard 2 before shard 1.
 	a := group(hold("apt_a1", 1), hold("apt_a3", 3), hold("apt_a2", 66))
 	waitingForLocks(1) // A, for shard 3
 	b := group(hold("apt_b2", 2), hold("apt_b1", 65))
 	waitingForLocks(2) // and B, for shard 1
-	close(release)
-	if err := <-third; err != nil {
+	if err := commit(); err != nil {
 		t.Fatal(err)
 	}
 	for name, done := range map[string]chan error{"A": a, "B": b} {
@@ -147,7 +98,48 @@ func TestTwoGroupsOfHoldsOnSharedShardsWaitForEachOtherRatherThanDeadlock(t *tes
 			t.Fatalf("group %s still waits after 30 s", name)
 		}
 	}
-	if n := count(t, st, `SELECT COUNT(*) FROM appointments WHERE practice_id = ?`, p.ID); n != 6 {
+	if n := count(t, st, `SELECT COUNT(*) FROM appointments WHERE id IN ('apt_shard3', 'apt_a1', 'apt_a2', 'apt_a3', 'apt_b1', 'apt_b2')`); n != 6 {
 		t.Errorf("%d holds written, want all 6", n)
 	}
+}
+
+// holdsOn makes a practice and answers a maker of its holds, reserved for an hour.
+func holdsOn(t *testing.T, st *store.Store, ods string, cdb int) func(id string, slot int64) store.AppointmentRow {
+	t.Helper()
+	p, err := st.EnsurePractice(context.Background(), ods, cdb, "Practice "+ods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(id string, slot int64) store.AppointmentRow {
+		return store.AppointmentRow{ID: id, Reference: "HL-" + id, PracticeGroupID: p.PracticeGroupID, PracticeID: p.ID,
+			SlotID: slot, SessionID: 1, StartAt: time.Now().Add(time.Hour), LengthMin: 10, EMISSlotTypeID: 1,
+			State: "reserved", ReservedUntil: time.Now().Add(time.Hour)}
+	}
+}
+
+// openHold writes a hold in a transaction it leaves open, holding the hold's locks, until
+// commit is called; commit answers the transaction's error.
+func openHold(t *testing.T, st *store.Store, row store.AppointmentRow) (commit func() error) {
+	t.Helper()
+	ctx := context.Background()
+	inserted, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- st.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := st.CreateHold(ctx, tx, row, "appointment.reserved"); err != nil {
+				return err
+			}
+			close(inserted)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-inserted:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return sync.OnceValue(func() error {
+		close(release)
+		return <-done
+	})
 }
