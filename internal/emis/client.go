@@ -121,7 +121,7 @@ func (c *Caller) Call(ctx context.Context, method string, params url.Values, res
 	}
 	// Otherwise the caller's deadline comes first and bounds the call alone: a context of
 	// the call's own would only be allocated, registered with the caller's and cancelled
-	// again, 2.5 % of the sync's CPU, whose reads each carry a deadline of 10 s.
+	// again, 2.2 % of the sync's CPU, whose reads each carry a deadline of 10 s.
 	start := time.Now()
 	var buf *[]byte
 	var raw *rawResult // handed its buffer once decoded
