@@ -148,7 +148,8 @@ func dayOf(date string) (int32, bool) {
 	return dayNumber(d), true
 }
 
-// hashOf is a stored summary hash compactly; false for a hash the sync cannot have made (sessionHasher.hash).
+// hashOf is a stored summary hash compactly; false for a hash the sync cannot have made
+// (sessionHasher.hash).
 func hashOf(h string) (sum [16]byte, hashed, ok bool) {
 	if h == "" {
 		return sum, false, true

@@ -37,11 +37,7 @@ func TestASyncPassesWriteTransactionUsesStatementsPreparedOnce(t *testing.T) {
 // herolink's CPU.
 func TestASyncPassThatChangesSlotsPreparesNoStatementOfItsOwn(t *testing.T) {
 	ctx := context.Background()
-	st := openMigratedSQLite(t)
-	p, err := st.EnsurePractice(ctx, "A81002", 90002, "Booking Practice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, p := openMigratedSQLiteWithPractice(t, "A81002", 90002)
 	start := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
 	session := SessionRow{ID: 11, Date: "2026-12-08", StartAt: start, EndAt: start.Add(time.Hour), SlotLength: 10, Name: "Morning", SiteID: 1, Hash: "a"}
 	slots := func(status string, patient int64) map[int64][]SlotRow {
@@ -76,11 +72,7 @@ func TestASyncPassThatChangesSlotsPreparesNoStatementOfItsOwn(t *testing.T) {
 // A first sync records its progress every 20 slot lists: the statement is parsed once.
 func TestFirstSyncProgressIsRecordedThroughAStatementPreparedOnce(t *testing.T) {
 	ctx := context.Background()
-	st := openMigratedSQLite(t)
-	p, err := st.EnsurePractice(ctx, "A81001", 90001, "Progress Practice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, p := openMigratedSQLiteWithPractice(t, "A81001", 90001)
 	if err := st.RecordSyncProgress(ctx, p.ID, 20, 110); err != nil {
 		t.Fatal(err)
 	}
@@ -116,4 +108,15 @@ func openMigratedSQLite(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// openMigratedSQLiteWithPractice is openMigratedSQLite with one practice in it.
+func openMigratedSQLiteWithPractice(t *testing.T, ods string, cdb int) (*Store, Practice) {
+	t.Helper()
+	st := openMigratedSQLite(t)
+	p, err := st.EnsurePractice(context.Background(), ods, cdb, "Practice "+ods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, p
 }
