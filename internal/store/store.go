@@ -106,7 +106,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex()}, nil
+	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex(), unchanged: recordGatherer()}, nil
 }
 
 // DefaultPoolSize is how many PostgreSQL connections an instance keeps unless its URL says
@@ -149,7 +149,7 @@ func openPostgres(ctx context.Context, url string, configure func(*pgxpool.Confi
 		return nil, fmt.Errorf("store: connect to PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactPg(err))
 	}
 	c := &conn{dialect: Postgres, pool: pool}
-	return &Store{dialect: Postgres, db: c, read: c, now: time.Now, slots: newSlotIndex()}, nil
+	return &Store{dialect: Postgres, db: c, read: c, now: time.Now, slots: newSlotIndex(), unchanged: recordGatherer()}, nil
 }
 
 // redactPg keeps a connection error's kind without the connection string it may quote.
