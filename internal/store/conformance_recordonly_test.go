@@ -225,3 +225,72 @@ func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
 		}
 	})
 }
+
+// On SQLite, passes that wrote only their records (at most the refresh times of sessions a
+// refresh confirmed) and end together share the unchanged passes' transaction: one commit,
+// where each took its own. Each is still checked alone, and one whose check fails writes
+// nothing there and takes its whole transaction.
+func TestPassesWritingOnlyTheirRecordsShareOneCommitOnSQLiteEachCheckedAlone(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenSQLite(t)
+	st.GatherFor(300 * time.Millisecond) // the four calls surely meet
+	clock := newLeaseClock(st)
+	ps := syncablePractices(t, st, 4)
+	held := heldSet(round(t, st, "a"))
+	fence := func(i int) *store.SyncFence { return &store.SyncFence{Holder: "a", Token: held[ps[i]]} }
+	versions := make([]int64, len(ps))
+	for i, p := range ps {
+		firstSyncOfTwoSessions(t, st, p, fence(i))
+		v, err := st.DiaryVersion(ctx, p)
+		must(t, err)
+		versions[i] = v
+	}
+	first := syncedAtOf(t, st, ps[0])
+	clock.add(leaseTTL / 2) // the leases still hold
+	commits := st.CountCommits(t)
+
+	diffs := []store.DiaryDiff{
+		{PracticeID: ps[0], Full: true, VersionRead: versions[0], Confirmed: []int64{901}, Fence: fence(0)},
+		// Another write came after this pass read the version: its check fails.
+		{PracticeID: ps[1], Full: true, VersionRead: versions[1] - 1, Confirmed: []int64{901}, Fence: fence(1)},
+		{PracticeID: ps[2], VersionRead: versions[2], Confirmed: []int64{902}, Fence: fence(2)},
+	}
+	applied := make([]store.DiaryApplied, len(diffs))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, d := range diffs {
+		wg.Go(func() { applied[i], errs[i] = st.ApplyDiaryPass(ctx, d) })
+	}
+	wg.Go(func() { errs[3] = st.RecordUnchangedPass(ctx, ps[3], true, fence(3)) })
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("pass %d: %v", i, err)
+		}
+	}
+	// The batch, and the whole transaction of the pass whose check failed.
+	if n := commits.Load(); n != 2 {
+		t.Errorf("four passes ending together committed %d times; want 2 (the three that wrote only their records, the one whose check failed)", n)
+	}
+	now := clock.now()
+	for i, p := range ps {
+		status, err := st.SyncStatus(ctx, p)
+		must(t, err)
+		if !status.LastSuccessAt.Equal(now) {
+			t.Errorf("pass %d recorded its success at %v, want %v", i, status.LastSuccessAt, now)
+		}
+	}
+	if got := syncedAtOf(t, st, ps[0]); !got[901].Equal(now) || !got[902].Equal(first[902]) {
+		t.Errorf("the first pass confirmed session 901: slots read at %v, want 901 at %v and 902 as before", got, now)
+	}
+	if applied[0].Version != versions[0] || !applied[0].At.Equal(now) {
+		t.Errorf("the first pass says version %d at %v; want %d at %v", applied[0].Version, applied[0].At, versions[0], now)
+	}
+	// Its proof may be stale: the session stays due, and the next pass compares it.
+	if got := syncedAtOf(t, st, ps[1]); !got[901].Equal(first[901]) {
+		t.Errorf("the pass whose check failed marked session 901 read at %v", got[901])
+	}
+	if got := syncedAtOf(t, st, ps[2]); !got[902].Equal(now) || !got[901].Equal(first[901]) {
+		t.Errorf("the near pass confirmed session 902: slots read at %v", got)
+	}
+}

@@ -302,11 +302,16 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	var changes []SlotChange
 	version := int64(-1)
 	var moved bool
-	// On PostgreSQL most record-only passes take one statement outside a transaction; one
-	// whose checks fail takes the transaction, which says which failed.
-	alone := d.recordOnly() && d.PruneBefore == "" && s.dialect == Postgres
+	// Most record-only passes without days to prune take no transaction of their own: on
+	// PostgreSQL one statement, on SQLite a share of the unchanged passes' (recordOnlyGathered).
+	// One whose checks fail takes the transaction, which says which failed.
+	alone := d.recordOnly() && d.PruneBefore == ""
 	if alone {
-		ok, err := s.recordOnlyPassAlone(ctx, d, now)
+		record := s.recordOnlyPassAlone
+		if s.dialect == SQLite {
+			record = s.recordOnlyGathered
+		}
+		ok, err := record(ctx, d, now)
 		if err != nil {
 			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 		}

@@ -63,6 +63,28 @@ func (s *Store) recordOnlyPassAlone(ctx context.Context, d DiaryDiff, now int64)
 	return n > 0, nil
 }
 
+// recordOnlyGathered applies a record-only pass without pruning on SQLite in the transaction
+// of the unchanged passes and record-only passes ending with it (RecordUnchangedPass's batch):
+// at 7,000 practices a hundred passes a second, each a transaction of its own, and a BEGIN
+// and a COMMIT (its WAL frames written apart) cost more than its statements. ok is false,
+// with nothing written, when one of its checks failed.
+func (s *Store) recordOnlyGathered(ctx context.Context, d DiaryDiff, now int64) (ok bool, err error) {
+	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID: d.PracticeID, recordOnly: &d, now: now}, s.recordUnchangedPasses)
+	if err != nil {
+		return false, err
+	}
+	return refused == nil, nil
+}
+
+// recordOnlyInBatch is applyRecordOnlyTx for a gathered pass (recordOnlyGathered).
+func recordOnlyInBatch(ctx context.Context, tx *Tx, p unchangedPass) (refused, err error) {
+	_, ok, err := applyRecordOnlyTx(ctx, tx, *p.recordOnly, p.now)
+	if err != nil || ok {
+		return nil, err
+	}
+	return errRecordOnlyChecks, nil
+}
+
 // recordOnlyStatement picks, of stmts (without and with a fence), the one for d's pass and
 // gives the arguments of its checked record.
 func recordOnlyStatement(stmts [2]string, d DiaryDiff, now int64) (string, []any) {

@@ -1,7 +1,38 @@
 package store
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"modernc.org/sqlite"
+)
 
 // GatherFor makes the store's batched calls (diary versions, unchanged passes) wait d for
 // others to join, so that a test's concurrent calls surely meet.
 func (s *Store) GatherFor(d time.Duration) { s.versions.window, s.unchanged.window = d, d }
+
+// CountCommits counts, from now on, the transactions SQLite's writing connection commits (its
+// commit hook), statements outside a transaction included.
+func (s *Store) CountCommits(t testing.TB) *atomic.Int64 {
+	t.Helper()
+	n := new(atomic.Int64)
+	c, err := s.db.sql.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Raw(func(dc any) error {
+		h, ok := dc.(sqlite.HookRegisterer)
+		if !ok {
+			return fmt.Errorf("%T registers no hooks", dc)
+		}
+		h.RegisterCommitHook(func() int32 { n.Add(1); return 0 })
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

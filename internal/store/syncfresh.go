@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -124,21 +125,31 @@ func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, erro
 // as the previous pass of its window left them, so wrote nothing else: the freshness figures
 // move on as if the whole diff had been applied. Under a fence it records only while the
 // lease is still held. Passes ending within a few milliseconds of one another are recorded in
-// one write (gather.go), each under its own fence.
+// one write (gather.go), each under its own fence; on SQLite that write also takes the
+// record-only passes of ApplyDiaryPass ending with them (recordOnlyGathered).
 func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full bool, fence *SyncFence) error {
-	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID, full, fence}, s.recordUnchangedPasses)
+	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID: practiceID, full: full, fence: fence}, s.recordUnchangedPasses)
 	if err != nil {
 		return fmt.Errorf("store: record an unchanged pass of practice %d: %w", practiceID, err)
 	}
 	return refused
 }
 
-// unchangedPass is one RecordUnchangedPass call.
+// unchangedPass is one RecordUnchangedPass call, or on SQLite one record-only pass.
 type unchangedPass struct {
 	practiceID int64
 	full       bool
 	fence      *SyncFence
+	// recordOnly is a record-only pass of ApplyDiaryPass with nothing to prune, applied as
+	// applyRecordOnlyTx applies it at now, the time the pass asked (what its DiaryApplied.At
+	// says); it is refused with errRecordOnlyChecks when one of its checks failed.
+	recordOnly *DiaryDiff
+	now        int64
 }
+
+// errRecordOnlyChecks refuses a gathered record-only pass one of whose checks failed: it
+// wrote nothing, and the pass takes its whole transaction, which says which.
+var errRecordOnlyChecks = errors.New("store: a record-only pass's checks failed")
 
 // refusal is what recording p was answered when no row was written.
 func (p unchangedPass) refusal() error {
@@ -162,7 +173,7 @@ const recordUnchangedBatchPostgres = `UPDATE sync_state s SET last_success_at = 
 func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) ([]error, error) {
 	now := s.nowMS()
 	switch {
-	case len(ps) == 1:
+	case len(ps) == 1 && ps[0].recordOnly == nil:
 		refused, err := recordUnchanged(ctx, s.db.ExecPrepared, ps[0], now)
 		return []error{refused}, err
 	case s.dialect == SQLite:
@@ -170,7 +181,12 @@ func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) (
 		err := s.inTx(ctx, func(tx *Tx) error {
 			for i, p := range ps {
 				var err error
-				if out[i], err = recordUnchanged(ctx, tx.ExecContext, p, now); err != nil {
+				if p.recordOnly != nil {
+					out[i], err = recordOnlyInBatch(ctx, tx, p)
+				} else {
+					out[i], err = recordUnchanged(ctx, tx.ExecContext, p, now)
+				}
+				if err != nil {
 					return err
 				}
 			}
