@@ -11,11 +11,15 @@ import (
 // ended before it goes on to EMIS, which is all the sync's memo needs (slotsync/memo.go).
 
 // diaryVersionsOf* read several practices' versions: ids as an array on PostgreSQL, as a JSON
-// array on SQLite, so that one prepared statement serves any number.
+// array on SQLite, so that one prepared statement serves any number. A practice has at most
+// one diary row (the key is practice and shard); one with none has no row in the answer. On
+// SQLite the ids are joined to the counters' key: "IN (SELECT ...) GROUP BY" built a
+// temporary index of the ids and sorted the answer, a quarter more per query.
 const (
 	diaryVersionOneSQL      = `SELECT COALESCE(MAX(diary), 0) FROM slot_versions WHERE practice_id = ? AND shard = -1`
 	diaryVersionsOfPostgres = `SELECT practice_id, MAX(diary) FROM slot_versions WHERE practice_id = ANY(?) AND shard = -1 GROUP BY practice_id`
-	diaryVersionsOfSQLite   = `SELECT practice_id, MAX(diary) FROM slot_versions WHERE practice_id IN (SELECT value FROM json_each(?)) AND shard = -1 GROUP BY practice_id`
+	diaryVersionsOfSQLite   = `SELECT v.practice_id, v.diary FROM json_each(?) AS ids
+	JOIN slot_versions v ON v.practice_id = ids.value AND v.shard = -1`
 )
 
 // diaryVersionsOf reads the diary versions of ids, in their order; 0 for a practice with none.
