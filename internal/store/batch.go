@@ -35,6 +35,10 @@ func (b *batch) exec(ctx context.Context, q string, args ...any) error {
 		b.pg.Queue(rebind(q), pgArgs(args)...)
 		return nil
 	}
+	ctx, err := quiet(ctx)
+	if err != nil {
+		return err
+	}
 	if hot := b.tx.stmt(ctx, q); hot != nil {
 		_, err := hot.ExecContext(ctx, args...)
 		return err
@@ -44,13 +48,12 @@ func (b *batch) exec(ctx context.Context, q string, args ...any) error {
 		if n, ok := ctx.Value(adHocPreparesKey{}).(*int); ok {
 			*n++
 		}
-		var err error
 		if st, err = b.tx.PrepareContext(ctx, q); err != nil {
 			return err
 		}
 		b.stmts[q] = st
 	}
-	_, err := st.ExecContext(ctx, args...)
+	_, err = st.ExecContext(ctx, args...)
 	return err
 }
 
