@@ -34,27 +34,40 @@ func firstSyncedByA(t *testing.T, st *store.Store) (p int64, fenceA *store.SyncF
 	}
 }
 
+// passRecord is what a record-only pass of practice p writes: when session 901's slots were
+// read, and the practice's last success.
+type passRecord struct{ read901, lastSuccess time.Time }
+
+func passRecordOf(t *testing.T, st *store.Store, p int64) passRecord {
+	t.Helper()
+	status, err := st.SyncStatus(context.Background(), p)
+	must(t, err)
+	return passRecord{syncedAtOf(t, st, p)[901], status.LastSuccessAt}
+}
+
+// refusedRecordOnlyPass applies a record-only pass confirming session 901 under fence and
+// fails t unless it is refused as having lost the lease, writing nothing.
+func refusedRecordOnlyPass(t *testing.T, st *store.Store, p int64, fence *store.SyncFence, v int64, before passRecord) {
+	t.Helper()
+	_, err := st.ApplyDiaryPass(context.Background(), store.DiaryDiff{PracticeID: p, Full: true, VersionRead: v, Confirmed: []int64{901}, Fence: fence})
+	if !errors.Is(err, store.ErrSyncLeaseLost) {
+		t.Fatalf("the pass: %v, want ErrSyncLeaseLost", err)
+	}
+	if after := passRecordOf(t, st, p); after != before {
+		t.Fatalf("the refused pass wrote: %+v, was %+v", after, before)
+	}
+}
+
 func TestARefreshFromAnInstanceThatLostTheLeaseIsRefusedAndMarksNothingRead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		p, fenceA, takenByB := firstSyncedByA(t, st)
-		before := syncedAtOf(t, st, p)
-		statusBefore, err := st.SyncStatus(ctx, p)
-		must(t, err)
+		before := passRecordOf(t, st, p)
 
 		takenByB()
 		v, err := st.DiaryVersion(ctx, p)
 		must(t, err)
-		_, err = st.ApplyDiaryPass(ctx, store.DiaryDiff{PracticeID: p, Full: true, VersionRead: v, Confirmed: []int64{901}, Fence: fenceA})
-		if !errors.Is(err, store.ErrSyncLeaseLost) {
-			t.Fatalf("A's refresh after losing the lease: %v, want ErrSyncLeaseLost", err)
-		}
-		status, err := st.SyncStatus(ctx, p)
-		must(t, err)
-		if got := syncedAtOf(t, st, p); !got[901].Equal(before[901]) || !status.LastSuccessAt.Equal(statusBefore.LastSuccessAt) {
-			t.Fatalf("A's refused refresh wrote: slots read at %v (were %v), last success %v (was %v)",
-				got, before, status.LastSuccessAt, statusBefore.LastSuccessAt)
-		}
+		refusedRecordOnlyPass(t, st, p, fenceA, v, before) // A's refresh after losing the lease
 	})
 }
 
@@ -293,4 +306,32 @@ func TestPassesWritingOnlyTheirRecordsShareOneCommitOnSQLiteEachCheckedAlone(t *
 	if got := syncedAtOf(t, st, ps[2]); !got[902].Equal(now) || !got[901].Equal(first[901]) {
 		t.Errorf("the near pass confirmed session 902: slots read at %v", got)
 	}
+}
+
+// On SQLite a pass that wrote only its record waits for others to join its write: its lease
+// is checked when the write is made, not when the pass asked. One whose lease ran out
+// meanwhile is refused, and writes nothing. (On PostgreSQL such a pass is one statement as
+// soon as it asks.)
+func TestARecordOnlyPassWhoseLeaseRunsOutBeforeItsWriteIsRefused(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	p, fenceA, _ := firstSyncedByA(t, st)
+	before := passRecordOf(t, st, p)
+	v, err := st.DiaryVersion(ctx, p)
+	must(t, err)
+	// The pass asks while its lease holds; every later reading of the clock finds it
+	// run out (no other instance has taken the practice).
+	asked := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
+	var mu sync.Mutex
+	readings := 0
+	st.SetClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		readings++
+		if readings == 1 {
+			return asked
+		}
+		return asked.Add(leaseTTL)
+	})
+	refusedRecordOnlyPass(t, st, p, fenceA, v, before)
 }

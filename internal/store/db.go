@@ -223,8 +223,10 @@ type Tx struct {
 // to watch it and sets SQLite's progress handler: at 7,000 practices the sync's transactions
 // run thousands of statements a second, each a fraction of a millisecond, and the watch was
 // about 1 % of herolink's CPU besides the goroutines' start and exit. The transaction stays
-// bound to ctx: database/sql rolls it back when ctx ends, and a statement asked for after that
-// does not start (err). A statement already running finishes first.
+// bound to ctx: database/sql rolls it back when ctx ends (and closes a read's rows: it still
+// watches each read), and a statement asked for after that does not start (err). A statement
+// already running finishes first, however long it takes. River's statements (SQLTx) and the
+// migrations do not come through here and keep watching their context.
 func quiet(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

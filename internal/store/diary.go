@@ -307,17 +307,21 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	// One whose checks fail takes the transaction, which says which failed.
 	alone := d.recordOnly() && d.PruneBefore == ""
 	if alone {
-		record := s.recordOnlyPassAlone
+		at := now
+		var ok bool
+		var err error
 		if s.dialect == SQLite {
-			record = s.recordOnlyGathered
+			at, ok, err = s.recordOnlyGathered(ctx, d)
+		} else {
+			ok, err = s.recordOnlyPassAlone(ctx, d, now)
 		}
-		ok, err := record(ctx, d, now)
 		if err != nil {
 			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 		}
 		if ok {
-			return DiaryApplied{Version: d.VersionRead, At: time.UnixMilli(now)}, nil
+			return DiaryApplied{Version: d.VersionRead, At: time.UnixMilli(at)}, nil
 		}
+		now = s.nowMS() // the wait for the batch took time: the transaction checks the lease now
 	}
 	err := s.inTx(ctx, func(tx *Tx) error {
 		changes, version, moved = nil, -1, false

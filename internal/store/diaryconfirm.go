@@ -66,19 +66,25 @@ func (s *Store) recordOnlyPassAlone(ctx context.Context, d DiaryDiff, now int64)
 // recordOnlyGathered applies a record-only pass without pruning on SQLite in the transaction
 // of the unchanged passes and record-only passes ending with it (RecordUnchangedPass's batch):
 // at 7,000 practices a hundred passes a second, each a transaction of its own, and a BEGIN
-// and a COMMIT (its WAL frames written apart) cost more than its statements. ok is false,
-// with nothing written, when one of its checks failed.
-func (s *Store) recordOnlyGathered(ctx context.Context, d DiaryDiff, now int64) (ok bool, err error) {
-	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID: d.PracticeID, recordOnly: &d, now: now}, s.recordUnchangedPasses)
+// and a COMMIT (its WAL frames written apart) cost more than its statements. It is recorded,
+// and its lease checked, at the batch's time, which at says. ok is false, with nothing
+// written, when one of its checks failed.
+//
+// As for RecordUnchangedPass, the batch runs under its own bound (gatherTimeout), not ctx: a
+// pass whose ctx ends while it waits is answered ctx's error, and its record may still be
+// written. The sync calls it under a context that does not end before that bound.
+func (s *Store) recordOnlyGathered(ctx context.Context, d DiaryDiff) (at int64, ok bool, err error) {
+	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID: d.PracticeID, recordOnly: &d, at: &at}, s.recordUnchangedPasses)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
-	return refused == nil, nil
+	return at, refused == nil, nil
 }
 
-// recordOnlyInBatch is applyRecordOnlyTx for a gathered pass (recordOnlyGathered).
-func recordOnlyInBatch(ctx context.Context, tx *Tx, p unchangedPass) (refused, err error) {
-	_, ok, err := applyRecordOnlyTx(ctx, tx, *p.recordOnly, p.now)
+// recordOnlyInBatch is applyRecordOnlyTx for a gathered pass (recordOnlyGathered), at now.
+func recordOnlyInBatch(ctx context.Context, tx *Tx, p unchangedPass, now int64) (refused, err error) {
+	*p.at = now // read by the pass once the batch is answered
+	_, ok, err := applyRecordOnlyTx(ctx, tx, *p.recordOnly, now)
 	if err != nil || ok {
 		return nil, err
 	}

@@ -18,10 +18,11 @@ func goroutinesCreated(t *testing.T) uint64 {
 	return s[0].Value.Uint64()
 }
 
-// Statements in a SQLite transaction under a context that can end start no goroutine each:
+// Writes in a SQLite transaction under a context that can end start no goroutine each:
 // modernc's driver watched such a context on a goroutine of its own for every statement, and
-// the sync runs thousands a second.
-func TestStatementsInASQLiteTransactionStartNoGoroutineEach(t *testing.T) {
+// the sync runs thousands a second. (A read still starts one, database/sql's, which closes
+// its rows when the transaction ends.)
+func TestWritesInASQLiteTransactionStartNoGoroutineEach(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st, p := openMigratedSQLiteWithPractice(t, "A81003", 90003)

@@ -141,10 +141,10 @@ type unchangedPass struct {
 	full       bool
 	fence      *SyncFence
 	// recordOnly is a record-only pass of ApplyDiaryPass with nothing to prune, applied as
-	// applyRecordOnlyTx applies it at now, the time the pass asked (what its DiaryApplied.At
-	// says); it is refused with errRecordOnlyChecks when one of its checks failed.
+	// applyRecordOnlyTx applies it at the batch's time, written to at (its DiaryApplied.At);
+	// it is refused with errRecordOnlyChecks when one of its checks failed. SQLite only.
 	recordOnly *DiaryDiff
-	now        int64
+	at         *int64
 }
 
 // errRecordOnlyChecks refuses a gathered record-only pass one of whose checks failed: it
@@ -182,17 +182,22 @@ func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) (
 			for i, p := range ps {
 				var err error
 				if p.recordOnly != nil {
-					out[i], err = recordOnlyInBatch(ctx, tx, p)
+					out[i], err = recordOnlyInBatch(ctx, tx, p, now)
 				} else {
 					out[i], err = recordUnchanged(ctx, tx.ExecContext, p, now)
 				}
 				if err != nil {
-					return err
+					return fmt.Errorf("practice %d: %w", p.practiceID, err) // every pass of the batch is answered it
 				}
 			}
 			return nil
 		})
 		return out, err
+	}
+	for _, p := range ps {
+		if p.recordOnly != nil {
+			return nil, fmt.Errorf("store: practice %d: a record-only pass is gathered on SQLite only", p.practiceID)
+		}
 	}
 	return s.recordUnchangedBatch(ctx, ps, now)
 }
