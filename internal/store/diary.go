@@ -305,8 +305,8 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	// Most record-only passes without days to prune take no transaction of their own: on
 	// PostgreSQL one statement, on SQLite a share of the unchanged passes' (recordOnlyGathered).
 	// One whose checks fail takes the transaction, which says which failed.
-	alone := d.recordOnly() && d.PruneBefore == ""
-	if alone {
+	tried := d.recordOnly() && d.PruneBefore == "" // the shorter write was tried first
+	if tried {
 		at := now
 		var ok bool
 		var err error
@@ -325,7 +325,7 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 	}
 	err := s.inTx(ctx, func(tx *Tx) error {
 		changes, version, moved = nil, -1, false
-		if d.recordOnly() && !alone {
+		if d.recordOnly() && !tried {
 			v, ok, err := applyRecordOnlyTx(ctx, tx, d, now)
 			if err != nil || ok {
 				version = v

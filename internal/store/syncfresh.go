@@ -194,11 +194,6 @@ func (s *Store) recordUnchangedPasses(ctx context.Context, ps []unchangedPass) (
 		})
 		return out, err
 	}
-	for _, p := range ps {
-		if p.recordOnly != nil {
-			return nil, fmt.Errorf("store: practice %d: a record-only pass is gathered on SQLite only", p.practiceID)
-		}
-	}
 	return s.recordUnchangedBatch(ctx, ps, now)
 }
 
