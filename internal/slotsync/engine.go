@@ -44,7 +44,9 @@ type Engine struct {
 	MaxRefreshPerPass int           // rolling refreshes per pass, to spread their load; 8 if zero
 	SlotConcurrency   int           // GetSlotsForSession calls in flight per practice; 4 if zero
 	Now               func() time.Time
-	// OnChange hears every slot change a pass applied, after it is committed.
+	// OnChange hears every slot change a pass applied, after it is committed. The passes of
+	// several practices call it at once (on SQLite, passes committed together return together):
+	// it must be safe for concurrent use.
 	OnChange func(practiceID int64, changes []store.SlotChange)
 	// Calls counts EMIS calls made, by method (may be nil).
 	Calls func(method string)

@@ -51,6 +51,7 @@ type testBundle struct {
 	engine     *slotsync.Engine
 	clock      *clock
 	practiceID int64
+	changesMu  sync.Mutex // OnChange is called from the scheduler's workers at once
 	changes    []store.SlotChange
 	failSlots  atomic.Bool // the EMIS server fails every GetSlotsForSession
 	// intercept, when set, sees every Partner API request first; it answers (true) or lets
@@ -100,7 +101,11 @@ func setupOn(t *testing.T, st *store.Store, start time.Time, extra int) *testBun
 	b.world, b.demo, b.store, b.practices, b.clock, b.practiceID = w, demo, st, svc, c, res.PracticeID
 	b.inner = inner
 	b.engine = &slotsync.Engine{Store: st, Conns: svc, Now: c.Now, MaxRefreshPerPass: 1000,
-		OnChange: func(_ int64, ch []store.SlotChange) { b.changes = append(b.changes, ch...) }}
+		OnChange: func(_ int64, ch []store.SlotChange) {
+			b.changesMu.Lock()
+			defer b.changesMu.Unlock()
+			b.changes = append(b.changes, ch...)
+		}}
 	return b
 }
 
@@ -114,7 +119,9 @@ func (b *testBundle) full() slotsync.Window {
 
 func (b *testBundle) sync(t *testing.T) slotsync.Result {
 	t.Helper()
+	b.changesMu.Lock()
 	b.changes = nil
+	b.changesMu.Unlock()
 	res, err := b.engine.Sync(context.Background(), b.practiceID, b.full())
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,6 @@ func TestAFirstSyncsSlotsWrittenAfterItsSessionsMoveTheDiaryVersion(t *testing.T
 func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
 	ctx := context.Background()
 	each(t, func(t *testing.T, st *store.Store, c *clock) {
-		st.GatherFor(300 * time.Millisecond) // the four reads surely meet
 		var ids []int64
 		for i, ods := range []string{"A81001", "A81002", "A81003"} {
 			pid := setUp(t, st, ods).practice.ID
@@ -113,7 +112,8 @@ func TestDiaryVersionsReadTogetherAreEachPracticesOwn(t *testing.T) {
 				must(t, err)
 			}
 		}
-		ids = append(ids, ids[2]+1000) // no practice: nothing stored
+		ids = append(ids, ids[2]+1000)       // no practice: nothing stored
+		st.GatherFor(300 * time.Millisecond) // the four reads surely meet
 		alone := map[int64]int64{}
 		for _, id := range ids {
 			v, err := st.DiaryVersion(ctx, id)

@@ -181,7 +181,6 @@ func TestAnUnchangedPassFromAnInstanceThatLostTheLeaseIsRefusedAndRecordsNothing
 func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		st.GatherFor(300 * time.Millisecond) // the five calls surely meet
 		clock := newLeaseClock(st)
 		ps := syncablePractices(t, st, 5)
 		held := heldSet(round(t, st, "a"))
@@ -189,6 +188,7 @@ func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
 		for i := range 4 {
 			firstSyncOfTwoSessions(t, st, ps[i], fence(i))
 		}
+		st.GatherFor(300 * time.Millisecond) // the five calls surely meet
 		before, err := st.SyncStatus(ctx, ps[0])
 		must(t, err)
 		clock.add(leaseTTL / 2) // the leases still hold
@@ -246,7 +246,6 @@ func TestUnchangedPassesRecordedTogetherAreEachCheckedAlone(t *testing.T) {
 func TestPassesWritingOnlyTheirRecordsShareOneCommitOnSQLiteEachCheckedAlone(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.OpenSQLite(t)
-	st.GatherFor(300 * time.Millisecond) // the four calls surely meet
 	clock := newLeaseClock(st)
 	ps := syncablePractices(t, st, 4)
 	held := heldSet(round(t, st, "a"))
@@ -259,7 +258,8 @@ func TestPassesWritingOnlyTheirRecordsShareOneCommitOnSQLiteEachCheckedAlone(t *
 		versions[i] = v
 	}
 	first := syncedAtOf(t, st, ps[0])
-	clock.add(leaseTTL / 2) // the leases still hold
+	clock.add(leaseTTL / 2)              // the leases still hold
+	st.GatherFor(300 * time.Millisecond) // the four calls surely meet
 	commits := st.CountCommits(t)
 
 	diffs := []store.DiaryDiff{

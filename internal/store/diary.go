@@ -296,12 +296,11 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 	return applied.Changes, err
 }
 
-// ApplyDiaryPass is ApplyDiary that also says the diary version its write left.
+// ApplyDiaryPass is ApplyDiary that also says the diary version its write left. On SQLite a
+// small pass shares its transaction with others ending with it (diarywrites.go), and then
+// waits for that transaction whatever ctx says: the sync gives it a context of its own bound.
 func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, error) {
 	now := s.nowMS()
-	var changes []SlotChange
-	version := int64(-1)
-	var moved bool
 	// Most record-only passes without days to prune take no transaction of their own: on
 	// PostgreSQL one statement, on SQLite a share of the unchanged passes' (recordOnlyGathered).
 	// One whose checks fail takes the transaction, which says which failed.
@@ -323,8 +322,35 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		}
 		now = s.nowMS() // the wait for the batch took time: the transaction checks the lease now
 	}
+	if s.dialect == SQLite && d.joinsWrites() {
+		w, err := s.writes.do(context.WithoutCancel(ctx), passWrite{d: d, tried: tried}, s.applyPassesTogether)
+		if err == nil {
+			err = w.err
+		}
+		if err != nil {
+			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+		}
+		return w.applied, nil
+	}
+	var applied DiaryApplied
 	err := s.inTx(ctx, func(tx *Tx) error {
-		changes, version, moved = nil, -1, false
+		var err error
+		applied, err = s.applyPassTx(ctx, tx, d, now, tried)
+		return err
+	})
+	if err != nil {
+		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+	}
+	return applied, nil
+}
+
+// applyPassTx is ApplyDiaryPass's transaction, at now; tried says the pass was tried as a
+// record-only write first and its checks failed.
+func (s *Store) applyPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, tried bool) (DiaryApplied, error) {
+	var changes []SlotChange
+	version := int64(-1)
+	var moved bool
+	err := func() error {
 		if d.recordOnly() && !tried {
 			v, ok, err := applyRecordOnlyTx(ctx, tx, d, now)
 			if err != nil || ok {
@@ -438,9 +464,9 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 			}
 		}
 		return writes.flush(ctx)
-	})
+	}()
 	if err != nil {
-		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
+		return DiaryApplied{Version: -1}, err
 	}
 	return DiaryApplied{Changes: changes, Version: version, Moved: moved, At: time.UnixMilli(now)}, nil
 }

@@ -10,9 +10,19 @@ import (
 	"modernc.org/sqlite"
 )
 
-// GatherFor makes the store's batched calls (diary versions, unchanged passes) wait d for
-// others to join, so that a test's concurrent calls surely meet.
-func (s *Store) GatherFor(d time.Duration) { s.versions.window, s.unchanged.window = d, d }
+// GatherFor makes the store's batched calls (diary versions, unchanged passes, writes) wait d
+// for others to join, every batch, so that a test's concurrent calls surely meet.
+func (s *Store) GatherFor(d time.Duration) {
+	s.versions.waitEvery(d)
+	s.unchanged.waitEvery(d)
+	s.writes.waitEvery(d)
+}
+
+func (g *gatherer[In, Out]) waitEvery(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.window, g.lonely, g.skip = d, 0, 0
+}
 
 // CountCommits counts, from now on, the transactions SQLite's writing connection commits (its
 // commit hook), statements outside a transaction included.

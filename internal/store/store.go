@@ -39,6 +39,9 @@ type Store struct {
 	// unchanged records the passes that found nothing new and end together in one write.
 	versions  gatherer[int64, int64]
 	unchanged gatherer[unchangedPass, error]
+	// writes applies SQLite's small passes writing slots ending together in one transaction
+	// (diarywrites.go).
+	writes gatherer[passWrite, passWritten]
 	// feedExpiredAt is when this instance last deleted the change feed's expired rows (Unix
 	// ms; feedExpiryDue).
 	feedExpiredAt atomic.Int64
@@ -106,7 +109,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex(), unchanged: recordGatherer()}, nil
+	return &Store{dialect: SQLite, db: &conn{dialect: SQLite, sql: db}, read: &conn{dialect: SQLite, sql: read}, now: time.Now, slots: newSlotIndex(), unchanged: recordGatherer(), writes: writeGatherer()}, nil
 }
 
 // DefaultPoolSize is how many PostgreSQL connections an instance keeps unless its URL says
