@@ -180,3 +180,55 @@ func TestTwoPassesOfOnePracticeWritingTogetherAreAsOneAfterTheOther(t *testing.T
 		t.Errorf("the slot is stored for patient %d; want the second pass's %d", patient, 500+second)
 	}
 }
+
+// A pass that fails after it has written part of its pass (here EMIS's slot is refused by a
+// trigger the test adds, after the pass removed a session) leaves none of it written, even
+// though the passes beside it in its transaction are written: the transaction is rolled back
+// whole and each pass written alone.
+func TestAPassFailingHalfWayAmongOthersLeavesNothingOfItsWrite(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenSQLite(t)
+	clock := newLeaseClock(st)
+	ps, fences, versions := practicesSyncedByA(t, st, 3)
+	clock.add(leaseTTL / 2)
+	must(t, st.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TRIGGER refuse_slot_666 BEFORE INSERT ON diary_slots
+			WHEN NEW.slot_id = 666 BEGIN SELECT RAISE(ABORT, 'slot 666 refused by the test'); END`)
+		return err
+	}))
+	st.GatherFor(300 * time.Millisecond)
+	commits := st.CountCommits(t)
+	refused := slot(1, 5)
+	refused.ID = 666
+	halfWay := store.DiaryDiff{PracticeID: ps[1], VersionRead: versions[1], Fence: fences[1],
+		Remove: []int64{902}, Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1), refused}}}
+	diffs := []store.DiaryDiff{
+		bookedAtReception(ps[0], 0, versions[0], fences[0]),
+		halfWay,
+		bookedAtReception(ps[2], 2, versions[2], fences[2]),
+	}
+	errs := make([]error, len(diffs))
+	var wg sync.WaitGroup
+	for i, d := range diffs {
+		wg.Go(func() { _, errs[i] = st.ApplyDiaryPass(ctx, d) })
+	}
+	wg.Wait()
+	if errs[1] == nil {
+		t.Fatal("the pass whose slot was refused succeeded")
+	}
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("the passes beside it failed: %v, %v", errs[0], errs[2])
+	}
+	// The rolled-back transaction, then each alone: two written, one refused.
+	if n := commits.Load(); n != 2 {
+		t.Errorf("committed %d times; want 2, the two passes written alone", n)
+	}
+	if got := syncedAtOf(t, st, ps[1]); len(got) != 2 {
+		t.Errorf("the refused pass's practice has sessions %v stored; want 901 and 902 as before it", got)
+	}
+	for _, i := range []int{0, 2} {
+		if status, _ := slotStatusOf(t, st, ps[i]); status != "Booked" {
+			t.Errorf("practice %d's slot is stored %s; want Booked", ps[i], status)
+		}
+	}
+}

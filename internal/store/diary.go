@@ -298,7 +298,8 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 
 // ApplyDiaryPass is ApplyDiary that also says the diary version its write left. On SQLite a
 // small pass shares its transaction with others ending with it (diarywrites.go), and then
-// waits for that transaction whatever ctx says: the sync gives it a context of its own bound.
+// waits for that transaction, which runs under the batch's own bound (gatherTimeout), however
+// long ctx has left.
 func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, error) {
 	now := s.nowMS()
 	// Most record-only passes without days to prune take no transaction of their own: on

@@ -42,7 +42,12 @@ type passWritten struct {
 }
 
 // joinsWrites says whether d's write is small enough to share a transaction (writeGatherMax).
+// A pass pruning past days goes alone: how many rows its prune deletes is not known before
+// (after days without a pass, many), and it comes once a day a practice.
 func (d DiaryDiff) joinsWrites() bool {
+	if d.PruneBefore != "" {
+		return false
+	}
 	n := len(d.Upsert) + len(d.Remove) + len(d.Confirmed)
 	for _, rows := range d.Slots {
 		if n += len(rows); n > writeGatherMax {
@@ -73,15 +78,25 @@ func (s *Store) applyPassesTogether(ctx context.Context, ws []passWrite) ([]pass
 		}
 	}
 	for i, w := range ws {
-		now := s.nowMS() // a pass alone is checked when it is written
-		err := s.inTx(ctx, func(tx *Tx) error {
-			a, err := s.applyPassTx(ctx, tx, w.d, now, w.tried)
-			out[i] = passWritten{applied: a}
-			return err
-		})
-		if err != nil {
-			out[i] = passWritten{applied: DiaryApplied{Version: -1}, err: err}
-		}
+		out[i] = s.applyPassAlone(ctx, w)
 	}
 	return out, nil
+}
+
+// applyPassAlone applies w in a transaction of its own, at its own time and under its own
+// bound: the batch it fell back from may have used up most of the batch's.
+func (s *Store) applyPassAlone(ctx context.Context, w passWrite) passWritten {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), gatherTimeout)
+	defer cancel()
+	now := s.nowMS()
+	var a DiaryApplied
+	err := s.inTx(ctx, func(tx *Tx) error {
+		var err error
+		a, err = s.applyPassTx(ctx, tx, w.d, now, w.tried)
+		return err
+	})
+	if err != nil {
+		return passWritten{applied: DiaryApplied{Version: -1}, err: err}
+	}
+	return passWritten{applied: a}
 }

@@ -108,6 +108,7 @@ func TestOnlySmallPassesJoinOthersWrites(t *testing.T) {
 			return d
 		}(), false},
 		{"many sessions' slots", DiaryDiff{Slots: map[int64][]SlotRow{1: rows(200), 2: rows(200), 3: rows(200)}}, false},
+		{"a prune of past days", DiaryDiff{PruneBefore: "2026-12-06", Slots: map[int64][]SlotRow{1: rows(40)}}, false},
 	} {
 		if got := c.d.joinsWrites(); got != c.want {
 			t.Errorf("%s: joins others %v; want %v", c.name, got, c.want)
