@@ -301,19 +301,17 @@ func (s *Store) ApplyDiary(ctx context.Context, d DiaryDiff) ([]SlotChange, erro
 // waits for that transaction, which runs under the batch's own bound (gatherTimeout), however
 // long ctx has left.
 func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, error) {
-	now := s.nowMS()
 	// Most record-only passes without days to prune take no transaction of their own: on
 	// PostgreSQL one statement, on SQLite a share of the unchanged passes' (recordOnlyGathered).
 	// One whose checks fail takes the transaction, which says which failed.
-	tried := d.recordOnly() && d.PruneBefore == "" // the shorter write was tried first
-	if tried {
-		at := now
+	if d.recordFirst() {
+		at := s.nowMS()
 		var ok bool
 		var err error
 		if s.dialect == SQLite {
 			at, ok, err = s.recordOnlyGathered(ctx, d)
 		} else {
-			ok, err = s.recordOnlyPassAlone(ctx, d, now)
+			ok, err = s.recordOnlyPassAlone(ctx, d, at)
 		}
 		if err != nil {
 			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
@@ -321,38 +319,43 @@ func (s *Store) ApplyDiaryPass(ctx context.Context, d DiaryDiff) (DiaryApplied, 
 		if ok {
 			return DiaryApplied{Version: d.VersionRead, At: time.UnixMilli(at)}, nil
 		}
-		now = s.nowMS() // the wait for the batch took time: the transaction checks the lease now
-	}
-	if s.dialect == SQLite && d.joinsWrites() {
-		w, err := s.writes.do(context.WithoutCancel(ctx), passWrite{d: d, tried: tried}, s.applyPassesTogether)
-		if err == nil {
-			err = w.err
-		}
-		if err != nil {
-			return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
-		}
-		return w.applied, nil
 	}
 	var applied DiaryApplied
-	err := s.inTx(ctx, func(tx *Tx) error {
-		var err error
-		applied, err = s.applyPassTx(ctx, tx, d, now, tried)
-		return err
-	})
+	var err error
+	if s.dialect == SQLite && d.joinsWrites() {
+		var w passWritten
+		if w, err = s.writes.do(context.WithoutCancel(ctx), d, s.applyPassesTogether); err == nil {
+			applied, err = w.applied, w.err
+		}
+	} else {
+		applied, err = s.applyPassOwnTx(ctx, d)
+	}
 	if err != nil {
 		return DiaryApplied{Version: -1}, fmt.Errorf("store: apply diary of practice %d: %w", d.PracticeID, err)
 	}
 	return applied, nil
 }
 
-// applyPassTx is ApplyDiaryPass's transaction, at now; tried says the pass was tried as a
-// record-only write first and its checks failed.
-func (s *Store) applyPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64, tried bool) (DiaryApplied, error) {
+// applyPassOwnTx applies d in a transaction of its own, at the time it begins (a pass that
+// waited for a batch checks its lease when it is written, not when it asked).
+func (s *Store) applyPassOwnTx(ctx context.Context, d DiaryDiff) (DiaryApplied, error) {
+	now := s.nowMS()
+	var applied DiaryApplied
+	err := s.inTx(ctx, func(tx *Tx) error {
+		var err error
+		applied, err = s.applyPassTx(ctx, tx, d, now)
+		return err
+	})
+	return applied, err
+}
+
+// applyPassTx is ApplyDiaryPass's transaction, at now.
+func (s *Store) applyPassTx(ctx context.Context, tx *Tx, d DiaryDiff, now int64) (DiaryApplied, error) {
 	var changes []SlotChange
 	version := int64(-1)
 	var moved bool
 	err := func() error {
-		if d.recordOnly() && !tried {
+		if d.recordOnly() && !d.recordFirst() { // a record-only pass pruning days: the shorter write here
 			v, ok, err := applyRecordOnlyTx(ctx, tx, d, now)
 			if err != nil || ok {
 				version = v

@@ -110,6 +110,11 @@ func (d DiaryDiff) recordOnly() bool {
 	return len(d.Upsert) == 0 && len(d.Slots) == 0 && len(d.Remove) == 0 && d.Incomplete == ""
 }
 
+// recordFirst says whether ApplyDiaryPass tries the pass's shorter write before its whole
+// transaction (a record-only pass with nothing to prune): the transaction then follows only
+// when the shorter write's checks failed, and does not try it again.
+func (d DiaryDiff) recordFirst() bool { return d.recordOnly() && d.PruneBefore == "" }
+
 // applyRecordOnlyTx applies a record-only pass (DiaryDiff.recordOnly) if the first sync is
 // done, the diary version is still d.VersionRead and any fence still holds; ok is false, with
 // nothing written, otherwise. version is the diary version the pass leaves.

@@ -25,17 +25,11 @@ const writeWindow = recordWindow
 const writeGatherMax = 256
 
 // writeGatherer gathers SQLite's passes writing slots (writeWindow).
-func writeGatherer() gatherer[passWrite, passWritten] {
-	return gatherer[passWrite, passWritten]{window: writeWindow, lonely: lonelyBatches}
+func writeGatherer() gatherer[DiaryDiff, passWritten] {
+	return gatherer[DiaryDiff, passWritten]{window: writeWindow, lonely: lonelyBatches}
 }
 
-// passWrite is one ApplyDiaryPass transaction (applyPassTx).
-type passWrite struct {
-	d     DiaryDiff
-	tried bool
-}
-
-// passWritten is what a passWrite was answered.
+// passWritten is what a gathered pass was answered.
 type passWritten struct {
 	applied DiaryApplied
 	err     error
@@ -57,15 +51,16 @@ func (d DiaryDiff) joinsWrites() bool {
 	return n <= writeGatherMax
 }
 
-// applyPassesTogether applies ws in one transaction at one time, or, when one of them fails,
-// each alone.
-func (s *Store) applyPassesTogether(ctx context.Context, ws []passWrite) ([]passWritten, error) {
-	out := make([]passWritten, len(ws))
-	if len(ws) > 1 {
+// applyPassesTogether applies ds in one transaction at one time, or, when one of them fails,
+// each alone: in its own transaction, at its own time and under its own bound (the batch it
+// fell back from may have used up most of the batch's).
+func (s *Store) applyPassesTogether(ctx context.Context, ds []DiaryDiff) ([]passWritten, error) {
+	out := make([]passWritten, len(ds))
+	if len(ds) > 1 {
 		now := s.nowMS()
 		err := s.inTx(ctx, func(tx *Tx) error {
-			for i, w := range ws {
-				a, err := s.applyPassTx(ctx, tx, w.d, now, w.tried)
+			for i, d := range ds {
+				a, err := s.applyPassTx(ctx, tx, d, now)
 				if err != nil {
 					return err
 				}
@@ -77,26 +72,11 @@ func (s *Store) applyPassesTogether(ctx context.Context, ws []passWrite) ([]pass
 			return out, nil
 		}
 	}
-	for i, w := range ws {
-		out[i] = s.applyPassAlone(ctx, w)
+	for i, d := range ds {
+		alone, cancel := context.WithTimeout(context.WithoutCancel(ctx), gatherTimeout)
+		a, err := s.applyPassOwnTx(alone, d)
+		cancel()
+		out[i] = passWritten{applied: a, err: err}
 	}
 	return out, nil
-}
-
-// applyPassAlone applies w in a transaction of its own, at its own time and under its own
-// bound: the batch it fell back from may have used up most of the batch's.
-func (s *Store) applyPassAlone(ctx context.Context, w passWrite) passWritten {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), gatherTimeout)
-	defer cancel()
-	now := s.nowMS()
-	var a DiaryApplied
-	err := s.inTx(ctx, func(tx *Tx) error {
-		var err error
-		a, err = s.applyPassTx(ctx, tx, w.d, now, w.tried)
-		return err
-	})
-	if err != nil {
-		return passWritten{applied: DiaryApplied{Version: -1}, err: err}
-	}
-	return passWritten{applied: a}
 }

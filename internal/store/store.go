@@ -41,7 +41,7 @@ type Store struct {
 	unchanged gatherer[unchangedPass, error]
 	// writes applies SQLite's small passes writing slots ending together in one transaction
 	// (diarywrites.go).
-	writes gatherer[passWrite, passWritten]
+	writes gatherer[DiaryDiff, passWritten]
 	// feedExpiredAt is when this instance last deleted the change feed's expired rows (Unix
 	// ms; feedExpiryDue).
 	feedExpiredAt atomic.Int64
