@@ -232,3 +232,47 @@ func TestAPassFailingHalfWayAmongOthersLeavesNothingOfItsWrite(t *testing.T) {
 		}
 	}
 }
+
+// A pass written alone after its batch failed checks its lease when it is written, not when
+// the batch began: one whose lease ran out in between is refused, and writes nothing.
+func TestAPassWrittenAloneAfterItsBatchFailedChecksItsLeaseThen(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.OpenSQLite(t)
+	newLeaseClock(st)
+	ps, fences, versions := practicesSyncedByA(t, st, 3)
+	// The batch reads the clock first, while the leases hold; every later reading (each pass
+	// written alone) finds them run out.
+	began := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
+	var mu sync.Mutex
+	readings := 0
+	st.SetClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		readings++
+		if readings == 1 {
+			return began
+		}
+		return began.Add(leaseTTL)
+	})
+	st.GatherFor(300 * time.Millisecond)
+	lost := &store.SyncFence{Holder: "a", Token: fences[1].Token + 1} // fails the batch
+	diffs := []store.DiaryDiff{
+		bookedAtReception(ps[0], 0, versions[0], fences[0]),
+		bookedAtReception(ps[1], 1, versions[1], lost),
+		bookedAtReception(ps[2], 2, versions[2], fences[2]),
+	}
+	errs := make([]error, len(diffs))
+	var wg sync.WaitGroup
+	for i, d := range diffs {
+		wg.Go(func() { _, errs[i] = st.ApplyDiaryPass(ctx, d) })
+	}
+	wg.Wait()
+	for i, p := range ps {
+		if !errors.Is(errs[i], store.ErrSyncLeaseLost) {
+			t.Errorf("pass %d, written alone after its lease ran out: %v; want ErrSyncLeaseLost", i, errs[i])
+		}
+		if status, _ := slotStatusOf(t, st, p); status != "Available" {
+			t.Errorf("practice %d's slot is stored %s; its refused pass wrote", p, status)
+		}
+	}
+}
