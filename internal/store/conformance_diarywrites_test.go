@@ -50,6 +50,19 @@ func practicesSyncedByA(t *testing.T, st *store.Store, n int) (ps []int64, fence
 	return ps, fences, versions
 }
 
+// passesAtOnce applies diffs at once, each from a goroutine of its own, and says what each
+// was answered.
+func passesAtOnce(st *store.Store, diffs ...store.DiaryDiff) ([]store.DiaryApplied, []error) {
+	applied := make([]store.DiaryApplied, len(diffs))
+	errs := make([]error, len(diffs))
+	var wg sync.WaitGroup
+	for i, d := range diffs {
+		wg.Go(func() { applied[i], errs[i] = st.ApplyDiaryPass(context.Background(), d) })
+	}
+	wg.Wait()
+	return applied, errs
+}
+
 // On SQLite, passes writing slots that end together share one transaction (diarywrites.go):
 // one commit, and each pass answered exactly what it would have been alone.
 func TestPassesWritingSlotsTogetherShareOneCommitOnSQLiteEachAnsweredAsAlone(t *testing.T) {
@@ -61,13 +74,11 @@ func TestPassesWritingSlotsTogetherShareOneCommitOnSQLiteEachAnsweredAsAlone(t *
 	st.GatherFor(300 * time.Millisecond) // the three passes surely meet
 	commits := st.CountCommits(t)
 
-	applied := make([]store.DiaryApplied, len(ps))
-	errs := make([]error, len(ps))
-	var wg sync.WaitGroup
+	var diffs []store.DiaryDiff
 	for i, p := range ps {
-		wg.Go(func() { applied[i], errs[i] = st.ApplyDiaryPass(ctx, bookedAtReception(p, i, versions[i], fences[i])) })
+		diffs = append(diffs, bookedAtReception(p, i, versions[i], fences[i]))
 	}
-	wg.Wait()
+	applied, errs := passesAtOnce(st, diffs...)
 	if n := commits.Load(); n != 1 {
 		t.Errorf("three passes writing slots together committed %d times; want 1", n)
 	}
@@ -99,24 +110,15 @@ func TestPassesWritingSlotsTogetherShareOneCommitOnSQLiteEachAnsweredAsAlone(t *
 // answered its own error and writes nothing; the passes beside it are written, each alone.
 func TestAPassFailingAmongOthersWritingSlotsFailsAloneAndTheOthersAreWritten(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
 		clock := newLeaseClock(st)
 		ps, fences, versions := practicesSyncedByA(t, st, 3)
 		clock.add(leaseTTL / 2)
 		st.GatherFor(300 * time.Millisecond)
 		lost := &store.SyncFence{Holder: "a", Token: fences[1].Token + 1} // no longer A's
-		diffs := []store.DiaryDiff{
+		applied, errs := passesAtOnce(st,
 			bookedAtReception(ps[0], 0, versions[0], fences[0]),
 			bookedAtReception(ps[1], 1, versions[1], lost),
-			bookedAtReception(ps[2], 2, versions[2], fences[2]),
-		}
-		applied := make([]store.DiaryApplied, len(ps))
-		errs := make([]error, len(ps))
-		var wg sync.WaitGroup
-		for i, d := range diffs {
-			wg.Go(func() { applied[i], errs[i] = st.ApplyDiaryPass(ctx, d) })
-		}
-		wg.Wait()
+			bookedAtReception(ps[2], 2, versions[2], fences[2]))
 		if !errors.Is(errs[1], store.ErrSyncLeaseLost) || applied[1].Version != -1 || len(applied[1].Changes) != 0 {
 			t.Errorf("the pass under a lost lease was answered %+v, %v; want ErrSyncLeaseLost and nothing applied", applied[1], errs[1])
 		}
@@ -141,21 +143,14 @@ func TestAPassFailingAmongOthersWritingSlotsFailsAloneAndTheOthersAreWritten(t *
 // the second finds the version the first moved, and says so (version -1: the next pass does
 // the whole work).
 func TestTwoPassesOfOnePracticeWritingTogetherAreAsOneAfterTheOther(t *testing.T) {
-	ctx := context.Background()
 	st := storetest.OpenSQLite(t)
 	newLeaseClock(st)
 	ps, fences, versions := practicesSyncedByA(t, st, 1)
 	st.GatherFor(300 * time.Millisecond)
 	commits := st.CountCommits(t)
-	applied := make([]store.DiaryApplied, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range 2 {
-		wg.Go(func() {
-			applied[i], errs[i] = st.ApplyDiaryPass(ctx, bookedAtReception(ps[0], i, versions[0], fences[0]))
-		})
-	}
-	wg.Wait()
+	applied, errs := passesAtOnce(st,
+		bookedAtReception(ps[0], 0, versions[0], fences[0]),
+		bookedAtReception(ps[0], 1, versions[0], fences[0]))
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("passes: %v, %v", errs[0], errs[1])
 	}
@@ -202,17 +197,10 @@ func TestAPassFailingHalfWayAmongOthersLeavesNothingOfItsWrite(t *testing.T) {
 	refused.ID = 666
 	halfWay := store.DiaryDiff{PracticeID: ps[1], VersionRead: versions[1], Fence: fences[1],
 		Remove: []int64{902}, Slots: map[int64][]store.SlotRow{901: {slot(1, 0), slot(1, 1), refused}}}
-	diffs := []store.DiaryDiff{
+	_, errs := passesAtOnce(st,
 		bookedAtReception(ps[0], 0, versions[0], fences[0]),
 		halfWay,
-		bookedAtReception(ps[2], 2, versions[2], fences[2]),
-	}
-	errs := make([]error, len(diffs))
-	var wg sync.WaitGroup
-	for i, d := range diffs {
-		wg.Go(func() { _, errs[i] = st.ApplyDiaryPass(ctx, d) })
-	}
-	wg.Wait()
+		bookedAtReception(ps[2], 2, versions[2], fences[2]))
 	if errs[1] == nil {
 		t.Fatal("the pass whose slot was refused succeeded")
 	}
@@ -236,37 +224,18 @@ func TestAPassFailingHalfWayAmongOthersLeavesNothingOfItsWrite(t *testing.T) {
 // A pass written alone after its batch failed checks its lease when it is written, not when
 // the batch began: one whose lease ran out in between is refused, and writes nothing.
 func TestAPassWrittenAloneAfterItsBatchFailedChecksItsLeaseThen(t *testing.T) {
-	ctx := context.Background()
 	st := storetest.OpenSQLite(t)
 	newLeaseClock(st)
 	ps, fences, versions := practicesSyncedByA(t, st, 3)
 	// The batch reads the clock first, while the leases hold; every later reading (each pass
 	// written alone) finds them run out.
-	began := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
-	var mu sync.Mutex
-	readings := 0
-	st.SetClock(func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		readings++
-		if readings == 1 {
-			return began
-		}
-		return began.Add(leaseTTL)
-	})
+	leasesRunOutAfterFirstReading(st)
 	st.GatherFor(300 * time.Millisecond)
 	lost := &store.SyncFence{Holder: "a", Token: fences[1].Token + 1} // fails the batch
-	diffs := []store.DiaryDiff{
+	_, errs := passesAtOnce(st,
 		bookedAtReception(ps[0], 0, versions[0], fences[0]),
 		bookedAtReception(ps[1], 1, versions[1], lost),
-		bookedAtReception(ps[2], 2, versions[2], fences[2]),
-	}
-	errs := make([]error, len(diffs))
-	var wg sync.WaitGroup
-	for i, d := range diffs {
-		wg.Go(func() { _, errs[i] = st.ApplyDiaryPass(ctx, d) })
-	}
-	wg.Wait()
+		bookedAtReception(ps[2], 2, versions[2], fences[2]))
 	for i, p := range ps {
 		if !errors.Is(errs[i], store.ErrSyncLeaseLost) {
 			t.Errorf("pass %d, written alone after its lease ran out: %v; want ErrSyncLeaseLost", i, errs[i])

@@ -321,7 +321,15 @@ func TestARecordOnlyPassWhoseLeaseRunsOutBeforeItsWriteIsRefused(t *testing.T) {
 	must(t, err)
 	// The pass asks while its lease holds; every later reading of the clock finds it
 	// run out (no other instance has taken the practice).
-	asked := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
+	leasesRunOutAfterFirstReading(st)
+	refusedRecordOnlyPass(t, st, p, fenceA, v, before)
+}
+
+// leasesRunOutAfterFirstReading sets st's clock to 10 s after newLeaseClock's start at its
+// first reading, while the leases taken then hold, and a lease's length later at every
+// reading after: they have run out (no other instance has taken them).
+func leasesRunOutAfterFirstReading(st *store.Store) {
+	first := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
 	var mu sync.Mutex
 	readings := 0
 	st.SetClock(func() time.Time {
@@ -329,9 +337,8 @@ func TestARecordOnlyPassWhoseLeaseRunsOutBeforeItsWriteIsRefused(t *testing.T) {
 		defer mu.Unlock()
 		readings++
 		if readings == 1 {
-			return asked
+			return first
 		}
-		return asked.Add(leaseTTL)
+		return first.Add(leaseTTL)
 	})
-	refusedRecordOnlyPass(t, st, p, fenceA, v, before)
 }
