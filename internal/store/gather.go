@@ -12,9 +12,10 @@ import (
 // before it reads EMIS and, when EMIS said nothing new, records that it ran: alone, each is a
 // round trip on PostgreSQL and a statement (the record, a commit) on SQLite's one writing
 // connection, together about 9 % of herolink's CPU in the steady stream. Passes are too far
-// apart to meet by chance, so the first call of a batch waits gatherWindow for others to join
-// it, and the batch is one query or one transaction. Passes take hundreds of milliseconds;
-// this is a few per cent of one.
+// apart to meet by chance, so the first call of a batch waits gatherWindow (or its gatherer's
+// window) for others to join it, unless the last batches found nobody to wait for
+// (gatherer.lonely), and the batch is one query or one transaction. Passes take hundreds of
+// milliseconds; this is a few per cent of one.
 const gatherWindow = 10 * time.Millisecond
 
 // recordWindow is gatherWindow for passes recording themselves (RecordUnchangedPass, and on

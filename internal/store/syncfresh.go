@@ -124,8 +124,8 @@ func (s *Store) DiaryVersion(ctx context.Context, practiceID int64) (int64, erro
 // RecordUnchangedPass records a successful pass that found EMIS and the stored diary exactly
 // as the previous pass of its window left them, so wrote nothing else: the freshness figures
 // move on as if the whole diff had been applied. Under a fence it records only while the
-// lease is still held. Passes ending within a few milliseconds of one another are recorded in
-// one write (gather.go), each under its own fence; on SQLite that write also takes the
+// lease is still held. Passes ending within recordWindow of one another are recorded in one
+// write (gather.go), each under its own fence; on SQLite that write also takes the
 // record-only passes of ApplyDiaryPass ending with them (recordOnlyGathered).
 func (s *Store) RecordUnchangedPass(ctx context.Context, practiceID int64, full bool, fence *SyncFence) error {
 	refused, err := s.unchanged.do(ctx, unchangedPass{practiceID: practiceID, full: full, fence: fence}, s.recordUnchangedPasses)
